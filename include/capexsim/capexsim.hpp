@@ -1,0 +1,11 @@
+#pragma once
+// capexsim: Monte Carlo of an AI lab's compute buildout and its funding gap.
+
+#include "capexsim/bands.hpp"
+#include "capexsim/distribution.hpp"
+#include "capexsim/engine.hpp"
+#include "capexsim/model.hpp"
+#include "capexsim/random.hpp"
+#include "capexsim/scenario.hpp"
+#include "capexsim/statistics.hpp"
+#include "capexsim/version.hpp"

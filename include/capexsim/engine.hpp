@@ -1,0 +1,83 @@
+#pragma once
+// The driver: run paths (serially or in parallel), collect per-path outputs, statistics
+// and bands, and merge results of shards.
+
+#include <cstdint>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "capexsim/bands.hpp"
+#include "capexsim/model.hpp"
+#include "capexsim/scenario.hpp"
+#include "capexsim/statistics.hpp"
+
+namespace capexsim {
+
+struct RunOptions {
+  std::uint64_t paths = 100000;
+  std::uint64_t seed = 1;
+  /// Index of the first path: a shard runs [first_path, first_path + paths).
+  std::uint64_t first_path = 0;
+  /// Worker threads; 0 = all cores.
+  int threads = 0;
+  /// Keep every path's outputs (paths x outputs doubles). Off: streaming statistics only,
+  /// and summary quantiles come from the sketch.
+  bool keep_paths = true;
+  /// Accumulate per-time bands.
+  bool bands = true;
+  /// Called now and then with (paths done, paths total), from worker threads but never
+  /// concurrently. Return false to cancel: the run then throws Cancelled.
+  std::function<bool(std::uint64_t, std::uint64_t)> progress;
+};
+
+/// Thrown by run() when the progress callback asked to stop.
+class Cancelled : public std::runtime_error {
+ public:
+  Cancelled() : std::runtime_error("simulation cancelled") {}
+};
+
+/// The outcome of a run or of merged shards.
+class Result {
+ public:
+  std::string scenario_name;
+  std::string scenario_fingerprint;
+  std::uint64_t seed = 0;
+  std::uint64_t first_path = 0;
+  std::uint64_t paths = 0;
+  int steps = 0;
+  double dt = 0;
+  double start_year = 0;
+  std::vector<std::string> output_names;
+
+  /// paths x outputs, column-major (each output's values are contiguous). Empty when
+  /// the run did not keep per-path outputs.
+  Eigen::ArrayXXd per_path;
+  std::vector<ScalarAccumulator> stats;  // one per output
+  BandAccumulator bands;
+
+  bool has_per_path() const { return per_path.rows() == static_cast<Eigen::Index>(paths) && paths > 0; }
+  std::size_t output_index(std::string_view name) const;  // throws std::out_of_range
+  Summary summary(std::size_t output) const;
+  Summary summary(std::string_view name) const { return summary(output_index(name)); }
+  std::vector<BandRow> band(Series series) const;
+};
+
+/// Run in parallel on a oneTBB arena of `threads` workers. Bit-identical to run_serial
+/// for any thread count.
+Result run(const Scenario& scenario, const RunOptions& options);
+Result run(const PathModel& model, const RunOptions& options);
+
+/// The serial reference: a plain loop over paths, one thread. The oracle for run().
+Result run_serial(const Scenario& scenario, const RunOptions& options);
+Result run_serial(const PathModel& model, const RunOptions& options);
+
+/// Combine results of adjacent path ranges of the same scenario and seed (in either
+/// order). The merged result equals, bit for bit, a run over the union of the ranges.
+Result merge(const Result& a, const Result& b);
+
+}  // namespace capexsim

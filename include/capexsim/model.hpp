@@ -1,0 +1,405 @@
+#pragma once
+// The path kernel: one Monte Carlo path of MODEL.md §4, step by step, and its outputs (§5).
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "capexsim/random.hpp"
+#include "capexsim/scenario.hpp"
+
+namespace capexsim {
+
+/// The per-time series of MODEL.md §5, banded into fan charts.
+enum class Series {
+  cash,              // W after the step, $B
+  capacity,          // owned GW, G_i
+  serving_capacity,  // owned + contracted GW, C_i
+  arr,               // realised ARR R_i, $B/yr
+  demand,            // demand ARR D_i, $B/yr
+  capex_rate,        // (capex_i + refresh_i) / dt, $B/yr
+  fcf_rate,          // FCF_i / dt, $B/yr
+  cost_per_gw,       // K_i, $B per GW
+  count_
+};
+inline constexpr std::size_t series_count = static_cast<std::size_t>(Series::count_);
+const char* series_name(Series s);
+
+/// The scalar per-path outputs of MODEL.md §5, in column order; `arr_at_<year>`
+/// checkpoints follow them.
+enum class Output {
+  funding_gap,    // max(0, -min_i W_{i+1}), $B
+  gap_time,       // years to the minimum of W (NaN when funding_gap = 0)
+  runway,         // years to the first W < 0 (NaN if never)
+  breakeven,      // years to the first trailing-year FCF > 0, >= 1 (NaN if never)
+  terminal_cash,  // W_n, $B
+  capex_total,    // sum of capex + refresh, $B
+  capacity_end,   // G_{n-1}, GW
+  arr_end,        // R_{n-1}, $B/yr
+  count_
+};
+inline constexpr std::size_t base_output_count = static_cast<std::size_t>(Output::count_);
+const char* output_name(Output o);
+
+/// Everything the kernel knows about step i of one path, in MODEL.md's notation.
+struct StepState {
+  int i = 0;
+  double t = 0;                // t_i, years from start
+  int regime = 0;              // d_i
+  double exec_factor = 1;      // f_i
+  double pace_target = 0;      // p_i, GW/week
+  double started_gw = 0;       // s_i
+  double cost_per_gw = 0;      // K_i
+  double capex = 0;            // capex_i, $B in the step
+  double online_gw = 0;        // a_i
+  double capacity_gw = 0;      // G_i
+  double refresh_gw = 0;       // r_i
+  double refresh_capex = 0;    // refresh_i, $B in the step
+  double growth = 0;           // g_i
+  double demand = 0;           // D_i, $B/yr
+  double serving_gw = 0;       // C_i
+  double arr = 0;              // R_i, $B/yr
+  double idle_gw = 0;          // E_i
+  double resale = 0;           // resale_i, $B in the step
+  double opex = 0;             // opex_i, $B in the step
+  double contracts = 0;        // contract payments in the step, $B
+  double vendor = 0;           // vendor financing inflow, $B
+  double equity = 0;           // scheduled equity, $B
+  double fcf = 0;              // FCF_i, $B in the step
+  double cash = 0;             // W_{i+1}, $B
+  double dt = 0;
+
+  double series(Series s) const {
+    switch (s) {
+      case Series::cash: return cash;
+      case Series::capacity: return capacity_gw;
+      case Series::serving_capacity: return serving_gw;
+      case Series::arr: return arr;
+      case Series::demand: return demand;
+      case Series::capex_rate: return (capex + refresh_capex) / dt;
+      case Series::fcf_rate: return fcf / dt;
+      case Series::cost_per_gw: return cost_per_gw;
+      default: return std::numeric_limits<double>::quiet_NaN();
+    }
+  }
+};
+
+/// A scenario resolved onto its time grid: the deterministic schedules (contracts,
+/// equity, checkpoints) and the Cholesky factor of the shock correlation. Immutable and
+/// shared by every path and thread.
+class PathModel {
+ public:
+  explicit PathModel(Scenario scenario);
+
+  const Scenario& scenario() const { return scenario_; }
+  int steps() const { return steps_; }
+  double dt() const { return dt_; }
+  std::size_t output_count() const { return base_output_count + checkpoint_steps_.size(); }
+  std::vector<std::string> output_names() const;
+
+  // Per-step schedules, length steps().
+  const std::vector<double>& contract_payment() const { return contract_payment_; }
+  const std::vector<double>& contract_gw() const { return contract_gw_; }
+  const std::vector<double>& equity() const { return equity_; }
+  const std::vector<int>& checkpoint_steps() const { return checkpoint_steps_; }
+  /// Lower Cholesky factor of the correlation (canonical shock order).
+  const Eigen::Matrix4d& cholesky() const { return chol_; }
+  bool correlated() const { return correlated_; }
+
+  /// First step whose start is at or after `year` (calendar), with a 1e-9-step tolerance
+  /// so that grid points computed in floating point land on the step they name.
+  int first_step_at_or_after(double year) const;
+  /// The step containing `year`: floor((year - start) / dt).
+  int step_containing(double year) const;
+
+ private:
+  Scenario scenario_;
+  int steps_;
+  double dt_;
+  std::vector<double> contract_payment_, contract_gw_, equity_;
+  std::vector<int> checkpoint_steps_;
+  Eigen::Matrix4d chol_;
+  bool correlated_;
+};
+
+/// Scratch buffers of one path, reused across paths to keep allocation out of the loop.
+struct PathWorkspace {
+  std::vector<double> start_cost_ring;  // s_j K_j over the last L steps
+  std::vector<double> start_ring;       // s_j over the last L steps
+  std::vector<double> vintage_ring;     // v_j over the last U steps
+  std::vector<double> fcf_ring;         // FCF_j over the trailing year
+  std::vector<double> vendor_paid;
+  std::array<double, param_count> inputs{};
+};
+
+/// Draw the static inputs of `path` into `inputs` (MODEL.md §3).
+inline void draw_inputs(const Scenario& s, const rng::PathRng& rng,
+                        std::array<double, param_count>& inputs) {
+  for (std::size_t k = 0; k < param_count; ++k) {
+    const Distribution& d = s.params[k];
+    inputs[k] = d.is_fixed() ? d.value() : d.sample(rng.static_uniform(static_cast<std::uint32_t>(k)));
+  }
+}
+
+namespace detail {
+inline void reset_ring(std::vector<double>& ring, std::size_t size) { ring.assign(size, 0.0); }
+}  // namespace detail
+
+/// Simulate one path. Writes model.output_count() values to `out` and calls
+/// `sink(const StepState&)` after every step (a no-op lambda costs nothing).
+template <class Sink>
+void simulate_path(const PathModel& model, std::uint64_t seed, std::uint64_t path,
+                   PathWorkspace& ws, double* out, Sink&& sink) {
+  using P = Param;
+  const Scenario& sc = model.scenario();
+  const rng::PathRng rng(seed, path);
+  auto& in = ws.inputs;
+  draw_inputs(sc, rng, in);
+  auto v = [&](Param p) { return in[static_cast<std::size_t>(p)]; };
+
+  const int n = model.steps();
+  const double dt = model.dt();
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+
+  // 4.1 build pace
+  const double initial_gw = v(P::initial_gw);
+  const double plan_room = sc.has_plan_cap ? std::max(0.0, v(P::plan_cap_gw) - initial_gw)
+                                           : std::numeric_limits<double>::infinity();
+  const double max_pace = v(P::max_pace_gw_per_week);
+  const double ramp_mid = v(P::ramp_midpoint_years), ramp_width = v(P::ramp_width_years);
+  const double theta = v(P::pace_reversion), sigma_x = v(P::pace_volatility);
+  const double var_x = sigma_x * sigma_x / (2 * theta);
+  const double decay_x = std::exp(-theta * dt);
+  const double vol_x = sigma_x * std::sqrt(-std::expm1(-2 * theta * dt) / (2 * theta));
+  double x = 0;
+  if (sigma_x > 0) x = std::sqrt(var_x) * standard_normal_quantile(rng.static_uniform(rng::x0_id));
+  const double disruption_rate = v(P::disruption_rate);
+  const double p_on = -std::expm1(-disruption_rate * dt);
+  const double p_off = -std::expm1(-dt / v(P::disruption_mean_years));
+  const double disruption_mult = v(P::disruption_multiplier);
+  const double weeks_per_step = 52 * dt;
+
+  // 4.2 cost
+  const double cost0 = v(P::cost_per_gw), sigma_c = v(P::cost_volatility);
+  const double drift_c = (v(P::cost_drift) - 0.5 * sigma_c * sigma_c) * dt;
+  const double vol_c = sigma_c * std::sqrt(dt);
+  const double beta = -std::log2(1 - v(P::learning_rate));
+  double y = 0;
+
+  // 4.3 / 4.4 construction and refresh
+  const int lead = std::max(1, static_cast<int>(std::lround(v(P::lead_time_years) / dt)));
+  const int life = std::max(1, static_cast<int>(std::lround(v(P::useful_life_years) / dt)));
+  const double it_share = v(P::it_share);
+  detail::reset_ring(ws.start_cost_ring, lead);
+  detail::reset_ring(ws.start_ring, lead);
+  detail::reset_ring(ws.vintage_ring, life);
+  const int year_steps = std::max(1, static_cast<int>(std::lround(1 / dt)));
+  detail::reset_ring(ws.fcf_ring, year_steps);
+  detail::reset_ring(ws.vendor_paid, sc.vendors.size());
+
+  // 4.5 revenue
+  double g = v(P::growth0);
+  const double g_inf = v(P::long_run_growth), kappa = v(P::growth_reversion);
+  const double sigma_g = v(P::growth_volatility);
+  const double decay_g = std::exp(-kappa * dt);
+  const double vol_g = sigma_g * std::sqrt(-std::expm1(-2 * kappa * dt) / (2 * kappa));
+  const double sigma_d = v(P::arr_volatility);
+  const double vol_d = sigma_d * std::sqrt(dt);
+  double log_demand = std::log(v(P::arr0));
+  const double jump_lambda = v(P::jump_rate) * dt;
+  const double jump_p0 = std::exp(-jump_lambda);
+  const double jump_mean = v(P::jump_mean), jump_sd = v(P::jump_sd);
+  const double arr_per_gw = v(P::arr_per_gw);
+  const double resale_per_gw_step =
+      v(P::resale_price_per_gw_year) * v(P::resale_utilization) * dt;
+
+  // 4.6 costs
+  const double power_ops = v(P::power_ops_per_gw_year), rev_cost = v(P::revenue_cost_share);
+  const double fixed_opex = v(P::fixed_opex), fixed_growth = v(P::fixed_opex_growth);
+
+  const bool any_shock = sigma_x > 0 || sigma_c > 0 || sigma_g > 0 || sigma_d > 0;
+  const bool any_event = disruption_rate > 0 || jump_lambda > 0;
+  const Eigen::Matrix4d& chol = model.cholesky();
+  const bool correlated = model.correlated();
+
+  // state
+  int regime = 0;
+  double started_total = 0;    // sum of s_j, j < i
+  double window_cost = 0;      // sum of s_j K_j over the lead-time window
+  double capacity = initial_gw;
+  double cash = v(P::initial_cash);
+  double trailing_fcf = 0;
+  double min_cash = std::numeric_limits<double>::infinity();
+  int min_step = -1, runway_step = -1, breakeven_step = -1;
+  double capex_total = 0;
+  std::size_t next_checkpoint = 0;
+  const auto& checkpoints = model.checkpoint_steps();
+  const double* contract_pay = model.contract_payment().data();
+  const double* contract_gw = model.contract_gw().data();
+  const double* equity = model.equity().data();
+
+  StepState st;
+  st.dt = dt;
+  for (int i = 0; i < n; ++i) {
+    const double t = i * dt;
+    const std::uint32_t step = static_cast<std::uint32_t>(i);
+    rng::Words ev{};
+    if (any_event) ev = rng.block(step, rng::Stream::events);
+    std::array<double, 4> z{0, 0, 0, 0};
+    if (any_shock) {
+      const std::array<double, 4> e = rng.shocks(step);
+      if (correlated) {
+        for (int r = 0; r < 4; ++r) {
+          double acc = 0;
+          for (int c = 0; c <= r; ++c) acc += chol(r, c) * e[c];
+          z[r] = acc;
+        }
+      } else {
+        z = e;
+      }
+    }
+
+    // 4.1 regime, execution factor, pace, starts
+    if (regime == 0) {
+      if (disruption_rate > 0 && rng::u01(ev[0]) < p_on) regime = 1;
+    } else if (rng::u01(ev[0]) < p_off) {
+      regime = 0;
+    }
+    const double f = std::exp(x - 0.5 * var_x);
+    const double pace = max_pace / (1 + std::exp(-(t - ramp_mid) / ramp_width));
+    double s = pace * weeks_per_step * f * (regime ? disruption_mult : 1.0);
+    s = std::min(s, std::max(0.0, plan_room - started_total));
+
+    // 4.2 cost per GW: GBM level times Wright's law on cumulative GW started
+    const double built = initial_gw + started_total;
+    const double K = cost0 * std::exp(y) * (beta == 0 ? 1.0 : std::pow(built / initial_gw, -beta));
+
+    // 4.3 construction: capex spread evenly over the lead time, online after it
+    const int slot = i % lead;
+    window_cost += s * K - ws.start_cost_ring[slot];
+    ws.start_cost_ring[slot] = s * K;
+    const double capex = window_cost / lead;
+    const double online = ws.start_ring[slot];  // s_{i-L}
+    ws.start_ring[slot] = s;
+    capacity += online;
+    started_total += s;
+
+    // 4.4 refresh: a vintage comes due U steps after it was installed or refreshed
+    const int vslot = i % life;
+    double refresh = ws.vintage_ring[vslot];
+    if (i < life) refresh += initial_gw / life;
+    ws.vintage_ring[vslot] = online + refresh;
+    const double refresh_capex = it_share * K * refresh;
+
+    // 4.5 demand, revenue, resale
+    const double demand = std::exp(log_demand);
+    const double serving = capacity + contract_gw[i];
+    const double arr = std::min(demand, arr_per_gw * serving);
+    const double idle = serving - arr / arr_per_gw;
+    const double resale = idle * resale_per_gw_step;
+
+    // 4.6 costs
+    const double opex =
+        (power_ops * capacity + rev_cost * arr + fixed_opex * std::exp(fixed_growth * t)) * dt;
+
+    // 4.7 financing
+    double vendor = 0;
+    for (std::size_t k = 0; k < sc.vendors.size(); ++k) {
+      const double inflow =
+          std::min(sc.vendors[k].per_gw_bn * online, sc.vendors[k].cap_bn - ws.vendor_paid[k]);
+      ws.vendor_paid[k] += inflow;
+      vendor += inflow;
+    }
+
+    // 4.8 cash
+    const double fcf = arr * dt + resale - capex - refresh_capex - contract_pay[i] - opex;
+    cash += fcf + vendor + equity[i];
+
+    // outputs
+    if (cash < min_cash) {
+      min_cash = cash;
+      min_step = i;
+    }
+    if (runway_step < 0 && cash < 0) runway_step = i;
+    const int fslot = i % year_steps;
+    trailing_fcf += fcf - ws.fcf_ring[fslot];
+    ws.fcf_ring[fslot] = fcf;
+    if (breakeven_step < 0 && i + 1 >= year_steps && trailing_fcf > 0) breakeven_step = i;
+    capex_total += capex + refresh_capex;
+    while (next_checkpoint < checkpoints.size() && checkpoints[next_checkpoint] == i)
+      out[base_output_count + next_checkpoint++] = arr;
+
+    st.i = i;
+    st.t = t;
+    st.regime = regime;
+    st.exec_factor = f;
+    st.pace_target = pace;
+    st.started_gw = s;
+    st.cost_per_gw = K;
+    st.capex = capex;
+    st.online_gw = online;
+    st.capacity_gw = capacity;
+    st.refresh_gw = refresh;
+    st.refresh_capex = refresh_capex;
+    st.growth = g;
+    st.demand = demand;
+    st.serving_gw = serving;
+    st.arr = arr;
+    st.idle_gw = idle;
+    st.resale = resale;
+    st.opex = opex;
+    st.contracts = contract_pay[i];
+    st.vendor = vendor;
+    st.equity = equity[i];
+    st.fcf = fcf;
+    st.cash = cash;
+    sink(static_cast<const StepState&>(st));
+
+    // advance the processes to step i+1
+    x = x * decay_x + vol_x * z[0];
+    y += drift_c + vol_c * z[1];
+    double jump = 0;
+    if (jump_lambda > 0) {
+      // Poisson count by inversion of its CDF; one uniform per step.
+      const double u = rng::u01(ev[1]);
+      int count = 0;
+      double p = jump_p0, cdf = jump_p0;
+      while (u > cdf && count < 1000) {
+        ++count;
+        p *= jump_lambda / count;
+        cdf += p;
+      }
+      if (count > 0) {
+        rng::CounterEngine eng(rng::counter(path, step, rng::Stream::jumps, 0), rng.key0(),
+                               rng.key1());
+        for (int k = 0; k < count; ++k) jump += jump_mean + jump_sd * eng.normal();
+      }
+    }
+    log_demand += (g - 0.5 * sigma_d * sigma_d) * dt + vol_d * z[2] + jump;
+    g = g_inf + (g - g_inf) * decay_g + vol_g * z[3];
+  }
+
+  const double gap = std::max(0.0, -min_cash);
+  out[static_cast<int>(Output::funding_gap)] = gap;
+  out[static_cast<int>(Output::gap_time)] = gap > 0 ? (min_step + 1) * dt : nan;
+  out[static_cast<int>(Output::runway)] = runway_step >= 0 ? (runway_step + 1) * dt : nan;
+  out[static_cast<int>(Output::breakeven)] = breakeven_step >= 0 ? (breakeven_step + 1) * dt : nan;
+  out[static_cast<int>(Output::terminal_cash)] = cash;
+  out[static_cast<int>(Output::capex_total)] = capex_total;
+  out[static_cast<int>(Output::capacity_end)] = capacity;
+  out[static_cast<int>(Output::arr_end)] = st.arr;
+}
+
+/// Simulate one path without step callbacks.
+inline void simulate_path(const PathModel& model, std::uint64_t seed, std::uint64_t path,
+                          PathWorkspace& ws, double* out) {
+  simulate_path(model, seed, path, ws, out, [](const StepState&) {});
+}
+
+}  // namespace capexsim

@@ -1,0 +1,191 @@
+#pragma once
+// Streaming, mergeable statistics whose merge is exact: integer counts and fixed-point
+// sums, so any split of the paths into threads or shards merges to the same bits.
+
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <span>
+#include <vector>
+
+namespace capexsim {
+
+namespace detail {
+// __extension__ keeps -Wpedantic quiet in consumers: a GNU type, on GCC and Clang.
+__extension__ typedef __int128 int128;
+}  // namespace detail
+
+/// Sum of doubles in 128-bit fixed point with resolution 2^-32 (about 2.3e-10).
+///
+/// Each value is rounded to the nearest multiple of 2^-32 and added as an integer, so
+/// addition is associative and `a += b` merges shards to the same bits in any order
+/// (a floating-point sum would depend on the order). Values beyond +-2^62 are clamped and
+/// counted in `saturated()`; 2^64 such values fit before the total could overflow.
+class FixedPointSum {
+ public:
+  static constexpr double scale = 0x1p32;
+  static constexpr double limit = 0x1p62;
+
+  void add(double x) {
+    if (!(std::abs(x) <= limit)) {
+      ++saturated_;
+      x = x > 0 ? limit : -limit;
+    }
+    acc_ += static_cast<detail::int128>(std::nearbyint(x * scale));
+  }
+  FixedPointSum& operator+=(const FixedPointSum& o) {
+    acc_ += o.acc_;
+    saturated_ += o.saturated_;
+    return *this;
+  }
+  double value() const { return static_cast<double>(acc_) / scale; }
+  std::uint64_t saturated() const { return saturated_; }
+  friend bool operator==(const FixedPointSum&, const FixedPointSum&) = default;
+
+ private:
+  detail::int128 acc_ = 0;
+  std::uint64_t saturated_ = 0;
+};
+
+/// Relative-error quantile sketch with exact (integer) merge.
+///
+/// A value x with |x| >= zero_threshold goes to the bucket named by the top 7 mantissa bits
+/// and the exponent of |x| (128 buckets per octave), kept apart by sign; smaller values go
+/// to a zero bucket. A bucket [lo, hi) has hi/lo <= 1 + 2^-7 and is represented by its
+/// midpoint, so any order statistic is returned with
+///     |estimate - x| <= 2^-8 |x| + zero_threshold      (relative accuracy 0.39%).
+/// Quantiles interpolate linearly between order statistics (type 7, NumPy's default), so
+/// a quantile's error is bounded by the same expression on the larger of the two order
+/// statistics it interpolates. Memory is one 8-byte count per bucket between the
+/// smallest and largest occupied bucket of each sign.
+class QuantileSketch {
+ public:
+  static constexpr double zero_threshold = 1e-3;
+  static constexpr double relative_accuracy = 0x1p-8;
+
+  void add(double x) {
+    ++count_;
+    const double a = std::abs(x);
+    if (a < zero_threshold) {
+      ++zero_;
+      return;
+    }
+    const std::int64_t key = bucket_key(a);
+    if (x > 0)
+      bump(pos_, pos_lo_, key, 1);
+    else
+      bump(neg_, neg_lo_, key, 1);
+  }
+
+  void merge(const QuantileSketch& o);
+  QuantileSketch& operator+=(const QuantileSketch& o) {
+    merge(o);
+    return *this;
+  }
+
+  std::uint64_t count() const { return count_; }
+  /// Estimate of the k-th smallest value (0-based), k < count().
+  double order_statistic(std::uint64_t k) const;
+  /// Type-7 quantile: interpolates order statistics floor(q(n-1)) and the next one.
+  double quantile(double q) const;
+  /// Mean of the estimates of all values with rank >= k (0-based).
+  double tail_mean_from(std::uint64_t k) const;
+
+  friend bool operator==(const QuantileSketch& a, const QuantileSketch& b);
+
+ private:
+  static std::int64_t bucket_key(double a) {
+    std::uint64_t bits;
+    std::memcpy(&bits, &a, sizeof bits);
+    return static_cast<std::int64_t>(bits >> 45);  // sign is 0; exponent + top 7 mantissa bits
+  }
+  static double bucket_mid(std::int64_t key) {
+    const std::uint64_t lo_bits = static_cast<std::uint64_t>(key) << 45;
+    const std::uint64_t hi_bits = static_cast<std::uint64_t>(key + 1) << 45;
+    double lo, hi;
+    std::memcpy(&lo, &lo_bits, sizeof lo);
+    std::memcpy(&hi, &hi_bits, sizeof hi);
+    return 0.5 * (lo + hi);
+  }
+  static void bump(std::vector<std::uint64_t>& v, std::int64_t& lo, std::int64_t key,
+                   std::uint64_t by) {
+    if (v.empty()) {
+      lo = key;
+      v.assign(1, 0);
+    } else if (key < lo) {
+      const std::int64_t grow = std::max<std::int64_t>(lo - key, 32);
+      v.insert(v.begin(), static_cast<std::size_t>(grow), 0);
+      lo -= grow;
+    } else if (key >= lo + static_cast<std::int64_t>(v.size())) {
+      const std::int64_t need = key - lo + 1;
+      v.resize(static_cast<std::size_t>(std::max<std::int64_t>(need, v.size() + 32)), 0);
+    }
+    v[static_cast<std::size_t>(key - lo)] += by;
+  }
+  template <class F>
+  void for_each_ascending(F&& f) const;
+
+  std::vector<std::uint64_t> pos_, neg_;
+  std::int64_t pos_lo_ = 0, neg_lo_ = 0;
+  std::uint64_t zero_ = 0, count_ = 0;
+};
+
+/// Quantile levels reported for every scalar output (MODEL.md §5).
+inline constexpr std::array<double, 9> summary_levels{0.01, 0.05, 0.10, 0.25, 0.50,
+                                                      0.75, 0.90, 0.95, 0.99};
+/// Quantile levels of the per-time bands.
+inline constexpr std::array<double, 5> band_levels{0.05, 0.25, 0.50, 0.75, 0.95};
+
+/// Statistics of one scalar output (MODEL.md §5). Moments and quantiles are over the
+/// non-NaN values; prob_positive and nan_share are over all paths.
+///   mean   = S1 / m,  sd = sqrt((S2 - S1^2/m) / (m - 1)),  stderr = sd / sqrt(m)
+///   cvar95 = mean of the values at or above the 95th percentile
+struct Summary {
+  std::uint64_t paths = 0;  // all paths
+  std::uint64_t count = 0;  // non-NaN values, m
+  double mean = 0, sd = 0, std_error = 0;
+  std::array<double, summary_levels.size()> quantiles{};
+  double prob_positive = 0, cvar95 = 0, nan_share = 0;
+  bool exact_quantiles = false;  // from stored per-path values rather than the sketch
+
+  double quantile(double level) const;  // one of summary_levels
+};
+
+/// Streaming accumulator for one scalar output.
+class ScalarAccumulator {
+ public:
+  void add(double x) {
+    ++paths_;
+    if (std::isnan(x)) {
+      ++nan_;
+      return;
+    }
+    if (x > 0) ++positive_;
+    sum_.add(x);
+    sum_sq_.add(x * x);
+    sketch_.add(x);
+  }
+  ScalarAccumulator& operator+=(const ScalarAccumulator& o);
+
+  /// Summary from the stream alone (quantiles and cvar95 from the sketch).
+  Summary summary() const;
+  /// Summary with exact quantiles and cvar95 from the stored values of every path.
+  Summary summary(std::span<const double> values) const;
+
+  std::uint64_t paths() const { return paths_; }
+  const QuantileSketch& sketch() const { return sketch_; }
+  friend bool operator==(const ScalarAccumulator&, const ScalarAccumulator&) = default;
+
+ private:
+  Summary moments() const;
+  std::uint64_t paths_ = 0, nan_ = 0, positive_ = 0;
+  FixedPointSum sum_, sum_sq_;
+  QuantileSketch sketch_;
+};
+
+/// Exact type-7 quantile of sorted, NaN-free values.
+double sorted_quantile(std::span<const double> sorted, double q);
+
+}  // namespace capexsim

@@ -1,0 +1,225 @@
+#include "capexsim/engine.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+
+#include <tbb/blocked_range.h>
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+namespace capexsim {
+
+// ---------------------------------------------------------------------------------------
+// Bands
+
+BandAccumulator& BandAccumulator::operator+=(const BandAccumulator& o) {
+  if (o.paths_ == 0 && o.steps_ == 0) return *this;
+  if (steps_ == 0 && paths_ == 0) {
+    *this = o;
+    return *this;
+  }
+  if (steps_ != o.steps_) throw std::invalid_argument("BandAccumulator: step counts differ");
+  paths_ += o.paths_;
+  for (std::size_t k = 0; k < sums_.size(); ++k) {
+    sums_[k] += o.sums_[k];
+    sketches_[k] += o.sketches_[k];
+  }
+  return *this;
+}
+
+std::vector<BandRow> BandAccumulator::rows(Series series, double start_year, double dt) const {
+  std::vector<BandRow> out(static_cast<std::size_t>(steps_));
+  const std::size_t base = static_cast<std::size_t>(series) * static_cast<std::size_t>(steps_);
+  for (int i = 0; i < steps_; ++i) {
+    BandRow& r = out[static_cast<std::size_t>(i)];
+    r.t = i * dt;
+    r.year = start_year + r.t;
+    const std::size_t k = base + static_cast<std::size_t>(i);
+    r.mean = paths_ ? sums_[k].value() / static_cast<double>(paths_)
+                    : std::numeric_limits<double>::quiet_NaN();
+    for (std::size_t q = 0; q < band_levels.size(); ++q)
+      r.quantiles[q] = sketches_[k].quantile(band_levels[q]);
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// Result
+
+std::size_t Result::output_index(std::string_view name) const {
+  for (std::size_t k = 0; k < output_names.size(); ++k)
+    if (output_names[k] == name) return k;
+  throw std::out_of_range("no output named '" + std::string(name) + "'");
+}
+
+Summary Result::summary(std::size_t output) const {
+  if (output >= stats.size()) throw std::out_of_range("output index out of range");
+  if (has_per_path()) {
+    const double* col = per_path.col(static_cast<Eigen::Index>(output)).data();
+    return stats[output].summary(std::span<const double>(col, paths));
+  }
+  return stats[output].summary();
+}
+
+std::vector<BandRow> Result::band(Series series) const {
+  if (bands.empty()) throw std::logic_error("this result has no bands (run with bands = true)");
+  return bands.rows(series, start_year, dt);
+}
+
+// ---------------------------------------------------------------------------------------
+// Driver
+
+namespace {
+
+Result empty_result(const PathModel& model, const RunOptions& o) {
+  Result r;
+  r.scenario_name = model.scenario().name;
+  r.scenario_fingerprint = fingerprint(model.scenario());
+  r.seed = o.seed;
+  r.first_path = o.first_path;
+  r.paths = o.paths;
+  r.steps = model.steps();
+  r.dt = model.dt();
+  r.start_year = model.scenario().start_year;
+  r.output_names = model.output_names();
+  r.stats.resize(model.output_count());
+  if (o.keep_paths)
+    r.per_path.resize(static_cast<Eigen::Index>(o.paths), static_cast<Eigen::Index>(model.output_count()));
+  if (o.bands) r.bands = BandAccumulator(model.steps());
+  return r;
+}
+
+/// What one worker accumulates.
+struct Local {
+  PathWorkspace ws;
+  std::vector<ScalarAccumulator> stats;
+  BandAccumulator bands;
+  std::vector<double> out;
+  Local(const PathModel& m, bool with_bands)
+      : stats(m.output_count()), bands(with_bands ? BandAccumulator(m.steps()) : BandAccumulator()),
+        out(m.output_count()) {}
+};
+
+/// Paths [begin, end) of the run (relative to first_path) into `local` and `r.per_path`.
+void run_range(const PathModel& model, const RunOptions& o, std::uint64_t begin, std::uint64_t end,
+               Local& local, Result& r) {
+  const std::size_t k_out = model.output_count();
+  for (std::uint64_t p = begin; p < end; ++p) {
+    double* out = local.out.data();
+    if (o.bands) {
+      simulate_path(model, o.seed, o.first_path + p, local.ws, out,
+                    [&](const StepState& st) { local.bands.add(st); });
+      local.bands.count_path();
+    } else {
+      simulate_path(model, o.seed, o.first_path + p, local.ws, out);
+    }
+    for (std::size_t k = 0; k < k_out; ++k) local.stats[k].add(out[k]);
+    if (o.keep_paths)
+      for (std::size_t k = 0; k < k_out; ++k)
+        r.per_path(static_cast<Eigen::Index>(p), static_cast<Eigen::Index>(k)) = out[k];
+  }
+}
+
+void fold(Result& r, const Local& local) {
+  for (std::size_t k = 0; k < r.stats.size(); ++k) r.stats[k] += local.stats[k];
+  if (!local.bands.empty()) r.bands += local.bands;
+}
+
+void check_options(const RunOptions& o) {
+  if (o.paths == 0) throw std::invalid_argument("paths must be at least 1");
+  if (o.threads < 0) throw std::invalid_argument("threads must be >= 0 (0 = all cores)");
+  if (o.first_path + o.paths < o.first_path)
+    throw std::invalid_argument("first_path + paths overflows 64 bits");
+}
+
+}  // namespace
+
+Result run_serial(const PathModel& model, const RunOptions& o) {
+  check_options(o);
+  Result r = empty_result(model, o);
+  Local local(model, o.bands);
+  // Same chunking of progress reports as run(); the arithmetic does not depend on it.
+  constexpr std::uint64_t chunk = 4096;
+  for (std::uint64_t b = 0; b < o.paths; b += chunk) {
+    const std::uint64_t e = std::min(o.paths, b + chunk);
+    run_range(model, o, b, e, local, r);
+    if (o.progress && !o.progress(e, o.paths)) throw Cancelled();
+  }
+  fold(r, local);
+  return r;
+}
+
+Result run(const PathModel& model, const RunOptions& o) {
+  check_options(o);
+  Result r = empty_result(model, o);
+  // Every accumulator merges exactly (integer counts and fixed-point sums) and per-path
+  // outputs land at their path's row, so the result is the same whichever thread ran
+  // which chunk: no deterministic-reduction machinery is needed.
+  constexpr std::uint64_t grain = 256;
+  const std::uint64_t chunks = (o.paths + grain - 1) / grain;
+  tbb::enumerable_thread_specific<Local> locals([&] { return Local(model, o.bands); });
+  std::atomic<bool> cancelled{false};
+  std::atomic<std::uint64_t> done{0};
+  std::mutex progress_mutex;
+
+  tbb::task_arena arena(o.threads > 0 ? o.threads : tbb::task_arena::automatic);
+  arena.execute([&] {
+    tbb::parallel_for(
+        tbb::blocked_range<std::uint64_t>(0, chunks, 1),
+        [&](const tbb::blocked_range<std::uint64_t>& range) {
+          Local& local = locals.local();
+          for (std::uint64_t c = range.begin(); c != range.end(); ++c) {
+            if (cancelled.load(std::memory_order_relaxed)) return;
+            const std::uint64_t b = c * grain, e = std::min(o.paths, b + grain);
+            run_range(model, o, b, e, local, r);
+            const std::uint64_t now = done.fetch_add(e - b) + (e - b);
+            if (o.progress) {
+              std::lock_guard<std::mutex> lock(progress_mutex);
+              if (!o.progress(now, o.paths)) cancelled = true;
+            }
+          }
+        },
+        tbb::simple_partitioner());
+  });
+  if (cancelled) throw Cancelled();
+  for (const Local& local : locals) fold(r, local);
+  return r;
+}
+
+Result run(const Scenario& scenario, const RunOptions& o) { return run(PathModel(scenario), o); }
+Result run_serial(const Scenario& scenario, const RunOptions& o) {
+  return run_serial(PathModel(scenario), o);
+}
+
+Result merge(const Result& a_in, const Result& b_in) {
+  const bool swap = b_in.first_path + b_in.paths == a_in.first_path && b_in.paths > 0;
+  const Result& a = swap ? b_in : a_in;
+  const Result& b = swap ? a_in : b_in;
+  if (a.scenario_fingerprint != b.scenario_fingerprint)
+    throw std::invalid_argument("merge: the results come from different scenarios");
+  if (a.seed != b.seed) throw std::invalid_argument("merge: the results have different seeds");
+  if (a.first_path + a.paths != b.first_path)
+    throw std::invalid_argument("merge: the path ranges are not adjacent ([" +
+                                std::to_string(a.first_path) + ", " +
+                                std::to_string(a.first_path + a.paths) + ") and [" +
+                                std::to_string(b.first_path) + ", " +
+                                std::to_string(b.first_path + b.paths) + "))");
+  if (a.bands.empty() != b.bands.empty())
+    throw std::invalid_argument("merge: one result has bands and the other does not");
+  Result r = a;
+  r.paths = a.paths + b.paths;
+  for (std::size_t k = 0; k < r.stats.size(); ++k) r.stats[k] += b.stats[k];
+  r.bands += b.bands;
+  if (a.has_per_path() && b.has_per_path()) {
+    r.per_path.resize(static_cast<Eigen::Index>(r.paths), a.per_path.cols());
+    r.per_path.topRows(static_cast<Eigen::Index>(a.paths)) = a.per_path;
+    r.per_path.bottomRows(static_cast<Eigen::Index>(b.paths)) = b.per_path;
+  } else {
+    r.per_path.resize(0, 0);
+  }
+  return r;
+}
+
+}  // namespace capexsim

@@ -1,0 +1,93 @@
+#include "capexsim/model.hpp"
+
+#include <Eigen/Cholesky>
+
+namespace capexsim {
+
+const char* series_name(Series s) {
+  static const char* names[] = {"cash", "capacity",   "serving_capacity", "arr",
+                                "demand", "capex_rate", "fcf_rate",         "cost_per_gw"};
+  return names[static_cast<int>(s)];
+}
+
+const char* output_name(Output o) {
+  static const char* names[] = {"funding_gap",   "gap_time",    "runway",       "breakeven",
+                                "terminal_cash", "capex_total", "capacity_end", "arr_end"};
+  return names[static_cast<int>(o)];
+}
+
+namespace {
+// Grid points are computed as start + i*dt in floating point; a tolerance of 1e-9 steps
+// makes 2027.0 land on step 12 of a monthly grid starting at 2026.0, not on step 13.
+constexpr double grid_tolerance = 1e-9;
+}  // namespace
+
+int PathModel::first_step_at_or_after(double year) const {
+  return static_cast<int>(std::ceil((year - scenario_.start_year) / dt_ - grid_tolerance));
+}
+
+int PathModel::step_containing(double year) const {
+  return static_cast<int>(std::floor((year - scenario_.start_year) / dt_ + grid_tolerance));
+}
+
+PathModel::PathModel(Scenario scenario)
+    : scenario_(std::move(scenario)), steps_(scenario_.steps()), dt_(scenario_.dt()) {
+  validate(scenario_);
+  const int n = steps_;
+  contract_payment_.assign(n, 0.0);
+  contract_gw_.assign(n, 0.0);
+  equity_.assign(n, 0.0);
+
+  for (const Contract& c : scenario_.contracts) {
+    // Active on [start, start + years) in calendar time, judged at each step's start.
+    const int first = std::max(0, first_step_at_or_after(c.start_year));
+    const int end = std::min(n, first_step_at_or_after(c.start_year + c.years));
+    const double offset = c.start_year - scenario_.start_year;
+    for (int i = first; i < end; ++i) {
+      contract_gw_[i] += c.gw;
+      double rate;  // $B per year
+      if (c.profile == Contract::Profile::flat) {
+        rate = c.total_bn / c.years;
+      } else {
+        // Linear from 0 to 2 total/years over the term, at the middle of the step.
+        const double tau = (i + 0.5) * dt_ - offset;
+        rate = 2 * c.total_bn / (c.years * c.years) * tau;
+      }
+      contract_payment_[i] += rate * dt_;
+    }
+  }
+  for (const EquityInjection& e : scenario_.equity) {
+    const int i = step_containing(e.at_year);
+    if (i >= 0 && i < n) equity_[i] += e.amount_bn;
+  }
+  for (double year : scenario_.checkpoints) checkpoint_steps_.push_back(first_step_at_or_after(year));
+  // The kernel walks checkpoints in step order; output columns keep file order, so sort
+  // a permutation instead of the steps themselves.
+  if (!std::is_sorted(checkpoint_steps_.begin(), checkpoint_steps_.end())) {
+    // Keep it simple: require sorted order by sorting the scenario's checkpoints too.
+    std::vector<std::size_t> idx(checkpoint_steps_.size());
+    for (std::size_t k = 0; k < idx.size(); ++k) idx[k] = k;
+    std::stable_sort(idx.begin(), idx.end(),
+                     [&](auto a, auto b) { return checkpoint_steps_[a] < checkpoint_steps_[b]; });
+    std::vector<int> steps;
+    std::vector<double> years;
+    for (auto k : idx) {
+      steps.push_back(checkpoint_steps_[k]);
+      years.push_back(scenario_.checkpoints[k]);
+    }
+    checkpoint_steps_ = steps;
+    scenario_.checkpoints = years;
+  }
+
+  correlated_ = !scenario_.correlation.isIdentity(0.0);
+  chol_ = Eigen::LLT<Eigen::Matrix4d>(scenario_.correlation).matrixL();
+}
+
+std::vector<std::string> PathModel::output_names() const {
+  std::vector<std::string> names;
+  for (std::size_t k = 0; k < base_output_count; ++k) names.push_back(output_name(static_cast<Output>(k)));
+  for (double year : scenario_.checkpoints) names.push_back(checkpoint_name(year));
+  return names;
+}
+
+}  // namespace capexsim
