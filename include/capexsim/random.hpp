@@ -9,7 +9,7 @@
 //
 //   stream        word2              what the 4 x 32 output bits feed
 //   ------------  -----------------  ---------------------------------------------------
-//   0 static      Param id (0..63),  one uniform (53 bits from words 0,1) for the static
+//   0 static      Param id (0..63),  one uniform (52 bits from words 0,1) for the static
 //                 64 = x0            input of that id; x0 = initial execution factor
 //   1 shocks      step i             4 standard normals (Box-Muller on word pairs), the
 //                                    independent shocks of step i before correlation
@@ -59,10 +59,11 @@ inline Words counter(std::uint64_t path, std::uint32_t word2, Stream stream, std
 /// Uniform on (0, 1) from 32 bits: (x + 1/2) 2^-32, never 0 or 1.
 inline double u01(std::uint32_t x) { return (static_cast<double>(x) + 0.5) * 0x1p-32; }
 
-/// Uniform on (0, 1) from 64 bits (53 used): never 0 or 1.
+/// Uniform on (0, 1) from 64 bits: the top 52 as (m + 1/2) 2^-52, so the largest value
+/// 1 - 2^-53 is still a double below 1 (53 bits would round up to exactly 1).
 inline double u01(std::uint32_t hi, std::uint32_t lo) {
-  const std::uint64_t m = ((static_cast<std::uint64_t>(hi) << 32) | lo) >> 11;
-  return (static_cast<double>(m) + 0.5) * 0x1p-53;
+  const std::uint64_t m = ((static_cast<std::uint64_t>(hi) << 32) | lo) >> 12;
+  return (static_cast<double>(m) + 0.5) * 0x1p-52;
 }
 
 /// Box-Muller: two independent standard normals from two 32-bit words.

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Install capexsim's build and test dependencies from Debian 12's packages.
+set -euo pipefail
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends \
+  g++ cmake ninja-build make pkg-config \
+  libeigen3-dev libboost-dev libtbb-dev librandom123-dev libtomlplusplus-dev \
+  doctest-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev pybind11-dev \
+  >/dev/null
+echo "capexsim: dependencies installed"

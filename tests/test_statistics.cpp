@@ -1,0 +1,119 @@
+// Streaming statistics: exact merges, moments, quantile sketch accuracy.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <vector>
+
+#include "capexsim/random.hpp"
+#include "capexsim/statistics.hpp"
+
+using namespace capexsim;
+
+namespace {
+std::vector<double> sample(int n, std::uint64_t seed) {
+  // A heavy-tailed, two-signed mix: lognormal-ish values minus an offset.
+  std::vector<double> v;
+  rng::CounterEngine eng(rng::counter(0, 0, rng::Stream::jumps, 0), static_cast<std::uint32_t>(seed), 0);
+  for (int i = 0; i < n; ++i) v.push_back(std::exp(1.5 * eng.normal()) * 100 - 120);
+  return v;
+}
+}  // namespace
+
+TEST_CASE("FixedPointSum is exact and order-free") {
+  const auto v = sample(10000, 1);
+  FixedPointSum forward, backward, halves_a, halves_b;
+  for (double x : v) forward.add(x);
+  for (auto it = v.rbegin(); it != v.rend(); ++it) backward.add(*it);
+  for (std::size_t k = 0; k < v.size(); ++k) (k % 3 ? halves_a : halves_b).add(v[k]);
+  halves_a += halves_b;
+  CHECK(forward == backward);
+  CHECK(forward == halves_a);
+  // Within the 2^-33 per-value rounding of the exact sum.
+  long double exact = 0;
+  for (double x : v) exact += x;
+  CHECK(std::abs(forward.value() - static_cast<double>(exact)) < v.size() * 0x1p-33 + 1e-9);
+  FixedPointSum big;
+  big.add(1e300);
+  CHECK(big.saturated() == 1);
+}
+
+TEST_CASE("ScalarAccumulator: moments, NaN share, prob_positive") {
+  ScalarAccumulator acc;
+  const double xs[] = {1, 2, 3, 4, NAN, -1};
+  for (double x : xs) acc.add(x);
+  const Summary s = acc.summary();
+  CHECK(s.paths == 6);
+  CHECK(s.count == 5);
+  CHECK(s.mean == doctest::Approx(9.0 / 5));
+  // sd of {1,2,3,4,-1}: mean 1.8, sum sq dev = .64+.04+1.44+4.84+7.84 = 14.8, /4 = 3.7
+  CHECK(s.sd == doctest::Approx(std::sqrt(3.7)));
+  CHECK(s.std_error == doctest::Approx(std::sqrt(3.7 / 5)));
+  CHECK(s.nan_share == doctest::Approx(1.0 / 6));
+  CHECK(s.prob_positive == doctest::Approx(4.0 / 6));
+  const double stored[] = {1, 2, 3, 4, NAN, -1};
+  const Summary e = acc.summary(stored);
+  CHECK(e.exact_quantiles);
+  CHECK(e.quantile(0.5) == 2.0);       // sorted {-1,1,2,3,4}
+  CHECK(e.quantile(0.25) == 1.0);      // h = 1
+  CHECK(e.quantile(0.99) == doctest::Approx(3.96));  // h = 3.96 -> 3 + .96
+  CHECK(e.cvar95 == 4.0);              // p95 = 3.8: values >= it are {4}
+}
+
+TEST_CASE("all-NaN output reports NaN moments and nan_share 1") {
+  ScalarAccumulator acc;
+  acc.add(NAN);
+  acc.add(NAN);
+  const Summary s = acc.summary();
+  CHECK(s.nan_share == 1.0);
+  CHECK(std::isnan(s.mean));
+  CHECK(std::isnan(s.quantile(0.5)));
+}
+
+TEST_CASE("QuantileSketch: order statistics within 2^-8 relative + 1e-3 absolute") {
+  auto v = sample(20000, 7);
+  QuantileSketch sk;
+  for (double x : v) sk.add(x);
+  std::sort(v.begin(), v.end());
+  for (std::size_t k = 0; k < v.size(); k += 37) {
+    const double bound = QuantileSketch::relative_accuracy * std::abs(v[k]) +
+                         QuantileSketch::zero_threshold;
+    CAPTURE(k);
+    CHECK(std::abs(sk.order_statistic(k) - v[k]) <= bound);
+  }
+  for (double q : summary_levels) {
+    const double exact = sorted_quantile(v, q);
+    const auto lo = static_cast<std::size_t>(std::floor(q * (v.size() - 1)));
+    const double scale = std::max(std::abs(v[lo]), std::abs(v[std::min(lo + 1, v.size() - 1)]));
+    CHECK(std::abs(sk.quantile(q) - exact) <=
+          QuantileSketch::relative_accuracy * scale + QuantileSketch::zero_threshold);
+  }
+}
+
+TEST_CASE("QuantileSketch merges exactly, whatever the split") {
+  const auto v = sample(5000, 3);
+  QuantileSketch whole, a, b, c;
+  for (double x : v) whole.add(x);
+  for (std::size_t k = 0; k < v.size(); ++k) (k < 1234 ? a : k < 4000 ? b : c).add(v[k]);
+  QuantileSketch abc = a;
+  abc += b;
+  abc += c;
+  QuantileSketch cba = c;
+  cba += b;
+  cba += a;
+  CHECK(abc == whole);
+  CHECK(cba == whole);
+  for (double q : band_levels) CHECK(abc.quantile(q) == whole.quantile(q));
+}
+
+TEST_CASE("tail mean from the sketch approximates the exact tail mean") {
+  auto v = sample(20000, 11);
+  QuantileSketch sk;
+  for (double x : v) sk.add(x);
+  std::sort(v.begin(), v.end());
+  const std::size_t from = 19000;
+  const double exact = std::accumulate(v.begin() + from, v.end(), 0.0) / (v.size() - from);
+  // Every value in the tail is positive and within 2^-8 relative, so is their mean.
+  CHECK(std::abs(sk.tail_mean_from(from) - exact) <= QuantileSketch::relative_accuracy * exact + 1e-3);
+}
