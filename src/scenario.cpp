@@ -730,6 +730,9 @@ Scenario parse_scenario(std::string_view toml_text, std::string_view source_name
 }
 
 Scenario load_scenario(const std::filesystem::path& file) {
+  std::error_code ec;
+  if (std::filesystem::exists(file, ec) && !std::filesystem::is_regular_file(file, ec))
+    throw ScenarioError(file.string(), 0, 0, "", "cannot read the scenario: not a regular file");
   std::ifstream in(file, std::ios::binary);
   if (!in) throw ScenarioError(file.string(), 0, 0, "", "cannot open the scenario file for reading");
   std::ostringstream ss;

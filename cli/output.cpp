@@ -1,0 +1,189 @@
+#include "output.hpp"
+
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sstream>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#include <capexsim/detail/format.hpp>
+#include <capexsim/version.hpp>
+
+namespace capexsim::cli {
+
+namespace fs = std::filesystem;
+
+std::string number(double x) {
+  if (std::isnan(x)) return "nan";
+  return detail::format_double(x);
+}
+
+void prepare_out_dir(const fs::path& dir) {
+  std::error_code ec;
+  if (fs::exists(dir, ec) && !fs::is_directory(dir, ec))
+    throw UsageError("--out " + dir.string() + ": exists and is not a folder");
+  fs::create_directories(dir, ec);
+  if (ec) throw UsageError("--out " + dir.string() + ": cannot create the folder: " + ec.message());
+  // Probe that files can be created there, so a long run does not end in a failed write.
+  const fs::path probe = dir / (".capexsim-probe-" + std::to_string(::getpid()));
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
+  if (fd < 0)
+    throw UsageError("--out " + dir.string() + ": the folder is not writable: " + std::strerror(errno));
+  ::close(fd);
+  fs::remove(probe, ec);
+}
+
+void write_atomically(const fs::path& file, const std::string& content) {
+  const fs::path dir = file.has_parent_path() ? file.parent_path() : fs::path(".");
+  std::string tmpl = (dir / ("." + file.filename().string() + ".tmp-XXXXXX")).string();
+  const int fd = ::mkstemp(tmpl.data());
+  if (fd < 0) throw UsageError("cannot write " + file.string() + ": " + std::strerror(errno));
+  auto fail = [&](const char* what) {
+    const std::string msg = std::string("cannot write ") + file.string() + " (" + what +
+                            "): " + std::strerror(errno);
+    ::close(fd);
+    ::unlink(tmpl.c_str());
+    throw UsageError(msg);
+  };
+  const char* p = content.data();
+  std::size_t left = content.size();
+  while (left > 0) {
+    const ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail("write");
+    }
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+  if (::fchmod(fd, 0644) != 0) fail("chmod");
+  if (::fsync(fd) != 0) fail("fsync");
+  if (::close(fd) != 0) {
+    ::unlink(tmpl.c_str());
+    throw UsageError("cannot write " + file.string() + ": " + std::strerror(errno));
+  }
+  if (::rename(tmpl.c_str(), file.c_str()) != 0) {
+    const std::string msg = "cannot write " + file.string() + ": " + std::strerror(errno);
+    ::unlink(tmpl.c_str());
+    throw UsageError(msg);
+  }
+}
+
+namespace {
+nlohmann::json json_number(double x) {
+  if (!std::isfinite(x)) return nullptr;  // JSON has no NaN
+  return x;
+}
+}  // namespace
+
+std::string summary_json(const Result& r, const RunInfo& info) {
+  using nlohmann::ordered_json;
+  ordered_json j;
+  j["scenario"] = r.scenario_name;
+  j["scenario_hash"] = r.scenario_fingerprint;
+  j["scenario_file"] = info.scenario_file;
+  j["paths"] = r.paths;
+  j["seed"] = r.seed;
+  j["steps"] = r.steps;
+  j["step_years"] = r.dt;
+  j["start"] = r.start_year;
+  j["threads"] = info.threads;
+  j["version"] = version_string;
+  j["wall_time_s"] = info.wall_seconds;
+  ordered_json metrics = ordered_json::object();
+  for (std::size_t k = 0; k < r.output_names.size(); ++k) {
+    const Summary s = r.summary(k);
+    ordered_json m;
+    m["mean"] = json_number(s.mean);
+    m["sd"] = json_number(s.sd);
+    m["stderr"] = json_number(s.std_error);
+    for (std::size_t q = 0; q < summary_levels.size(); ++q)
+      m["p" + std::to_string(static_cast<int>(std::lround(summary_levels[q] * 100)))] =
+          json_number(s.quantiles[q]);
+    m["prob_positive"] = json_number(s.prob_positive);
+    m["cvar95"] = json_number(s.cvar95);
+    m["nan_share"] = json_number(s.nan_share);
+    metrics[r.output_names[k]] = m;
+  }
+  j["metrics"] = metrics;
+  // max_digits10 so that every double round-trips
+  return j.dump(2) + "\n";
+}
+
+std::string bands_csv(const Result& r) {
+  std::string out = "t,year,series,mean,p5,p25,p50,p75,p95\n";
+  for (std::size_t s = 0; s < series_count; ++s) {
+    const auto rows = r.band(static_cast<Series>(s));
+    const char* name = series_name(static_cast<Series>(s));
+    for (const BandRow& row : rows) {
+      out += number(row.t) + "," + number(row.year) + "," + name + "," + number(row.mean);
+      for (double q : row.quantiles) out += "," + number(q);
+      out += "\n";
+    }
+  }
+  return out;
+}
+
+std::string paths_csv(const Result& r) {
+  if (!r.has_per_path()) throw std::logic_error("paths_csv: the run kept no per-path outputs");
+  std::string out = "path";
+  for (const auto& n : r.output_names) out += "," + n;
+  out += "\n";
+  for (std::uint64_t p = 0; p < r.paths; ++p) {
+    out += std::to_string(r.first_path + p);
+    for (std::size_t k = 0; k < r.output_names.size(); ++k)
+      out += "," + number(r.per_path(static_cast<Eigen::Index>(p), static_cast<Eigen::Index>(k)));
+    out += "\n";
+  }
+  return out;
+}
+
+const char* output_unit(const std::string& name) {
+  if (name == "gap_time" || name == "runway" || name == "breakeven") return "years";
+  if (name == "capacity_end") return "GW";
+  if (name == "arr_end" || name.rfind("arr_at_", 0) == 0) return "$B/yr";
+  return "$B";
+}
+
+bool is_event_time(const std::string& name) {
+  return name == "gap_time" || name == "runway" || name == "breakeven";
+}
+
+namespace {
+std::string fixed(double x, int decimals) {
+  if (std::isnan(x)) return "-";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, x);
+  return buf;
+}
+int decimals_for(const std::string& unit) { return std::string(unit) == "years" || std::string(unit) == "GW" ? 2 : 1; }
+}  // namespace
+
+std::string summary_table(const Result& r) {
+  std::ostringstream o;
+  char line[256];
+  std::snprintf(line, sizeof line, "%-16s %-6s %10s %10s %10s %10s %9s %9s\n", "output", "unit",
+                "mean", "p5", "p50", "p95", "P(>0)", "never");
+  o << line;
+  for (std::size_t k = 0; k < r.output_names.size(); ++k) {
+    const std::string& name = r.output_names[k];
+    const Summary s = r.summary(k);
+    const std::string unit = output_unit(name);
+    const int d = decimals_for(unit);
+    const std::string p_pos = is_event_time(name) ? "" : fixed(100 * s.prob_positive, 1) + "%";
+    const std::string never = is_event_time(name) ? fixed(100 * s.nan_share, 1) + "%" : "";
+    std::snprintf(line, sizeof line, "%-16s %-6s %10s %10s %10s %10s %9s %9s\n", name.c_str(),
+                  unit.c_str(), fixed(s.mean, d).c_str(), fixed(s.quantile(0.05), d).c_str(),
+                  fixed(s.quantile(0.5), d).c_str(), fixed(s.quantile(0.95), d).c_str(),
+                  p_pos.c_str(), never.c_str());
+    o << line;
+  }
+  return o.str();
+}
+
+}  // namespace capexsim::cli

@@ -1,0 +1,48 @@
+#pragma once
+// Files and tables the command line writes: summary.json, bands.csv, paths.csv, and the
+// terminal summary table. Files are written atomically.
+
+#include <filesystem>
+#include <stdexcept>
+#include <string>
+
+#include <capexsim/engine.hpp>
+
+namespace capexsim::cli {
+
+/// Invalid input from the user (exit code 2): bad option value, unwritable folder.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Run metadata recorded in summary.json.
+struct RunInfo {
+  std::string scenario_file;
+  int threads = 0;
+  double wall_seconds = 0;
+};
+
+/// Make sure `dir` exists and is writable (before a long run); throws UsageError.
+void prepare_out_dir(const std::filesystem::path& dir);
+
+/// Write `content` to `file` atomically: a temporary file in the same folder, flushed,
+/// then renamed over the target. On failure the target is untouched and the temporary
+/// removed; throws UsageError.
+void write_atomically(const std::filesystem::path& file, const std::string& content);
+
+std::string summary_json(const Result& r, const RunInfo& info);
+std::string bands_csv(const Result& r);
+std::string paths_csv(const Result& r);
+
+/// The readable summary table (rows = outputs).
+std::string summary_table(const Result& r);
+
+/// Units of an output for display: "$B", "years", "GW", "$B/yr".
+const char* output_unit(const std::string& name);
+bool is_event_time(const std::string& name);  // runway, breakeven, gap_time
+
+/// Shortest round-trip text of a double ("nan" for NaN).
+std::string number(double x);
+
+}  // namespace capexsim::cli

@@ -1,0 +1,34 @@
+#pragma once
+// A progress bar on stderr for long runs, and Ctrl-C handling.
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+namespace capexsim::cli {
+
+/// Set by SIGINT; the run's progress callback turns it into a cancellation.
+std::atomic<bool>& interrupted();
+void install_interrupt_handler();
+
+/// Draws `[#####     ]  45%  45,000/100,000 paths  52.1k paths/s  ETA 1s` on stderr,
+/// only when enabled (stderr is a terminal and not --quiet) and only once the run has
+/// taken more than `delay` (short runs stay silent).
+class ProgressBar {
+ public:
+  ProgressBar(bool enabled, std::string label, double delay_seconds = 1.0);
+  /// Returns false when the user pressed Ctrl-C.
+  bool update(std::uint64_t done, std::uint64_t total);
+  void finish();
+
+ private:
+  bool enabled_;
+  std::string label_;
+  double delay_;
+  bool drawn_ = false;
+  std::chrono::steady_clock::time_point start_, last_draw_;
+};
+
+}  // namespace capexsim::cli
