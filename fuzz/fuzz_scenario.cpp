@@ -1,0 +1,26 @@
+// libFuzzer target over the scenario loader: any input must either load (and then
+// simulate a few paths without crashing) or be rejected with a ScenarioError.
+// Anything else (another exception, a crash, a sanitizer report) is a bug.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include <capexsim/capexsim.hpp>
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  const std::string_view text(reinterpret_cast<const char*>(data), size);
+  capexsim::Scenario scenario;
+  try {
+    scenario = capexsim::parse_scenario(text, "fuzz.toml");
+  } catch (const capexsim::ScenarioError&) {
+    return 0;
+  }
+  // Valid: run a couple of paths through the kernel, bounded so the fuzzer stays fast.
+  if (scenario.steps() > 2000) return 0;
+  const capexsim::PathModel model(scenario);
+  capexsim::PathWorkspace ws;
+  std::vector<double> out(model.output_count());
+  for (std::uint64_t p = 0; p < 2; ++p) capexsim::simulate_path(model, 1, p, ws, out.data());
+  (void)capexsim::to_toml(scenario);
+  return 0;
+}
