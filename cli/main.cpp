@@ -1,7 +1,7 @@
 // capexsim: the command line over the engine.
-//   capexsim run SCENARIO.toml [--paths N] [--seed S] [--threads T] [--out DIR] [--per-path] [--quiet]
-//   capexsim check SCENARIO.toml
-//   capexsim compare A.toml B.toml [--paths N] [--seed S] [--threads T] [--quiet]
+//   capexsim run SCENARIO.toml [--paths N] [--seed S] [--threads T] [--out DIR] [--per-path]
+//   [--quiet] capexsim check SCENARIO.toml capexsim compare A.toml B.toml [--paths N] [--seed S]
+//   [--threads T] [--quiet]
 // Exit codes: 0 ok, 2 invalid input, 1 internal error, 130 interrupted.
 
 #include <unistd.h>
@@ -62,7 +62,9 @@ std::uint64_t parse_seed(const std::string& text) {
   return v;
 }
 
-bool stderr_is_terminal() { return ::isatty(STDERR_FILENO) == 1; }
+bool stderr_is_terminal() {
+  return ::isatty(STDERR_FILENO) == 1;
+}
 
 struct Timed {
   Result result;
@@ -72,12 +74,15 @@ struct Timed {
 Timed simulate(const Scenario& scenario, RunOptions options, bool show_progress,
                const std::string& label) {
   cli::ProgressBar bar(show_progress, label);
-  options.progress = [&](std::uint64_t done, std::uint64_t total) { return bar.update(done, total); };
+  options.progress = [&](std::uint64_t done, std::uint64_t total) {
+    return bar.update(done, total);
+  };
   const auto t0 = std::chrono::steady_clock::now();
   try {
     Result r = run(scenario, options);
     bar.finish();
-    return {std::move(r), std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()};
+    return {std::move(r),
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()};
   } catch (const Cancelled&) {
     bar.finish();
     throw Interrupted();
@@ -86,15 +91,16 @@ Timed simulate(const Scenario& scenario, RunOptions options, bool show_progress,
 
 std::string grouped(std::uint64_t n) {
   std::string s = std::to_string(n);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3)
+    s.insert(static_cast<std::size_t>(i), ",");
   return s;
 }
 
 std::string header(const Result& r, const std::string& file, double seconds) {
   char buf[512];
-  const char* step = std::abs(r.dt - 1.0 / 12) < 1e-12 ? "monthly"
+  const char* step = std::abs(r.dt - 1.0 / 12) < 1e-12   ? "monthly"
                      : std::abs(r.dt - 1.0 / 52) < 1e-12 ? "weekly"
-                                                        : "quarterly";
+                                                         : "quarterly";
   std::snprintf(buf, sizeof buf, "%s (%s): %s paths, seed %llu, %d %s steps from %s, %.1f s\n",
                 r.scenario_name.c_str(), file.c_str(), grouped(r.paths).c_str(),
                 static_cast<unsigned long long>(r.seed), r.steps, step,
@@ -118,7 +124,8 @@ int cmd_run(const RunArgs& a) {
   o.paths = parse_count(a.paths, "--paths", 1e12);
   o.seed = parse_seed(a.seed);
   o.threads = a.threads;
-  if (a.per_path && a.out.empty()) throw UsageError("--per-path writes paths.csv and needs --out DIR");
+  if (a.per_path && a.out.empty())
+    throw UsageError("--per-path writes paths.csv and needs --out DIR");
   if (!a.out.empty()) cli::prepare_out_dir(a.out);
   o.keep_paths = a.per_path || o.paths <= keep_paths_limit;
   o.bands = !a.out.empty();
@@ -140,7 +147,8 @@ int cmd_run(const RunArgs& a) {
     cli::write_atomically(dir / "bands.csv", bands);
     if (a.per_path) cli::write_atomically(dir / "paths.csv", paths);
     cli::write_atomically(dir / "summary.json", summary);
-    std::cout << "\nwrote " << (dir / "summary.json").string() << ", " << (dir / "bands.csv").string()
+    std::cout << "\nwrote " << (dir / "summary.json").string() << ", "
+              << (dir / "bands.csv").string()
               << (a.per_path ? ", " + (dir / "paths.csv").string() : std::string()) << "\n";
   }
   return exit_ok;
@@ -216,11 +224,12 @@ int cmd_compare(const CompareArgs& c) {
     const std::string unit = cli::output_unit(name);
     const int d = unit == "years" || unit == "GW" ? 2 : 1;
     auto three = [&](const Summary& x) {
-      return fmt(x.quantile(0.05), d) + " / " + fmt(x.quantile(0.5), d) + " / " + fmt(x.quantile(0.95), d);
+      return fmt(x.quantile(0.05), d) + " / " + fmt(x.quantile(0.5), d) + " / " +
+             fmt(x.quantile(0.95), d);
     };
-    const std::string never = cli::is_event_time(name)
-                                  ? fmt(100 * xa.nan_share, 1) + "%/" + fmt(100 * xb.nan_share, 1) + "%"
-                                  : "";
+    const std::string never = cli::is_event_time(name) ? fmt(100 * xa.nan_share, 1) + "%/" +
+                                                             fmt(100 * xb.nan_share, 1) + "%"
+                                                       : "";
     std::snprintf(line, sizeof line, "%-14s %-6s %10s %10s %10s %8s %1s   %-26s %-26s %s\n",
                   name.c_str(), unit.c_str(), fmt(xa.mean, d).c_str(), fmt(xb.mean, d).c_str(),
                   fmt(mean, d).c_str(), fmt(se, d + 1).c_str(), stands_out ? "*" : "",
@@ -244,30 +253,35 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
 
   RunArgs ra;
-  CLI::App* run_cmd = app.add_subcommand("run", "Simulate a scenario and print the distribution of every output");
+  CLI::App* run_cmd =
+      app.add_subcommand("run", "Simulate a scenario and print the distribution of every output");
   run_cmd->add_option("scenario", ra.scenario, "Scenario file (TOML, see scenarios/)")->required();
   run_cmd->add_option("--paths,-n", ra.paths, "Monte Carlo paths; accepts 1e6 [default: 100000]");
   run_cmd->add_option("--seed,-s", ra.seed, "Random seed, 0..2^64-1 [default: 1]");
-  run_cmd->add_option("--threads,-t", ra.threads,
-                      "Worker threads, 0 = all cores [default: 0]; results do not depend on it")
+  run_cmd
+      ->add_option("--threads,-t", ra.threads,
+                   "Worker threads, 0 = all cores [default: 0]; results do not depend on it")
       ->check(CLI::NonNegativeNumber);
   run_cmd->add_option("--out,-o", ra.out,
                       "Write summary.json and bands.csv (and paths.csv with --per-path) into DIR, "
                       "created if missing; other files there are left alone");
-  run_cmd->add_flag("--per-path", ra.per_path, "Also write paths.csv: one row per path, every output");
+  run_cmd->add_flag("--per-path", ra.per_path,
+                    "Also write paths.csv: one row per path, every output");
   run_cmd->add_flag("--quiet,-q", ra.quiet, "No progress bar");
 
   std::string check_file;
-  CLI::App* check_cmd =
-      app.add_subcommand("check", "Validate a scenario and print it resolved (every default filled in) as TOML");
+  CLI::App* check_cmd = app.add_subcommand(
+      "check", "Validate a scenario and print it resolved (every default filled in) as TOML");
   check_cmd->add_option("scenario", check_file, "Scenario file (TOML)")->required();
 
   CompareArgs ca;
   CLI::App* cmp_cmd = app.add_subcommand(
-      "compare", "Run two scenarios with common random numbers and show per-output paired differences");
+      "compare",
+      "Run two scenarios with common random numbers and show per-output paired differences");
   cmp_cmd->add_option("a", ca.a, "Scenario A (TOML)")->required();
   cmp_cmd->add_option("b", ca.b, "Scenario B (TOML)")->required();
-  cmp_cmd->add_option("--paths,-n", ca.paths, "Monte Carlo paths per scenario; accepts 1e6 [default: 100000]");
+  cmp_cmd->add_option("--paths,-n", ca.paths,
+                      "Monte Carlo paths per scenario; accepts 1e6 [default: 100000]");
   cmp_cmd->add_option("--seed,-s", ca.seed, "Random seed shared by both runs [default: 1]");
   cmp_cmd->add_option("--threads,-t", ca.threads, "Worker threads, 0 = all cores [default: 0]")
       ->check(CLI::NonNegativeNumber);
@@ -277,7 +291,8 @@ int main(int argc, char** argv) {
   if (argc > 1 && argv[1][0] != '-') {
     const std::string cmd = argv[1];
     if (cmd != "run" && cmd != "check" && cmd != "compare") {
-      print_error("unknown command '" + cmd + "'; expected run, check or compare (see 'capexsim --help')");
+      print_error("unknown command '" + cmd +
+                  "'; expected run, check or compare (see 'capexsim --help')");
       return exit_invalid;
     }
   }
@@ -285,7 +300,8 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
-    print_error(std::string(e.what()) + "\nRun 'capexsim --help' (or 'capexsim COMMAND --help') for usage.");
+    print_error(std::string(e.what()) +
+                "\nRun 'capexsim --help' (or 'capexsim COMMAND --help') for usage.");
     return exit_invalid;
   }
 
@@ -295,7 +311,8 @@ int main(int argc, char** argv) {
     if (*check_cmd) return cmd_check(check_file);
     if (*cmp_cmd) return cmd_compare(ca);
   } catch (const ScenarioError& e) {
-    print_error(std::string(e.what()) + "\nNothing was run. See MODEL.md section 7 for the scenario format.");
+    print_error(std::string(e.what()) +
+                "\nNothing was run. See MODEL.md section 7 for the scenario format.");
     return exit_invalid;
   } catch (const UsageError& e) {
     print_error(e.what());
@@ -304,7 +321,8 @@ int main(int argc, char** argv) {
     std::cerr << "capexsim: interrupted; no output written\n";
     return exit_interrupted;
   } catch (const std::bad_alloc&) {
-    print_error("out of memory; try fewer --paths (per-path outputs take 8 bytes x outputs x paths)");
+    print_error(
+        "out of memory; try fewer --paths (per-path outputs take 8 bytes x outputs x paths)");
     return exit_internal;
   } catch (const std::exception& e) {
     std::cerr << "capexsim: internal error: " << e.what() << "\n";

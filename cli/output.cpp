@@ -1,13 +1,13 @@
 #include "output.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <fcntl.h>
-#include <sys/stat.h>
 #include <sstream>
-#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -33,7 +33,8 @@ void prepare_out_dir(const fs::path& dir) {
   const fs::path probe = dir / (".capexsim-probe-" + std::to_string(::getpid()));
   const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
   if (fd < 0)
-    throw UsageError("--out " + dir.string() + ": the folder is not writable: " + std::strerror(errno));
+    throw UsageError("--out " + dir.string() +
+                     ": the folder is not writable: " + std::strerror(errno));
   ::close(fd);
   fs::remove(probe, ec);
 }
@@ -44,8 +45,8 @@ void write_atomically(const fs::path& file, const std::string& content) {
   const int fd = ::mkstemp(tmpl.data());
   if (fd < 0) throw UsageError("cannot write " + file.string() + ": " + std::strerror(errno));
   auto fail = [&](const char* what) {
-    const std::string msg = std::string("cannot write ") + file.string() + " (" + what +
-                            "): " + std::strerror(errno);
+    const std::string msg =
+        std::string("cannot write ") + file.string() + " (" + what + "): " + std::strerror(errno);
     ::close(fd);
     ::unlink(tmpl.c_str());
     throw UsageError(msg);
@@ -161,7 +162,9 @@ std::string fixed(double x, int decimals) {
   std::snprintf(buf, sizeof buf, "%.*f", decimals, x);
   return buf;
 }
-int decimals_for(const std::string& unit) { return std::string(unit) == "years" || std::string(unit) == "GW" ? 2 : 1; }
+int decimals_for(const std::string& unit) {
+  return std::string(unit) == "years" || std::string(unit) == "GW" ? 2 : 1;
+}
 }  // namespace
 
 std::string summary_table(const Result& r) {

@@ -11,7 +11,9 @@ std::atomic<bool>& interrupted() {
 }
 
 namespace {
-extern "C" void on_sigint(int) { interrupted().store(true); }
+extern "C" void on_sigint(int) {
+  interrupted().store(true);
+}
 }  // namespace
 
 void install_interrupt_handler() {
@@ -24,13 +26,17 @@ void install_interrupt_handler() {
 }
 
 ProgressBar::ProgressBar(bool enabled, std::string label, double delay_seconds)
-    : enabled_(enabled), label_(std::move(label)), delay_(delay_seconds),
-      start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
+    : enabled_(enabled),
+      label_(std::move(label)),
+      delay_(delay_seconds),
+      start_(std::chrono::steady_clock::now()),
+      last_draw_(start_) {}
 
 namespace {
 std::string grouped(std::uint64_t n) {
   std::string s = std::to_string(n);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3) s.insert(static_cast<std::size_t>(i), ",");
+  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3)
+    s.insert(static_cast<std::size_t>(i), ",");
   return s;
 }
 std::string rate_text(double r) {

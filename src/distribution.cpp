@@ -28,7 +28,9 @@ double normal_quantile(double p) {
   return boost::math::quantile(standard, p);
 }
 
-double lognormal_sigma2(double mean, double sd) { return std::log1p((sd * sd) / (mean * mean)); }
+double lognormal_sigma2(double mean, double sd) {
+  return std::log1p((sd * sd) / (mean * mean));
+}
 }  // namespace
 
 Distribution Distribution::fixed(double value) {
@@ -243,5 +245,7 @@ std::string Distribution::to_toml() const {
 }  // namespace capexsim
 
 namespace capexsim {
-double standard_normal_quantile(double u) { return normal_quantile(u); }
+double standard_normal_quantile(double u) {
+  return normal_quantile(u);
+}
 }  // namespace capexsim

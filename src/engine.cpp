@@ -86,7 +86,8 @@ Result empty_result(const PathModel& model, const RunOptions& o) {
   r.output_names = model.output_names();
   r.stats.resize(model.output_count());
   if (o.keep_paths)
-    r.per_path.resize(static_cast<Eigen::Index>(o.paths), static_cast<Eigen::Index>(model.output_count()));
+    r.per_path.resize(static_cast<Eigen::Index>(o.paths),
+                      static_cast<Eigen::Index>(model.output_count()));
   if (o.bands) r.bands = BandAccumulator(model.steps());
   return r;
 }
@@ -98,7 +99,8 @@ struct Local {
   BandAccumulator bands;
   std::vector<double> out;
   Local(const PathModel& m, bool with_bands)
-      : stats(m.output_count()), bands(with_bands ? BandAccumulator(m.steps()) : BandAccumulator()),
+      : stats(m.output_count()),
+        bands(with_bands ? BandAccumulator(m.steps()) : BandAccumulator()),
         out(m.output_count()) {}
 };
 
@@ -188,7 +190,9 @@ Result run(const PathModel& model, const RunOptions& o) {
   return r;
 }
 
-Result run(const Scenario& scenario, const RunOptions& o) { return run(PathModel(scenario), o); }
+Result run(const Scenario& scenario, const RunOptions& o) {
+  return run(PathModel(scenario), o);
+}
 Result run_serial(const Scenario& scenario, const RunOptions& o) {
   return run_serial(PathModel(scenario), o);
 }
@@ -201,11 +205,10 @@ Result merge(const Result& a_in, const Result& b_in) {
     throw std::invalid_argument("merge: the results come from different scenarios");
   if (a.seed != b.seed) throw std::invalid_argument("merge: the results have different seeds");
   if (a.first_path + a.paths != b.first_path)
-    throw std::invalid_argument("merge: the path ranges are not adjacent ([" +
-                                std::to_string(a.first_path) + ", " +
-                                std::to_string(a.first_path + a.paths) + ") and [" +
-                                std::to_string(b.first_path) + ", " +
-                                std::to_string(b.first_path + b.paths) + "))");
+    throw std::invalid_argument(
+        "merge: the path ranges are not adjacent ([" + std::to_string(a.first_path) + ", " +
+        std::to_string(a.first_path + a.paths) + ") and [" + std::to_string(b.first_path) + ", " +
+        std::to_string(b.first_path + b.paths) + "))");
   if (a.bands.empty() != b.bands.empty())
     throw std::invalid_argument("merge: one result has bands and the other does not");
   Result r = a;

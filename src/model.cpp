@@ -5,7 +5,7 @@
 namespace capexsim {
 
 const char* series_name(Series s) {
-  static const char* names[] = {"cash", "capacity",   "serving_capacity", "arr",
+  static const char* names[] = {"cash",   "capacity",   "serving_capacity", "arr",
                                 "demand", "capex_rate", "fcf_rate",         "cost_per_gw"};
   return names[static_cast<int>(s)];
 }
@@ -60,7 +60,8 @@ PathModel::PathModel(Scenario scenario)
     const int i = step_containing(e.at_year);
     if (i >= 0 && i < n) equity_[i] += e.amount_bn;
   }
-  for (double year : scenario_.checkpoints) checkpoint_steps_.push_back(first_step_at_or_after(year));
+  for (double year : scenario_.checkpoints)
+    checkpoint_steps_.push_back(first_step_at_or_after(year));
   // The kernel walks checkpoints in step order; output columns keep file order, so sort
   // a permutation instead of the steps themselves.
   if (!std::is_sorted(checkpoint_steps_.begin(), checkpoint_steps_.end())) {
@@ -85,7 +86,8 @@ PathModel::PathModel(Scenario scenario)
 
 std::vector<std::string> PathModel::output_names() const {
   std::vector<std::string> names;
-  for (std::size_t k = 0; k < base_output_count; ++k) names.push_back(output_name(static_cast<Output>(k)));
+  for (std::size_t k = 0; k < base_output_count; ++k)
+    names.push_back(output_name(static_cast<Output>(k)));
   for (double year : scenario_.checkpoints) names.push_back(checkpoint_name(year));
   return names;
 }

@@ -12,8 +12,8 @@
 #include <set>
 #include <sstream>
 
-#include <Eigen/Cholesky>
 #include <toml++/toml.h>
+#include <Eigen/Cholesky>
 
 #include "capexsim/detail/format.hpp"
 
@@ -73,7 +73,9 @@ const std::array<ParamInfo, param_count>& param_table() {
   return table;
 }
 
-const ParamInfo& param_info(Param p) { return param_table()[static_cast<std::size_t>(p)]; }
+const ParamInfo& param_info(Param p) {
+  return param_table()[static_cast<std::size_t>(p)];
+}
 
 double step_years(StepKind s) {
   switch (s) {
@@ -270,15 +272,15 @@ class Checker {
         return;
       case K::uniform:
         if (p[0] > p[1])
-          fail(key, "uniform = [lo, hi] needs lo <= hi, got lo = " + num(p[0]) + " > hi = " +
-                        num(p[1]));
+          fail(key,
+               "uniform = [lo, hi] needs lo <= hi, got lo = " + num(p[0]) + " > hi = " + num(p[1]));
         return;
       case K::triangular:
       case K::pert: {
         const std::string k = kind_name(d.kind());
         if (p[0] > p[2])
-          fail(key, k + " = [lo, mode, hi] needs lo <= hi, got lo = " + num(p[0]) + " > hi = " +
-                        num(p[2]));
+          fail(key, k + " = [lo, mode, hi] needs lo <= hi, got lo = " + num(p[0]) +
+                        " > hi = " + num(p[2]));
         if (p[1] < p[0] || p[1] > p[2])
           fail(key, k + " = [lo, mode, hi] needs lo <= mode <= hi, got mode " + num(p[1]) +
                         " outside [" + num(p[0]) + ", " + num(p[2]) + "]");
@@ -289,15 +291,16 @@ class Checker {
         if (std::isnan(d.min()) || std::isnan(d.max()) || d.min() == inf || d.max() == -inf)
           fail(key, "expected finite min/max bounds");
         if (d.min() > d.max())
-          fail(key, "normal needs min <= max, got min = " + num(d.min()) + " > max = " +
-                        num(d.max()));
+          fail(key,
+               "normal needs min <= max, got min = " + num(d.min()) + " > max = " + num(d.max()));
         if (p[1] == 0) {
           if (p[0] < d.min() || p[0] > d.max())
             fail(key, "normal with sd = 0 needs its mean inside [min, max]");
           return;
         }
         const double za = (d.min() - p[0]) / p[1], zb = (d.max() - p[0]) / p[1];
-        const double mass = 0.5 * (std::erfc(-zb / std::sqrt(2.0)) - std::erfc(-za / std::sqrt(2.0)));
+        const double mass =
+            0.5 * (std::erfc(-zb / std::sqrt(2.0)) - std::erfc(-za / std::sqrt(2.0)));
         if (!(mass > 1e-12))
           fail(key, "normal truncated to [" + num(d.min()) + ", " + num(d.max()) +
                         "] has no probability mass (more than ~7 sd from the mean)");
@@ -349,9 +352,11 @@ class Checker {
                         " but its mirror is " + num(m(j, i)));
       }
     Eigen::LLT<Eigen::Matrix4d> llt(m);
-    if (llt.info() != Eigen::Success || llt.matrixL().toDenseMatrix().diagonal().minCoeff() <= 1e-10)
-      fail("correlation.matrix", "expected a positive-definite correlation matrix (it has a zero "
-                                 "or negative eigenvalue: some correlations contradict others)");
+    if (llt.info() != Eigen::Success ||
+        llt.matrixL().toDenseMatrix().diagonal().minCoeff() <= 1e-10)
+      fail("correlation.matrix",
+           "expected a positive-definite correlation matrix (it has a zero "
+           "or negative eigenvalue: some correlations contradict others)");
   }
 
   static std::string element_key(const Scenario& s, int i, int j) {
@@ -433,7 +438,8 @@ class Loader {
       else if (v == "quarter")
         s.step = StepKind::quarter;
       else
-        fail(*n, "simulation.step", "expected \"month\", \"week\" or \"quarter\", got \"" + v + "\"");
+        fail(*n, "simulation.step",
+             "expected \"month\", \"week\" or \"quarter\", got \"" + v + "\"");
     }
 
     for (const char* section : {"finance", "build", "cost", "revenue", "opex"}) {
@@ -457,33 +463,37 @@ class Loader {
     }
     if (!s.has_plan_cap) s[Param::plan_cap_gw] = Distribution::fixed(0.0);
 
-    for_each_table(root, "contract", [&](const toml::table& t, const std::string& base, std::size_t k) {
-      allowed(t, base, {"name", "total", "start", "years", "gw", "profile"});
-      Contract c;
-      c.name = t.get("name") ? string(*t.get("name"), base + ".name") : "contract-" + std::to_string(k + 1);
-      c.total_bn = number(required(t, base, "total"), base + ".total");
-      c.start_year = number(required(t, base, "start"), base + ".start");
-      c.years = number(required(t, base, "years"), base + ".years");
-      if (auto* n = t.get("gw")) c.gw = number(*n, base + ".gw");
-      if (auto* n = t.get("profile")) {
-        const std::string v = string(*n, base + ".profile");
-        if (v == "flat")
-          c.profile = Contract::Profile::flat;
-        else if (v == "ramp")
-          c.profile = Contract::Profile::ramp;
-        else
-          fail(*n, base + ".profile", "expected \"flat\" or \"ramp\", got \"" + v + "\"");
-      }
-      s.contracts.push_back(c);
-    });
-    for_each_table(root, "vendor_financing", [&](const toml::table& t, const std::string& base, std::size_t k) {
-      allowed(t, base, {"name", "per_gw", "cap"});
-      VendorFinancing v;
-      v.name = t.get("name") ? string(*t.get("name"), base + ".name") : "vendor-" + std::to_string(k + 1);
-      v.per_gw_bn = number(required(t, base, "per_gw"), base + ".per_gw");
-      v.cap_bn = number(required(t, base, "cap"), base + ".cap");
-      s.vendors.push_back(v);
-    });
+    for_each_table(
+        root, "contract", [&](const toml::table& t, const std::string& base, std::size_t k) {
+          allowed(t, base, {"name", "total", "start", "years", "gw", "profile"});
+          Contract c;
+          c.name = t.get("name") ? string(*t.get("name"), base + ".name")
+                                 : "contract-" + std::to_string(k + 1);
+          c.total_bn = number(required(t, base, "total"), base + ".total");
+          c.start_year = number(required(t, base, "start"), base + ".start");
+          c.years = number(required(t, base, "years"), base + ".years");
+          if (auto* n = t.get("gw")) c.gw = number(*n, base + ".gw");
+          if (auto* n = t.get("profile")) {
+            const std::string v = string(*n, base + ".profile");
+            if (v == "flat")
+              c.profile = Contract::Profile::flat;
+            else if (v == "ramp")
+              c.profile = Contract::Profile::ramp;
+            else
+              fail(*n, base + ".profile", "expected \"flat\" or \"ramp\", got \"" + v + "\"");
+          }
+          s.contracts.push_back(c);
+        });
+    for_each_table(root, "vendor_financing",
+                   [&](const toml::table& t, const std::string& base, std::size_t k) {
+                     allowed(t, base, {"name", "per_gw", "cap"});
+                     VendorFinancing v;
+                     v.name = t.get("name") ? string(*t.get("name"), base + ".name")
+                                            : "vendor-" + std::to_string(k + 1);
+                     v.per_gw_bn = number(required(t, base, "per_gw"), base + ".per_gw");
+                     v.cap_bn = number(required(t, base, "cap"), base + ".cap");
+                     s.vendors.push_back(v);
+                   });
     for_each_table(root, "equity", [&](const toml::table& t, const std::string& base, std::size_t) {
       allowed(t, base, {"at", "amount"});
       EquityInjection e;
@@ -526,7 +536,8 @@ class Loader {
     throw ScenarioError(file_, loc.line, loc.column, key, "missing required key");
   }
 
-  void allowed(const toml::table& t, const std::string& base, const std::vector<std::string>& keys) {
+  void allowed(const toml::table& t, const std::string& base,
+               const std::vector<std::string>& keys) {
     for (auto&& [k, v] : t) {
       const std::string name(k.str());
       if (std::find(keys.begin(), keys.end(), name) == keys.end()) {
@@ -561,7 +572,8 @@ class Loader {
     const toml::node* n = root.get(key);
     if (!n) return;
     if (!n->is_array_of_tables())
-      fail(*n, key, "expected an array of tables ([[" + std::string(key) + "]]), got " + type_of(*n));
+      fail(*n, key,
+           "expected an array of tables ([[" + std::string(key) + "]]), got " + type_of(*n));
     const toml::array& a = *n->as_array();
     for (std::size_t k = 0; k < a.size(); ++k) {
       const std::string base = std::string(key) + "[" + std::to_string(k) + "]";
@@ -598,8 +610,9 @@ class Loader {
   std::vector<double> numbers(const toml::node& n, const std::string& key, std::size_t want) {
     const toml::array& a = array(n, key);
     if (want && a.size() != want)
-      fail(n, key, "expected an array of " + std::to_string(want) + " numbers, got " +
-                       std::to_string(a.size()));
+      fail(n, key,
+           "expected an array of " + std::to_string(want) + " numbers, got " +
+               std::to_string(a.size()));
     std::vector<double> v;
     for (std::size_t k = 0; k < a.size(); ++k)
       v.push_back(number(*a.get(k), key + "[" + std::to_string(k) + "]"));
@@ -610,8 +623,8 @@ class Loader {
     note(n, key);
     if (n.is_integer() || n.is_floating_point()) return Distribution::fixed(number(n, key));
     if (!n.is_table())
-      fail(n, key, "expected a number or a distribution such as { uniform = [lo, hi] }, got " +
-                       type_of(n));
+      fail(n, key,
+           "expected a number or a distribution such as { uniform = [lo, hi] }, got " + type_of(n));
     const toml::table& t = *n.as_table();
     static const std::vector<std::string> shapes{"uniform", "triangular", "pert",
                                                  "normal",  "lognormal",  "choice"};
@@ -674,7 +687,8 @@ class Loader {
         for (int q = 0; q < 4; ++q)
           if (name == shock_name(static_cast<Shock>(q))) found = q;
         if (found < 0)
-          fail(*a.get(k), key, "expected one of \"pace\", \"cost\", \"arr\", \"growth\", got \"" + name + "\"");
+          fail(*a.get(k), key,
+               "expected one of \"pace\", \"cost\", \"arr\", \"growth\", got \"" + name + "\"");
         if (std::find(order.begin(), order.end(), static_cast<Shock>(found)) != order.end())
           fail(*a.get(k), key, "shock \"" + name + "\" is listed twice");
         order.push_back(static_cast<Shock>(found));
@@ -686,9 +700,9 @@ class Loader {
     const toml::array& rows = array(*mn, "correlation.matrix");
     const std::size_t k = order.size();
     if (rows.size() != k)
-      fail(*mn, "correlation.matrix", "expected a " + std::to_string(k) + "x" + std::to_string(k) +
-                                          " matrix (one row per listed shock), got " +
-                                          std::to_string(rows.size()) + " rows");
+      fail(*mn, "correlation.matrix",
+           "expected a " + std::to_string(k) + "x" + std::to_string(k) +
+               " matrix (one row per listed shock), got " + std::to_string(rows.size()) + " rows");
     Eigen::Matrix4d m = Eigen::Matrix4d::Identity();
     for (std::size_t i = 0; i < k; ++i) {
       const std::string rkey = "correlation.matrix[" + std::to_string(i) + "]";
@@ -734,7 +748,8 @@ Scenario load_scenario(const std::filesystem::path& file) {
   if (std::filesystem::exists(file, ec) && !std::filesystem::is_regular_file(file, ec))
     throw ScenarioError(file.string(), 0, 0, "", "cannot read the scenario: not a regular file");
   std::ifstream in(file, std::ios::binary);
-  if (!in) throw ScenarioError(file.string(), 0, 0, "", "cannot open the scenario file for reading");
+  if (!in)
+    throw ScenarioError(file.string(), 0, 0, "", "cannot open the scenario file for reading");
   std::ostringstream ss;
   ss << in.rdbuf();
   if (in.bad()) throw ScenarioError(file.string(), 0, 0, "", "cannot read the scenario file");

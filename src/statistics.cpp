@@ -15,8 +15,8 @@ void add_dense(std::vector<std::uint64_t>& v, std::int64_t& lo, const std::vecto
     return;
   }
   const std::int64_t new_lo = std::min(lo, olo);
-  const std::int64_t new_hi = std::max(lo + static_cast<std::int64_t>(v.size()),
-                                       olo + static_cast<std::int64_t>(o.size()));
+  const std::int64_t new_hi =
+      std::max(lo + static_cast<std::int64_t>(v.size()), olo + static_cast<std::int64_t>(o.size()));
   if (new_lo != lo || new_hi != lo + static_cast<std::int64_t>(v.size())) {
     std::vector<std::uint64_t> w(static_cast<std::size_t>(new_hi - new_lo), 0);
     std::copy(v.begin(), v.end(), w.begin() + (lo - new_lo));
@@ -51,7 +51,8 @@ void QuantileSketch::merge(const QuantileSketch& o) {
 }
 
 bool operator==(const QuantileSketch& a, const QuantileSketch& b) {
-  return a.count_ == b.count_ && a.zero_ == b.zero_ && same_dense(a.pos_, a.pos_lo_, b.pos_, b.pos_lo_) &&
+  return a.count_ == b.count_ && a.zero_ == b.zero_ &&
+         same_dense(a.pos_, a.pos_lo_, b.pos_, b.pos_lo_) &&
          same_dense(a.neg_, a.neg_lo_, b.neg_, b.neg_lo_);
 }
 

@@ -48,7 +48,8 @@ TEST_CASE("band quantiles match exact per-step quantiles within the stated accur
       for (std::size_t q = 0; q < band_levels.size(); ++q) {
         const double exact = sorted_quantile(v, band_levels[q]);
         const auto lo = static_cast<std::size_t>(std::floor(band_levels[q] * (paths - 1)));
-        const double scale = std::max(std::abs(v[lo]), std::abs(v[std::min<std::size_t>(lo + 1, paths - 1)]));
+        const double scale =
+            std::max(std::abs(v[lo]), std::abs(v[std::min<std::size_t>(lo + 1, paths - 1)]));
         CHECK(std::abs(rows[i].quantiles[q] - exact) <=
               QuantileSketch::relative_accuracy * scale + QuantileSketch::zero_threshold);
       }
@@ -64,5 +65,6 @@ TEST_CASE("bands of a fixed-capacity series are exact where values coincide") {
   o.threads = 1;
   const auto rows = run(s, o).band(Series::capacity);
   CHECK(rows[0].mean == 2.0);
-  for (double q : rows[0].quantiles) CHECK(std::abs(q - 2.0) <= 2.0 * QuantileSketch::relative_accuracy);
+  for (double q : rows[0].quantiles)
+    CHECK(std::abs(q - 2.0) <= 2.0 * QuantileSketch::relative_accuracy);
 }

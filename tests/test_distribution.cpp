@@ -86,9 +86,9 @@ TEST_CASE("choice picks values with probability proportional to their weights") 
 }
 
 TEST_CASE("sampling is monotone in u, so inputs move smoothly between scenarios") {
-  for (const Distribution& d :
-       {Distribution::uniform(0, 1), Distribution::triangular(0, 0.3, 1), Distribution::pert(0, 0.3, 1),
-        Distribution::normal(0, 1, -1, 2), Distribution::lognormal(2, 1)}) {
+  for (const Distribution& d : {Distribution::uniform(0, 1), Distribution::triangular(0, 0.3, 1),
+                                Distribution::pert(0, 0.3, 1), Distribution::normal(0, 1, -1, 2),
+                                Distribution::lognormal(2, 1)}) {
     double prev = -INFINITY;
     for (double u = 0.001; u < 1; u += 0.001) {
       const double x = d.sample(u);
@@ -101,7 +101,8 @@ TEST_CASE("sampling is monotone in u, so inputs move smoothly between scenarios"
 TEST_CASE("TOML spelling of distributions") {
   CHECK(Distribution::fixed(50).to_toml() == "50.0");
   CHECK(Distribution::triangular(40, 50, 60).to_toml() == "{ triangular = [40.0, 50.0, 60.0] }");
-  CHECK(Distribution::normal(1, 0.5, 0, INFINITY).to_toml() == "{ normal = [1.0, 0.5], min = 0.0 }");
+  CHECK(Distribution::normal(1, 0.5, 0, INFINITY).to_toml() ==
+        "{ normal = [1.0, 0.5], min = 0.0 }");
   CHECK(Distribution::choice({1, 2}, {1, 3}).to_toml() ==
         "{ choice = [1.0, 2.0], weights = [1.0, 3.0] }");
 }

@@ -23,7 +23,9 @@ bool same_bits(const Eigen::ArrayXXd& a, const Eigen::ArrayXXd& b) {
          std::memcmp(a.data(), b.data(), sizeof(double) * a.size()) == 0;
 }
 
-bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+bool same_bits(double a, double b) {
+  return std::memcmp(&a, &b, sizeof a) == 0;
+}
 
 void check_identical(const Result& a, const Result& b) {
   CHECK(a.paths == b.paths);
@@ -37,7 +39,8 @@ void check_identical(const Result& a, const Result& b) {
     CHECK(same_bits(x.mean, y.mean));
     CHECK(same_bits(x.sd, y.sd));
     CHECK(same_bits(x.cvar95, y.cvar95));
-    for (std::size_t q = 0; q < x.quantiles.size(); ++q) CHECK(same_bits(x.quantiles[q], y.quantiles[q]));
+    for (std::size_t q = 0; q < x.quantiles.size(); ++q)
+      CHECK(same_bits(x.quantiles[q], y.quantiles[q]));
   }
   const auto ra = a.band(Series::cash), rb = b.band(Series::cash);
   for (std::size_t i = 0; i < ra.size(); ++i) {
@@ -148,8 +151,7 @@ TEST_CASE("the paired difference under CRN has a far smaller standard error") {
   const std::size_t gap = a.output_index("funding_gap");
   const Eigen::ArrayXd d = a.per_path.col(gap) - b.per_path.col(gap);
   const double paired_se = std::sqrt((d - d.mean()).square().sum() / (d.size() - 1) / d.size());
-  const double independent_se =
-      std::hypot(a.summary(gap).std_error, b.summary(gap).std_error);
+  const double independent_se = std::hypot(a.summary(gap).std_error, b.summary(gap).std_error);
   CHECK(paired_se < 0.2 * independent_se);
 }
 

@@ -18,7 +18,8 @@ const std::string no_build =
     "initial_gw = 1\nmax_pace_gw_per_week = 0\nramp_midpoint_years = 1\nramp_width_years = 1\n"
     "lead_time_years = 1";
 const std::string plain_cost = "cost_per_gw = 50\nit_share = 0.5\nuseful_life_years = 5";
-const std::string plain_revenue = "arr0 = 10\ngrowth0 = 0.2\nlong_run_growth = 0.2\narr_per_gw = 1e6";
+const std::string plain_revenue =
+    "arr0 = 10\ngrowth0 = 0.2\nlong_run_growth = 0.2\narr_per_gw = 1e6";
 constexpr int N = 20000;  // paths per statistical test
 }  // namespace
 
@@ -27,8 +28,9 @@ TEST_CASE("execution factor: stationary OU with mean-one factor") {
   // stationary start). SE(mean x) = sqrt(v/N) = 0.00106; SE(var) = v sqrt(2/N) = 0.000225;
   // SE(mean f) = sqrt(e^v - 1)/sqrt(N) = 0.00107. Tolerances are 5 SE.
   const PathModel m(test::scenario(
-      sim5, "initial_gw = 1\nmax_pace_gw_per_week = 0.5\nramp_midpoint_years = 1\n"
-            "ramp_width_years = 1\nlead_time_years = 1\npace_volatility = 0.3\npace_reversion = 2",
+      sim5,
+      "initial_gw = 1\nmax_pace_gw_per_week = 0.5\nramp_midpoint_years = 1\n"
+      "ramp_width_years = 1\nlead_time_years = 1\npace_volatility = 0.3\npace_reversion = 2",
       plain_cost, plain_revenue));
   const double v = 0.0225;
   for (int step : {0, 1, 30, 59}) {
@@ -212,9 +214,9 @@ TEST_CASE("contract payments sum to their totals, flat and ramp") {
     one.contracts.resize(1);
     two.contracts.erase(two.contracts.begin());
     for (Scenario* sc : {&one, &two}) {
-      sc->step = std::string(step) == "month" ? StepKind::month
+      sc->step = std::string(step) == "month"  ? StepKind::month
                  : std::string(step) == "week" ? StepKind::week
-                                                : StepKind::quarter;
+                                               : StepKind::quarter;
     }
     const PathModel flat(one), ramp(two);
     double sum_flat = 0, sum_ramp = 0;
@@ -325,8 +327,8 @@ TEST_CASE("a deterministic scenario's cash path and funding gap, by hand") {
   const double capex[12] = {20, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
   const double owned[12] = {1, 1, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2};
   const double contracted[12] = {0.5, 0.5, 0.5, 0.5, 0, 0, 0, 0, 0, 0, 0, 0};
-  const double refresh_gw[12] = {.125, .125, .125, .125, .125, .125, .125, .125,
-                                 .125, .125, 1.125, .125};
+  const double refresh_gw[12] = {.125, .125, .125, .125, .125,  .125,
+                                 .125, .125, .125, .125, 1.125, .125};
   const double contract_pay[12] = {3, 3, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0};
   const double vendor[12] = {0, 0, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0};
   const double equity[12] = {0, 0, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0};
@@ -366,15 +368,18 @@ TEST_CASE("a deterministic scenario's cash path and funding gap, by hand") {
   // The same numbers for every path and seed: nothing is random here.
   const auto other = test::trace(PathModel(s), 999, 77);
   REQUIRE(other.outputs.size() == t.outputs.size());
-  CHECK(std::memcmp(other.outputs.data(), t.outputs.data(), sizeof(double) * t.outputs.size()) == 0);
+  CHECK(std::memcmp(other.outputs.data(), t.outputs.data(), sizeof(double) * t.outputs.size()) ==
+        0);
 }
 
 TEST_CASE("breakeven is the first trailing-year FCF > 0, never before one year") {
   // No costs at all: FCF = R dt > 0 from step 0, so breakeven is exactly 1 year.
-  const PathModel m(test::scenario(
-      sim5, "initial_gw = 1\nmax_pace_gw_per_week = 0\nramp_midpoint_years = 1\n"
-            "ramp_width_years = 1\nlead_time_years = 1",
-      "cost_per_gw = 50\nit_share = 0\nuseful_life_years = 5", "arr0 = 10\ngrowth0 = 0\narr_per_gw = 100"));
+  const PathModel m(
+      test::scenario(sim5,
+                     "initial_gw = 1\nmax_pace_gw_per_week = 0\nramp_midpoint_years = 1\n"
+                     "ramp_width_years = 1\nlead_time_years = 1",
+                     "cost_per_gw = 50\nit_share = 0\nuseful_life_years = 5",
+                     "arr0 = 10\ngrowth0 = 0\narr_per_gw = 100"));
   const auto t = test::trace(m, 1, 0);
   CHECK(t.outputs[static_cast<int>(Output::breakeven)] == doctest::Approx(1.0));
   CHECK(std::isnan(t.outputs[static_cast<int>(Output::runway)]));

@@ -14,23 +14,23 @@ namespace {
 
 // A minimal valid scenario; line numbers matter to the error tests below.
 const std::string minimal =
-    "[simulation]\n"                   // 1
-    "start = 2026.0\n"                 // 2
-    "horizon_years = 5\n"              // 3
-    "[build]\n"                        // 4
-    "initial_gw = 1.0\n"               // 5
-    "max_pace_gw_per_week = 0.1\n"     // 6
-    "ramp_midpoint_years = 1.0\n"      // 7
-    "ramp_width_years = 0.5\n"         // 8
-    "lead_time_years = 1.0\n"          // 9
-    "[cost]\n"                         // 10
-    "cost_per_gw = 40.0\n"             // 11
-    "it_share = 0.6\n"                 // 12
-    "useful_life_years = 5.0\n"        // 13
-    "[revenue]\n"                      // 14
-    "arr0 = 10.0\n"                    // 15
-    "growth0 = 0.3\n"                  // 16
-    "arr_per_gw = 10.0\n";             // 17
+    "[simulation]\n"                // 1
+    "start = 2026.0\n"              // 2
+    "horizon_years = 5\n"           // 3
+    "[build]\n"                     // 4
+    "initial_gw = 1.0\n"            // 5
+    "max_pace_gw_per_week = 0.1\n"  // 6
+    "ramp_midpoint_years = 1.0\n"   // 7
+    "ramp_width_years = 0.5\n"      // 8
+    "lead_time_years = 1.0\n"       // 9
+    "[cost]\n"                      // 10
+    "cost_per_gw = 40.0\n"          // 11
+    "it_share = 0.6\n"              // 12
+    "useful_life_years = 5.0\n"     // 13
+    "[revenue]\n"                   // 14
+    "arr0 = 10.0\n"                 // 15
+    "growth0 = 0.3\n"               // 16
+    "arr_per_gw = 10.0\n";          // 17
 
 // Replace the line that starts with `prefix` (keeps every line number).
 std::string with_line(const std::string& prefix, const std::string& replacement) {
@@ -145,12 +145,12 @@ TEST_CASE("invalid scenarios are rejected with key, file, line and expectation")
                  "cost.cost_per_gw.uniform[1]", 11, "finite");
   }
   SUBCASE("distribution shapes") {
-    expect_error(with_line("cost_per_gw", "cost_per_gw = { uniform = [60, 40] }"), "cost.cost_per_gw",
-                 11, "lo <= hi");
+    expect_error(with_line("cost_per_gw", "cost_per_gw = { uniform = [60, 40] }"),
+                 "cost.cost_per_gw", 11, "lo <= hi");
     expect_error(with_line("cost_per_gw", "cost_per_gw = { triangular = [40, 70, 60] }"),
                  "cost.cost_per_gw", 11, "mode 70.0 outside [40.0, 60.0]");
-    expect_error(with_line("cost_per_gw", "cost_per_gw = { pert = [40, 30, 60] }"), "cost.cost_per_gw",
-                 11, "lo <= mode <= hi");
+    expect_error(with_line("cost_per_gw", "cost_per_gw = { pert = [40, 30, 60] }"),
+                 "cost.cost_per_gw", 11, "lo <= mode <= hi");
     expect_error(with_line("growth0", "growth0 = { normal = [0.3, -0.1] }"), "revenue.growth0", 16,
                  "sd >= 0");
     expect_error(with_line("growth0", "growth0 = { lognormal = [0.3, -0.1] }"), "revenue.growth0",
@@ -179,8 +179,8 @@ TEST_CASE("invalid scenarios are rejected with key, file, line and expectation")
                  "[0, 1]");
     expect_error(with_line("ramp_width_years", "ramp_width_years = 0"), "build.ramp_width_years", 8,
                  "> 0");
-    expect_error(with_line("arr_per_gw", "arr_per_gw = { uniform = [0, 10] }"), "revenue.arr_per_gw",
-                 17, "> 0");
+    expect_error(with_line("arr_per_gw", "arr_per_gw = { uniform = [0, 10] }"),
+                 "revenue.arr_per_gw", 17, "> 0");
     std::string lr = minimal;
     lr.insert(lr.find("it_share"), "learning_rate = 1.0\n");
     expect_error(lr, "cost.learning_rate", 12, "[0, 1)");
@@ -197,23 +197,25 @@ TEST_CASE("invalid scenarios are rejected with key, file, line and expectation")
     expect_error(s, "build.plan_cap_gw", 6, ">= build.initial_gw");
   }
   SUBCASE("missing required keys") {
-    expect_error(with_line("arr_per_gw", "# none"), "revenue.arr_per_gw", 14, "missing required key");
+    expect_error(with_line("arr_per_gw", "# none"), "revenue.arr_per_gw", 14,
+                 "missing required key");
     expect_error(with_line("start", "# none"), "simulation.start", 1, "missing required key");
     expect_error("name = \"x\"\n", "simulation", 0, "missing required table");
   }
   SUBCASE("contracts") {
-    expect_error(minimal + "[[contract]]\ntotal = 10\nstart = 2026\nyears = 0\n", "contract[0].years",
-                 21, "positive term");
+    expect_error(minimal + "[[contract]]\ntotal = 10\nstart = 2026\nyears = 0\n",
+                 "contract[0].years", 21, "positive term");
     expect_error(minimal + "[[contract]]\ntotal = 10\nstart = 2026\nyears = -3\n",
                  "contract[0].years", 21, "positive term");
     expect_error(minimal + "[[contract]]\ntotal = -10\nstart = 2026\nyears = 3\n",
                  "contract[0].total", 19, ">= 0");
     expect_error(minimal + "[[contract]]\ntotal = 10\nyears = 3\n", "contract[0].start", 18,
                  "missing required key");
-    expect_error(minimal + "[[contract]]\ntotal = 10\nstart = 2026\nyears = 3\nprofile = \"step\"\n",
-                 "contract[0].profile", 22, "\"flat\" or \"ramp\"");
-    expect_error(minimal + "[[vendor_financing]]\nper_gw = 10\ncap = -1\n", "vendor_financing[0].cap",
-                 20, ">= 0");
+    expect_error(
+        minimal + "[[contract]]\ntotal = 10\nstart = 2026\nyears = 3\nprofile = \"step\"\n",
+        "contract[0].profile", 22, "\"flat\" or \"ramp\"");
+    expect_error(minimal + "[[vendor_financing]]\nper_gw = 10\ncap = -1\n",
+                 "vendor_financing[0].cap", 20, ">= 0");
     expect_error(minimal + "[[equity]]\nat = 2020\namount = 5\n", "equity[0].at", 19,
                  ">= simulation.start");
   }

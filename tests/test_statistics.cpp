@@ -15,7 +15,8 @@ namespace {
 std::vector<double> sample(int n, std::uint64_t seed) {
   // A heavy-tailed, two-signed mix: lognormal-ish values minus an offset.
   std::vector<double> v;
-  rng::CounterEngine eng(rng::counter(0, 0, rng::Stream::jumps, 0), static_cast<std::uint32_t>(seed), 0);
+  rng::CounterEngine eng(rng::counter(0, 0, rng::Stream::jumps, 0),
+                         static_cast<std::uint32_t>(seed), 0);
   for (int i = 0; i < n; ++i) v.push_back(std::exp(1.5 * eng.normal()) * 100 - 120);
   return v;
 }
@@ -55,10 +56,10 @@ TEST_CASE("ScalarAccumulator: moments, NaN share, prob_positive") {
   const double stored[] = {1, 2, 3, 4, NAN, -1};
   const Summary e = acc.summary(stored);
   CHECK(e.exact_quantiles);
-  CHECK(e.quantile(0.5) == 2.0);       // sorted {-1,1,2,3,4}
-  CHECK(e.quantile(0.25) == 1.0);      // h = 1
+  CHECK(e.quantile(0.5) == 2.0);                     // sorted {-1,1,2,3,4}
+  CHECK(e.quantile(0.25) == 1.0);                    // h = 1
   CHECK(e.quantile(0.99) == doctest::Approx(3.96));  // h = 3.96 -> 3 + .96
-  CHECK(e.cvar95 == 4.0);              // p95 = 3.8: values >= it are {4}
+  CHECK(e.cvar95 == 4.0);                            // p95 = 3.8: values >= it are {4}
 }
 
 TEST_CASE("all-NaN output reports NaN moments and nan_share 1") {
@@ -77,8 +78,8 @@ TEST_CASE("QuantileSketch: order statistics within 2^-8 relative + 1e-3 absolute
   for (double x : v) sk.add(x);
   std::sort(v.begin(), v.end());
   for (std::size_t k = 0; k < v.size(); k += 37) {
-    const double bound = QuantileSketch::relative_accuracy * std::abs(v[k]) +
-                         QuantileSketch::zero_threshold;
+    const double bound =
+        QuantileSketch::relative_accuracy * std::abs(v[k]) + QuantileSketch::zero_threshold;
     CAPTURE(k);
     CHECK(std::abs(sk.order_statistic(k) - v[k]) <= bound);
   }
@@ -115,5 +116,6 @@ TEST_CASE("tail mean from the sketch approximates the exact tail mean") {
   const std::size_t from = 19000;
   const double exact = std::accumulate(v.begin() + from, v.end(), 0.0) / (v.size() - from);
   // Every value in the tail is positive and within 2^-8 relative, so is their mean.
-  CHECK(std::abs(sk.tail_mean_from(from) - exact) <= QuantileSketch::relative_accuracy * exact + 1e-3);
+  CHECK(std::abs(sk.tail_mean_from(from) - exact) <=
+        QuantileSketch::relative_accuracy * exact + 1e-3);
 }

@@ -17,10 +17,11 @@ namespace capexsim {
 /// | fixed      | [value]             | value                                                  |
 /// | uniform    | [lo, hi]            | lo + u (hi - lo)                                       |
 /// | triangular | [lo, mode, hi]      | closed form                                            |
-/// | pert       | [lo, mode, hi]      | lo + (hi-lo) I^-1_u(a, b), a = 1+4(m-lo)/(hi-lo), b = 1+4(hi-m)/(hi-lo) |
-/// | normal     | [mean, sd], min/max | mean + sd Phi^-1(Phi(A) + u (Phi(B) - Phi(A)))         |
-/// | lognormal  | [mean, sd]          | exp(mu + s Phi^-1(u)), s^2 = ln(1 + sd^2/mean^2), mu = ln mean - s^2/2 |
-/// | choice     | values, weights     | first value whose cumulative weight exceeds u * total  |
+/// | pert       | [lo, mode, hi]      | lo + (hi-lo) I^-1_u(a, b), a = 1+4(m-lo)/(hi-lo), b =
+/// 1+4(hi-m)/(hi-lo) | | normal     | [mean, sd], min/max | mean + sd Phi^-1(Phi(A) + u (Phi(B) -
+/// Phi(A)))         | | lognormal  | [mean, sd]          | exp(mu + s Phi^-1(u)), s^2 = ln(1 +
+/// sd^2/mean^2), mu = ln mean - s^2/2 | | choice     | values, weights     | first value whose
+/// cumulative weight exceeds u * total  |
 class Distribution {
  public:
   enum class Kind { fixed, uniform, triangular, pert, normal, lognormal, choice };

@@ -60,7 +60,9 @@ class Result {
   std::vector<ScalarAccumulator> stats;  // one per output
   BandAccumulator bands;
 
-  bool has_per_path() const { return per_path.rows() == static_cast<Eigen::Index>(paths) && paths > 0; }
+  bool has_per_path() const {
+    return per_path.rows() == static_cast<Eigen::Index>(paths) && paths > 0;
+  }
   std::size_t output_index(std::string_view name) const;  // throws std::out_of_range
   Summary summary(std::size_t output) const;
   Summary summary(std::string_view name) const { return summary(output_index(name)); }

@@ -50,42 +50,51 @@ const char* output_name(Output o);
 /// Everything the kernel knows about step i of one path, in MODEL.md's notation.
 struct StepState {
   int i = 0;
-  double t = 0;                // t_i, years from start
-  int regime = 0;              // d_i
-  double exec_factor = 1;      // f_i
-  double pace_target = 0;      // p_i, GW/week
-  double started_gw = 0;       // s_i
-  double cost_per_gw = 0;      // K_i
-  double capex = 0;            // capex_i, $B in the step
-  double online_gw = 0;        // a_i
-  double capacity_gw = 0;      // G_i
-  double refresh_gw = 0;       // r_i
-  double refresh_capex = 0;    // refresh_i, $B in the step
-  double growth = 0;           // g_i
-  double demand = 0;           // D_i, $B/yr
-  double serving_gw = 0;       // C_i
-  double arr = 0;              // R_i, $B/yr
-  double idle_gw = 0;          // E_i
-  double resale = 0;           // resale_i, $B in the step
-  double opex = 0;             // opex_i, $B in the step
-  double contracts = 0;        // contract payments in the step, $B
-  double vendor = 0;           // vendor financing inflow, $B
-  double equity = 0;           // scheduled equity, $B
-  double fcf = 0;              // FCF_i, $B in the step
-  double cash = 0;             // W_{i+1}, $B
+  double t = 0;              // t_i, years from start
+  int regime = 0;            // d_i
+  double exec_factor = 1;    // f_i
+  double pace_target = 0;    // p_i, GW/week
+  double started_gw = 0;     // s_i
+  double cost_per_gw = 0;    // K_i
+  double capex = 0;          // capex_i, $B in the step
+  double online_gw = 0;      // a_i
+  double capacity_gw = 0;    // G_i
+  double refresh_gw = 0;     // r_i
+  double refresh_capex = 0;  // refresh_i, $B in the step
+  double growth = 0;         // g_i
+  double demand = 0;         // D_i, $B/yr
+  double serving_gw = 0;     // C_i
+  double arr = 0;            // R_i, $B/yr
+  double idle_gw = 0;        // E_i
+  double resale = 0;         // resale_i, $B in the step
+  double opex = 0;           // opex_i, $B in the step
+  double contracts = 0;      // contract payments in the step, $B
+  double vendor = 0;         // vendor financing inflow, $B
+  double equity = 0;         // scheduled equity, $B
+  double fcf = 0;            // FCF_i, $B in the step
+  double cash = 0;           // W_{i+1}, $B
   double dt = 0;
 
   double series(Series s) const {
     switch (s) {
-      case Series::cash: return cash;
-      case Series::capacity: return capacity_gw;
-      case Series::serving_capacity: return serving_gw;
-      case Series::arr: return arr;
-      case Series::demand: return demand;
-      case Series::capex_rate: return (capex + refresh_capex) / dt;
-      case Series::fcf_rate: return fcf / dt;
-      case Series::cost_per_gw: return cost_per_gw;
-      default: return std::numeric_limits<double>::quiet_NaN();
+      case Series::cash:
+        return cash;
+      case Series::capacity:
+        return capacity_gw;
+      case Series::serving_capacity:
+        return serving_gw;
+      case Series::arr:
+        return arr;
+      case Series::demand:
+        return demand;
+      case Series::capex_rate:
+        return (capex + refresh_capex) / dt;
+      case Series::fcf_rate:
+        return fcf / dt;
+      case Series::cost_per_gw:
+        return cost_per_gw;
+      default:
+        return std::numeric_limits<double>::quiet_NaN();
     }
   }
 };
@@ -143,12 +152,15 @@ inline void draw_inputs(const Scenario& s, const rng::PathRng& rng,
                         std::array<double, param_count>& inputs) {
   for (std::size_t k = 0; k < param_count; ++k) {
     const Distribution& d = s.params[k];
-    inputs[k] = d.is_fixed() ? d.value() : d.sample(rng.static_uniform(static_cast<std::uint32_t>(k)));
+    inputs[k] =
+        d.is_fixed() ? d.value() : d.sample(rng.static_uniform(static_cast<std::uint32_t>(k)));
   }
 }
 
 namespace detail {
-inline void reset_ring(std::vector<double>& ring, std::size_t size) { ring.assign(size, 0.0); }
+inline void reset_ring(std::vector<double>& ring, std::size_t size) {
+  ring.assign(size, 0.0);
+}
 }  // namespace detail
 
 /// Simulate one path. Writes model.output_count() values to `out` and calls
@@ -216,8 +228,7 @@ void simulate_path(const PathModel& model, std::uint64_t seed, std::uint64_t pat
   const double jump_p0 = std::exp(-jump_lambda);
   const double jump_mean = v(P::jump_mean), jump_sd = v(P::jump_sd);
   const double arr_per_gw = v(P::arr_per_gw);
-  const double resale_per_gw_step =
-      v(P::resale_price_per_gw_year) * v(P::resale_utilization) * dt;
+  const double resale_per_gw_step = v(P::resale_price_per_gw_year) * v(P::resale_utilization) * dt;
 
   // 4.6 costs
   const double power_ops = v(P::power_ops_per_gw_year), rev_cost = v(P::revenue_cost_share);
@@ -230,8 +241,8 @@ void simulate_path(const PathModel& model, std::uint64_t seed, std::uint64_t pat
 
   // state
   int regime = 0;
-  double started_total = 0;    // sum of s_j, j < i
-  double window_cost = 0;      // sum of s_j K_j over the lead-time window
+  double started_total = 0;  // sum of s_j, j < i
+  double window_cost = 0;    // sum of s_j K_j over the lead-time window
   double capacity = initial_gw;
   double cash = v(P::initial_cash);
   double trailing_fcf = 0;

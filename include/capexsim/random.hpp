@@ -57,7 +57,9 @@ inline Words counter(std::uint64_t path, std::uint32_t word2, Stream stream, std
 }
 
 /// Uniform on (0, 1) from 32 bits: (x + 1/2) 2^-32, never 0 or 1.
-inline double u01(std::uint32_t x) { return (static_cast<double>(x) + 0.5) * 0x1p-32; }
+inline double u01(std::uint32_t x) {
+  return (static_cast<double>(x) + 0.5) * 0x1p-32;
+}
 
 /// Uniform on (0, 1) from 64 bits: the top 52 as (m + 1/2) 2^-52, so the largest value
 /// 1 - 2^-53 is still a double below 1 (53 bits would round up to exactly 1).
@@ -79,7 +81,8 @@ inline void box_muller(std::uint32_t a, std::uint32_t b, double& z0, double& z1)
 class PathRng {
  public:
   PathRng(std::uint64_t seed, std::uint64_t path)
-      : k0_(static_cast<std::uint32_t>(seed)), k1_(static_cast<std::uint32_t>(seed >> 32)),
+      : k0_(static_cast<std::uint32_t>(seed)),
+        k1_(static_cast<std::uint32_t>(seed >> 32)),
         path_(path) {}
 
   Words block(std::uint32_t word2, Stream stream, std::uint32_t b = 0) const {

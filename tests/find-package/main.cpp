@@ -11,7 +11,7 @@ int main(int argc, char** argv) {
   const auto result = capexsim::run(capexsim::load_scenario(argv[1]), options);
   const auto gap = result.summary("funding_gap");
   std::printf("consumer: %s funding gap mean %.1f over %llu paths (capexsim %s)\n",
-              result.scenario_name.c_str(), gap.mean,
-              static_cast<unsigned long long>(result.paths), capexsim::version_string);
+              result.scenario_name.c_str(), gap.mean, static_cast<unsigned long long>(result.paths),
+              capexsim::version_string);
   return gap.count == 200 && gap.mean > 0 ? 0 : 1;
 }
