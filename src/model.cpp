@@ -22,12 +22,20 @@ namespace {
 constexpr double grid_tolerance = 1e-9;
 }  // namespace
 
+namespace {
+// Steps far outside the grid are clamped before the cast (a double beyond int's range
+// would be undefined behaviour); -1 and steps + 1 behave the same as anything beyond.
+int to_step(double x, int steps) {
+  return static_cast<int>(std::clamp(x, -1.0, static_cast<double>(steps) + 1));
+}
+}  // namespace
+
 int PathModel::first_step_at_or_after(double year) const {
-  return static_cast<int>(std::ceil((year - scenario_.start_year) / dt_ - grid_tolerance));
+  return to_step(std::ceil((year - scenario_.start_year) / dt_ - grid_tolerance), steps_);
 }
 
 int PathModel::step_containing(double year) const {
-  return static_cast<int>(std::floor((year - scenario_.start_year) / dt_ + grid_tolerance));
+  return to_step(std::floor((year - scenario_.start_year) / dt_ + grid_tolerance), steps_);
 }
 
 PathModel::PathModel(Scenario scenario)

@@ -399,3 +399,23 @@ TEST_CASE("checkpoints read R at the first step at or after the year") {
   CHECK(t.outputs[base_output_count] == t.steps[18].arr);
   CHECK(t.outputs[base_output_count + 1] == t.steps[24].arr);
 }
+
+TEST_CASE("huge lead times, lives and contract years cost no memory and behave as 'never'") {
+  const Scenario s = test::scenario(
+      sim5,
+      "initial_gw = 1\nmax_pace_gw_per_week = 0.5\nramp_midpoint_years = 0\nramp_width_years = 1\n"
+      "lead_time_years = 1e12",
+      "cost_per_gw = 40\nit_share = 0.5\nuseful_life_years = 1e300",
+      "arr0 = 10\ngrowth0 = 0\narr_per_gw = 10",
+      "[[contract]]\ntotal = 10\nstart = 1e300\nyears = 1\n"
+      "[[contract]]\ntotal = 10\nstart = 2000\nyears = 1e300\ngw = 2\n");
+  const PathModel m(s);
+  const auto t = test::trace(m, 1, 0);
+  for (const auto& st : t.steps) {
+    CHECK(st.online_gw == 0.0);  // nothing finishes within the horizon
+    CHECK(st.capacity_gw == 1.0);
+    CHECK(st.refresh_gw == doctest::Approx(0.0).epsilon(1e-200));
+    CHECK(st.capex > 0.0);        // ...but capex is still being paid, 1/L a step
+    CHECK(st.serving_gw == 3.0);  // the contract active since forever
+  }
+}

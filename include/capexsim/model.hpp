@@ -205,12 +205,17 @@ void simulate_path(const PathModel& model, std::uint64_t seed, std::uint64_t pat
   double y = 0;
 
   // 4.3 / 4.4 construction and refresh
-  const int lead = std::max(1, static_cast<int>(std::lround(v(P::lead_time_years) / dt)));
-  const int life = std::max(1, static_cast<int>(std::lround(v(P::useful_life_years) / dt)));
+  // Lead time and life in steps. Only the last min(L, n) starts (U vintages) can matter
+  // within the horizon, so the rings are capped at n: when L >= n the slot i % n = i was
+  // never written and holds 0, exactly s_{i-L} = 0. A huge input thus costs no memory.
+  const double lead = std::max(1.0, std::round(v(P::lead_time_years) / dt));
+  const double life = std::max(1.0, std::round(v(P::useful_life_years) / dt));
+  const int lead_ring = static_cast<int>(std::min<double>(lead, n));
+  const int life_ring = static_cast<int>(std::min<double>(life, n));
   const double it_share = v(P::it_share);
-  detail::reset_ring(ws.start_cost_ring, lead);
-  detail::reset_ring(ws.start_ring, lead);
-  detail::reset_ring(ws.vintage_ring, life);
+  detail::reset_ring(ws.start_cost_ring, lead_ring);
+  detail::reset_ring(ws.start_ring, lead_ring);
+  detail::reset_ring(ws.vintage_ring, life_ring);
   const int year_steps = std::max(1, static_cast<int>(std::lround(1 / dt)));
   detail::reset_ring(ws.fcf_ring, year_steps);
   detail::reset_ring(ws.vendor_paid, sc.vendors.size());
@@ -292,7 +297,7 @@ void simulate_path(const PathModel& model, std::uint64_t seed, std::uint64_t pat
     const double K = cost0 * std::exp(y) * (beta == 0 ? 1.0 : std::pow(built / initial_gw, -beta));
 
     // 4.3 construction: capex spread evenly over the lead time, online after it
-    const int slot = i % lead;
+    const int slot = i % lead_ring;
     window_cost += s * K - ws.start_cost_ring[slot];
     ws.start_cost_ring[slot] = s * K;
     const double capex = window_cost / lead;
@@ -302,7 +307,7 @@ void simulate_path(const PathModel& model, std::uint64_t seed, std::uint64_t pat
     started_total += s;
 
     // 4.4 refresh: a vintage comes due U steps after it was installed or refreshed
-    const int vslot = i % life;
+    const int vslot = i % life_ring;
     double refresh = ws.vintage_ring[vslot];
     if (i < life) refresh += initial_gw / life;
     ws.vintage_ring[vslot] = online + refresh;
