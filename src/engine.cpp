@@ -45,8 +45,83 @@ std::vector<BandRow> BandAccumulator::rows(Series series, double start_year, dou
   return out;
 }
 
+void BandAccumulator::write(detail::ByteWriter& w) const {
+  w.put(steps_);
+  w.put(paths_);
+  w.put<std::uint64_t>(sums_.size());
+  for (const auto& x : sums_) x.write(w);
+  for (const auto& x : sketches_) x.write(w);
+}
+
+void BandAccumulator::read(detail::ByteReader& r) {
+  steps_ = r.get<int>();
+  paths_ = r.get<std::uint64_t>();
+  const auto n = r.get<std::uint64_t>();
+  if (n != series_count * static_cast<std::uint64_t>(std::max(steps_, 0)))
+    throw std::invalid_argument("result bytes: corrupt band data");
+  sums_.assign(n, FixedPointSum());
+  sketches_.assign(n, QuantileSketch());
+  for (auto& x : sums_) x.read(r);
+  for (auto& x : sketches_) x.read(r);
+}
+
 // ---------------------------------------------------------------------------------------
 // Result
+
+namespace {
+constexpr std::uint64_t result_magic = 0x3153455258504143ull;  // "CAPXRES1"
+}
+
+std::string Result::to_bytes() const {
+  std::string out;
+  detail::ByteWriter w(out);
+  w.put(result_magic);
+  w.put_string(scenario_name);
+  w.put_string(scenario_fingerprint);
+  w.put(seed);
+  w.put(first_path);
+  w.put(paths);
+  w.put(steps);
+  w.put(dt);
+  w.put(start_year);
+  w.put<std::uint64_t>(output_names.size());
+  for (const auto& n : output_names) w.put_string(n);
+  w.put<std::int64_t>(per_path.rows());
+  w.put<std::int64_t>(per_path.cols());
+  out.append(reinterpret_cast<const char*>(per_path.data()), sizeof(double) * per_path.size());
+  for (const auto& s : stats) s.write(w);
+  bands.write(w);
+  return out;
+}
+
+Result Result::from_bytes(std::string_view bytes) {
+  detail::ByteReader r(bytes);
+  if (r.get<std::uint64_t>() != result_magic)
+    throw std::invalid_argument("not a capexsim result (bad header)");
+  Result res;
+  res.scenario_name = r.get_string();
+  res.scenario_fingerprint = r.get_string();
+  res.seed = r.get<std::uint64_t>();
+  res.first_path = r.get<std::uint64_t>();
+  res.paths = r.get<std::uint64_t>();
+  res.steps = r.get<int>();
+  res.dt = r.get<double>();
+  res.start_year = r.get<double>();
+  const auto k = r.get<std::uint64_t>();
+  if (k > 100000) throw std::invalid_argument("result bytes: corrupt output count");
+  for (std::uint64_t i = 0; i < k; ++i) res.output_names.push_back(r.get_string());
+  const auto rows = r.get<std::int64_t>(), cols = r.get<std::int64_t>();
+  if (rows < 0 || cols < 0 || (rows > 0 && cols != static_cast<std::int64_t>(k)))
+    throw std::invalid_argument("result bytes: corrupt per-path shape");
+  res.per_path.resize(rows, cols);
+  for (Eigen::Index c = 0; c < cols; ++c)
+    for (Eigen::Index p = 0; p < rows; ++p) res.per_path(p, c) = r.get<double>();
+  res.stats.resize(k);
+  for (auto& s : res.stats) s.read(r);
+  res.bands.read(r);
+  if (!r.done()) throw std::invalid_argument("result bytes: trailing data");
+  return res;
+}
 
 std::size_t Result::output_index(std::string_view name) const {
   for (std::size_t k = 0; k < output_names.size(); ++k)

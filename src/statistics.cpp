@@ -104,6 +104,42 @@ double QuantileSketch::tail_mean_from(std::uint64_t k) const {
   return sum / static_cast<double>(count_ - k);
 }
 
+void QuantileSketch::write(detail::ByteWriter& w) const {
+  w.put_vector(pos_);
+  w.put_vector(neg_);
+  w.put(pos_lo_);
+  w.put(neg_lo_);
+  w.put(zero_);
+  w.put(count_);
+}
+
+void QuantileSketch::read(detail::ByteReader& r) {
+  pos_ = r.get_vector<std::uint64_t>();
+  neg_ = r.get_vector<std::uint64_t>();
+  pos_lo_ = r.get<std::int64_t>();
+  neg_lo_ = r.get<std::int64_t>();
+  zero_ = r.get<std::uint64_t>();
+  count_ = r.get<std::uint64_t>();
+}
+
+void ScalarAccumulator::write(detail::ByteWriter& w) const {
+  w.put(paths_);
+  w.put(nan_);
+  w.put(positive_);
+  sum_.write(w);
+  sum_sq_.write(w);
+  sketch_.write(w);
+}
+
+void ScalarAccumulator::read(detail::ByteReader& r) {
+  paths_ = r.get<std::uint64_t>();
+  nan_ = r.get<std::uint64_t>();
+  positive_ = r.get<std::uint64_t>();
+  sum_.read(r);
+  sum_sq_.read(r);
+  sketch_.read(r);
+}
+
 double sorted_quantile(std::span<const double> sorted, double q) {
   if (sorted.empty()) return std::numeric_limits<double>::quiet_NaN();
   const double h = q * static_cast<double>(sorted.size() - 1);

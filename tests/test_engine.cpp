@@ -202,3 +202,23 @@ TEST_CASE("weekly and quarterly grids run and agree with the monthly one in dist
   }
   CHECK(run(week, o).steps == 520);
 }
+
+TEST_CASE("results survive a round trip through bytes, bit for bit, and still merge") {
+  RunOptions o;
+  o.paths = 700;
+  o.threads = 2;
+  const Result a = run(reference(), o);
+  const Result back = Result::from_bytes(a.to_bytes());
+  check_identical(back, a);
+  CHECK(back.scenario_fingerprint == a.scenario_fingerprint);
+  RunOptions o2 = o;
+  o2.first_path = 700;
+  const Result b = Result::from_bytes(run(reference(), o2).to_bytes());
+  RunOptions all = o;
+  all.paths = 1400;
+  check_identical(merge(back, b), run(reference(), all));
+  std::string broken = a.to_bytes();
+  broken.resize(broken.size() / 2);
+  CHECK_THROWS_AS(Result::from_bytes(broken), std::invalid_argument);
+  CHECK_THROWS_AS(Result::from_bytes("nonsense"), std::invalid_argument);
+}

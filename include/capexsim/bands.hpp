@@ -49,6 +49,8 @@ class BandAccumulator {
   std::vector<BandRow> rows(Series series, double start_year, double dt) const;
 
   friend bool operator==(const BandAccumulator&, const BandAccumulator&) = default;
+  void write(detail::ByteWriter& w) const;
+  void read(detail::ByteReader& r);
 
  private:
   int steps_ = 0;

@@ -67,6 +67,11 @@ class Result {
   Summary summary(std::size_t output) const;
   Summary summary(std::string_view name) const { return summary(output_index(name)); }
   std::vector<BandRow> band(Series series) const;
+
+  /// A self-contained binary form (per-path values, accumulators, metadata), so results
+  /// and shards can cross processes; from_bytes(to_bytes()) compares equal in every bit.
+  std::string to_bytes() const;
+  static Result from_bytes(std::string_view bytes);
 };
 
 /// Run in parallel on a oneTBB arena of `threads` workers. Bit-identical to run_serial

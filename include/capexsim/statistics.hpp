@@ -10,6 +10,8 @@
 #include <span>
 #include <vector>
 
+#include "capexsim/detail/bytes.hpp"
+
 namespace capexsim {
 
 namespace detail {
@@ -42,6 +44,14 @@ class FixedPointSum {
   }
   double value() const { return static_cast<double>(acc_) / scale; }
   std::uint64_t saturated() const { return saturated_; }
+  void write(detail::ByteWriter& w) const {
+    w.put(acc_);
+    w.put(saturated_);
+  }
+  void read(detail::ByteReader& r) {
+    acc_ = r.get<detail::int128>();
+    saturated_ = r.get<std::uint64_t>();
+  }
   friend bool operator==(const FixedPointSum&, const FixedPointSum&) = default;
 
  private:
@@ -94,6 +104,8 @@ class QuantileSketch {
   double tail_mean_from(std::uint64_t k) const;
 
   friend bool operator==(const QuantileSketch& a, const QuantileSketch& b);
+  void write(detail::ByteWriter& w) const;
+  void read(detail::ByteReader& r);
 
  private:
   static std::int64_t bucket_key(double a) {
@@ -176,6 +188,8 @@ class ScalarAccumulator {
 
   std::uint64_t paths() const { return paths_; }
   const QuantileSketch& sketch() const { return sketch_; }
+  void write(detail::ByteWriter& w) const;
+  void read(detail::ByteReader& r);
   friend bool operator==(const ScalarAccumulator&, const ScalarAccumulator&) = default;
 
  private:
