@@ -1,0 +1,142 @@
+"""Simulation results as NumPy arrays and pandas tables."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import _core
+
+#: Units of each output, for tables and axes.
+def output_unit(name: str) -> str:
+    if name in ("gap_time", "runway", "breakeven"):
+        return "years"
+    if name == "capacity_end":
+        return "GW"
+    if name == "arr_end" or name.startswith("arr_at_"):
+        return "$B/yr"
+    return "$B"
+
+
+SERIES_UNITS = {
+    "cash": "$B",
+    "capacity": "GW",
+    "serving_capacity": "GW",
+    "arr": "$B/yr",
+    "demand": "$B/yr",
+    "capex_rate": "$B/yr",
+    "fcf_rate": "$B/yr",
+    "cost_per_gw": "$B per GW",
+}
+
+SUMMARY_COLUMNS = ["mean", "sd", "stderr", "p1", "p5", "p10", "p25", "p50", "p75", "p90", "p95",
+                   "p99", "prob_positive", "cvar95", "nan_share"]
+
+
+class Result:
+    """The outcome of :func:`capexsim.simulate`.
+
+    - ``outputs``: dict of NumPy arrays, one per output, viewing the C++ memory (no copy;
+      read-only).
+    - ``summary()``: DataFrame, one row per output, the statistics of MODEL.md §5.
+    - ``bands(series)``: DataFrame indexed by calendar year: t, mean, p5, p25, p50, p75, p95.
+    - ``paths``: DataFrame of per-path outputs, indexed by path number.
+    - pickles (its bytes are the C++ result's, bit for bit) and merges with adjacent shards.
+    """
+
+    def __init__(self, core: "_core.Result"):
+        self._core = core
+
+    # -- identity ----------------------------------------------------------------------
+    @property
+    def scenario_name(self) -> str:
+        return self._core.scenario_name
+
+    @property
+    def scenario_fingerprint(self) -> str:
+        return self._core.scenario_fingerprint
+
+    @property
+    def seed(self) -> int:
+        return self._core.seed
+
+    @property
+    def n_paths(self) -> int:
+        return self._core.paths
+
+    @property
+    def first_path(self) -> int:
+        return self._core.first_path
+
+    @property
+    def steps(self) -> int:
+        return self._core.steps
+
+    @property
+    def dt(self) -> float:
+        return self._core.dt
+
+    @property
+    def start_year(self) -> float:
+        return self._core.start_year
+
+    @property
+    def output_names(self) -> list[str]:
+        return list(self._core.output_names)
+
+    # -- data --------------------------------------------------------------------------
+    @property
+    def per_path(self) -> np.ndarray:
+        """paths x outputs (Fortran order), a read-only view of the C++ array."""
+        if not self._core.has_per_path():
+            raise ValueError("this result kept no per-path outputs (simulate(..., keep_paths=True))")
+        return self._core.per_path
+
+    @property
+    def outputs(self) -> dict[str, np.ndarray]:
+        a = self.per_path
+        return {name: a[:, k] for k, name in enumerate(self.output_names)}
+
+    @property
+    def paths(self) -> pd.DataFrame:
+        index = pd.RangeIndex(self.first_path, self.first_path + self.n_paths, name="path")
+        return pd.DataFrame(self.per_path, columns=self.output_names, index=index)
+
+    def summary(self) -> pd.DataFrame:
+        rows = [self._core.summary(k) for k in range(len(self.output_names))]
+        df = pd.DataFrame(rows, index=pd.Index(self.output_names, name="output"))
+        df.insert(0, "unit", [output_unit(n) for n in self.output_names])
+        return df[["unit"] + SUMMARY_COLUMNS]
+
+    def bands(self, series: str = "cash") -> pd.DataFrame:
+        if not self._core.has_bands():
+            raise ValueError("this result has no bands (simulate(..., bands=True))")
+        d = self._core.band(series)
+        df = pd.DataFrame({k: v for k, v in d.items() if k != "year"},
+                          index=pd.Index(d["year"], name="year"))
+        df.attrs["series"] = series
+        df.attrs["unit"] = SERIES_UNITS[series]
+        return df
+
+    def merge(self, other: "Result") -> "Result":
+        """Merge with the result of an adjacent path range (same scenario and seed)."""
+        return Result(_core.merge(self._core, other._core))
+
+    # -- plots -------------------------------------------------------------------------
+    def plot_fan(self, series: str = "cash", ax=None, **kw):
+        from .plotting import plot_fan
+        return plot_fan(self, series, ax=ax, **kw)
+
+    def plot_hist(self, output: str = "funding_gap", ax=None, **kw):
+        from .plotting import plot_hist
+        return plot_hist(self, output, ax=ax, **kw)
+
+    # -- pickling ----------------------------------------------------------------------
+    def __getstate__(self):
+        return {"bytes": self._core.to_bytes()}
+
+    def __setstate__(self, state):
+        self._core = _core.Result.from_bytes(state["bytes"])
+
+    def __repr__(self) -> str:
+        return (f"Result(scenario={self.scenario_name!r}, paths={self.n_paths}, seed={self.seed}, "
+                f"steps={self.steps})")
