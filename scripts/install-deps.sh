@@ -9,5 +9,7 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   g++ cmake ninja-build make pkg-config python3 clang-format \
   libeigen3-dev libboost-dev libtbb-dev librandom123-dev libtomlplusplus-dev \
   doctest-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev pybind11-dev \
+  python3-dev python3-numpy python3-pandas python3-matplotlib python3-pytest python3-tqdm \
+  python3-tomli-w python3-nbclient python3-nbformat python3-ipykernel \
   >/dev/null
 echo "capexsim: dependencies installed"

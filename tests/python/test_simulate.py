@@ -1,0 +1,190 @@
+import csv
+import os
+import pickle
+import subprocess
+import threading
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import capexsim
+
+
+@pytest.fixture(scope="module")
+def result(reference_path):
+    return capexsim.simulate(reference_path, paths=4000, seed=11, threads=2)
+
+
+def test_outputs_are_views_of_cpp_memory(result):
+    out = result.outputs
+    assert set(out) == set(result.output_names)
+    gap = out["funding_gap"]
+    assert gap.shape == (4000,)
+    assert gap.dtype == np.float64
+    assert not gap.flags["OWNDATA"]          # a view, not a copy
+    assert not gap.flags["WRITEABLE"]
+    assert gap.flags["C_CONTIGUOUS"]
+    assert np.shares_memory(gap, result.per_path)
+
+
+def test_summary_frame(result):
+    s = result.summary()
+    assert list(s.index) == result.output_names
+    for col in ["mean", "sd", "stderr", "p1", "p5", "p50", "p95", "p99", "prob_positive", "cvar95", "nan_share"]:
+        assert col in s.columns
+    gap = result.outputs["funding_gap"]
+    assert s.loc["funding_gap", "mean"] == pytest.approx(gap.mean(), rel=1e-12)
+    assert s.loc["funding_gap", "p50"] == pytest.approx(np.quantile(gap, 0.5), rel=1e-12)
+    assert s.loc["funding_gap", "unit"] == "$B"
+    assert s.loc["runway", "unit"] == "years"
+    assert 0 <= s.loc["breakeven", "nan_share"] <= 1
+
+
+def test_bands_frame(result):
+    b = result.bands("cash")
+    assert b.index.name == "year"
+    assert list(b.columns) == ["t", "mean", "p5", "p25", "p50", "p75", "p95"]
+    assert len(b) == result.steps
+    assert b.index[0] == 2026.0
+    assert (b["p5"] <= b["p50"]).all() and (b["p50"] <= b["p95"]).all()
+    with pytest.raises(ValueError, match="no series named"):
+        result.bands("profit")
+
+
+def test_paths_frame(result):
+    p = result.paths
+    assert p.index.name == "path"
+    assert list(p.columns) == result.output_names
+    assert len(p) == 4000
+
+
+def test_pickle_round_trip_is_bit_identical(result):
+    back = pickle.loads(pickle.dumps(result))
+    assert back.per_path.tobytes() == result.per_path.tobytes()
+    pd.testing.assert_frame_equal(back.summary(), result.summary())
+    pd.testing.assert_frame_equal(back.bands("arr"), result.bands("arr"))
+
+
+def test_threads_and_shards_give_the_same_bits(reference_path):
+    one = capexsim.simulate(reference_path, paths=900, seed=5, threads=1)
+    two = capexsim.simulate(reference_path, paths=900, seed=5, threads=2)
+    assert one.per_path.tobytes() == two.per_path.tobytes()
+    a = capexsim.simulate(reference_path, paths=400, seed=5, threads=2)
+    b = capexsim.simulate(reference_path, paths=500, seed=5, threads=1, first_path=400)
+    merged = capexsim.merge(pickle.loads(pickle.dumps(b)), a)
+    assert merged.per_path.tobytes() == one.per_path.tobytes()
+    pd.testing.assert_frame_equal(merged.summary(), one.summary())
+    pd.testing.assert_frame_equal(merged.bands("cash"), one.bands("cash"))
+
+
+def test_same_numbers_as_the_cli(tmp_path, reference_path):
+    cli = os.environ.get("CAPEXSIM_CLI")
+    if not cli:
+        pytest.skip("CAPEXSIM_CLI not set (run through ctest)")
+    out = tmp_path / "out"
+    subprocess.run([cli, "run", reference_path, "--paths", "1500", "--seed", "99", "--out", str(out),
+                    "--per-path", "--quiet"], check=True, capture_output=True)
+    with open(out / "paths.csv") as f:
+        rows = list(csv.reader(f))
+    header, rows = rows[0], rows[1:]
+    cli_values = np.array([[float(x) for x in r[1:]] for r in rows])
+    res = capexsim.simulate(reference_path, paths=1500, seed=99)
+    assert header[1:] == res.output_names
+    # Shortest round-trip text parses back to the same double: compare bits.
+    assert cli_values.tobytes() == np.ascontiguousarray(res.per_path).tobytes()
+
+
+def test_gil_is_released_during_a_run(reference_path):
+    ticks = []
+    stop = threading.Event()
+
+    def ticker():
+        while not stop.is_set():
+            ticks.append(time.perf_counter())
+            time.sleep(0.005)
+
+    t = threading.Thread(target=ticker)
+    t.start()
+    try:
+        start = time.perf_counter()
+        capexsim.simulate(reference_path, paths=60000, seed=1, threads=1)
+        elapsed = time.perf_counter() - start
+    finally:
+        stop.set()
+        t.join()
+    during = [x for x in ticks if start <= x <= start + elapsed]
+    # The run takes ~1 s; a thread sleeping 5 ms between ticks gets >= 25% of its ticks in.
+    assert elapsed > 0.2
+    assert len(during) > 0.25 * elapsed / 0.005
+
+
+def test_keyboard_interrupt_stops_quickly(reference_path):
+    import _thread
+
+    def interrupt():
+        time.sleep(0.5)
+        _thread.interrupt_main()
+
+    threading.Thread(target=interrupt).start()
+    start = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        capexsim.simulate(reference_path, paths=50_000_000, seed=1, keep_paths=False, bands=False)
+    assert time.perf_counter() - start < 0.5 + 0.5
+
+
+def test_progress_callback_and_errors_in_it(reference_path):
+    seen = []
+    capexsim.simulate(reference_path, paths=20000, seed=1, progress=lambda d, t: seen.append((d, t)))
+    assert seen and seen[-1] == (20000, 20000)
+    assert all(t == 20000 for _, t in seen)
+
+    def boom(done, total):
+        raise RuntimeError("stop here")
+
+    with pytest.raises(RuntimeError, match="stop here"):
+        capexsim.simulate(reference_path, paths=2_000_000, seed=1, progress=boom, keep_paths=False)
+
+
+def test_tqdm_progress_bar(reference_path, capsys):
+    capexsim.simulate(reference_path, paths=3000, seed=1, progress=True)
+    err = capsys.readouterr().err
+    assert "100%" in err
+    assert "3.00k/3.00k" in err
+
+
+def test_bad_arguments(reference_path):
+    with pytest.raises(ValueError, match="paths"):
+        capexsim.simulate(reference_path, paths=0)
+    with pytest.raises(ValueError, match="paths"):
+        capexsim.simulate(reference_path, paths=1.5)
+    with pytest.raises(ValueError, match="threads"):
+        capexsim.simulate(reference_path, paths=10, threads=0)
+    with pytest.raises(TypeError):
+        capexsim.simulate(42, paths=10)
+    r = capexsim.simulate(reference_path, paths=1e3)  # 1e3 is a whole number
+    assert r.n_paths == 1000
+
+
+def test_streaming_only(reference_path):
+    r = capexsim.simulate(reference_path, paths=3000, keep_paths=False, bands=False)
+    with pytest.raises(ValueError, match="per-path"):
+        r.outputs
+    with pytest.raises(ValueError, match="bands"):
+        r.bands("cash")
+    assert np.isfinite(r.summary().loc["funding_gap", "p50"])
+
+
+def test_compare_pairs_paths(reference_path, tmp_path):
+    sc = capexsim.Scenario.from_toml(reference_path)
+    cheaper = sc.copy()
+    cheaper["cost"]["cost_per_gw"] = {"triangular": [30, 35, 45]}
+    df = capexsim.compare(sc, cheaper, paths=2000, seed=4)
+    assert df.loc["funding_gap", "significant"]
+    assert df.loc["funding_gap", "diff"] < 0
+    assert df.loc["arr_end", "diff"] == 0.0
+    assert not df.loc["arr_end", "significant"]
+    # Paired stderr is far below that of independent runs.
+    a = capexsim.simulate(sc, paths=2000, seed=4).summary().loc["funding_gap", "stderr"]
+    assert df.loc["funding_gap", "stderr"] < 0.3 * a
