@@ -1,0 +1,80 @@
+"""Writes funding_gap.ipynb (outputs stripped). Edit here, then run: python3 make_notebook.py"""
+import os
+
+import nbformat as nbf
+
+md, code = nbf.v4.new_markdown_cell, nbf.v4.new_code_cell
+cells = [
+    md("""# How much outside money does an AI lab's buildout need?
+
+This notebook runs capexsim's reference scenario (`scenarios/ai-lab-2025.toml`): an AI lab
+commits to ~30 GW of compute at \\$40–60B per GW, ramping toward 1 GW per week, while
+revenue grows from \\$20B of annual recurring revenue. Every number in the scenario file
+says whether it comes from public reporting or is an assumption.
+
+Money is in \\$B, capacity in GW, time in years. Run it from the repository root with the
+package on the path (`PYTHONPATH=build/python`, see the README)."""),
+    code("""import os
+import capexsim
+
+# The notebook may be started from examples/notebooks or from the repository root.
+root = next(p for p in [".", "..", "../.."] if os.path.exists(os.path.join(p, "scenarios")))
+scenario = capexsim.Scenario.from_toml(os.path.join(root, "scenarios", "ai-lab-2025.toml"))
+scenario"""),
+    md("""## A million paths
+
+`simulate` is a pure function of (scenario, seed, paths): rerun it and you get the same
+numbers bit for bit, on any number of threads."""),
+    code("""result = capexsim.simulate(scenario, paths=1_000_000, seed=1, progress=True)
+result"""),
+    md("""## The summary table
+
+One row per output. `mean ± stderr` is the Monte Carlo estimate and its error; `p5`–`p95`
+the spread across paths. `prob_positive` is the share of paths where the output is above
+zero: for `funding_gap`, the probability of needing outside money at all. For event times
+(`runway`, `breakeven`, `gap_time`), `nan_share` is the share of paths where the event
+never happens within the horizon. `cvar95` is the mean of the worst 5%: for the funding
+gap, the expected shortfall."""),
+    code("""summary = result.summary()
+summary[["unit", "mean", "stderr", "p5", "p50", "p95", "prob_positive", "cvar95", "nan_share"]].round(2)"""),
+    md("""## The funding gap
+
+The peak outside money needed: the deepest point of the cash curve. The histogram shows
+how likely each size is; the red curve (right axis) is the cumulative probability, so you
+can read off "with 90% probability the gap is below …". The mean and the 5th/95th
+percentiles are marked."""),
+    code("""ax = result.plot_hist("funding_gap")"""),
+    md("""## Fan charts over time
+
+Shaded bands hold the middle 50% and 90% of paths at each month; the solid line is the
+median, the dashed line the mean. Cash falling below zero is outside money needed;
+capacity shows the buildout (owned GW); ARR is revenue the capacity can actually serve."""),
+    code("""for series in ["cash", "capacity", "arr"]:
+    result.plot_fan(series)"""),
+    md("""## Against an alternative: cheap compute
+
+`compare` runs both scenarios with common random numbers: path *p* sees the same random
+numbers in both runs for every input that did not change. The paired difference `diff`
+therefore has a small standard error, and `significant` marks changes larger than three
+of them. Here costs fall 20–30% per doubling: the funding gap shrinks, while revenue
+outputs do not move at all (they do not depend on costs)."""),
+    code("""cheap = capexsim.Scenario.from_toml(os.path.join(root, "scenarios", "cheap-compute.toml"))
+table = capexsim.compare(scenario, cheap, paths=200_000, seed=1)
+table.round(3)"""),
+    code("""cheap_result = capexsim.simulate(cheap, paths=200_000, seed=1)
+ax = capexsim.plot_compare(result, cheap_result, "funding_gap", labels=("reference", "cheap compute"))"""),
+    md("""## Your own what-if
+
+Change any input by item access; an invalid value raises `ScenarioError` naming the key
+and leaves the scenario unchanged."""),
+    code("""what_if = scenario.copy()
+what_if["revenue"]["arr_per_gw"] = {"triangular": [10.0, 13.0, 16.0]}
+capexsim.compare(scenario, what_if, paths=100_000)[["mean_a", "mean_b", "diff", "stderr", "significant"]].round(2)"""),
+    code("""try:
+    what_if["build"]["lead_time_years"] = -1
+except capexsim.ScenarioError as e:
+    print("rejected:", e)"""),
+]
+nb = nbf.v4.new_notebook(cells=cells)
+nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+nbf.write(nb, os.path.join(os.path.dirname(os.path.abspath(__file__)), "funding_gap.ipynb"))
