@@ -167,35 +167,49 @@ Result empty_result(const PathModel& model, const RunOptions& o) {
   return r;
 }
 
+/// Paths whose band values are buffered before they are added to the sketches.
+constexpr std::uint64_t band_block = 64;
+
 /// What one worker accumulates.
 struct Local {
   PathWorkspace ws;
   std::vector<ScalarAccumulator> stats;
   BandAccumulator bands;
   std::vector<double> out;
+  std::vector<double> band_buffer;  // [series][step][path in block]
   Local(const PathModel& m, bool with_bands)
       : stats(m.output_count()),
         bands(with_bands ? BandAccumulator(m.steps()) : BandAccumulator()),
-        out(m.output_count()) {}
+        out(m.output_count()),
+        band_buffer(with_bands ? series_count * static_cast<std::size_t>(m.steps()) * band_block
+                               : 0) {}
 };
 
 /// Paths [begin, end) of the run (relative to first_path) into `local` and `r.per_path`.
 void run_range(const PathModel& model, const RunOptions& o, std::uint64_t begin, std::uint64_t end,
                Local& local, Result& r) {
   const std::size_t k_out = model.output_count();
-  for (std::uint64_t p = begin; p < end; ++p) {
-    double* out = local.out.data();
-    if (o.bands) {
-      simulate_path(model, o.seed, o.first_path + p, local.ws, out,
-                    [&](const StepState& st) { local.bands.add(st); });
-      local.bands.count_path();
-    } else {
-      simulate_path(model, o.seed, o.first_path + p, local.ws, out);
+  const std::size_t steps = static_cast<std::size_t>(model.steps());
+  for (std::uint64_t b0 = begin; b0 < end; b0 += band_block) {
+    const std::uint64_t b1 = std::min(end, b0 + band_block);
+    for (std::uint64_t p = b0; p < b1; ++p) {
+      double* out = local.out.data();
+      if (o.bands) {
+        double* buf = local.band_buffer.data() + (p - b0);
+        simulate_path(model, o.seed, o.first_path + p, local.ws, out, [&](const StepState& st) {
+          for (std::size_t s = 0; s < series_count; ++s)
+            buf[(s * steps + static_cast<std::size_t>(st.i)) * band_block] =
+                st.series(static_cast<Series>(s));
+        });
+      } else {
+        simulate_path(model, o.seed, o.first_path + p, local.ws, out);
+      }
+      for (std::size_t k = 0; k < k_out; ++k) local.stats[k].add(out[k]);
+      if (o.keep_paths)
+        for (std::size_t k = 0; k < k_out; ++k)
+          r.per_path(static_cast<Eigen::Index>(p), static_cast<Eigen::Index>(k)) = out[k];
     }
-    for (std::size_t k = 0; k < k_out; ++k) local.stats[k].add(out[k]);
-    if (o.keep_paths)
-      for (std::size_t k = 0; k < k_out; ++k)
-        r.per_path(static_cast<Eigen::Index>(p), static_cast<Eigen::Index>(k)) = out[k];
+    if (o.bands) local.bands.add_block(local.band_buffer.data(), b1 - b0, band_block);
   }
 }
 

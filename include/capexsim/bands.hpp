@@ -40,6 +40,21 @@ class BandAccumulator {
   /// Call once per path after its steps.
   void count_path() { ++paths_; }
 
+  /// Add `count` whole paths at once from a buffer laid out
+  /// values[(series * steps + step) * stride + path]: each sketch then takes `count`
+  /// values in a row instead of one value per path (far fewer cache misses). Same
+  /// integer counts and sums as add() path by path, so the same bits.
+  void add_block(const double* values, std::size_t count, std::size_t stride) {
+    for (std::size_t k = 0; k < sums_.size(); ++k) {
+      const double* v = values + k * stride;
+      for (std::size_t p = 0; p < count; ++p) {
+        sums_[k].add(v[p]);
+        sketches_[k].add(v[p]);
+      }
+    }
+    paths_ += count;
+  }
+
   BandAccumulator& operator+=(const BandAccumulator& o);
   bool empty() const { return paths_ == 0; }
   int steps() const { return steps_; }

@@ -260,6 +260,11 @@ void simulate_path(const PathModel& model, std::uint64_t seed, std::uint64_t pat
   const double* contract_gw = model.contract_gw().data();
   const double* equity = model.equity().data();
 
+  // Ring positions advance by one each step; wrapping by comparison avoids three integer
+  // divisions (i % L) per step.
+  int slot = 0, vslot = 0, fslot = 0;
+  double wright = 1.0, wright_built = initial_gw;  // (B/initial)^-beta, cached while B is unchanged
+
   StepState st;
   st.dt = dt;
   for (int i = 0; i < n; ++i) {
@@ -294,10 +299,13 @@ void simulate_path(const PathModel& model, std::uint64_t seed, std::uint64_t pat
 
     // 4.2 cost per GW: GBM level times Wright's law on cumulative GW started
     const double built = initial_gw + started_total;
-    const double K = cost0 * std::exp(y) * (beta == 0 ? 1.0 : std::pow(built / initial_gw, -beta));
+    if (beta != 0 && built != wright_built) {
+      wright = std::pow(built / initial_gw, -beta);
+      wright_built = built;
+    }
+    const double K = cost0 * std::exp(y) * wright;
 
     // 4.3 construction: capex spread evenly over the lead time, online after it
-    const int slot = i % lead_ring;
     window_cost += s * K - ws.start_cost_ring[slot];
     ws.start_cost_ring[slot] = s * K;
     const double capex = window_cost / lead;
@@ -307,7 +315,6 @@ void simulate_path(const PathModel& model, std::uint64_t seed, std::uint64_t pat
     started_total += s;
 
     // 4.4 refresh: a vintage comes due U steps after it was installed or refreshed
-    const int vslot = i % life_ring;
     double refresh = ws.vintage_ring[vslot];
     if (i < life) refresh += initial_gw / life;
     ws.vintage_ring[vslot] = online + refresh;
@@ -343,7 +350,6 @@ void simulate_path(const PathModel& model, std::uint64_t seed, std::uint64_t pat
       min_step = i;
     }
     if (runway_step < 0 && cash < 0) runway_step = i;
-    const int fslot = i % year_steps;
     trailing_fcf += fcf - ws.fcf_ring[fslot];
     ws.fcf_ring[fslot] = fcf;
     if (breakeven_step < 0 && i + 1 >= year_steps && trailing_fcf > 0) breakeven_step = i;
@@ -376,6 +382,9 @@ void simulate_path(const PathModel& model, std::uint64_t seed, std::uint64_t pat
     st.fcf = fcf;
     st.cash = cash;
     sink(static_cast<const StepState&>(st));
+    if (++slot == lead_ring) slot = 0;
+    if (++vslot == life_ring) vslot = 0;
+    if (++fslot == year_steps) fslot = 0;
 
     // advance the processes to step i+1
     x = x * decay_x + vol_x * z[0];
