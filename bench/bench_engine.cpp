@@ -68,14 +68,7 @@ void rng_floor(benchmark::State& state, StepKind step) {
         }
         const auto ev = r.block(static_cast<std::uint32_t>(i), rng::Stream::events);
         sink += rng::u01(ev[0]);
-        const double u = rng::u01(ev[1]);
-        int count = 0;
-        double pk = p0, cdf = p0;
-        while (u > cdf && count < 1000) {
-          ++count;
-          pk *= lambda / count;
-          cdf += pk;
-        }
+        const int count = rng::poisson_by_inversion(rng::u01(ev[1]), lambda, p0);
         if (count) {
           rng::CounterEngine eng(
               rng::counter(p, static_cast<std::uint32_t>(i), rng::Stream::jumps, 0), r.key0(),

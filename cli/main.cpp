@@ -89,20 +89,13 @@ Timed simulate(const Scenario& scenario, RunOptions options, bool show_progress,
   }
 }
 
-std::string grouped(std::uint64_t n) {
-  std::string s = std::to_string(n);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3)
-    s.insert(static_cast<std::size_t>(i), ",");
-  return s;
-}
-
 std::string header(const Result& r, const std::string& file, double seconds) {
   char buf[512];
   const char* step = std::abs(r.dt - 1.0 / 12) < 1e-12   ? "monthly"
                      : std::abs(r.dt - 1.0 / 52) < 1e-12 ? "weekly"
                                                          : "quarterly";
   std::snprintf(buf, sizeof buf, "%s (%s): %s paths, seed %llu, %d %s steps from %s, %.1f s\n",
-                r.scenario_name.c_str(), file.c_str(), grouped(r.paths).c_str(),
+                r.scenario_name.c_str(), file.c_str(), cli::grouped(r.paths).c_str(),
                 static_cast<unsigned long long>(r.seed), r.steps, step,
                 cli::number(r.start_year).c_str(), seconds);
   return buf;

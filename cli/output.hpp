@@ -2,6 +2,7 @@
 // Files and tables the command line writes: summary.json, bands.csv, paths.csv, and the
 // terminal summary table. Files are written atomically.
 
+#include <cstdint>
 #include <filesystem>
 #include <stdexcept>
 #include <string>
@@ -41,6 +42,9 @@ std::string summary_table(const Result& r);
 /// Units of an output for display: "$B", "years", "GW", "$B/yr".
 const char* output_unit(const std::string& name);
 bool is_event_time(const std::string& name);  // runway, breakeven, gap_time
+
+/// 1234567 -> "1,234,567".
+std::string grouped(std::uint64_t n);
 
 /// Shortest round-trip text of a double ("nan" for NaN).
 std::string number(double x);

@@ -3,6 +3,8 @@
 #include <csignal>
 #include <cstring>
 
+#include "output.hpp"
+
 namespace capexsim::cli {
 
 std::atomic<bool>& interrupted() {
@@ -33,12 +35,6 @@ ProgressBar::ProgressBar(bool enabled, std::string label, double delay_seconds)
       last_draw_(start_) {}
 
 namespace {
-std::string grouped(std::uint64_t n) {
-  std::string s = std::to_string(n);
-  for (int i = static_cast<int>(s.size()) - 3; i > 0; i -= 3)
-    s.insert(static_cast<std::size_t>(i), ",");
-  return s;
-}
 std::string rate_text(double r) {
   char buf[32];
   if (r >= 1e6)

@@ -391,15 +391,7 @@ void simulate_path(const PathModel& model, std::uint64_t seed, std::uint64_t pat
     y += drift_c + vol_c * z[1];
     double jump = 0;
     if (jump_lambda > 0) {
-      // Poisson count by inversion of its CDF; one uniform per step.
-      const double u = rng::u01(ev[1]);
-      int count = 0;
-      double p = jump_p0, cdf = jump_p0;
-      while (u > cdf && count < 1000) {
-        ++count;
-        p *= jump_lambda / count;
-        cdf += p;
-      }
+      const int count = rng::poisson_by_inversion(rng::u01(ev[1]), jump_lambda, jump_p0);
       if (count > 0) {
         rng::CounterEngine eng(rng::counter(path, step, rng::Stream::jumps, 0), rng.key0(),
                                rng.key1());

@@ -77,6 +77,19 @@ inline void box_muller(std::uint32_t a, std::uint32_t b, double& z0, double& z1)
   z1 = r * std::sin(theta);
 }
 
+/// Poisson count by inversion of its CDF from one uniform: the smallest k with
+/// u <= P(N <= k), N ~ Poisson(lambda); `p0` = e^-lambda. Capped at 1000.
+inline int poisson_by_inversion(double u, double lambda, double p0) {
+  int count = 0;
+  double p = p0, cdf = p0;
+  while (u > cdf && count < 1000) {
+    ++count;
+    p *= lambda / count;
+    cdf += p;
+  }
+  return count;
+}
+
 /// Per-path view of the generator: the seed's key and the path's counter prefix.
 class PathRng {
  public:
