@@ -68,25 +68,11 @@ PathModel::PathModel(Scenario scenario)
     const int i = step_containing(e.at_year);
     if (i >= 0 && i < n) equity_[i] += e.amount_bn;
   }
+  // The kernel walks checkpoints in step order, so their columns are chronological
+  // (year -> step is monotone, and the validator made the years distinct).
+  std::sort(scenario_.checkpoints.begin(), scenario_.checkpoints.end());
   for (double year : scenario_.checkpoints)
     checkpoint_steps_.push_back(first_step_at_or_after(year));
-  // The kernel walks checkpoints in step order; output columns keep file order, so sort
-  // a permutation instead of the steps themselves.
-  if (!std::is_sorted(checkpoint_steps_.begin(), checkpoint_steps_.end())) {
-    // Keep it simple: require sorted order by sorting the scenario's checkpoints too.
-    std::vector<std::size_t> idx(checkpoint_steps_.size());
-    for (std::size_t k = 0; k < idx.size(); ++k) idx[k] = k;
-    std::stable_sort(idx.begin(), idx.end(),
-                     [&](auto a, auto b) { return checkpoint_steps_[a] < checkpoint_steps_[b]; });
-    std::vector<int> steps;
-    std::vector<double> years;
-    for (auto k : idx) {
-      steps.push_back(checkpoint_steps_[k]);
-      years.push_back(scenario_.checkpoints[k]);
-    }
-    checkpoint_steps_ = steps;
-    scenario_.checkpoints = years;
-  }
 
   correlated_ = !scenario_.correlation.isIdentity(0.0);
   chol_ = Eigen::LLT<Eigen::Matrix4d>(scenario_.correlation).matrixL();
