@@ -68,6 +68,13 @@ PathModel::PathModel(Scenario scenario)
     const int i = step_containing(e.at_year);
     if (i >= 0 && i < n) equity_[i] += e.amount_bn;
   }
+  if (scenario_[Param::fixed_opex_growth].is_fixed()) {
+    const double growth = scenario_[Param::fixed_opex_growth].value();
+    for (int i = 0; i < n; ++i) {
+      const double t = i * dt_;  // exactly as the kernel computes t_i
+      fixed_opex_factor_.push_back(std::exp(growth * t));
+    }
+  }
   // The kernel walks checkpoints in step order, so their columns are chronological
   // (year -> step is monotone, and the validator made the years distinct).
   std::sort(scenario_.checkpoints.begin(), scenario_.checkpoints.end());

@@ -116,6 +116,9 @@ class PathModel {
   const std::vector<double>& contract_payment() const { return contract_payment_; }
   const std::vector<double>& contract_gw() const { return contract_gw_; }
   const std::vector<double>& equity() const { return equity_; }
+  /// e^{fixed_opex_growth t_i} per step when that growth is a fixed number (the usual
+  /// case), so paths do not recompute it; empty when it is drawn per path.
+  const std::vector<double>& fixed_opex_growth_factor() const { return fixed_opex_factor_; }
   const std::vector<int>& checkpoint_steps() const { return checkpoint_steps_; }
   /// Lower Cholesky factor of the correlation (canonical shock order).
   const Eigen::Matrix4d& cholesky() const { return chol_; }
@@ -131,7 +134,7 @@ class PathModel {
   Scenario scenario_;
   int steps_;
   double dt_;
-  std::vector<double> contract_payment_, contract_gw_, equity_;
+  std::vector<double> contract_payment_, contract_gw_, equity_, fixed_opex_factor_;
   std::vector<int> checkpoint_steps_;
   Eigen::Matrix4d chol_;
   bool correlated_;
@@ -259,6 +262,8 @@ void simulate_path(const PathModel& model, std::uint64_t seed, std::uint64_t pat
   const double* contract_pay = model.contract_payment().data();
   const double* contract_gw = model.contract_gw().data();
   const double* equity = model.equity().data();
+  const double* opex_factor =
+      model.fixed_opex_growth_factor().empty() ? nullptr : model.fixed_opex_growth_factor().data();
 
   // Ring positions advance by one each step; wrapping by comparison avoids three integer
   // divisions (i % L) per step.
@@ -328,8 +333,9 @@ void simulate_path(const PathModel& model, std::uint64_t seed, std::uint64_t pat
     const double resale = idle * resale_per_gw_step;
 
     // 4.6 costs
-    const double opex =
-        (power_ops * capacity + rev_cost * arr + fixed_opex * std::exp(fixed_growth * t)) * dt;
+    const double opex_growth =
+        opex_factor ? opex_factor[i] : std::exp(fixed_growth * t);  // same bits either way
+    const double opex = (power_ops * capacity + rev_cost * arr + fixed_opex * opex_growth) * dt;
 
     // 4.7 financing
     double vendor = 0;
