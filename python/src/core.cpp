@@ -152,8 +152,7 @@ PYBIND11_MODULE(_core, m) {
       py::arg("toml"), py::arg("source"),
       "Validate TOML text; return the resolved scenario as TOML. Raises ScenarioError.");
   m.def(
-      "load",
-      [](const std::string& path) { return to_toml(load_scenario(path)); }, py::arg("path"),
+      "load", [](const std::string& path) { return to_toml(load_scenario(path)); }, py::arg("path"),
       "Load and validate a scenario file; return it resolved as TOML. Raises ScenarioError.");
   m.def(
       "fingerprint",
