@@ -215,7 +215,7 @@ int cmd_compare(const CompareArgs& c) {
     const bool stands_out = m > 1 && std::abs(mean) > 3 * se && std::abs(mean) > 0;
     const Summary xa = ra.summary(ka), xb = rb.summary(kb);
     const std::string unit = cli::output_unit(name);
-    const int d = unit == "years" || unit == "GW" ? 2 : 1;
+    const int d = cli::decimals_for(unit);
     auto three = [&](const Summary& x) {
       return fmt(x.quantile(0.05), d) + " / " + fmt(x.quantile(0.5), d) + " / " +
              fmt(x.quantile(0.95), d);

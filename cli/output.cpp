@@ -111,8 +111,7 @@ std::string summary_json(const Result& r, const RunInfo& info) {
     m["sd"] = json_number(s.sd);
     m["stderr"] = json_number(s.std_error);
     for (std::size_t q = 0; q < summary_levels.size(); ++q)
-      m["p" + std::to_string(static_cast<int>(std::lround(summary_levels[q] * 100)))] =
-          json_number(s.quantiles[q]);
+      m[level_name(summary_levels[q])] = json_number(s.quantiles[q]);
     m["prob_positive"] = json_number(s.prob_positive);
     m["cvar95"] = json_number(s.cvar95);
     m["nan_share"] = json_number(s.nan_share);
@@ -162,15 +161,16 @@ bool is_event_time(const std::string& name) {
   return name == "gap_time" || name == "runway" || name == "breakeven";
 }
 
+int decimals_for(const std::string& unit) {
+  return unit == "years" || unit == "GW" ? 2 : 1;
+}
+
 namespace {
 std::string fixed(double x, int decimals) {
   if (std::isnan(x)) return "-";
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.*f", decimals, x);
   return buf;
-}
-int decimals_for(const std::string& unit) {
-  return std::string(unit) == "years" || std::string(unit) == "GW" ? 2 : 1;
 }
 }  // namespace
 

@@ -42,6 +42,8 @@ std::string summary_table(const Result& r);
 /// Units of an output for display: "$B", "years", "GW", "$B/yr".
 const char* output_unit(const std::string& name);
 bool is_event_time(const std::string& name);  // runway, breakeven, gap_time
+/// Decimals shown for a unit: 2 for years and GW, 1 for $B amounts.
+int decimals_for(const std::string& unit);
 
 /// 1234567 -> "1,234,567".
 std::string grouped(std::uint64_t n);

@@ -29,21 +29,10 @@ class BandAccumulator {
         sums_(series_count * static_cast<std::size_t>(steps)),
         sketches_(series_count * static_cast<std::size_t>(steps)) {}
 
-  void add(const StepState& st) {
-    for (std::size_t s = 0; s < series_count; ++s) {
-      const double x = st.series(static_cast<Series>(s));
-      const std::size_t k = s * static_cast<std::size_t>(steps_) + static_cast<std::size_t>(st.i);
-      sums_[k].add(x);
-      sketches_[k].add(x);
-    }
-  }
-  /// Call once per path after its steps.
-  void count_path() { ++paths_; }
-
   /// Add `count` whole paths at once from a buffer laid out
   /// values[(series * steps + step) * stride + path]: each sketch then takes `count`
   /// values in a row instead of one value per path (far fewer cache misses). Same
-  /// integer counts and sums as add() path by path, so the same bits.
+  /// integer counts and sums as adding them path by path, so the same bits.
   void add_block(const double* values, std::size_t count, std::size_t stride) {
     for (std::size_t k = 0; k < sums_.size(); ++k) {
       const double* v = values + k * stride;

@@ -160,12 +160,6 @@ inline void draw_inputs(const Scenario& s, const rng::PathRng& rng,
   }
 }
 
-namespace detail {
-inline void reset_ring(std::vector<double>& ring, std::size_t size) {
-  ring.assign(size, 0.0);
-}
-}  // namespace detail
-
 /// Simulate one path. Writes model.output_count() values to `out` and calls
 /// `sink(const StepState&)` after every step (a no-op lambda costs nothing).
 template <class Sink>
@@ -216,12 +210,12 @@ void simulate_path(const PathModel& model, std::uint64_t seed, std::uint64_t pat
   const int lead_ring = static_cast<int>(std::min<double>(lead, n));
   const int life_ring = static_cast<int>(std::min<double>(life, n));
   const double it_share = v(P::it_share);
-  detail::reset_ring(ws.start_cost_ring, lead_ring);
-  detail::reset_ring(ws.start_ring, lead_ring);
-  detail::reset_ring(ws.vintage_ring, life_ring);
+  ws.start_cost_ring.assign(lead_ring, 0.0);
+  ws.start_ring.assign(lead_ring, 0.0);
+  ws.vintage_ring.assign(life_ring, 0.0);
   const int year_steps = std::max(1, static_cast<int>(std::lround(1 / dt)));
-  detail::reset_ring(ws.fcf_ring, year_steps);
-  detail::reset_ring(ws.vendor_paid, sc.vendors.size());
+  ws.fcf_ring.assign(year_steps, 0.0);
+  ws.vendor_paid.assign(sc.vendors.size(), 0.0);
 
   // 4.5 revenue
   double g = v(P::growth0);

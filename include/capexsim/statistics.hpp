@@ -8,6 +8,7 @@
 #include <cstring>
 #include <limits>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "capexsim/detail/bytes.hpp"
@@ -161,6 +162,11 @@ inline constexpr std::array<double, 9> summary_levels{0.01, 0.05, 0.10, 0.25, 0.
                                                       0.75, 0.90, 0.95, 0.99};
 /// Quantile levels of the per-time bands.
 inline constexpr std::array<double, 5> band_levels{0.05, 0.25, 0.50, 0.75, 0.95};
+
+/// Column name of a quantile level: 0.05 -> "p5", 0.5 -> "p50".
+inline std::string level_name(double level) {
+  return "p" + std::to_string(static_cast<int>(std::lround(level * 100)));
+}
 
 /// Statistics of one scalar output (MODEL.md §5). Moments and quantiles are over the
 /// non-NaN values; prob_positive and nan_share are over all paths.

@@ -25,8 +25,7 @@ py::dict summary_dict(const Summary& s) {
   d["sd"] = s.sd;
   d["stderr"] = s.std_error;
   for (std::size_t q = 0; q < summary_levels.size(); ++q)
-    d[py::str("p" + std::to_string(static_cast<int>(summary_levels[q] * 100 + 0.5)))] =
-        s.quantiles[q];
+    d[py::str(level_name(summary_levels[q]))] = s.quantiles[q];
   d["prob_positive"] = s.prob_positive;
   d["cvar95"] = s.cvar95;
   d["nan_share"] = s.nan_share;
@@ -62,7 +61,7 @@ py::dict band_dict(const Result& r, const std::string& name) {
   d["year"] = year;
   d["mean"] = mean;
   for (std::size_t k = 0; k < band_levels.size(); ++k)
-    d[py::str("p" + std::to_string(static_cast<int>(band_levels[k] * 100 + 0.5)))] = q[k];
+    d[py::str(level_name(band_levels[k]))] = q[k];
   return d;
 }
 
