@@ -1,5 +1,7 @@
 #include "capexsim/engine.hpp"
 
+#include "capexsim/detail/block.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <mutex>
@@ -173,41 +175,65 @@ constexpr std::uint64_t band_block = 64;
 /// What one worker accumulates.
 struct Local {
   PathWorkspace ws;
+  detail::BlockWorkspace block_ws;
   std::vector<ScalarAccumulator> stats;
   BandAccumulator bands;
+  std::vector<double> block_out;  // [output][lane]
   std::vector<double> out;
   std::vector<double> band_buffer;  // [series][step][path in block]
   Local(const PathModel& m, bool with_bands)
       : stats(m.output_count()),
         bands(with_bands ? BandAccumulator(m.steps()) : BandAccumulator()),
+        block_out(m.output_count() * detail::block_width),
         out(m.output_count()),
         band_buffer(with_bands ? series_count * static_cast<std::size_t>(m.steps()) * band_block
                                : 0) {}
 };
 
+/// Which kernel a range runs through: the block kernel (run) or the one-path reference
+/// (run_serial). They agree bit for bit; the reference is the executable specification.
+enum class Kernel { block, reference };
+
 /// Paths [begin, end) of the run (relative to first_path) into `local` and `r.per_path`.
 void run_range(const PathModel& model, const RunOptions& o, std::uint64_t begin, std::uint64_t end,
-               Local& local, Result& r) {
+               Local& local, Result& r, Kernel kernel) {
   const std::size_t k_out = model.output_count();
   const std::size_t steps = static_cast<std::size_t>(model.steps());
+  auto keep = [&](std::uint64_t p, const double* out, std::size_t stride) {
+    for (std::size_t k = 0; k < k_out; ++k) local.stats[k].add(out[k * stride]);
+    if (o.keep_paths)
+      for (std::size_t k = 0; k < k_out; ++k)
+        r.per_path(static_cast<Eigen::Index>(p), static_cast<Eigen::Index>(k)) = out[k * stride];
+  };
   for (std::uint64_t b0 = begin; b0 < end; b0 += band_block) {
     const std::uint64_t b1 = std::min(end, b0 + band_block);
-    for (std::uint64_t p = b0; p < b1; ++p) {
-      double* out = local.out.data();
-      if (o.bands) {
-        double* buf = local.band_buffer.data() + (p - b0);
-        simulate_path(model, o.seed, o.first_path + p, local.ws, out, [&](const StepState& st) {
-          for (std::size_t s = 0; s < series_count; ++s)
-            buf[(s * steps + static_cast<std::size_t>(st.i)) * band_block] =
-                st.series(static_cast<Series>(s));
-        });
-      } else {
-        simulate_path(model, o.seed, o.first_path + p, local.ws, out);
+    if (kernel == Kernel::block) {
+      // Blocks of block_width paths; the lanes of a last, partial block run paths past
+      // the range whose results are dropped (a path's bits never depend on its block).
+      constexpr std::uint64_t w = detail::block_width;
+      static_assert(band_block % w == 0);
+      for (std::uint64_t p = b0; p < b1; p += w) {
+        double* bands = o.bands ? local.band_buffer.data() + (p - b0) : nullptr;
+        detail::simulate_block(model, o.seed, o.first_path + p, local.block_ws,
+                               local.block_out.data(), bands, band_block);
+        const std::uint64_t lanes = std::min(w, b1 - p);
+        for (std::uint64_t l = 0; l < lanes; ++l) keep(p + l, local.block_out.data() + l, w);
       }
-      for (std::size_t k = 0; k < k_out; ++k) local.stats[k].add(out[k]);
-      if (o.keep_paths)
-        for (std::size_t k = 0; k < k_out; ++k)
-          r.per_path(static_cast<Eigen::Index>(p), static_cast<Eigen::Index>(k)) = out[k];
+    } else {
+      for (std::uint64_t p = b0; p < b1; ++p) {
+        double* out = local.out.data();
+        if (o.bands) {
+          double* buf = local.band_buffer.data() + (p - b0);
+          simulate_path(model, o.seed, o.first_path + p, local.ws, out, [&](const StepState& st) {
+            for (std::size_t s = 0; s < series_count; ++s)
+              buf[(s * steps + static_cast<std::size_t>(st.i)) * band_block] =
+                  st.series(static_cast<Series>(s));
+          });
+        } else {
+          simulate_path(model, o.seed, o.first_path + p, local.ws, out);
+        }
+        keep(p, out, 1);
+      }
     }
     if (o.bands) local.bands.add_block(local.band_buffer.data(), b1 - b0, band_block);
   }
@@ -235,7 +261,7 @@ Result run_serial(const PathModel& model, const RunOptions& o) {
   constexpr std::uint64_t chunk = 4096;
   for (std::uint64_t b = 0; b < o.paths; b += chunk) {
     const std::uint64_t e = std::min(o.paths, b + chunk);
-    run_range(model, o, b, e, local, r);
+    run_range(model, o, b, e, local, r, Kernel::reference);
     if (o.progress && !o.progress(e, o.paths)) throw Cancelled();
   }
   fold(r, local);
@@ -264,7 +290,7 @@ Result run(const PathModel& model, const RunOptions& o) {
           for (std::uint64_t c = range.begin(); c != range.end(); ++c) {
             if (cancelled.load(std::memory_order_relaxed)) return;
             const std::uint64_t b = c * grain, e = std::min(o.paths, b + grain);
-            run_range(model, o, b, e, local, r);
+            run_range(model, o, b, e, local, r, Kernel::block);
             const std::uint64_t now = done.fetch_add(e - b) + (e - b);
             if (o.progress) {
               std::lock_guard<std::mutex> lock(progress_mutex);

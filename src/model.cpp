@@ -72,7 +72,7 @@ PathModel::PathModel(Scenario scenario)
     const double growth = scenario_[Param::fixed_opex_growth].value();
     for (int i = 0; i < n; ++i) {
       const double t = i * dt_;  // exactly as the kernel computes t_i
-      fixed_opex_factor_.push_back(std::exp(growth * t));
+      fixed_opex_factor_.push_back(vmath::exp(growth * t));  // as the kernel would
     }
   }
   // The kernel walks checkpoints in step order, so their columns are chronological

@@ -13,6 +13,7 @@
 
 #include "capexsim/random.hpp"
 #include "capexsim/scenario.hpp"
+#include "capexsim/vmath.hpp"
 
 namespace capexsim {
 
@@ -120,6 +121,8 @@ class PathModel {
   /// case), so paths do not recompute it; empty when it is drawn per path.
   const std::vector<double>& fixed_opex_growth_factor() const { return fixed_opex_factor_; }
   const std::vector<int>& checkpoint_steps() const { return checkpoint_steps_; }
+  /// Steps in the trailing year of the breakeven test: round(1/dt), at least 1.
+  int year_steps() const { return std::max(1, static_cast<int>(std::lround(1 / dt_))); }
   /// Lower Cholesky factor of the correlation (canonical shock order).
   const Eigen::Matrix4d& cholesky() const { return chol_; }
   bool correlated() const { return correlated_; }
@@ -160,93 +163,153 @@ inline void draw_inputs(const Scenario& s, const rng::PathRng& rng,
   }
 }
 
-/// Simulate one path. Writes model.output_count() values to `out` and calls
-/// `sink(const StepState&)` after every step (a no-op lambda costs nothing).
+/// The per-path constants of the kernel: the static inputs (MODEL.md §3) turned into
+/// the coefficients that the step loop uses (§4). Computed by one function for the
+/// reference kernel and the block kernel alike, so both start every path from the same
+/// bits.
+struct PathConstants {
+  // 4.1 build pace
+  double initial_gw, plan_room, max_pace, ramp_mid, ramp_width;
+  double var_x, decay_x, vol_x, x0;
+  double disruption_rate, p_on, p_off, disruption_mult;
+  // 4.2 cost
+  double cost0, drift_c, vol_c, beta;
+  // 4.3 / 4.4 construction and refresh, in steps; rings capped at the horizon
+  double lead, life, it_share;
+  int lead_ring, life_ring;
+  // 4.5 revenue
+  double g0, g_inf, decay_g, vol_g, sigma_d, vol_d, log_demand0;
+  double jump_lambda, jump_p0, jump_mean, jump_sd;
+  double arr_per_gw, resale_per_gw_step;
+  // 4.6 costs
+  double power_ops, rev_cost, fixed_opex, fixed_growth;
+  double initial_cash;
+  bool any_shock, any_event;
+};
+
+/// Draw path `path`'s static inputs and derive its constants.
+inline PathConstants path_constants(const PathModel& model, const rng::PathRng& rng,
+                                    std::array<double, param_count>& in) {
+  using P = Param;
+  const Scenario& sc = model.scenario();
+  draw_inputs(sc, rng, in);
+  auto v = [&](Param p) { return in[static_cast<std::size_t>(p)]; };
+  const int n = model.steps();
+  const double dt = model.dt();
+  PathConstants c;
+
+  c.initial_gw = v(P::initial_gw);
+  c.plan_room = sc.has_plan_cap ? std::max(0.0, v(P::plan_cap_gw) - c.initial_gw)
+                                : std::numeric_limits<double>::infinity();
+  c.max_pace = v(P::max_pace_gw_per_week);
+  c.ramp_mid = v(P::ramp_midpoint_years);
+  c.ramp_width = v(P::ramp_width_years);
+  const double theta = v(P::pace_reversion), sigma_x = v(P::pace_volatility);
+  c.var_x = sigma_x * sigma_x / (2 * theta);
+  c.decay_x = std::exp(-theta * dt);
+  c.vol_x = sigma_x * std::sqrt(-std::expm1(-2 * theta * dt) / (2 * theta));
+  c.x0 = 0;
+  if (sigma_x > 0)
+    c.x0 = std::sqrt(c.var_x) * standard_normal_quantile(rng.static_uniform(rng::x0_id));
+  c.disruption_rate = v(P::disruption_rate);
+  c.p_on = -std::expm1(-c.disruption_rate * dt);
+  c.p_off = -std::expm1(-dt / v(P::disruption_mean_years));
+  c.disruption_mult = v(P::disruption_multiplier);
+
+  c.cost0 = v(P::cost_per_gw);
+  const double sigma_c = v(P::cost_volatility);
+  c.drift_c = (v(P::cost_drift) - 0.5 * sigma_c * sigma_c) * dt;
+  c.vol_c = sigma_c * std::sqrt(dt);
+  c.beta = -std::log2(1 - v(P::learning_rate));
+
+  // Lead time and life in steps. Only the last min(L, n) starts (U vintages) can matter
+  // within the horizon, so the rings are capped at n: when L >= n the slot that is read
+  // was never written and holds 0, exactly s_{i-L} = 0. A huge input costs no memory.
+  c.lead = std::max(1.0, std::round(v(P::lead_time_years) / dt));
+  c.life = std::max(1.0, std::round(v(P::useful_life_years) / dt));
+  c.lead_ring = static_cast<int>(std::min<double>(c.lead, n));
+  c.life_ring = static_cast<int>(std::min<double>(c.life, n));
+  c.it_share = v(P::it_share);
+
+  c.g0 = v(P::growth0);
+  c.g_inf = v(P::long_run_growth);
+  const double kappa = v(P::growth_reversion), sigma_g = v(P::growth_volatility);
+  c.decay_g = std::exp(-kappa * dt);
+  c.vol_g = sigma_g * std::sqrt(-std::expm1(-2 * kappa * dt) / (2 * kappa));
+  c.sigma_d = v(P::arr_volatility);
+  c.vol_d = c.sigma_d * std::sqrt(dt);
+  c.log_demand0 = std::log(v(P::arr0));
+  c.jump_lambda = v(P::jump_rate) * dt;
+  c.jump_p0 = std::exp(-c.jump_lambda);
+  c.jump_mean = v(P::jump_mean);
+  c.jump_sd = v(P::jump_sd);
+  c.arr_per_gw = v(P::arr_per_gw);
+  c.resale_per_gw_step = v(P::resale_price_per_gw_year) * v(P::resale_utilization) * dt;
+
+  c.power_ops = v(P::power_ops_per_gw_year);
+  c.rev_cost = v(P::revenue_cost_share);
+  c.fixed_opex = v(P::fixed_opex);
+  c.fixed_growth = v(P::fixed_opex_growth);
+  c.initial_cash = v(P::initial_cash);
+
+  c.any_shock = sigma_x > 0 || sigma_c > 0 || sigma_g > 0 || c.sigma_d > 0;
+  c.any_event = c.disruption_rate > 0 || c.jump_lambda > 0;
+  return c;
+}
+
+/// Wright's factor (B / initial)^-beta, as exp(-beta ln(B / initial)) with vmath so that
+/// the block kernel reproduces it lane by lane.
+inline double wright_factor(double built, double initial_gw, double beta) {
+  return beta != 0 ? vmath::exp(-beta * vmath::log(built / initial_gw)) : 1.0;
+}
+
+/// The sum of the jumps of step `i` when its Poisson uniform `u` exceeds P(N = 0):
+/// N by inversion, then N normals from the jumps stream (MODEL.md §4.5).
+inline double jump_sum(const PathConstants& c, const rng::PathRng& rng, std::uint32_t step,
+                       double u) {
+  const int count = rng::poisson_by_inversion(u, c.jump_lambda, c.jump_p0);
+  double jump = 0;
+  if (count > 0) {
+    rng::CounterEngine eng(rng::counter(rng.path(), step, rng::Stream::jumps, 0), rng.key0(),
+                           rng.key1());
+    for (int k = 0; k < count; ++k) jump += c.jump_mean + c.jump_sd * eng.normal();
+  }
+  return jump;
+}
+
+/// Simulate one path: the reference kernel, one path at a time and written to read like
+/// MODEL.md §4. Writes model.output_count() values to `out` and calls
+/// `sink(const StepState&)` after every step (a no-op lambda costs nothing). The block
+/// kernel behind run() reproduces it bit for bit (tests/test_engine.cpp).
 template <class Sink>
 void simulate_path(const PathModel& model, std::uint64_t seed, std::uint64_t path,
                    PathWorkspace& ws, double* out, Sink&& sink) {
-  using P = Param;
   const Scenario& sc = model.scenario();
   const rng::PathRng rng(seed, path);
-  auto& in = ws.inputs;
-  draw_inputs(sc, rng, in);
-  auto v = [&](Param p) { return in[static_cast<std::size_t>(p)]; };
+  const PathConstants c = path_constants(model, rng, ws.inputs);
 
   const int n = model.steps();
   const double dt = model.dt();
   const double nan = std::numeric_limits<double>::quiet_NaN();
-
-  // 4.1 build pace
-  const double initial_gw = v(P::initial_gw);
-  const double plan_room = sc.has_plan_cap ? std::max(0.0, v(P::plan_cap_gw) - initial_gw)
-                                           : std::numeric_limits<double>::infinity();
-  const double max_pace = v(P::max_pace_gw_per_week);
-  const double ramp_mid = v(P::ramp_midpoint_years), ramp_width = v(P::ramp_width_years);
-  const double theta = v(P::pace_reversion), sigma_x = v(P::pace_volatility);
-  const double var_x = sigma_x * sigma_x / (2 * theta);
-  const double decay_x = std::exp(-theta * dt);
-  const double vol_x = sigma_x * std::sqrt(-std::expm1(-2 * theta * dt) / (2 * theta));
-  double x = 0;
-  if (sigma_x > 0) x = std::sqrt(var_x) * standard_normal_quantile(rng.static_uniform(rng::x0_id));
-  const double disruption_rate = v(P::disruption_rate);
-  const double p_on = -std::expm1(-disruption_rate * dt);
-  const double p_off = -std::expm1(-dt / v(P::disruption_mean_years));
-  const double disruption_mult = v(P::disruption_multiplier);
   const double weeks_per_step = 52 * dt;
 
-  // 4.2 cost
-  const double cost0 = v(P::cost_per_gw), sigma_c = v(P::cost_volatility);
-  const double drift_c = (v(P::cost_drift) - 0.5 * sigma_c * sigma_c) * dt;
-  const double vol_c = sigma_c * std::sqrt(dt);
-  const double beta = -std::log2(1 - v(P::learning_rate));
-  double y = 0;
-
-  // 4.3 / 4.4 construction and refresh
-  // Lead time and life in steps. Only the last min(L, n) starts (U vintages) can matter
-  // within the horizon, so the rings are capped at n: when L >= n the slot i % n = i was
-  // never written and holds 0, exactly s_{i-L} = 0. A huge input thus costs no memory.
-  const double lead = std::max(1.0, std::round(v(P::lead_time_years) / dt));
-  const double life = std::max(1.0, std::round(v(P::useful_life_years) / dt));
-  const int lead_ring = static_cast<int>(std::min<double>(lead, n));
-  const int life_ring = static_cast<int>(std::min<double>(life, n));
-  const double it_share = v(P::it_share);
-  ws.start_cost_ring.assign(lead_ring, 0.0);
-  ws.start_ring.assign(lead_ring, 0.0);
-  ws.vintage_ring.assign(life_ring, 0.0);
-  const int year_steps = std::max(1, static_cast<int>(std::lround(1 / dt)));
+  ws.start_cost_ring.assign(c.lead_ring, 0.0);
+  ws.start_ring.assign(c.lead_ring, 0.0);
+  ws.vintage_ring.assign(c.life_ring, 0.0);
+  const int year_steps = model.year_steps();
   ws.fcf_ring.assign(year_steps, 0.0);
   ws.vendor_paid.assign(sc.vendors.size(), 0.0);
 
-  // 4.5 revenue
-  double g = v(P::growth0);
-  const double g_inf = v(P::long_run_growth), kappa = v(P::growth_reversion);
-  const double sigma_g = v(P::growth_volatility);
-  const double decay_g = std::exp(-kappa * dt);
-  const double vol_g = sigma_g * std::sqrt(-std::expm1(-2 * kappa * dt) / (2 * kappa));
-  const double sigma_d = v(P::arr_volatility);
-  const double vol_d = sigma_d * std::sqrt(dt);
-  double log_demand = std::log(v(P::arr0));
-  const double jump_lambda = v(P::jump_rate) * dt;
-  const double jump_p0 = std::exp(-jump_lambda);
-  const double jump_mean = v(P::jump_mean), jump_sd = v(P::jump_sd);
-  const double arr_per_gw = v(P::arr_per_gw);
-  const double resale_per_gw_step = v(P::resale_price_per_gw_year) * v(P::resale_utilization) * dt;
-
-  // 4.6 costs
-  const double power_ops = v(P::power_ops_per_gw_year), rev_cost = v(P::revenue_cost_share);
-  const double fixed_opex = v(P::fixed_opex), fixed_growth = v(P::fixed_opex_growth);
-
-  const bool any_shock = sigma_x > 0 || sigma_c > 0 || sigma_g > 0 || sigma_d > 0;
-  const bool any_event = disruption_rate > 0 || jump_lambda > 0;
   const Eigen::Matrix4d& chol = model.cholesky();
   const bool correlated = model.correlated();
 
   // state
+  double x = c.x0, y = 0, g = c.g0, log_demand = c.log_demand0;
   int regime = 0;
   double started_total = 0;  // sum of s_j, j < i
   double window_cost = 0;    // sum of s_j K_j over the lead-time window
-  double capacity = initial_gw;
-  double cash = v(P::initial_cash);
+  double capacity = c.initial_gw;
+  double cash = c.initial_cash;
   double trailing_fcf = 0;
   double min_cash = std::numeric_limits<double>::infinity();
   int min_step = -1, runway_step = -1, breakeven_step = -1;
@@ -262,7 +325,7 @@ void simulate_path(const PathModel& model, std::uint64_t seed, std::uint64_t pat
   // Ring positions advance by one each step; wrapping by comparison avoids three integer
   // divisions (i % L) per step.
   int slot = 0, vslot = 0, fslot = 0;
-  double wright = 1.0, wright_built = initial_gw;  // (B/initial)^-beta, cached while B is unchanged
+  double wright = 1.0, wright_built = c.initial_gw;  // cached while B is unchanged
 
   StepState st;
   st.dt = dt;
@@ -270,14 +333,14 @@ void simulate_path(const PathModel& model, std::uint64_t seed, std::uint64_t pat
     const double t = i * dt;
     const std::uint32_t step = static_cast<std::uint32_t>(i);
     rng::Words ev{};
-    if (any_event) ev = rng.block(step, rng::Stream::events);
+    if (c.any_event) ev = rng.block(step, rng::Stream::events);
     std::array<double, 4> z{0, 0, 0, 0};
-    if (any_shock) {
+    if (c.any_shock) {
       const std::array<double, 4> e = rng.shocks(step);
       if (correlated) {
         for (int r = 0; r < 4; ++r) {
           double acc = 0;
-          for (int c = 0; c <= r; ++c) acc += chol(r, c) * e[c];
+          for (int k = 0; k <= r; ++k) acc += chol(r, k) * e[k];
           z[r] = acc;
         }
       } else {
@@ -287,27 +350,27 @@ void simulate_path(const PathModel& model, std::uint64_t seed, std::uint64_t pat
 
     // 4.1 regime, execution factor, pace, starts
     if (regime == 0) {
-      if (disruption_rate > 0 && rng::u01(ev[0]) < p_on) regime = 1;
-    } else if (rng::u01(ev[0]) < p_off) {
+      if (c.disruption_rate > 0 && rng::u01(ev[0]) < c.p_on) regime = 1;
+    } else if (rng::u01(ev[0]) < c.p_off) {
       regime = 0;
     }
-    const double f = std::exp(x - 0.5 * var_x);
-    const double pace = max_pace / (1 + std::exp(-(t - ramp_mid) / ramp_width));
-    double s = pace * weeks_per_step * f * (regime ? disruption_mult : 1.0);
-    s = std::min(s, std::max(0.0, plan_room - started_total));
+    const double f = vmath::exp(x - 0.5 * c.var_x);
+    const double pace = c.max_pace / (1 + vmath::exp(-(t - c.ramp_mid) / c.ramp_width));
+    double s = pace * weeks_per_step * f * (regime ? c.disruption_mult : 1.0);
+    s = std::min(s, std::max(0.0, c.plan_room - started_total));
 
     // 4.2 cost per GW: GBM level times Wright's law on cumulative GW started
-    const double built = initial_gw + started_total;
-    if (beta != 0 && built != wright_built) {
-      wright = std::pow(built / initial_gw, -beta);
+    const double built = c.initial_gw + started_total;
+    if (built != wright_built) {
+      wright = wright_factor(built, c.initial_gw, c.beta);
       wright_built = built;
     }
-    const double K = cost0 * std::exp(y) * wright;
+    const double K = c.cost0 * vmath::exp(y) * wright;
 
     // 4.3 construction: capex spread evenly over the lead time, online after it
     window_cost += s * K - ws.start_cost_ring[slot];
     ws.start_cost_ring[slot] = s * K;
-    const double capex = window_cost / lead;
+    const double capex = window_cost / c.lead;
     const double online = ws.start_ring[slot];  // s_{i-L}
     ws.start_ring[slot] = s;
     capacity += online;
@@ -315,21 +378,21 @@ void simulate_path(const PathModel& model, std::uint64_t seed, std::uint64_t pat
 
     // 4.4 refresh: a vintage comes due U steps after it was installed or refreshed
     double refresh = ws.vintage_ring[vslot];
-    if (i < life) refresh += initial_gw / life;
+    if (i < c.life) refresh += c.initial_gw / c.life;
     ws.vintage_ring[vslot] = online + refresh;
-    const double refresh_capex = it_share * K * refresh;
+    const double refresh_capex = c.it_share * K * refresh;
 
     // 4.5 demand, revenue, resale
-    const double demand = std::exp(log_demand);
+    const double demand = vmath::exp(log_demand);
     const double serving = capacity + contract_gw[i];
-    const double arr = std::min(demand, arr_per_gw * serving);
-    const double idle = serving - arr / arr_per_gw;
-    const double resale = idle * resale_per_gw_step;
+    const double arr = std::min(demand, c.arr_per_gw * serving);
+    const double idle = serving - arr / c.arr_per_gw;
+    const double resale = idle * c.resale_per_gw_step;
 
     // 4.6 costs
     const double opex_growth =
-        opex_factor ? opex_factor[i] : std::exp(fixed_growth * t);  // same bits either way
-    const double opex = (power_ops * capacity + rev_cost * arr + fixed_opex * opex_growth) * dt;
+        opex_factor ? opex_factor[i] : vmath::exp(c.fixed_growth * t);  // same bits either way
+    const double opex = (c.power_ops * capacity + c.rev_cost * arr + c.fixed_opex * opex_growth) * dt;
 
     // 4.7 financing
     double vendor = 0;
@@ -382,24 +445,18 @@ void simulate_path(const PathModel& model, std::uint64_t seed, std::uint64_t pat
     st.fcf = fcf;
     st.cash = cash;
     sink(static_cast<const StepState&>(st));
-    if (++slot == lead_ring) slot = 0;
-    if (++vslot == life_ring) vslot = 0;
+    if (++slot == c.lead_ring) slot = 0;
+    if (++vslot == c.life_ring) vslot = 0;
     if (++fslot == year_steps) fslot = 0;
 
     // advance the processes to step i+1
-    x = x * decay_x + vol_x * z[0];
-    y += drift_c + vol_c * z[1];
+    x = x * c.decay_x + c.vol_x * z[0];
+    y += c.drift_c + c.vol_c * z[1];
     double jump = 0;
-    if (jump_lambda > 0) {
-      const int count = rng::poisson_by_inversion(rng::u01(ev[1]), jump_lambda, jump_p0);
-      if (count > 0) {
-        rng::CounterEngine eng(rng::counter(path, step, rng::Stream::jumps, 0), rng.key0(),
-                               rng.key1());
-        for (int k = 0; k < count; ++k) jump += jump_mean + jump_sd * eng.normal();
-      }
-    }
-    log_demand += (g - 0.5 * sigma_d * sigma_d) * dt + vol_d * z[2] + jump;
-    g = g_inf + (g - g_inf) * decay_g + vol_g * z[3];
+    if (c.jump_lambda > 0 && rng::u01(ev[1]) > c.jump_p0)  // N > 0 iff u > P(N = 0)
+      jump = jump_sum(c, rng, step, rng::u01(ev[1]));
+    log_demand += (g - 0.5 * c.sigma_d * c.sigma_d) * dt + c.vol_d * z[2] + jump;
+    g = c.g_inf + (g - c.g_inf) * c.decay_g + c.vol_g * z[3];
   }
 
   const double gap = std::max(0.0, -min_cash);

@@ -23,12 +23,14 @@
 // Blocks count up to 2^24 per (path, word2, stream): far beyond any jump count.
 
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <limits>
-#include <numbers>
 
 #include <Random123/philox.h>
+
+#include "capexsim/vmath.hpp"
 
 namespace capexsim {
 
@@ -50,15 +52,39 @@ inline Words philox(const Words& ctr, std::uint32_t k0, std::uint32_t k1) {
   return {r[0], r[1], r[2], r[3]};
 }
 
+/// Philox4x32-10 on W counters at once, in place, laid out structure of arrays
+/// (c[word][lane]): Random123's rounds written as plain lane loops that the compiler
+/// vectorises (32 x 32 -> 64-bit multiplies). Integer arithmetic, so every lane is
+/// bit-identical to philox() on its own counter (tests/test_random.cpp).
+template <int W>
+inline void philox_lanes(std::uint32_t (&c)[4][W], std::uint32_t k0, std::uint32_t k1) {
+  for (int round = 0; round < 10; ++round) {
+    for (int l = 0; l < W; ++l) {
+      const std::uint64_t p0 = std::uint64_t{0xD2511F53u} * c[0][l];
+      const std::uint64_t p1 = std::uint64_t{0xCD9E8D57u} * c[2][l];
+      const std::uint32_t n0 = static_cast<std::uint32_t>(p1 >> 32) ^ c[1][l] ^ k0;
+      const std::uint32_t n2 = static_cast<std::uint32_t>(p0 >> 32) ^ c[3][l] ^ k1;
+      c[0][l] = n0;
+      c[1][l] = static_cast<std::uint32_t>(p1);
+      c[2][l] = n2;
+      c[3][l] = static_cast<std::uint32_t>(p0);
+    }
+    k0 += 0x9E3779B9u;  // the Weyl key schedule
+    k1 += 0xBB67AE85u;
+  }
+}
+
 /// The counter of the layout above.
 inline Words counter(std::uint64_t path, std::uint32_t word2, Stream stream, std::uint32_t block) {
   return {static_cast<std::uint32_t>(path), static_cast<std::uint32_t>(path >> 32), word2,
           (static_cast<std::uint32_t>(stream) << 24) | (block & 0xffffffu)};
 }
 
-/// Uniform on (0, 1) from 32 bits: (x + 1/2) 2^-32, never 0 or 1.
+/// Uniform on (0, 1) from 32 bits: (x + 1/2) 2^-32, never 0 or 1. The integer is
+/// converted through the exponent bits of 2^52 (exact, and it vectorises where a
+/// uint32 -> double conversion instruction is missing).
 inline double u01(std::uint32_t x) {
-  return (static_cast<double>(x) + 0.5) * 0x1p-32;
+  return (std::bit_cast<double>(0x4330000000000000ull | x) - 0x1p52 + 0.5) * 0x1p-32;
 }
 
 /// Uniform on (0, 1) from 64 bits: the top 52 as (m + 1/2) 2^-52, so the largest value
@@ -68,13 +94,16 @@ inline double u01(std::uint32_t hi, std::uint32_t lo) {
   return (static_cast<double>(m) + 0.5) * 0x1p-52;
 }
 
-/// Box-Muller: two independent standard normals from two 32-bit words.
-/// Branch-free so that batches vectorise; the 32-bit uniforms bound |z| below 6.66.
+/// Box-Muller: two independent standard normals from two 32-bit words,
+/// z0 = sqrt(-2 ln u_a) cos(2 pi u_b), z1 = sqrt(-2 ln u_a) sin(2 pi u_b).
+/// Branch-free vmath functions, so the block kernel computes the same bits lane by lane;
+/// the 32-bit uniforms bound |z| below 6.66.
 inline void box_muller(std::uint32_t a, std::uint32_t b, double& z0, double& z1) {
-  const double r = std::sqrt(-2.0 * std::log(u01(a)));
-  const double theta = 2.0 * std::numbers::pi * u01(b);
-  z0 = r * std::cos(theta);
-  z1 = r * std::sin(theta);
+  const double r = std::sqrt(-2.0 * vmath::log(u01(a)));
+  double s, c;
+  vmath::sincos_2pi(u01(b), s, c);
+  z0 = r * c;
+  z1 = r * s;
 }
 
 /// Poisson count by inversion of its CDF from one uniform: the smallest k with

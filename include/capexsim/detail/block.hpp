@@ -1,0 +1,33 @@
+#pragma once
+// The block kernel behind run(): block_width paths advanced together, one step at a time,
+// every state variable a lane array, so that each update is a loop over lanes that the
+// compiler vectorises. It computes, lane by lane, exactly what simulate_path() computes
+// for that path (same expressions in the same order, vmath instead of <cmath>), so a
+// path's bits do not depend on the block it ran in. Not part of the public API.
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "capexsim/model.hpp"
+
+namespace capexsim::detail {
+
+/// Paths per block: 16 doubles are two AVX-512 or four AVX2 registers per state
+/// variable, enough independent work to hide the latency of the polynomial chains.
+inline constexpr int block_width = 16;
+
+/// Scratch of one block, reused across blocks.
+struct BlockWorkspace {
+  std::vector<double> start_cost_ring, start_ring, vintage_ring, fcf_ring, vendor_paid;
+  std::array<double, param_count> inputs{};
+};
+
+/// Simulate paths first_path .. first_path + block_width - 1. Writes output k of lane l
+/// to out[k * block_width + l] (model.output_count() outputs). When `bands` is not null,
+/// writes series s at step i of lane l to bands[(s * steps + i) * band_stride + l].
+void simulate_block(const PathModel& model, std::uint64_t seed, std::uint64_t first_path,
+                    BlockWorkspace& ws, double* out, double* bands, std::size_t band_stride);
+
+}  // namespace capexsim::detail
