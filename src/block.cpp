@@ -123,7 +123,7 @@ void simulate_block(const PathModel& model, std::uint64_t seed, std::uint64_t fi
 
   // State.
   alignas(64) Lanes x, y, g, log_demand, regime, started, window, capacity, cash, trailing,
-      min_cash, min_step, runway_step, breakeven_step, capex_total, wright, arr_last;
+      min_cash, min_step, runway_step, breakeven_step, capex_total, arr_last;
   for (int l = 0; l < W; ++l) {
     x[l] = pc[l].x0;
     y[l] = 0;
@@ -140,14 +140,13 @@ void simulate_block(const PathModel& model, std::uint64_t seed, std::uint64_t fi
     runway_step[l] = -1;
     breakeven_step[l] = -1;
     capex_total[l] = 0;
-    wright[l] = 1.0;
     arr_last[l] = 0;
   }
 
   // Per-step temporaries.
   alignas(64) std::uint32_t ctr[4][W];
   alignas(64) Lanes z0, z1, z2, z3, u_reg, u_jump, s, K, capex, online, refresh, refresh_capex,
-      demand, serving, arr, fcf, jump, old_cost, old_vintage, opex_growth;
+      demand, serving, arr, fcf, jump, old_cost, old_vintage, opex_growth, vendor;
   alignas(64) std::int32_t rd_lead[W], rd_life[W];
   const double u_none = rng::u01(0u);  // the reference's uniform when no event block is drawn
 
@@ -236,8 +235,7 @@ void simulate_block(const PathModel& model, std::uint64_t seed, std::uint64_t fi
       const double cap = 0.0 < room ? room : 0.0;  // std::max(0.0, room)
       s[l] = cap < sv ? cap : sv;                  // std::min(sv, cap)
       const double built = initial_gw[l] + started[l];
-      wright[l] = wright_factor(built, initial_gw[l], beta[l]);
-      K[l] = cost0[l] * vmath::exp(y[l]) * wright[l];
+      K[l] = cost0[l] * vmath::exp(y[l] + log_wright(built, initial_gw[l], beta[l]));
     }
 
     // 4.3 construction, 4.4 refresh
@@ -274,21 +272,22 @@ void simulate_block(const PathModel& model, std::uint64_t seed, std::uint64_t fi
       const double idle = serving[l] - arr[l] / arr_per_gw[l];
       const double resale = idle * resale_rate[l];
       const double opex =
-          (power_ops[l] * capacity[l] + rev_cost[l] * arr[l] + fixed_opex[l] * opex_growth[l]) *
-          dt;
+          (power_ops[l] * capacity[l] + rev_cost[l] * arr[l] + fixed_opex[l] * opex_growth[l]) * dt;
       fcf[l] = arr[l] * dt + resale - capex[l] - refresh_capex[l] - cpay - opex;
     }
-    for (int l = 0; l < W; ++l) {
-      double vendor = 0;
-      for (std::size_t k = 0; k < vendors; ++k) {
-        const double due = sc.vendors[k].per_gw_bn * online[l];
-        const double left = sc.vendors[k].cap_bn - paid[k * W + l];
+    for (int l = 0; l < W; ++l) vendor[l] = 0;
+    for (std::size_t k = 0; k < vendors; ++k) {
+      const double per_gw = sc.vendors[k].per_gw_bn, cap = sc.vendors[k].cap_bn;
+      double* __restrict vpaid = paid + k * W;
+      for (int l = 0; l < W; ++l) {
+        const double due = per_gw * online[l];
+        const double left = cap - vpaid[l];
         const double inflow = left < due ? left : due;  // std::min(due, left)
-        paid[k * W + l] += inflow;
-        vendor += inflow;
+        vpaid[l] += inflow;
+        vendor[l] += inflow;
       }
-      cash[l] += fcf[l] + vendor + eq;
     }
+    for (int l = 0; l < W; ++l) cash[l] += fcf[l] + vendor[l] + eq;
     for (int l = 0; l < W; ++l) {
       const double w = cash[l];
       const bool lower = w < min_cash[l];
@@ -312,12 +311,7 @@ void simulate_block(const PathModel& model, std::uint64_t seed, std::uint64_t fi
                         static_cast<std::size_t>(i)) *
                            band_stride;
       };
-      double *__restrict b_cash = row(Series::cash), *__restrict b_cap = row(Series::capacity),
-                         *__restrict b_serv = row(Series::serving_capacity),
-                         *__restrict b_arr = row(Series::arr), *__restrict b_dem = row(Series::demand),
-                         *__restrict b_capex = row(Series::capex_rate),
-                         *__restrict b_fcf = row(Series::fcf_rate),
-                         *__restrict b_cost = row(Series::cost_per_gw);
+      double* __restrict b_cash = row(Series::cash), * __restrict b_cap = row(Series::capacity), * __restrict b_serv = row(Series::serving_capacity), * __restrict b_arr = row(Series::arr), * __restrict b_dem = row(Series::demand), * __restrict b_capex = row(Series::capex_rate), * __restrict b_fcf = row(Series::fcf_rate), * __restrict b_cost = row(Series::cost_per_gw);
       for (int l = 0; l < W; ++l) {
         b_cash[l] = cash[l];
         b_cap[l] = capacity[l];
@@ -337,9 +331,13 @@ void simulate_block(const PathModel& model, std::uint64_t seed, std::uint64_t fi
     // with one take the reference's scalar code.
     for (int l = 0; l < W; ++l) jump[l] = 0;
     if (any_jump) {
-      for (int l = 0; l < W; ++l)
-        if (jump_lambda[l] > 0 && u_jump[l] > jump_p0[l])
-          jump[l] = jump_sum(pc[l], rng::PathRng(seed, first_path + l), step, u_jump[l]);
+      int jumps = 0;  // any lane with a jump this step? (an OR reduction, no branches)
+      for (int l = 0; l < W; ++l) jumps |= (u_jump[l] > jump_p0[l]) & (jump_lambda[l] > 0);
+      if (jumps) {
+        for (int l = 0; l < W; ++l)
+          if (jump_lambda[l] > 0 && u_jump[l] > jump_p0[l])
+            jump[l] = jump_sum(pc[l], rng::PathRng(seed, first_path + l), step, u_jump[l]);
+      }
     }
     for (int l = 0; l < W; ++l) {
       x[l] = x[l] * decay_x[l] + vol_x[l] * z0[l];

@@ -257,10 +257,11 @@ inline PathConstants path_constants(const PathModel& model, const rng::PathRng& 
   return c;
 }
 
-/// Wright's factor (B / initial)^-beta, as exp(-beta ln(B / initial)) with vmath so that
-/// the block kernel reproduces it lane by lane.
-inline double wright_factor(double built, double initial_gw, double beta) {
-  return beta != 0 ? vmath::exp(-beta * vmath::log(built / initial_gw)) : 1.0;
+/// The log of Wright's factor, ln (B / initial)^-beta = -beta ln(B / initial) (0 when
+/// beta = 0). The kernels compute K = cost_per_gw exp(y + this): one exp for the GBM
+/// level and the learning curve together.
+inline double log_wright(double built, double initial_gw, double beta) {
+  return beta != 0 ? -beta * vmath::log(built / initial_gw) : 0.0;
 }
 
 /// The sum of the jumps of step `i` when its Poisson uniform `u` exceeds P(N = 0):
@@ -325,7 +326,6 @@ void simulate_path(const PathModel& model, std::uint64_t seed, std::uint64_t pat
   // Ring positions advance by one each step; wrapping by comparison avoids three integer
   // divisions (i % L) per step.
   int slot = 0, vslot = 0, fslot = 0;
-  double wright = 1.0, wright_built = c.initial_gw;  // cached while B is unchanged
 
   StepState st;
   st.dt = dt;
@@ -361,11 +361,7 @@ void simulate_path(const PathModel& model, std::uint64_t seed, std::uint64_t pat
 
     // 4.2 cost per GW: GBM level times Wright's law on cumulative GW started
     const double built = c.initial_gw + started_total;
-    if (built != wright_built) {
-      wright = wright_factor(built, c.initial_gw, c.beta);
-      wright_built = built;
-    }
-    const double K = c.cost0 * vmath::exp(y) * wright;
+    const double K = c.cost0 * vmath::exp(y + log_wright(built, c.initial_gw, c.beta));
 
     // 4.3 construction: capex spread evenly over the lead time, online after it
     window_cost += s * K - ws.start_cost_ring[slot];
@@ -392,7 +388,8 @@ void simulate_path(const PathModel& model, std::uint64_t seed, std::uint64_t pat
     // 4.6 costs
     const double opex_growth =
         opex_factor ? opex_factor[i] : vmath::exp(c.fixed_growth * t);  // same bits either way
-    const double opex = (c.power_ops * capacity + c.rev_cost * arr + c.fixed_opex * opex_growth) * dt;
+    const double opex =
+        (c.power_ops * capacity + c.rev_cost * arr + c.fixed_opex * opex_growth) * dt;
 
     // 4.7 financing
     double vendor = 0;

@@ -16,6 +16,7 @@
 // ulp, sincos_2pi within 2e-16 absolute, over the whole double range for exp and log.
 
 #include <bit>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 
@@ -48,17 +49,17 @@ inline double exp(double x) {
   const double r = (xc - kf * ln2_hi) - kf * ln2_lo;
   // Taylor series to r^13: the first omitted term is below 4e-18 of the result.
   double p = 1.0 / 6227020800.0;  // 1/13!
-  p = p * r + 1.0 / 479001600.0;
-  p = p * r + 1.0 / 39916800.0;
-  p = p * r + 1.0 / 3628800.0;
-  p = p * r + 1.0 / 362880.0;
-  p = p * r + 1.0 / 40320.0;
-  p = p * r + 1.0 / 5040.0;
-  p = p * r + 1.0 / 720.0;
-  p = p * r + 1.0 / 120.0;
-  p = p * r + 1.0 / 24.0;
-  p = p * r + 1.0 / 6.0;
-  p = p * r + 0.5;
+  p = std::fma(p, r, 1.0 / 479001600.0);
+  p = std::fma(p, r, 1.0 / 39916800.0);
+  p = std::fma(p, r, 1.0 / 3628800.0);
+  p = std::fma(p, r, 1.0 / 362880.0);
+  p = std::fma(p, r, 1.0 / 40320.0);
+  p = std::fma(p, r, 1.0 / 5040.0);
+  p = std::fma(p, r, 1.0 / 720.0);
+  p = std::fma(p, r, 1.0 / 120.0);
+  p = std::fma(p, r, 1.0 / 24.0);
+  p = std::fma(p, r, 1.0 / 6.0);
+  p = std::fma(p, r, 0.5);
   p = p * (r * r) + r;  // r + r^2/2 + ..., then 1 + that keeps the small part's bits
   p = 1.0 + p;
   // Scale by 2^k in two halves so that subnormal results and k = 1024 need no branch.
@@ -89,10 +90,9 @@ inline double log(double x) {
   const double f = m - 1.0;
   // k as a double through the exponent bits of 1.5 * 2^52 (exact for |k| < 2^51), since
   // AVX2 has no 64-bit integer -> double conversion to vectorise with.
-  const double dk =
-      std::bit_cast<double>(std::bit_cast<std::uint64_t>(detail::round_magic) +
-                            static_cast<std::uint64_t>(k)) -
-      detail::round_magic;
+  const double dk = std::bit_cast<double>(std::bit_cast<std::uint64_t>(detail::round_magic) +
+                                          static_cast<std::uint64_t>(k)) -
+                    detail::round_magic;
   const double hfsq = 0.5 * f * f;
   const double s = f / (2.0 + f);
   const double z = s * s;
@@ -120,22 +120,22 @@ inline void sincos_2pi(double u, double& s, double& c) {
   const double a2 = a * a;
   // Taylor series: sin to a^17, cos to a^18; first omitted terms below 1e-19.
   double ps = 1.0 / 355687428096000.0;  // 1/17!, then down to a^3's -1/3!
-  ps = ps * a2 - 1.0 / 1307674368000.0;
-  ps = ps * a2 + 1.0 / 6227020800.0;
-  ps = ps * a2 - 1.0 / 39916800.0;
-  ps = ps * a2 + 1.0 / 362880.0;
-  ps = ps * a2 - 1.0 / 5040.0;
-  ps = ps * a2 + 1.0 / 120.0;
-  ps = ps * a2 - 1.0 / 6.0;
+  ps = std::fma(ps, a2, -1.0 / 1307674368000.0);
+  ps = std::fma(ps, a2, 1.0 / 6227020800.0);
+  ps = std::fma(ps, a2, -1.0 / 39916800.0);
+  ps = std::fma(ps, a2, 1.0 / 362880.0);
+  ps = std::fma(ps, a2, -1.0 / 5040.0);
+  ps = std::fma(ps, a2, 1.0 / 120.0);
+  ps = std::fma(ps, a2, -1.0 / 6.0);
   const double sa = a + a * a2 * ps;
   double pc = -1.0 / 6402373705728000.0;  // -1/18!, then down to a^4's 1/4!
-  pc = pc * a2 + 1.0 / 20922789888000.0;
-  pc = pc * a2 - 1.0 / 87178291200.0;
-  pc = pc * a2 + 1.0 / 479001600.0;
-  pc = pc * a2 - 1.0 / 3628800.0;
-  pc = pc * a2 + 1.0 / 40320.0;
-  pc = pc * a2 - 1.0 / 720.0;
-  pc = pc * a2 + 1.0 / 24.0;
+  pc = std::fma(pc, a2, 1.0 / 20922789888000.0);
+  pc = std::fma(pc, a2, -1.0 / 87178291200.0);
+  pc = std::fma(pc, a2, 1.0 / 479001600.0);
+  pc = std::fma(pc, a2, -1.0 / 3628800.0);
+  pc = std::fma(pc, a2, 1.0 / 40320.0);
+  pc = std::fma(pc, a2, -1.0 / 720.0);
+  pc = std::fma(pc, a2, 1.0 / 24.0);
   const double ca = 1.0 - 0.5 * a2 + a2 * a2 * pc;
   // Quadrant q: sin(a + q pi/2), cos(a + q pi/2).
   const bool swap = (quadrant & 1u) != 0;

@@ -250,7 +250,8 @@ class Progress(Base):
         return proc.returncode, seen.decode(errors="replace")
 
     def test_bar_on_a_terminal_for_long_runs(self):
-        code, shown = self.run_on_pty("run", reference(), "--paths", "2e5", "--threads", "1")
+        # Long enough (several seconds on one thread) to pass the bar's 1 s delay.
+        code, shown = self.run_on_pty("run", reference(), "--paths", "1.5e6", "--threads", "1")
         self.assertEqual(code, 0)
         self.assertIn("paths/s", shown)
         self.assertIn("ETA", shown)

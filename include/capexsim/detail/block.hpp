@@ -16,7 +16,7 @@ namespace capexsim::detail {
 
 /// Paths per block: 16 doubles are two AVX-512 or four AVX2 registers per state
 /// variable, enough independent work to hide the latency of the polynomial chains.
-inline constexpr int block_width = 16;
+inline constexpr int block_width = 32;
 
 /// Scratch of one block, reused across blocks.
 struct BlockWorkspace {
