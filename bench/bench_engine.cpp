@@ -4,6 +4,7 @@
 #include <thread>
 
 #include <capexsim/capexsim.hpp>
+#include <capexsim/detail/block.hpp>
 
 using namespace capexsim;
 
@@ -39,26 +40,40 @@ void engine(benchmark::State& state, StepKind step, bool full) {
                                                  benchmark::Counter::kIsRate);
 }
 
-/// The RNG floor: exactly the variates the model draws, with the same generator and the
-/// same transforms, and nothing else. Per path: its static inputs (inverse CDFs) and x0;
-/// per step: one Philox block -> 4 Box-Muller normals (correlated by the Cholesky
-/// factor, as the model uses them), one Philox block -> the regime and Poisson
-/// uniforms, and the jump normals on the (rare) steps with jumps.
+/// The RNG floor: exactly the variates the model draws, with the same generator, the same
+/// transforms and the same vectorised block code (detail::draw_block_variates shares it
+/// with the kernel), and nothing else. Per path: its static inputs (inverse CDFs) and x0;
+/// per step: one Philox block -> 4 Box-Muller normals (correlated by the Cholesky factor,
+/// as the model uses them), one Philox block -> the regime and Poisson uniforms, and the
+/// jump normals on the (rare) steps with jumps. One thread, like the engine's 1-thread
+/// figure it is compared with.
 void rng_floor(benchmark::State& state, StepKind step) {
   const PathModel& m = model(step);
-  const Scenario& sc = m.scenario();
   const std::uint64_t paths = step == StepKind::week ? 4000 : 16000;
+  constexpr std::uint64_t w = detail::block_width;
+  detail::BlockWorkspace ws;
+  for (auto _ : state) {
+    double sink = 0;
+    for (std::uint64_t p = 0; p < paths; p += w) sink += detail::draw_block_variates(m, 1, p, ws);
+    benchmark::DoNotOptimize(sink);
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * paths * m.steps()));
+}
+
+/// The same floor drawn one path at a time through the scalar reference code (PathRng),
+/// for comparison: what the block layout buys on the generator alone.
+void rng_floor_scalar(benchmark::State& state, StepKind step) {
+  const PathModel& m = model(step);
+  const std::uint64_t paths = step == StepKind::week ? 1000 : 4000;
   const int n = m.steps();
-  const double lambda = sc[Param::jump_rate].value() * m.dt();
-  const double p0 = std::exp(-lambda);
   const Eigen::Matrix4d& chol = m.cholesky();
   PathWorkspace ws;
   for (auto _ : state) {
     double sink = 0;
     for (std::uint64_t p = 0; p < paths; ++p) {
       const rng::PathRng r(1, p);
-      draw_inputs(sc, r, ws.inputs);
-      sink += standard_normal_quantile(r.static_uniform(rng::x0_id));
+      const PathConstants c = path_constants(m, r, ws.inputs);
+      sink += c.x0;
       for (int i = 0; i < n; ++i) {
         const auto e = r.shocks(static_cast<std::uint32_t>(i));
         for (int a = 0; a < 4; ++a) {
@@ -68,13 +83,8 @@ void rng_floor(benchmark::State& state, StepKind step) {
         }
         const auto ev = r.block(static_cast<std::uint32_t>(i), rng::Stream::events);
         sink += rng::u01(ev[0]);
-        const int count = rng::poisson_by_inversion(rng::u01(ev[1]), lambda, p0);
-        if (count) {
-          rng::CounterEngine eng(
-              rng::counter(p, static_cast<std::uint32_t>(i), rng::Stream::jumps, 0), r.key0(),
-              r.key1());
-          for (int k = 0; k < count; ++k) sink += eng.normal();
-        }
+        const double u = rng::u01(ev[1]);
+        if (u > c.jump_p0) sink += jump_sum(c, r, static_cast<std::uint32_t>(i), u);
       }
     }
     benchmark::DoNotOptimize(sink);
@@ -94,6 +104,7 @@ void one_and_all(benchmark::internal::Benchmark* b) {
 
 BENCHMARK_CAPTURE(rng_floor, monthly, StepKind::month)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(rng_floor, weekly, StepKind::week)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(rng_floor_scalar, monthly, StepKind::month)->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(engine, monthly_stream, StepKind::month, false)
     ->Apply(thread_args)
     ->UseRealTime()

@@ -19,13 +19,105 @@ namespace capexsim::detail {
 namespace {
 constexpr int W = block_width;
 using Lanes = double[W];
+
+/// The per-step variates of a block, drawn exactly as the reference kernel draws them
+/// path by path: one shocks block -> four Box-Muller normals (correlated by the Cholesky
+/// factor), one events block -> the regime and Poisson uniforms. Shared by the kernel
+/// and by the RNG-floor benchmark entry point, so the floor is the same code.
+class StepVariates {
+ public:
+  StepVariates(const PathModel& model, std::uint64_t seed, std::uint64_t first_path,
+               const Lanes& shock_on, const Lanes& event_on, bool any_shock, bool any_event)
+      : chol_(model.cholesky()),
+        correlated_(model.correlated()),
+        any_shock_(any_shock),
+        any_event_(any_event),
+        k0_(static_cast<std::uint32_t>(seed)),
+        k1_(static_cast<std::uint32_t>(seed >> 32)),
+        shock_on_(shock_on),
+        event_on_(event_on) {
+    for (int l = 0; l < W; ++l) {
+      const std::uint64_t path = first_path + static_cast<std::uint64_t>(l);
+      lo_[l] = static_cast<std::uint32_t>(path);
+      hi_[l] = static_cast<std::uint32_t>(path >> 32);
+    }
+  }
+
+  __attribute__((always_inline)) void step(std::uint32_t step, Lanes& z0, Lanes& z1, Lanes& z2,
+                                           Lanes& z3, Lanes& u_reg, Lanes& u_jump) const {
+    alignas(64) std::uint32_t ctr[4][W];
+    if (any_shock_) {
+      for (int l = 0; l < W; ++l) {
+        ctr[0][l] = lo_[l];
+        ctr[1][l] = hi_[l];
+        ctr[2][l] = step;
+        ctr[3][l] = static_cast<std::uint32_t>(rng::Stream::shocks) << 24;
+      }
+      rng::philox_lanes<W>(ctr, k0_, k1_);
+      for (int l = 0; l < W; ++l) {
+        double e0, e1, e2, e3;
+        rng::box_muller(ctr[0][l], ctr[1][l], e0, e1);
+        rng::box_muller(ctr[2][l], ctr[3][l], e2, e3);
+        const bool on = shock_on_[l] != 0;
+        z0[l] = on ? e0 : 0.0;
+        z1[l] = on ? e1 : 0.0;
+        z2[l] = on ? e2 : 0.0;
+        z3[l] = on ? e3 : 0.0;
+      }
+      if (correlated_) {
+        const double c00 = chol_(0, 0), c10 = chol_(1, 0), c11 = chol_(1, 1), c20 = chol_(2, 0),
+                     c21 = chol_(2, 1), c22 = chol_(2, 2), c30 = chol_(3, 0), c31 = chol_(3, 1),
+                     c32 = chol_(3, 2), c33 = chol_(3, 3);
+        for (int l = 0; l < W; ++l) {
+          const double e0 = z0[l], e1 = z1[l], e2 = z2[l], e3 = z3[l];
+          // acc = 0; acc += chol(r, k) e_k for k <= r, as the reference sums.
+          z0[l] = 0.0 + c00 * e0;
+          z1[l] = 0.0 + c10 * e0 + c11 * e1;
+          z2[l] = 0.0 + c20 * e0 + c21 * e1 + c22 * e2;
+          z3[l] = 0.0 + c30 * e0 + c31 * e1 + c32 * e2 + c33 * e3;
+        }
+      }
+    } else {
+      for (int l = 0; l < W; ++l) z0[l] = z1[l] = z2[l] = z3[l] = 0.0;
+    }
+    const double u_none = rng::u01(0u);  // the reference's uniform when no event block is drawn
+    if (any_event_) {
+      for (int l = 0; l < W; ++l) {
+        ctr[0][l] = lo_[l];
+        ctr[1][l] = hi_[l];
+        ctr[2][l] = step;
+        ctr[3][l] = static_cast<std::uint32_t>(rng::Stream::events) << 24;
+      }
+      rng::philox_lanes<W>(ctr, k0_, k1_);
+      for (int l = 0; l < W; ++l) {
+        const bool on = event_on_[l] != 0;
+        u_reg[l] = on ? rng::u01(ctr[0][l]) : u_none;
+        u_jump[l] = on ? rng::u01(ctr[1][l]) : u_none;
+      }
+    } else {
+      for (int l = 0; l < W; ++l) u_reg[l] = u_jump[l] = u_none;
+    }
+  }
+
+ private:
+  const Eigen::Matrix4d& chol_;
+  bool correlated_, any_shock_, any_event_;
+  std::uint32_t k0_, k1_;
+  const Lanes& shock_on_;
+  const Lanes& event_on_;
+  alignas(64) std::uint32_t lo_[W], hi_[W];
+};
 }  // namespace
 
 // One build for every x86-64 CPU, with AVX2 and AVX-512 variants picked at load time.
 // The variants differ only in vector width: the same IEEE operations, so the same bits.
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-__attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#define CAPEXSIM_BLOCK_CLONES \
+  __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define CAPEXSIM_BLOCK_CLONES
 #endif
+CAPEXSIM_BLOCK_CLONES
 void simulate_block(const PathModel& model, std::uint64_t seed, std::uint64_t first_path,
                     BlockWorkspace& ws, double* out, double* bands, std::size_t band_stride) {
   const Scenario& sc = model.scenario();
@@ -33,18 +125,17 @@ void simulate_block(const PathModel& model, std::uint64_t seed, std::uint64_t fi
   const double dt = model.dt();
   const double weeks_per_step = 52 * dt;
   const double nan = std::numeric_limits<double>::quiet_NaN();
-  const std::uint32_t k0 = static_cast<std::uint32_t>(seed);
-  const std::uint32_t k1 = static_cast<std::uint32_t>(seed >> 32);
 
   // Per-lane constants, from the same function as the reference.
   PathConstants pc[W];
   for (int l = 0; l < W; ++l)
     pc[l] = path_constants(model, rng::PathRng(seed, first_path + l), ws.inputs);
 
-  alignas(64) Lanes initial_gw, plan_room, max_pace, ramp_mid, ramp_width, half_var_x, decay_x,
-      vol_x, dis_on, p_on, p_off, dis_mult, cost0, drift_c, vol_c, beta, lead, life, refresh0,
-      it_share, g_inf, decay_g, vol_g, half_var_d, vol_d, jump_lambda, jump_p0, arr_per_gw,
-      resale_rate, power_ops, rev_cost, fixed_opex, fixed_growth, shock_on, event_on;
+  alignas(64) Lanes initial_gw, plan_room, max_pace, ramp_mid, inv_width, half_var_x, decay_x,
+      vol_x, dis_on, p_on, p_off, dis_mult, cost0, drift_c, vol_c, beta, inv_lead, inv_initial,
+      inv_apg, life, refresh0, it_share, g_inf, decay_g, vol_g, half_var_d, vol_d, jump_lambda,
+      jump_p0, arr_per_gw, resale_rate, power_ops, rev_cost, fixed_opex, fixed_growth, shock_on,
+      event_on;
   alignas(64) std::int32_t lead_ring[W], life_ring[W];
   int lead_max = 1, life_max = 1;
   bool any_shock = false, any_event = false, any_jump = false;
@@ -54,7 +145,7 @@ void simulate_block(const PathModel& model, std::uint64_t seed, std::uint64_t fi
     plan_room[l] = c.plan_room;
     max_pace[l] = c.max_pace;
     ramp_mid[l] = c.ramp_mid;
-    ramp_width[l] = c.ramp_width;
+    inv_width[l] = c.inv_ramp_width;
     half_var_x[l] = 0.5 * c.var_x;
     decay_x[l] = c.decay_x;
     vol_x[l] = c.vol_x;
@@ -66,7 +157,9 @@ void simulate_block(const PathModel& model, std::uint64_t seed, std::uint64_t fi
     drift_c[l] = c.drift_c;
     vol_c[l] = c.vol_c;
     beta[l] = c.beta;
-    lead[l] = c.lead;
+    inv_lead[l] = c.inv_lead;
+    inv_initial[l] = c.inv_initial_gw;
+    inv_apg[l] = c.inv_arr_per_gw;
     life[l] = c.life;
     refresh0[l] = c.initial_gw / c.life;
     it_share[l] = c.it_share;
@@ -111,8 +204,6 @@ void simulate_block(const PathModel& model, std::uint64_t seed, std::uint64_t fi
   double* __restrict f_ring = ws.fcf_ring.data();
   double* __restrict paid = ws.vendor_paid.data();
 
-  const Eigen::Matrix4d& chol = model.cholesky();
-  const bool correlated = model.correlated();
   const auto& checkpoints = model.checkpoint_steps();
   std::size_t next_checkpoint = 0;
   const double* contract_pay = model.contract_payment().data();
@@ -144,70 +235,17 @@ void simulate_block(const PathModel& model, std::uint64_t seed, std::uint64_t fi
   }
 
   // Per-step temporaries.
-  alignas(64) std::uint32_t ctr[4][W];
+  const StepVariates rng_draw(model, seed, first_path, shock_on, event_on, any_shock, any_event);
   alignas(64) Lanes z0, z1, z2, z3, u_reg, u_jump, s, K, capex, online, refresh, refresh_capex,
       demand, serving, arr, fcf, jump, old_cost, old_vintage, opex_growth, vendor;
   alignas(64) std::int32_t rd_lead[W], rd_life[W];
-  const double u_none = rng::u01(0u);  // the reference's uniform when no event block is drawn
-
   int wpos = 0, vpos = 0, fpos = 0;
   for (int i = 0; i < n; ++i) {
     const double t = i * dt;
     const std::uint32_t step = static_cast<std::uint32_t>(i);
 
     // Variates: one shocks block and one events block per lane.
-    if (any_shock) {
-      for (int l = 0; l < W; ++l) {
-        const std::uint64_t path = first_path + static_cast<std::uint64_t>(l);
-        ctr[0][l] = static_cast<std::uint32_t>(path);
-        ctr[1][l] = static_cast<std::uint32_t>(path >> 32);
-        ctr[2][l] = step;
-        ctr[3][l] = static_cast<std::uint32_t>(rng::Stream::shocks) << 24;
-      }
-      rng::philox_lanes<W>(ctr, k0, k1);
-      for (int l = 0; l < W; ++l) {
-        double e0, e1, e2, e3;
-        rng::box_muller(ctr[0][l], ctr[1][l], e0, e1);
-        rng::box_muller(ctr[2][l], ctr[3][l], e2, e3);
-        const bool on = shock_on[l] != 0;
-        z0[l] = on ? e0 : 0.0;
-        z1[l] = on ? e1 : 0.0;
-        z2[l] = on ? e2 : 0.0;
-        z3[l] = on ? e3 : 0.0;
-      }
-      if (correlated) {
-        const double c00 = chol(0, 0), c10 = chol(1, 0), c11 = chol(1, 1), c20 = chol(2, 0),
-                     c21 = chol(2, 1), c22 = chol(2, 2), c30 = chol(3, 0), c31 = chol(3, 1),
-                     c32 = chol(3, 2), c33 = chol(3, 3);
-        for (int l = 0; l < W; ++l) {
-          const double e0 = z0[l], e1 = z1[l], e2 = z2[l], e3 = z3[l];
-          // acc = 0; acc += chol(r, k) e_k for k <= r, as the reference sums.
-          z0[l] = 0.0 + c00 * e0;
-          z1[l] = 0.0 + c10 * e0 + c11 * e1;
-          z2[l] = 0.0 + c20 * e0 + c21 * e1 + c22 * e2;
-          z3[l] = 0.0 + c30 * e0 + c31 * e1 + c32 * e2 + c33 * e3;
-        }
-      }
-    } else {
-      for (int l = 0; l < W; ++l) z0[l] = z1[l] = z2[l] = z3[l] = 0.0;
-    }
-    if (any_event) {
-      for (int l = 0; l < W; ++l) {
-        const std::uint64_t path = first_path + static_cast<std::uint64_t>(l);
-        ctr[0][l] = static_cast<std::uint32_t>(path);
-        ctr[1][l] = static_cast<std::uint32_t>(path >> 32);
-        ctr[2][l] = step;
-        ctr[3][l] = static_cast<std::uint32_t>(rng::Stream::events) << 24;
-      }
-      rng::philox_lanes<W>(ctr, k0, k1);
-      for (int l = 0; l < W; ++l) {
-        const bool on = event_on[l] != 0;
-        u_reg[l] = on ? rng::u01(ctr[0][l]) : u_none;
-        u_jump[l] = on ? rng::u01(ctr[1][l]) : u_none;
-      }
-    } else {
-      for (int l = 0; l < W; ++l) u_reg[l] = u_jump[l] = u_none;
-    }
+    rng_draw.step(step, z0, z1, z2, z3, u_reg, u_jump);
 
     // Ring read positions: the slot written lag steps ago.
     for (int l = 0; l < W; ++l) {
@@ -229,20 +267,20 @@ void simulate_block(const PathModel& model, std::uint64_t seed, std::uint64_t fi
       const double reg = regime[l] == 0 ? switch_on : stay_on;
       regime[l] = reg;
       const double f = vmath::exp(x[l] - half_var_x[l]);
-      const double pace = max_pace[l] / (1 + vmath::exp(-(t - ramp_mid[l]) / ramp_width[l]));
+      const double pace = max_pace[l] / (1 + vmath::exp((ramp_mid[l] - t) * inv_width[l]));
       const double sv = pace * weeks_per_step * f * (reg != 0 ? dis_mult[l] : 1.0);
       const double room = plan_room[l] - started[l];
       const double cap = 0.0 < room ? room : 0.0;  // std::max(0.0, room)
       s[l] = cap < sv ? cap : sv;                  // std::min(sv, cap)
       const double built = initial_gw[l] + started[l];
-      K[l] = cost0[l] * vmath::exp(y[l] + log_wright(built, initial_gw[l], beta[l]));
+      K[l] = cost0[l] * vmath::exp(y[l] + log_wright(built, inv_initial[l], beta[l]));
     }
 
     // 4.3 construction, 4.4 refresh
     for (int l = 0; l < W; ++l) {
       const double sk = s[l] * K[l];
       window[l] += sk - old_cost[l];
-      capex[l] = window[l] / lead[l];
+      capex[l] = window[l] * inv_lead[l];
       capacity[l] += online[l];
       started[l] += s[l];
       const double r = old_vintage[l];
@@ -269,7 +307,7 @@ void simulate_block(const PathModel& model, std::uint64_t seed, std::uint64_t fi
       serving[l] = capacity[l] + cgw;
       const double cap_arr = arr_per_gw[l] * serving[l];
       arr[l] = cap_arr < demand[l] ? cap_arr : demand[l];  // std::min(demand, cap_arr)
-      const double idle = serving[l] - arr[l] / arr_per_gw[l];
+      const double idle = serving[l] - arr[l] * inv_apg[l];
       const double resale = idle * resale_rate[l];
       const double opex =
           (power_ops[l] * capacity[l] + rev_cost[l] * arr[l] + fixed_opex[l] * opex_growth[l]) * dt;
@@ -360,6 +398,43 @@ void simulate_block(const PathModel& model, std::uint64_t seed, std::uint64_t fi
     out[static_cast<int>(Output::capacity_end) * W + l] = capacity[l];
     out[static_cast<int>(Output::arr_end) * W + l] = arr_last[l];
   }
+}
+
+CAPEXSIM_BLOCK_CLONES
+double draw_block_variates(const PathModel& model, std::uint64_t seed, std::uint64_t first_path,
+                           BlockWorkspace& ws) {
+  // Per path: the static inputs and x0 (inside path_constants, as the kernel draws them).
+  PathConstants pc[W];
+  alignas(64) Lanes shock_on, event_on;
+  bool any_shock = false, any_event = false, any_jump = false;
+  double sum = 0;
+  for (int l = 0; l < W; ++l) {
+    pc[l] = path_constants(model, rng::PathRng(seed, first_path + l), ws.inputs);
+    shock_on[l] = pc[l].any_shock ? 1.0 : 0.0;
+    event_on[l] = pc[l].any_event ? 1.0 : 0.0;
+    any_shock = any_shock || pc[l].any_shock;
+    any_event = any_event || pc[l].any_event;
+    any_jump = any_jump || pc[l].jump_lambda > 0;
+    sum += pc[l].x0;
+  }
+  const StepVariates rng_draw(model, seed, first_path, shock_on, event_on, any_shock, any_event);
+  alignas(64) Lanes z0, z1, z2, z3, u_reg, u_jump, acc;
+  for (int l = 0; l < W; ++l) acc[l] = 0;
+  for (int i = 0; i < model.steps(); ++i) {
+    const std::uint32_t step = static_cast<std::uint32_t>(i);
+    rng_draw.step(step, z0, z1, z2, z3, u_reg, u_jump);
+    for (int l = 0; l < W; ++l) acc[l] += z0[l] + z1[l] + z2[l] + z3[l] + u_reg[l];
+    if (any_jump) {  // the jump normals, on the rare steps with a jump (as the kernel)
+      int jumps = 0;
+      for (int l = 0; l < W; ++l) jumps |= (u_jump[l] > pc[l].jump_p0) & (pc[l].jump_lambda > 0);
+      if (jumps)
+        for (int l = 0; l < W; ++l)
+          if (pc[l].jump_lambda > 0 && u_jump[l] > pc[l].jump_p0)
+            acc[l] += jump_sum(pc[l], rng::PathRng(seed, first_path + l), step, u_jump[l]);
+    }
+  }
+  for (int l = 0; l < W; ++l) sum += acc[l];
+  return sum;
 }
 
 }  // namespace capexsim::detail

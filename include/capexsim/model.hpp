@@ -169,18 +169,19 @@ inline void draw_inputs(const Scenario& s, const rng::PathRng& rng,
 /// bits.
 struct PathConstants {
   // 4.1 build pace
-  double initial_gw, plan_room, max_pace, ramp_mid, ramp_width;
+  double initial_gw, inv_initial_gw, plan_room, max_pace, ramp_mid, inv_ramp_width;
   double var_x, decay_x, vol_x, x0;
   double disruption_rate, p_on, p_off, disruption_mult;
   // 4.2 cost
   double cost0, drift_c, vol_c, beta;
   // 4.3 / 4.4 construction and refresh, in steps; rings capped at the horizon
   double lead, life, it_share;
+  double inv_lead;  // 1 / lead: the kernels multiply (a vector division is slow)
   int lead_ring, life_ring;
   // 4.5 revenue
   double g0, g_inf, decay_g, vol_g, sigma_d, vol_d, log_demand0;
   double jump_lambda, jump_p0, jump_mean, jump_sd;
-  double arr_per_gw, resale_per_gw_step;
+  double arr_per_gw, inv_arr_per_gw, resale_per_gw_step;
   // 4.6 costs
   double power_ops, rev_cost, fixed_opex, fixed_growth;
   double initial_cash;
@@ -199,11 +200,12 @@ inline PathConstants path_constants(const PathModel& model, const rng::PathRng& 
   PathConstants c;
 
   c.initial_gw = v(P::initial_gw);
+  c.inv_initial_gw = 1 / c.initial_gw;
   c.plan_room = sc.has_plan_cap ? std::max(0.0, v(P::plan_cap_gw) - c.initial_gw)
                                 : std::numeric_limits<double>::infinity();
   c.max_pace = v(P::max_pace_gw_per_week);
   c.ramp_mid = v(P::ramp_midpoint_years);
-  c.ramp_width = v(P::ramp_width_years);
+  c.inv_ramp_width = 1 / v(P::ramp_width_years);
   const double theta = v(P::pace_reversion), sigma_x = v(P::pace_volatility);
   c.var_x = sigma_x * sigma_x / (2 * theta);
   c.decay_x = std::exp(-theta * dt);
@@ -227,6 +229,7 @@ inline PathConstants path_constants(const PathModel& model, const rng::PathRng& 
   // was never written and holds 0, exactly s_{i-L} = 0. A huge input costs no memory.
   c.lead = std::max(1.0, std::round(v(P::lead_time_years) / dt));
   c.life = std::max(1.0, std::round(v(P::useful_life_years) / dt));
+  c.inv_lead = 1 / c.lead;
   c.lead_ring = static_cast<int>(std::min<double>(c.lead, n));
   c.life_ring = static_cast<int>(std::min<double>(c.life, n));
   c.it_share = v(P::it_share);
@@ -244,6 +247,7 @@ inline PathConstants path_constants(const PathModel& model, const rng::PathRng& 
   c.jump_mean = v(P::jump_mean);
   c.jump_sd = v(P::jump_sd);
   c.arr_per_gw = v(P::arr_per_gw);
+  c.inv_arr_per_gw = 1 / c.arr_per_gw;
   c.resale_per_gw_step = v(P::resale_price_per_gw_year) * v(P::resale_utilization) * dt;
 
   c.power_ops = v(P::power_ops_per_gw_year);
@@ -260,8 +264,8 @@ inline PathConstants path_constants(const PathModel& model, const rng::PathRng& 
 /// The log of Wright's factor, ln (B / initial)^-beta = -beta ln(B / initial) (0 when
 /// beta = 0). The kernels compute K = cost_per_gw exp(y + this): one exp for the GBM
 /// level and the learning curve together.
-inline double log_wright(double built, double initial_gw, double beta) {
-  return beta != 0 ? -beta * vmath::log(built / initial_gw) : 0.0;
+inline double log_wright(double built, double inv_initial_gw, double beta) {
+  return beta != 0 ? -beta * vmath::log(built * inv_initial_gw) : 0.0;
 }
 
 /// The sum of the jumps of step `i` when its Poisson uniform `u` exceeds P(N = 0):
@@ -355,18 +359,18 @@ void simulate_path(const PathModel& model, std::uint64_t seed, std::uint64_t pat
       regime = 0;
     }
     const double f = vmath::exp(x - 0.5 * c.var_x);
-    const double pace = c.max_pace / (1 + vmath::exp(-(t - c.ramp_mid) / c.ramp_width));
+    const double pace = c.max_pace / (1 + vmath::exp((c.ramp_mid - t) * c.inv_ramp_width));
     double s = pace * weeks_per_step * f * (regime ? c.disruption_mult : 1.0);
     s = std::min(s, std::max(0.0, c.plan_room - started_total));
 
     // 4.2 cost per GW: GBM level times Wright's law on cumulative GW started
     const double built = c.initial_gw + started_total;
-    const double K = c.cost0 * vmath::exp(y + log_wright(built, c.initial_gw, c.beta));
+    const double K = c.cost0 * vmath::exp(y + log_wright(built, c.inv_initial_gw, c.beta));
 
     // 4.3 construction: capex spread evenly over the lead time, online after it
     window_cost += s * K - ws.start_cost_ring[slot];
     ws.start_cost_ring[slot] = s * K;
-    const double capex = window_cost / c.lead;
+    const double capex = window_cost * c.inv_lead;
     const double online = ws.start_ring[slot];  // s_{i-L}
     ws.start_ring[slot] = s;
     capacity += online;
@@ -382,7 +386,7 @@ void simulate_path(const PathModel& model, std::uint64_t seed, std::uint64_t pat
     const double demand = vmath::exp(log_demand);
     const double serving = capacity + contract_gw[i];
     const double arr = std::min(demand, c.arr_per_gw * serving);
-    const double idle = serving - arr / c.arr_per_gw;
+    const double idle = serving - arr * c.inv_arr_per_gw;
     const double resale = idle * c.resale_per_gw_step;
 
     // 4.6 costs

@@ -30,4 +30,11 @@ struct BlockWorkspace {
 void simulate_block(const PathModel& model, std::uint64_t seed, std::uint64_t first_path,
                     BlockWorkspace& ws, double* out, double* bands, std::size_t band_stride);
 
+/// The RNG floor of the block kernel: draws exactly the variates simulate_block consumes
+/// for the same block (static inputs, x0, every step's shocks and events, the jumps),
+/// with the same code, and nothing else. Returns a checksum so none of it is optimised
+/// away. For the benchmarks (bench/bench_engine.cpp).
+double draw_block_variates(const PathModel& model, std::uint64_t seed, std::uint64_t first_path,
+                           BlockWorkspace& ws);
+
 }  // namespace capexsim::detail
