@@ -169,11 +169,21 @@ Result empty_result(const PathModel& model, const RunOptions& o) {
   return r;
 }
 
-/// Paths whose band values are buffered before they are added to the sketches.
-constexpr std::uint64_t band_block = 64;
+/// Paths whose band values are buffered before they are added to the sketches. Each
+/// (series, step) sketch then takes that many values in a row, so its buckets are pulled
+/// into cache once per flush rather than once per value: the larger the flush, the fewer
+/// cache misses (bands on a weekly grid hold megabytes of buckets). The buffer is capped
+/// at about 16 MB per thread; a multiple of the block width, from 64 to 1024 paths.
+std::uint64_t band_flush_paths(const PathModel& m) {
+  constexpr std::uint64_t budget = std::uint64_t{16} << 20;
+  const std::uint64_t per_path = series_count * static_cast<std::uint64_t>(m.steps()) * 8;
+  const std::uint64_t fit = budget / std::max<std::uint64_t>(per_path, 1);
+  return std::clamp<std::uint64_t>(fit / 64 * 64, 64, 1024);
+}
 
 /// What one worker accumulates.
 struct Local {
+  std::uint64_t band_block;  // paths per band flush
   PathWorkspace ws;
   detail::BlockWorkspace block_ws;
   std::vector<ScalarAccumulator> stats;
@@ -182,7 +192,8 @@ struct Local {
   std::vector<double> out;
   std::vector<double> band_buffer;  // [series][step][path in block]
   Local(const PathModel& m, bool with_bands)
-      : stats(m.output_count()),
+      : band_block(band_flush_paths(m)),
+        stats(m.output_count()),
         bands(with_bands ? BandAccumulator(m.steps()) : BandAccumulator()),
         block_out(m.output_count() * detail::block_width),
         out(m.output_count()),
@@ -199,6 +210,7 @@ void run_range(const PathModel& model, const RunOptions& o, std::uint64_t begin,
                Local& local, Result& r, Kernel kernel) {
   const std::size_t k_out = model.output_count();
   const std::size_t steps = static_cast<std::size_t>(model.steps());
+  const std::uint64_t band_block = local.band_block;
   auto keep = [&](std::uint64_t p, const double* out, std::size_t stride) {
     for (std::size_t k = 0; k < k_out; ++k) local.stats[k].add(out[k * stride]);
     if (o.keep_paths)
@@ -211,7 +223,7 @@ void run_range(const PathModel& model, const RunOptions& o, std::uint64_t begin,
       // Blocks of block_width paths; the lanes of a last, partial block run paths past
       // the range whose results are dropped (a path's bits never depend on its block).
       constexpr std::uint64_t w = detail::block_width;
-      static_assert(band_block % w == 0);
+      static_assert(64 % w == 0);  // band_block is a multiple of 64
       for (std::uint64_t p = b0; p < b1; p += w) {
         double* bands = o.bands ? local.band_buffer.data() + (p - b0) : nullptr;
         detail::simulate_block(model, o.seed, o.first_path + p, local.block_ws,
@@ -274,7 +286,8 @@ Result run(const PathModel& model, const RunOptions& o) {
   // Every accumulator merges exactly (integer counts and fixed-point sums) and per-path
   // outputs land at their path's row, so the result is the same whichever thread ran
   // which chunk: no deterministic-reduction machinery is needed.
-  constexpr std::uint64_t grain = 256;
+  // Chunks of at least one band flush, so that flushes stay full.
+  const std::uint64_t grain = std::max<std::uint64_t>(256, o.bands ? band_flush_paths(model) : 0);
   const std::uint64_t chunks = (o.paths + grain - 1) / grain;
   tbb::enumerable_thread_specific<Local> locals([&] { return Local(model, o.bands); });
   std::atomic<bool> cancelled{false};

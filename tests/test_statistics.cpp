@@ -108,6 +108,22 @@ TEST_CASE("QuantileSketch merges exactly, whatever the split") {
   for (double q : band_levels) CHECK(abc.quantile(q) == whole.quantile(q));
 }
 
+TEST_CASE("QuantileSketch::add_many counts exactly what add() counts") {
+  // Both signs, the zero bucket, values far apart (the bucket range grows both ways)
+  // and more than one 256-value run.
+  auto v = sample(1000, 11);
+  v.insert(v.end(), {0.0, -0.0, 5e-4, -5e-4, 1e-3, -1e-3, 1e12, -1e12, 1e-2});
+  QuantileSketch one, many, split;
+  for (double x : v) one.add(x);
+  many.add_many(v.data(), v.size());
+  split.add_many(v.data(), 300);
+  split.add_many(v.data() + 300, v.size() - 300);
+  CHECK(many == one);
+  CHECK(split == one);
+  CHECK(many.count() == v.size());
+  for (double q : band_levels) CHECK(many.quantile(q) == one.quantile(q));
+}
+
 TEST_CASE("tail mean from the sketch approximates the exact tail mean") {
   auto v = sample(20000, 11);
   QuantileSketch sk;
