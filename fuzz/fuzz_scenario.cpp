@@ -1,11 +1,16 @@
 // libFuzzer target over the scenario loader: any input must either load (and then
 // simulate a few paths without crashing) or be rejected with a ScenarioError.
-// Anything else (another exception, a crash, a sanitizer report) is a bug.
+// Anything else (another exception, a crash, a sanitizer report) is a bug. It is also a
+// differential test: the block kernel must give the reference kernel's bits on every
+// valid scenario the fuzzer finds (NaN outputs included).
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
 #include <string_view>
 
 #include <capexsim/capexsim.hpp>
+#include <capexsim/detail/block.hpp>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
@@ -20,7 +25,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const capexsim::PathModel model(scenario);
   capexsim::PathWorkspace ws;
   std::vector<double> out(model.output_count());
-  for (std::uint64_t p = 0; p < 2; ++p) capexsim::simulate_path(model, 1, p, ws, out.data());
+  const std::size_t k = model.output_count();
+  constexpr std::size_t w = capexsim::detail::block_width;
+  capexsim::detail::BlockWorkspace bws;
+  std::vector<double> block(k * w);
+  capexsim::detail::simulate_block(model, 1, 0, bws, block.data(), nullptr, 0);
+  for (std::uint64_t p = 0; p < 2; ++p) {
+    capexsim::simulate_path(model, 1, p, ws, out.data());
+    for (std::size_t j = 0; j < k; ++j)
+      if (std::memcmp(&out[j], &block[j * w + p], sizeof(double)) != 0) std::abort();
+  }
   (void)capexsim::to_toml(scenario);
   return 0;
 }

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstring>
 #include <set>
 
 #include <boost/random/normal_distribution.hpp>
@@ -39,6 +40,33 @@ TEST_CASE("Philox4x32-10 reproduces Random123's known-answer vectors") {
     rng::CounterEngine eng(k.ctr, k.k0, k.k1);
     for (int w = 0; w < 4; ++w) CHECK(eng() == k.expected[w]);
   }
+}
+
+TEST_CASE("philox_lanes: every lane equals Random123's block for its own counter") {
+  // The known answers in lanes 0-2, then arbitrary counters, with the key varied too.
+  constexpr int W = 16;
+  for (const Kat& k : kats) {
+    std::uint32_t c[4][W];
+    for (int l = 0; l < W; ++l) {
+      const Words ctr = l == 0 ? k.ctr
+                               : Words{k.ctr[0] + 977u * l, k.ctr[1] ^ (l << 7), k.ctr[2] - l,
+                                       k.ctr[3] + 0x01000000u * (l & 3)};
+      for (int w = 0; w < 4; ++w) c[w][l] = ctr[w];
+    }
+    std::uint32_t in[4][W];
+    std::memcpy(in, c, sizeof c);
+    rng::philox_lanes<W>(c, k.k0, k.k1);
+    for (int w = 0; w < 4; ++w) CHECK(c[w][0] == k.expected[w]);
+    for (int l = 0; l < W; ++l) {
+      const Words out = rng::philox({in[0][l], in[1][l], in[2][l], in[3][l]}, k.k0, k.k1);
+      for (int w = 0; w < 4; ++w) CHECK(c[w][l] == out[w]);
+    }
+  }
+}
+
+TEST_CASE("u01 through the exponent bits equals (x + 1/2) 2^-32 computed directly") {
+  for (std::uint32_t x : {0u, 1u, 2u, 12345u, 0x7fffffffu, 0x80000000u, 0xfffffffeu, 0xffffffffu})
+    CHECK(rng::u01(x) == (static_cast<double>(x) + 0.5) * 0x1p-32);
 }
 
 TEST_CASE("CounterEngine walks successive blocks within its stream") {
