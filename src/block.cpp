@@ -240,6 +240,8 @@ void simulate_block(const PathModel& model, std::uint64_t seed, std::uint64_t fi
       demand, serving, arr, fcf, jump, old_cost, old_vintage, opex_growth, vendor;
   alignas(64) std::int32_t rd_lead[W], rd_life[W];
   int wpos = 0, vpos = 0, fpos = 0;
+  int moved = 1;  // did any lane start GW in the previous step? (B_i changed)
+  alignas(64) Lanes log_w;
   for (int i = 0; i < n; ++i) {
     const double t = i * dt;
     const std::uint32_t step = static_cast<std::uint32_t>(i);
@@ -260,20 +262,35 @@ void simulate_block(const PathModel& model, std::uint64_t seed, std::uint64_t fi
     }
 
     // 4.1 regime, execution factor, pace, starts; 4.2 cost per GW
+    int open = 0;  // any lane still below its plan cap? (OR reduction)
     for (int l = 0; l < W; ++l) {
       // Selects straight on comparisons (0/1 doubles, no bool masks), which vectorise.
       const double switch_on = u_reg[l] < p_on[l] ? dis_on[l] : 0.0;
       const double stay_on = u_reg[l] < p_off[l] ? 0.0 : 1.0;
-      const double reg = regime[l] == 0 ? switch_on : stay_on;
-      regime[l] = reg;
-      const double f = vmath::exp(x[l] - half_var_x[l]);
-      const double pace = max_pace[l] / (1 + vmath::exp((ramp_mid[l] - t) * inv_width[l]));
-      const double sv = pace * weeks_per_step * f * (reg != 0 ? dis_mult[l] : 1.0);
-      const double room = plan_room[l] - started[l];
-      const double cap = 0.0 < room ? room : 0.0;  // std::max(0.0, room)
-      s[l] = cap < sv ? cap : sv;                  // std::min(sv, cap)
-      const double built = initial_gw[l] + started[l];
-      K[l] = cost0[l] * vmath::exp(y[l] + log_wright(built, inv_initial[l], beta[l]));
+      regime[l] = regime[l] == 0 ? switch_on : stay_on;
+      open |= plan_room[l] - started[l] > 0;
+    }
+    if (open) {
+      for (int l = 0; l < W; ++l) {
+        const double f = vmath::exp(x[l] - half_var_x[l]);
+        const double pace = max_pace[l] / (1 + vmath::exp((ramp_mid[l] - t) * inv_width[l]));
+        const double sv = pace * weeks_per_step * f * (regime[l] != 0 ? dis_mult[l] : 1.0);
+        const double room = plan_room[l] - started[l];
+        const double m = room < sv ? room : sv;  // std::min(sv, room)
+        s[l] = room > 0 ? m : 0.0;
+      }
+    } else {
+      // Every lane has reached its plan cap: no starts, and no need for f or the pace.
+      for (int l = 0; l < W; ++l) s[l] = 0.0;
+    }
+    if (moved) {  // B changed on some lane last step: recompute ln of Wright's factor
+      for (int l = 0; l < W; ++l)
+        log_w[l] = log_wright(initial_gw[l] + started[l], inv_initial[l], beta[l]);
+    }
+    moved = 0;
+    for (int l = 0; l < W; ++l) {
+      K[l] = cost0[l] * vmath::exp(y[l] + log_w[l]);
+      moved |= s[l] != 0;
     }
 
     // 4.3 construction, 4.4 refresh

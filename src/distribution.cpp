@@ -23,8 +23,12 @@ double normal_cdf(double x) {
   return 0.5 * std::erfc(-x / std::sqrt(2.0));
 }
 
+// Boost evaluates double functions in long double by default (x87, several times
+// slower); double precision is ample here and keeps the per-path draws cheap.
+using double_policy = boost::math::policies::policy<boost::math::policies::promote_double<false>>;
+
 double normal_quantile(double p) {
-  static const boost::math::normal_distribution<double> standard;
+  static const boost::math::normal_distribution<double, double_policy> standard;
   return boost::math::quantile(standard, p);
 }
 
@@ -134,7 +138,7 @@ double Distribution::sample(double u) const {
       if (b == a) return a;
       const double alpha = 1 + 4 * (m - a) / (b - a);
       const double beta = 1 + 4 * (b - m) / (b - a);
-      return a + (b - a) * boost::math::ibeta_inv(alpha, beta, u);
+      return a + (b - a) * boost::math::ibeta_inv(alpha, beta, u, double_policy());
     }
     case Kind::normal: {
       const double mean = params_[0], sd = params_[1];

@@ -360,8 +360,10 @@ void simulate_path(const PathModel& model, std::uint64_t seed, std::uint64_t pat
     }
     const double f = vmath::exp(x - 0.5 * c.var_x);
     const double pace = c.max_pace / (1 + vmath::exp((c.ramp_mid - t) * c.inv_ramp_width));
-    double s = pace * weeks_per_step * f * (regime ? c.disruption_mult : 1.0);
-    s = std::min(s, std::max(0.0, c.plan_room - started_total));
+    const double room = c.plan_room - started_total;  // remaining, floored at 0
+    const double s =
+        room > 0 ? std::min(pace * weeks_per_step * f * (regime ? c.disruption_mult : 1.0), room)
+                 : 0.0;
 
     // 4.2 cost per GW: GBM level times Wright's law on cumulative GW started
     const double built = c.initial_gw + started_total;
