@@ -40,6 +40,24 @@ TEST_CASE("FixedPointSum is exact and order-free") {
   CHECK(big.saturated() == 1);
 }
 
+TEST_CASE("FixedPointSum::add_many sums exactly what add() sums, slow path included") {
+  auto v = sample(3000, 5);  // more than two 1024-value runs
+  FixedPointSum one, many;
+  for (double x : v) one.add(x);
+  many.add_many(v.data(), v.size());
+  CHECK(many == one);
+  // Values off the fast path (above 2^19, huge, negative huge) in the middle of a run.
+  v[1500] = 1e7;
+  v[1501] = -3e15;
+  v[1502] = 1e300;
+  FixedPointSum one2, many2;
+  for (double x : v) one2.add(x);
+  many2.add_many(v.data(), v.size());
+  CHECK(many2 == one2);
+  CHECK(many2.saturated() == 1);
+  CHECK(!(many2 == many));
+}
+
 TEST_CASE("ScalarAccumulator: moments, NaN share, prob_positive") {
   ScalarAccumulator acc;
   const double xs[] = {1, 2, 3, 4, NAN, -1};

@@ -36,7 +36,7 @@ class BandAccumulator {
   void add_block(const double* values, std::size_t count, std::size_t stride) {
     for (std::size_t k = 0; k < sums_.size(); ++k) {
       const double* v = values + k * stride;
-      for (std::size_t p = 0; p < count; ++p) sums_[k].add(v[p]);
+      sums_[k].add_many(v, count);
       sketches_[k].add_many(v, count);
     }
     paths_ += count;

@@ -44,6 +44,34 @@ class FixedPointSum {
     }
     add_slow(x);
   }
+  /// add() for n values: runs of up to 1024 values below 2^19 in magnitude (the fast
+  /// path) are rounded and summed in 64-bit integers (no overflow: 1024 * 2^51 < 2^63)
+  /// in a loop that vectorises, then added at once; a run with any other value is added
+  /// value by value. The same integer total either way, so the same bits.
+  void add_many(const double* x, std::size_t n) {
+    constexpr double magic = 0x1.8p52;
+    constexpr std::uint64_t magic_bits = 0x4338000000000000ull;  // bits of 1.5 * 2^52
+    for (std::size_t b = 0; b < n; b += 1024) {
+      const std::size_t m = std::min<std::size_t>(1024, n - b);
+      int fast = 1;
+      std::int64_t sum = 0;
+      for (std::size_t p = 0; p < m; ++p) {
+        const double v = x[b + p] * scale;
+        const bool ok = std::abs(v) < 0x1p51;  // false for NaN too
+        fast &= ok;
+        // v + 1.5 * 2^52 rounds v to an integer held in the low mantissa bits.
+        const double t = (ok ? v : 0.0) + magic;
+        std::uint64_t bits;
+        std::memcpy(&bits, &t, sizeof bits);
+        sum += static_cast<std::int64_t>(bits - magic_bits);
+      }
+      if (fast) {
+        acc_ += sum;
+      } else {
+        for (std::size_t p = 0; p < m; ++p) add(x[b + p]);
+      }
+    }
+  }
   FixedPointSum& operator+=(const FixedPointSum& o) {
     acc_ += o.acc_;
     saturated_ += o.saturated_;

@@ -14,8 +14,9 @@
 
 namespace capexsim::detail {
 
-/// Paths per block: 16 doubles are two AVX-512 or four AVX2 registers per state
-/// variable, enough independent work to hide the latency of the polynomial chains.
+/// Paths per block: 32 doubles are four AVX-512 (eight AVX2) registers per state
+/// variable, enough independent work to hide the latency of the polynomial chains
+/// (measured: 16 lanes ran at 0.75x the speed of 32; 64 gained nothing more).
 inline constexpr int block_width = 32;
 
 /// Scratch of one block, reused across blocks.
