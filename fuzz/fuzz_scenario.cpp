@@ -27,13 +27,21 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::vector<double> out(model.output_count());
   const std::size_t k = model.output_count();
   constexpr std::size_t w = capexsim::detail::block_width;
+  const std::size_t n = static_cast<std::size_t>(model.steps());
   capexsim::detail::BlockWorkspace bws;
-  std::vector<double> block(k * w);
-  capexsim::detail::simulate_block(model, 1, 0, bws, block.data(), nullptr, 0);
+  std::vector<double> block(k * w), bands(capexsim::series_count * n * w);
+  capexsim::detail::simulate_block(model, 1, 0, bws, block.data(), bands.data(), w);
+  auto same = [](double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; };
   for (std::uint64_t p = 0; p < 2; ++p) {
-    capexsim::simulate_path(model, 1, p, ws, out.data());
+    // The band series of every step, then the outputs.
+    capexsim::simulate_path(model, 1, p, ws, out.data(), [&](const capexsim::StepState& st) {
+      for (std::size_t s = 0; s < capexsim::series_count; ++s)
+        if (!same(st.series(static_cast<capexsim::Series>(s)),
+                  bands[(s * n + static_cast<std::size_t>(st.i)) * w + p]))
+          std::abort();
+    });
     for (std::size_t j = 0; j < k; ++j)
-      if (std::memcmp(&out[j], &block[j * w + p], sizeof(double)) != 0) std::abort();
+      if (!same(out[j], block[j * w + p])) std::abort();
   }
   (void)capexsim::to_toml(scenario);
   return 0;
