@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 namespace capexsim::detail {
@@ -22,8 +23,9 @@ using Lanes = double[W];
 
 /// The per-step variates of a block, drawn exactly as the reference kernel draws them
 /// path by path: one shocks block -> four Box-Muller normals (correlated by the Cholesky
-/// factor), one events block -> the regime and Poisson uniforms. Shared by the kernel
-/// and by the RNG-floor benchmark entry point, so the floor is the same code.
+/// factor), one events block -> the regime and Poisson uniforms, and the jump normals of
+/// the lanes with jumps. Shared by the kernel and by the RNG-floor benchmark entry
+/// point, so the floor is the same code.
 class StepVariates {
  public:
   StepVariates(const PathModel& model, std::uint64_t seed, std::uint64_t first_path,
@@ -32,6 +34,8 @@ class StepVariates {
         correlated_(model.correlated()),
         any_shock_(any_shock),
         any_event_(any_event),
+        seed_(seed),
+        first_path_(first_path),
         k0_(static_cast<std::uint32_t>(seed)),
         k1_(static_cast<std::uint32_t>(seed >> 32)),
         shock_on_(shock_on),
@@ -47,13 +51,7 @@ class StepVariates {
                                            Lanes& z3, Lanes& u_reg, Lanes& u_jump) const {
     alignas(64) std::uint32_t ctr[4][W];
     if (any_shock_) {
-      for (int l = 0; l < W; ++l) {
-        ctr[0][l] = lo_[l];
-        ctr[1][l] = hi_[l];
-        ctr[2][l] = step;
-        ctr[3][l] = static_cast<std::uint32_t>(rng::Stream::shocks) << 24;
-      }
-      rng::philox_lanes<W>(ctr, k0_, k1_);
+      block(rng::Stream::shocks, step, ctr);
       for (int l = 0; l < W; ++l) {
         double e0, e1, e2, e3;
         rng::box_muller(ctr[0][l], ctr[1][l], e0, e1);
@@ -82,13 +80,7 @@ class StepVariates {
     }
     const double u_none = rng::u01(0u);  // the reference's uniform when no event block is drawn
     if (any_event_) {
-      for (int l = 0; l < W; ++l) {
-        ctr[0][l] = lo_[l];
-        ctr[1][l] = hi_[l];
-        ctr[2][l] = step;
-        ctr[3][l] = static_cast<std::uint32_t>(rng::Stream::events) << 24;
-      }
-      rng::philox_lanes<W>(ctr, k0_, k1_);
+      block(rng::Stream::events, step, ctr);
       for (int l = 0; l < W; ++l) {
         const bool on = event_on_[l] != 0;
         u_reg[l] = on ? rng::u01(ctr[0][l]) : u_none;
@@ -99,9 +91,39 @@ class StepVariates {
     }
   }
 
+  /// The sum of the jumps of `step` per lane (0 on most lanes): which lanes have one is
+  /// a vectorised test (N > 0 iff u > P(N = 0)); those lanes run the reference's scalar
+  /// jump_sum, with the path's own constants.
+  __attribute__((always_inline)) void jumps(std::uint32_t step, const Lanes& u_jump,
+                                            const Lanes& lambda, const Lanes& p0,
+                                            const PathConstants (&pc)[W], Lanes& jump) const {
+    int any = 0;  // an OR reduction, no branches
+    for (int l = 0; l < W; ++l) {
+      jump[l] = 0;
+      any |= (u_jump[l] > p0[l]) & (lambda[l] > 0);
+    }
+    if (!any) return;
+    for (int l = 0; l < W; ++l)
+      if (lambda[l] > 0 && u_jump[l] > p0[l])
+        jump[l] = jump_sum(pc[l], rng::PathRng(seed_, first_path_ + l), step, u_jump[l]);
+  }
+
  private:
+  /// Every lane's Philox block of (stream, step), into ctr[word][lane].
+  __attribute__((always_inline)) void block(rng::Stream stream, std::uint32_t step,
+                                            std::uint32_t (&ctr)[4][W]) const {
+    for (int l = 0; l < W; ++l) {
+      ctr[0][l] = lo_[l];
+      ctr[1][l] = hi_[l];
+      ctr[2][l] = step;
+      ctr[3][l] = static_cast<std::uint32_t>(stream) << 24;
+    }
+    rng::philox_lanes<W>(ctr, k0_, k1_);
+  }
+
   const Eigen::Matrix4d& chol_;
   bool correlated_, any_shock_, any_event_;
+  std::uint64_t seed_, first_path_;
   std::uint32_t k0_, k1_;
   const Lanes& shock_on_;
   const Lanes& event_on_;
@@ -237,7 +259,8 @@ void simulate_block(const PathModel& model, std::uint64_t seed, std::uint64_t fi
   // Per-step temporaries.
   const StepVariates rng_draw(model, seed, first_path, shock_on, event_on, any_shock, any_event);
   alignas(64) Lanes z0, z1, z2, z3, u_reg, u_jump, s, K, capex, online, refresh, refresh_capex,
-      demand, serving, arr, fcf, jump, old_cost, old_vintage, opex_growth, vendor;
+      demand, serving, arr, fcf, jump, old_cost, old_vintage, opex_growth, vendor, capex_rate,
+      fcf_rate;
   alignas(64) std::int32_t rd_lead[W], rd_life[W];
   int wpos = 0, vpos = 0, fpos = 0;
   int moved = 1;  // did any lane start GW in the previous step? (B_i changed)
@@ -361,39 +384,34 @@ void simulate_block(const PathModel& model, std::uint64_t seed, std::uint64_t fi
       for (int l = 0; l < W; ++l) col[l] = arr[l];
     }
     if (bands) {
-      auto row = [&](Series series) {
-        return bands + (static_cast<std::size_t>(series) * static_cast<std::size_t>(n) +
-                        static_cast<std::size_t>(i)) *
-                           band_stride;
-      };
-      double* __restrict b_cash = row(Series::cash), * __restrict b_cap = row(Series::capacity), * __restrict b_serv = row(Series::serving_capacity), * __restrict b_arr = row(Series::arr), * __restrict b_dem = row(Series::demand), * __restrict b_capex = row(Series::capex_rate), * __restrict b_fcf = row(Series::fcf_rate), * __restrict b_cost = row(Series::cost_per_gw);
+      // Row (series, i) of the buffer takes the series' lane array (MODEL.md §5).
       for (int l = 0; l < W; ++l) {
-        b_cash[l] = cash[l];
-        b_cap[l] = capacity[l];
-        b_serv[l] = serving[l];
-        b_arr[l] = arr[l];
-        b_dem[l] = demand[l];
-        b_capex[l] = (capex[l] + refresh_capex[l]) / dt;
-        b_fcf[l] = fcf[l] / dt;
-        b_cost[l] = K[l];
+        capex_rate[l] = (capex[l] + refresh_capex[l]) / dt;
+        fcf_rate[l] = fcf[l] / dt;
       }
+      const double* source[series_count];
+      source[static_cast<int>(Series::cash)] = cash;
+      source[static_cast<int>(Series::capacity)] = capacity;
+      source[static_cast<int>(Series::serving_capacity)] = serving;
+      source[static_cast<int>(Series::arr)] = arr;
+      source[static_cast<int>(Series::demand)] = demand;
+      source[static_cast<int>(Series::capex_rate)] = capex_rate;
+      source[static_cast<int>(Series::fcf_rate)] = fcf_rate;
+      source[static_cast<int>(Series::cost_per_gw)] = K;
+      for (std::size_t k = 0; k < series_count; ++k)
+        std::memcpy(
+            bands + (k * static_cast<std::size_t>(n) + static_cast<std::size_t>(i)) * band_stride,
+            source[k], sizeof(Lanes));
     }
     if (++wpos == lead_max) wpos = 0;
     if (++vpos == life_max) vpos = 0;
     if (++fpos == year_steps) fpos = 0;
 
-    // Advance the processes to step i+1. Jumps are rare (N > 0 iff u > P(N = 0)); lanes
-    // with one take the reference's scalar code.
-    for (int l = 0; l < W; ++l) jump[l] = 0;
-    if (any_jump) {
-      int jumps = 0;  // any lane with a jump this step? (an OR reduction, no branches)
-      for (int l = 0; l < W; ++l) jumps |= (u_jump[l] > jump_p0[l]) & (jump_lambda[l] > 0);
-      if (jumps) {
-        for (int l = 0; l < W; ++l)
-          if (jump_lambda[l] > 0 && u_jump[l] > jump_p0[l])
-            jump[l] = jump_sum(pc[l], rng::PathRng(seed, first_path + l), step, u_jump[l]);
-      }
-    }
+    // Advance the processes to step i+1.
+    if (any_jump)
+      rng_draw.jumps(step, u_jump, jump_lambda, jump_p0, pc, jump);
+    else
+      for (int l = 0; l < W; ++l) jump[l] = 0;
     for (int l = 0; l < W; ++l) {
       x[l] = x[l] * decay_x[l] + vol_x[l] * z0[l];
       y[l] += drift_c[l] + vol_c[l] * z1[l];
@@ -422,32 +440,30 @@ double draw_block_variates(const PathModel& model, std::uint64_t seed, std::uint
                            BlockWorkspace& ws) {
   // Per path: the static inputs and x0 (inside path_constants, as the kernel draws them).
   PathConstants pc[W];
-  alignas(64) Lanes shock_on, event_on;
+  alignas(64) Lanes shock_on, event_on, jump_lambda, jump_p0;
   bool any_shock = false, any_event = false, any_jump = false;
   double sum = 0;
   for (int l = 0; l < W; ++l) {
     pc[l] = path_constants(model, rng::PathRng(seed, first_path + l), ws.inputs);
     shock_on[l] = pc[l].any_shock ? 1.0 : 0.0;
     event_on[l] = pc[l].any_event ? 1.0 : 0.0;
+    jump_lambda[l] = pc[l].jump_lambda;
+    jump_p0[l] = pc[l].jump_p0;
     any_shock = any_shock || pc[l].any_shock;
     any_event = any_event || pc[l].any_event;
     any_jump = any_jump || pc[l].jump_lambda > 0;
     sum += pc[l].x0;
   }
   const StepVariates rng_draw(model, seed, first_path, shock_on, event_on, any_shock, any_event);
-  alignas(64) Lanes z0, z1, z2, z3, u_reg, u_jump, acc;
+  alignas(64) Lanes z0, z1, z2, z3, u_reg, u_jump, jump, acc;
   for (int l = 0; l < W; ++l) acc[l] = 0;
   for (int i = 0; i < model.steps(); ++i) {
     const std::uint32_t step = static_cast<std::uint32_t>(i);
     rng_draw.step(step, z0, z1, z2, z3, u_reg, u_jump);
     for (int l = 0; l < W; ++l) acc[l] += z0[l] + z1[l] + z2[l] + z3[l] + u_reg[l];
     if (any_jump) {  // the jump normals, on the rare steps with a jump (as the kernel)
-      int jumps = 0;
-      for (int l = 0; l < W; ++l) jumps |= (u_jump[l] > pc[l].jump_p0) & (pc[l].jump_lambda > 0);
-      if (jumps)
-        for (int l = 0; l < W; ++l)
-          if (pc[l].jump_lambda > 0 && u_jump[l] > pc[l].jump_p0)
-            acc[l] += jump_sum(pc[l], rng::PathRng(seed, first_path + l), step, u_jump[l]);
+      rng_draw.jumps(step, u_jump, jump_lambda, jump_p0, pc, jump);
+      for (int l = 0; l < W; ++l) acc[l] += jump[l];
     }
   }
   for (int l = 0; l < W; ++l) sum += acc[l];

@@ -71,8 +71,8 @@ PathModel::PathModel(Scenario scenario)
   if (scenario_[Param::fixed_opex_growth].is_fixed()) {
     const double growth = scenario_[Param::fixed_opex_growth].value();
     for (int i = 0; i < n; ++i) {
-      const double t = i * dt_;                              // exactly as the kernel computes t_i
-      fixed_opex_factor_.push_back(vmath::exp(growth * t));  // as the kernel would
+      const double t = i * dt_;  // t_i and exp exactly as the kernels compute them
+      fixed_opex_factor_.push_back(vmath::exp(growth * t));
     }
   }
   // The kernel walks checkpoints in step order, so their columns are chronological

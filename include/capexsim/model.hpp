@@ -175,8 +175,8 @@ struct PathConstants {
   // 4.2 cost
   double cost0, drift_c, vol_c, beta;
   // 4.3 / 4.4 construction and refresh, in steps; rings capped at the horizon
-  double lead, life, it_share;
-  double inv_lead;  // 1 / lead: the kernels multiply (a vector division is slow)
+  double life, it_share;
+  double inv_lead;  // 1 / lead time in steps: the kernels multiply (a vector division is slow)
   int lead_ring, life_ring;
   // 4.5 revenue
   double g0, g_inf, decay_g, vol_g, sigma_d, vol_d, log_demand0;
@@ -227,10 +227,10 @@ inline PathConstants path_constants(const PathModel& model, const rng::PathRng& 
   // Lead time and life in steps. Only the last min(L, n) starts (U vintages) can matter
   // within the horizon, so the rings are capped at n: when L >= n the slot that is read
   // was never written and holds 0, exactly s_{i-L} = 0. A huge input costs no memory.
-  c.lead = std::max(1.0, std::round(v(P::lead_time_years) / dt));
+  const double lead = std::max(1.0, std::round(v(P::lead_time_years) / dt));
   c.life = std::max(1.0, std::round(v(P::useful_life_years) / dt));
-  c.inv_lead = 1 / c.lead;
-  c.lead_ring = static_cast<int>(std::min<double>(c.lead, n));
+  c.inv_lead = 1 / lead;
+  c.lead_ring = static_cast<int>(std::min<double>(lead, n));
   c.life_ring = static_cast<int>(std::min<double>(c.life, n));
   c.it_share = v(P::it_share);
 
