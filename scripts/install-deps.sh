@@ -11,5 +11,6 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   doctest-dev libbenchmark-dev libcli11-dev nlohmann-json3-dev pybind11-dev \
   python3-dev python3-numpy python3-pandas python3-matplotlib python3-pytest python3-tqdm \
   python3-tomli-w python3-nbclient python3-nbformat python3-ipykernel \
+  python3-scipy python3-distributed python3-openpyxl chromium \
   >/dev/null
 echo "capexsim: dependencies installed"
