@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -106,7 +107,11 @@ std::string summary_json(const Result& r, const RunInfo& info) {
   ordered_json metrics = ordered_json::object();
   for (std::size_t k = 0; k < r.output_names.size(); ++k) {
     const Summary s = r.summary(k);
+    const QuantityInfo info = describe_output(r.output_names[k]);
     ordered_json m;
+    m["unit"] = info.unit;
+    m["kind"] = kind_name(info.kind);
+    m["adverse_tail"] = tail_name(info.adverse);
     m["mean"] = json_number(s.mean);
     m["sd"] = json_number(s.sd);
     m["stderr"] = json_number(s.std_error);
@@ -150,15 +155,12 @@ std::string paths_csv(const Result& r) {
   return out;
 }
 
-const char* output_unit(const std::string& name) {
-  if (name == "gap_time" || name == "runway" || name == "breakeven") return "years";
-  if (name == "capacity_end") return "GW";
-  if (name == "arr_end" || name.rfind("arr_at_", 0) == 0) return "$B/yr";
-  return "$B";
+std::string output_unit(const std::string& name) {
+  return describe_output(name).unit;
 }
 
 bool is_event_time(const std::string& name) {
-  return name == "gap_time" || name == "runway" || name == "breakeven";
+  return describe_output(name).kind == Kind::time;
 }
 
 int decimals_for(const std::string& unit) {
@@ -176,9 +178,11 @@ std::string fixed(double x, int decimals) {
 
 std::string summary_table(const Result& r) {
   std::ostringstream o;
-  char line[256];
-  std::snprintf(line, sizeof line, "%-16s %-6s %10s %10s %10s %10s %9s %9s\n", "output", "unit",
-                "mean", "p5", "p50", "p95", "P(>0)", "never");
+  char line[512];
+  int width = 16;  // the name column fits the longest output name
+  for (const auto& name : r.output_names) width = std::max(width, static_cast<int>(name.size()));
+  std::snprintf(line, sizeof line, "%-*s %-6s %10s %10s %10s %10s %9s %9s\n", width, "output",
+                "unit", "mean", "p5", "p50", "p95", "P(>0)", "never");
   o << line;
   for (std::size_t k = 0; k < r.output_names.size(); ++k) {
     const std::string& name = r.output_names[k];
@@ -187,7 +191,7 @@ std::string summary_table(const Result& r) {
     const int d = decimals_for(unit);
     const std::string p_pos = is_event_time(name) ? "" : fixed(100 * s.prob_positive, 1) + "%";
     const std::string never = is_event_time(name) ? fixed(100 * s.nan_share, 1) + "%" : "";
-    std::snprintf(line, sizeof line, "%-16s %-6s %10s %10s %10s %10s %9s %9s\n", name.c_str(),
+    std::snprintf(line, sizeof line, "%-*s %-6s %10s %10s %10s %10s %9s %9s\n", width, name.c_str(),
                   unit.c_str(), fixed(s.mean, d).c_str(), fixed(s.quantile(0.05), d).c_str(),
                   fixed(s.quantile(0.5), d).c_str(), fixed(s.quantile(0.95), d).c_str(),
                   p_pos.c_str(), never.c_str());

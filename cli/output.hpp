@@ -40,8 +40,8 @@ std::string paths_csv(const Result& r);
 std::string summary_table(const Result& r);
 
 /// Units of an output for display: "$B", "years", "GW", "$B/yr".
-const char* output_unit(const std::string& name);
-bool is_event_time(const std::string& name);  // runway, breakeven, gap_time
+std::string output_unit(const std::string& name);  // from the schema (schema.hpp)
+bool is_event_time(const std::string& name);       // outputs of kind time
 /// Decimals shown for a unit: 2 for years and GW, 1 for $B amounts.
 int decimals_for(const std::string& unit);
 

@@ -1,6 +1,7 @@
 #include "capexsim/engine.hpp"
 
 #include "capexsim/detail/block.hpp"
+#include "capexsim/detail/kernel.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -12,60 +13,6 @@
 #include <tbb/task_arena.h>
 
 namespace capexsim {
-
-// ---------------------------------------------------------------------------------------
-// Bands
-
-BandAccumulator& BandAccumulator::operator+=(const BandAccumulator& o) {
-  if (o.paths_ == 0 && o.steps_ == 0) return *this;
-  if (steps_ == 0 && paths_ == 0) {
-    *this = o;
-    return *this;
-  }
-  if (steps_ != o.steps_) throw std::invalid_argument("BandAccumulator: step counts differ");
-  paths_ += o.paths_;
-  for (std::size_t k = 0; k < sums_.size(); ++k) {
-    sums_[k] += o.sums_[k];
-    sketches_[k] += o.sketches_[k];
-  }
-  return *this;
-}
-
-std::vector<BandRow> BandAccumulator::rows(Series series, double start_year, double dt) const {
-  std::vector<BandRow> out(static_cast<std::size_t>(steps_));
-  const std::size_t base = static_cast<std::size_t>(series) * static_cast<std::size_t>(steps_);
-  for (int i = 0; i < steps_; ++i) {
-    BandRow& r = out[static_cast<std::size_t>(i)];
-    r.t = i * dt;
-    r.year = start_year + r.t;
-    const std::size_t k = base + static_cast<std::size_t>(i);
-    r.mean = paths_ ? sums_[k].value() / static_cast<double>(paths_)
-                    : std::numeric_limits<double>::quiet_NaN();
-    for (std::size_t q = 0; q < band_levels.size(); ++q)
-      r.quantiles[q] = sketches_[k].quantile(band_levels[q]);
-  }
-  return out;
-}
-
-void BandAccumulator::write(detail::ByteWriter& w) const {
-  w.put(steps_);
-  w.put(paths_);
-  w.put<std::uint64_t>(sums_.size());
-  for (const auto& x : sums_) x.write(w);
-  for (const auto& x : sketches_) x.write(w);
-}
-
-void BandAccumulator::read(detail::ByteReader& r) {
-  steps_ = r.get<int>();
-  paths_ = r.get<std::uint64_t>();
-  const auto n = r.get<std::uint64_t>();
-  if (n != series_count * static_cast<std::uint64_t>(std::max(steps_, 0)))
-    throw std::invalid_argument("result bytes: corrupt band data");
-  sums_.assign(n, FixedPointSum());
-  sketches_.assign(n, QuantileSketch());
-  for (auto& x : sums_) x.read(r);
-  for (auto& x : sketches_) x.read(r);
-}
 
 // ---------------------------------------------------------------------------------------
 // Result
@@ -236,11 +183,8 @@ void run_range(const PathModel& model, const RunOptions& o, std::uint64_t begin,
         double* out = local.out.data();
         if (o.bands) {
           double* buf = local.band_buffer.data() + (p - b0);
-          simulate_path(model, o.seed, o.first_path + p, local.ws, out, [&](const StepState& st) {
-            for (std::size_t s = 0; s < series_count; ++s)
-              buf[(s * steps + static_cast<std::size_t>(st.i)) * band_block] =
-                  st.series(static_cast<Series>(s));
-          });
+          detail::simulate_lanes<1>(model, o.seed, o.first_path + p, local.ws, out,
+                                    detail::BandSink<1>{buf, steps, band_block});
         } else {
           simulate_path(model, o.seed, o.first_path + p, local.ws, out);
         }

@@ -4,18 +4,6 @@
 
 namespace capexsim {
 
-const char* series_name(Series s) {
-  static const char* names[] = {"cash",   "capacity",   "serving_capacity", "arr",
-                                "demand", "capex_rate", "fcf_rate",         "cost_per_gw"};
-  return names[static_cast<int>(s)];
-}
-
-const char* output_name(Output o) {
-  static const char* names[] = {"funding_gap",   "gap_time",    "runway",       "breakeven",
-                                "terminal_cash", "capex_total", "capacity_end", "arr_end"};
-  return names[static_cast<int>(o)];
-}
-
 namespace {
 // Grid points are computed as start + i*dt in floating point; a tolerance of 1e-9 steps
 // makes 2027.0 land on step 12 of a monthly grid starting at 2026.0, not on step 13.

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "capexsim/model.hpp"
+#include "capexsim/schema.hpp"
 #include "capexsim/statistics.hpp"
 
 namespace capexsim {

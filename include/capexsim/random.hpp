@@ -18,9 +18,9 @@
 //   3 jumps       step i             jump sizes: block b holds normals 4b .. 4b+3
 //
 // So no two purposes share a counter, a path's variates never depend on other paths
-// (MODEL.md §6), and each input's stream is fixed by its id, which gives common random
-// numbers: changing cost_per_gw leaves every revenue variate untouched.
-// Blocks count up to 2^24 per (path, word2, stream): far beyond any jump count.
+// (docs/model.md, reproducibility), and each input's stream is fixed by its id, which gives common
+// random numbers: changing cost_per_gw leaves every revenue variate untouched. Blocks count up to
+// 2^24 per (path, word2, stream): far beyond any jump count.
 
 #include <array>
 #include <bit>
@@ -100,7 +100,8 @@ inline double u01(std::uint32_t hi, std::uint32_t lo) {
 /// z0 = sqrt(-2 ln u_a) cos(2 pi u_b), z1 = sqrt(-2 ln u_a) sin(2 pi u_b).
 /// Branch-free vmath functions, so the block kernel computes the same bits lane by lane;
 /// the 32-bit uniforms bound |z| below 6.66.
-inline void box_muller(std::uint32_t a, std::uint32_t b, double& z0, double& z1) {
+__attribute__((always_inline)) inline void box_muller(std::uint32_t a, std::uint32_t b, double& z0,
+                                                      double& z1) {
   const double r = std::sqrt(-2.0 * vmath::log(u01(a)));
   double s, c;
   vmath::sincos_2pi(u01(b), s, c);

@@ -4,8 +4,8 @@
 //
 // Why not <cmath>: a loop over paths that calls std::exp cannot be vectorised without
 // glibc's libmvec, whose vector results differ from the scalar ones in the last bits, and
-// the reproducibility contract (MODEL.md §6) needs a path's bits not to depend on whether
-// it ran alone or in a block. These functions are plain IEEE arithmetic, integer bit
+// the reproducibility contract (docs/model.md, "Reproducibility") needs a path's bits not to depend
+// on whether it ran alone or in a block. These functions are plain IEEE arithmetic, integer bit
 // manipulation and selects, with no branches and no table look-ups, so the compiler
 // vectorises them inside lane loops and every lane gets exactly the bits the scalar call
 // gives. That needs floating-point contraction off (-ffp-contract=off, set on the
@@ -20,20 +20,24 @@
 #include <cstdint>
 #include <limits>
 
+// Always inlined: inside the block kernel's lane loops a call would stop vectorisation
+// (and GCC's inliner gives up on them in a function as large as the kernel).
+#define CAPEXSIM_VMATH_INLINE __attribute__((always_inline)) inline
+
 namespace capexsim::vmath {
 
 namespace detail {
 inline constexpr double round_magic = 0x1.8p52;  // x + 1.5*2^52 - 1.5*2^52 rounds |x| < 2^51
 
 /// 2^k for integer k in [-1022, 1023], from the exponent bits.
-inline double pow2i(std::int64_t k) {
+CAPEXSIM_VMATH_INLINE double pow2i(std::int64_t k) {
   return std::bit_cast<double>(static_cast<std::uint64_t>(k + 1023) << 52);
 }
 }  // namespace detail
 
 /// e^x. exp(-inf) = 0, exp(+inf) = +inf, NaN stays NaN; results below the smallest
 /// subnormal are 0, above DBL_MAX +inf.
-inline double exp(double x) {
+CAPEXSIM_VMATH_INLINE double exp(double x) {
   constexpr double hi = 709.782712893383973096;  // ln(DBL_MAX)
   constexpr double lo = -745.2;                  // below ln(smallest subnormal / 2)
   constexpr double log2e = 1.44269504088896338700;
@@ -71,7 +75,7 @@ inline double exp(double x) {
 
 /// Natural logarithm, fdlibm's method (reduce to [sqrt(2)/2, sqrt(2)), then a minimax
 /// series in s = f/(2+f)). log(0) = -inf, log(x < 0) = NaN, log(inf) = inf.
-inline double log(double x) {
+CAPEXSIM_VMATH_INLINE double log(double x) {
   constexpr double ln2_hi = 6.93147180369123816490e-01, ln2_lo = 1.90821492927058770002e-10;
   constexpr double Lg1 = 6.666666666666735130e-01, Lg2 = 3.999999999940941908e-01,
                    Lg3 = 2.857142874366239149e-01, Lg4 = 2.222219843214978396e-01,
@@ -110,7 +114,7 @@ inline double log(double x) {
 /// sin(2 pi u) and cos(2 pi u) for u in [0, 1] (Box-Muller's angle). The reduction is
 /// exact: 4u = q + r with integer q and |r| <= 1/2, so the angle is (q + r) pi/2 and the
 /// series below only ever sees |a| <= pi/4.
-inline void sincos_2pi(double u, double& s, double& c) {
+CAPEXSIM_VMATH_INLINE void sincos_2pi(double u, double& s, double& c) {
   constexpr double pio2 = 1.57079632679489661923;
   const double w = 4.0 * u;
   const double t = w + detail::round_magic;

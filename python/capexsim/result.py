@@ -6,27 +6,13 @@ import pandas as pd
 
 from . import _core
 
-#: Units of each output, for tables and axes.
 def output_unit(name: str) -> str:
-    if name in ("gap_time", "runway", "breakeven"):
-        return "years"
-    if name == "capacity_end":
-        return "GW"
-    if name == "arr_end" or name.startswith("arr_at_"):
-        return "$B/yr"
-    return "$B"
+    """Unit of an output, from the library's schema (capexsim/schema.hpp)."""
+    return _core.describe_output(name)["unit"]
 
 
-SERIES_UNITS = {
-    "cash": "$B",
-    "capacity": "GW",
-    "serving_capacity": "GW",
-    "arr": "$B/yr",
-    "demand": "$B/yr",
-    "capex_rate": "$B/yr",
-    "fcf_rate": "$B/yr",
-    "cost_per_gw": "$B per GW",
-}
+#: Unit of each over-time series, from the library's schema.
+SERIES_UNITS = {name: _core.describe_series(name)["unit"] for name in _core.series_names()}
 
 SUMMARY_COLUMNS = ["mean", "sd", "stderr", "p1", "p5", "p10", "p25", "p50", "p75", "p90", "p95",
                    "p99", "prob_positive", "cvar95", "nan_share"]

@@ -35,12 +35,11 @@ py::dict summary_dict(const Summary& s) {
 }
 
 Series series_from_name(const std::string& name) {
-  for (std::size_t k = 0; k < series_count; ++k)
-    if (name == series_name(static_cast<Series>(k))) return static_cast<Series>(k);
-  std::string known;
-  for (std::size_t k = 0; k < series_count; ++k)
-    known += std::string(k ? ", " : "") + series_name(static_cast<Series>(k));
-  throw py::value_error("no series named '" + name + "'; expected one of: " + known);
+  try {
+    return series_by_name(name);
+  } catch (const std::out_of_range& e) {
+    throw py::value_error(e.what());
+  }
 }
 
 py::dict band_dict(const Result& r, const std::string& name) {
@@ -159,6 +158,22 @@ PYBIND11_MODULE(_core, m) {
         return fingerprint(parse_scenario(toml, source));
       },
       py::arg("toml"), py::arg("source"));
+  auto info_dict = [](const QuantityInfo& q) {
+    py::dict d;
+    d["name"] = q.name;
+    d["unit"] = q.unit;
+    d["kind"] = kind_name(q.kind);
+    d["adverse_tail"] = tail_name(q.adverse);
+    d["description"] = q.description;
+    return d;
+  };
+  m.def(
+      "describe_output", [=](const std::string& name) { return info_dict(describe_output(name)); },
+      py::arg("name"), "Unit, kind, adverse tail and description of an output (the schema).");
+  m.def(
+      "describe_series",
+      [=](const std::string& name) { return info_dict(series_info(series_by_name(name))); },
+      py::arg("name"), "Unit, kind, adverse tail and description of a series (the schema).");
   m.def("series_names", [] {
     std::vector<std::string> v;
     for (std::size_t k = 0; k < series_count; ++k) v.push_back(series_name(static_cast<Series>(k)));

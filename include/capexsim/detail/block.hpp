@@ -1,16 +1,11 @@
 #pragma once
-// The block kernel behind run(): block_width paths advanced together, one step at a time,
-// every state variable a lane array, so that each update is a loop over lanes that the
-// compiler vectorises. It computes, lane by lane, exactly what simulate_path() computes
-// for that path (same expressions in the same order, vmath instead of <cmath>), so a
-// path's bits do not depend on the block it ran in. Not part of the public API.
+// The block kernel behind run(): detail::simulate_lanes at block_width lanes, compiled
+// once in src/block.cpp with per-CPU vector variants. Not part of the public API.
 
-#include <array>
 #include <cstddef>
 #include <cstdint>
-#include <vector>
 
-#include "capexsim/model.hpp"
+#include "capexsim/path_model.hpp"
 
 namespace capexsim::detail {
 
@@ -19,11 +14,7 @@ namespace capexsim::detail {
 /// (measured: 16 lanes ran at 0.75x the speed of 32; 64 gained nothing more).
 inline constexpr int block_width = 32;
 
-/// Scratch of one block, reused across blocks.
-struct BlockWorkspace {
-  std::vector<double> start_cost_ring, start_ring, vintage_ring, fcf_ring, vendor_paid;
-  std::array<double, param_count> inputs{};
-};
+using BlockWorkspace = PathWorkspace;
 
 /// Simulate paths first_path .. first_path + block_width - 1. Writes output k of lane l
 /// to out[k * block_width + l] (model.output_count() outputs). When `bands` is not null,

@@ -1,0 +1,205 @@
+#pragma once
+// A scenario resolved for the kernel: the time grid and schedules (PathModel), the static
+// inputs of a path and the per-path constants derived from them (docs/model.md §3-4).
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "capexsim/random.hpp"
+#include "capexsim/scenario.hpp"
+#include "capexsim/schema.hpp"
+#include "capexsim/vmath.hpp"
+
+namespace capexsim {
+
+/// A scenario resolved onto its time grid: the deterministic schedules (contracts,
+/// equity, checkpoints) and the Cholesky factor of the shock correlation. Immutable and
+/// shared by every path and thread.
+class PathModel {
+ public:
+  explicit PathModel(Scenario scenario);
+
+  const Scenario& scenario() const { return scenario_; }
+  int steps() const { return steps_; }
+  double dt() const { return dt_; }
+  std::size_t output_count() const { return base_output_count + checkpoint_steps_.size(); }
+  std::vector<std::string> output_names() const;
+
+  // Per-step schedules, length steps().
+  const std::vector<double>& contract_payment() const { return contract_payment_; }
+  const std::vector<double>& contract_gw() const { return contract_gw_; }
+  const std::vector<double>& equity() const { return equity_; }
+  /// e^{fixed_opex_growth t_i} per step when that growth is a fixed number (the usual
+  /// case), so paths do not recompute it; empty when it is drawn per path.
+  const std::vector<double>& fixed_opex_growth_factor() const { return fixed_opex_factor_; }
+  const std::vector<int>& checkpoint_steps() const { return checkpoint_steps_; }
+  /// Steps in the trailing year of the breakeven test: round(1/dt), at least 1.
+  int year_steps() const { return std::max(1, static_cast<int>(std::lround(1 / dt_))); }
+  /// Lower Cholesky factor of the correlation (canonical shock order).
+  const Eigen::Matrix4d& cholesky() const { return chol_; }
+  bool correlated() const { return correlated_; }
+
+  /// First step whose start is at or after `year` (calendar), with a 1e-9-step tolerance
+  /// so that grid points computed in floating point land on the step they name.
+  int first_step_at_or_after(double year) const;
+  /// The step containing `year`: floor((year - start) / dt).
+  int step_containing(double year) const;
+
+ private:
+  Scenario scenario_;
+  int steps_;
+  double dt_;
+  std::vector<double> contract_payment_, contract_gw_, equity_, fixed_opex_factor_;
+  std::vector<int> checkpoint_steps_;
+  Eigen::Matrix4d chol_;
+  bool correlated_;
+};
+
+/// Scratch of the kernel, reused across paths and blocks to keep allocation out of the
+/// loop: rings lane-minor (slot j of lane l at [j * W + l]) and the drawn static inputs.
+struct PathWorkspace {
+  std::vector<double> start_cost_ring;  // s_j K_j over the last L steps
+  std::vector<double> start_ring;       // s_j over the last L steps
+  std::vector<double> vintage_ring;     // v_j over the last U steps
+  std::vector<double> fcf_ring;         // FCF_j over the trailing year
+  std::vector<double> vendor_paid;
+  std::array<double, param_count> inputs{};
+};
+
+/// Draw the static inputs of `path` into `inputs` (docs/model.md §3).
+inline void draw_inputs(const Scenario& s, const rng::PathRng& rng,
+                        std::array<double, param_count>& inputs) {
+  for (std::size_t k = 0; k < param_count; ++k) {
+    const Distribution& d = s.params[k];
+    inputs[k] =
+        d.is_fixed() ? d.value() : d.sample(rng.static_uniform(static_cast<std::uint32_t>(k)));
+  }
+}
+
+/// The per-path constants of the kernel: the static inputs (docs/model.md §3) turned into
+/// the coefficients that the step loop uses (§4). Computed by one function for the
+/// reference kernel and the block kernel alike, so both start every path from the same
+/// bits.
+struct PathConstants {
+  // 4.1 build pace
+  double initial_gw, inv_initial_gw, plan_room, max_pace, ramp_mid, inv_ramp_width;
+  double var_x, decay_x, vol_x, x0;
+  double disruption_rate, p_on, p_off, disruption_mult;
+  // 4.2 cost
+  double cost0, drift_c, vol_c, beta;
+  // 4.3 / 4.4 construction and refresh, in steps; rings capped at the horizon
+  double life, it_share;
+  double inv_lead;  // 1 / lead time in steps: the kernels multiply (a vector division is slow)
+  int lead_ring, life_ring;
+  // 4.5 revenue
+  double g0, g_inf, decay_g, vol_g, sigma_d, vol_d, log_demand0;
+  double jump_lambda, jump_p0, jump_mean, jump_sd;
+  double arr_per_gw, inv_arr_per_gw, resale_per_gw_step;
+  // 4.6 costs
+  double power_ops, rev_cost, fixed_opex, fixed_growth;
+  double initial_cash;
+  bool any_shock, any_event;
+};
+
+/// Draw path `path`'s static inputs and derive its constants.
+inline PathConstants path_constants(const PathModel& model, const rng::PathRng& rng,
+                                    std::array<double, param_count>& in) {
+  using P = Param;
+  const Scenario& sc = model.scenario();
+  draw_inputs(sc, rng, in);
+  auto v = [&](Param p) { return in[static_cast<std::size_t>(p)]; };
+  const int n = model.steps();
+  const double dt = model.dt();
+  PathConstants c;
+
+  c.initial_gw = v(P::initial_gw);
+  c.inv_initial_gw = 1 / c.initial_gw;
+  c.plan_room = sc.has_plan_cap ? std::max(0.0, v(P::plan_cap_gw) - c.initial_gw)
+                                : std::numeric_limits<double>::infinity();
+  c.max_pace = v(P::max_pace_gw_per_week);
+  c.ramp_mid = v(P::ramp_midpoint_years);
+  c.inv_ramp_width = 1 / v(P::ramp_width_years);
+  const double theta = v(P::pace_reversion), sigma_x = v(P::pace_volatility);
+  c.var_x = sigma_x * sigma_x / (2 * theta);
+  c.decay_x = std::exp(-theta * dt);
+  c.vol_x = sigma_x * std::sqrt(-std::expm1(-2 * theta * dt) / (2 * theta));
+  c.x0 = 0;
+  if (sigma_x > 0)
+    c.x0 = std::sqrt(c.var_x) * standard_normal_quantile(rng.static_uniform(rng::x0_id));
+  c.disruption_rate = v(P::disruption_rate);
+  c.p_on = -std::expm1(-c.disruption_rate * dt);
+  c.p_off = -std::expm1(-dt / v(P::disruption_mean_years));
+  c.disruption_mult = v(P::disruption_multiplier);
+
+  c.cost0 = v(P::cost_per_gw);
+  const double sigma_c = v(P::cost_volatility);
+  c.drift_c = (v(P::cost_drift) - 0.5 * sigma_c * sigma_c) * dt;
+  c.vol_c = sigma_c * std::sqrt(dt);
+  c.beta = -std::log2(1 - v(P::learning_rate));
+
+  // Lead time and life in steps. Only the last min(L, n) starts (U vintages) can matter
+  // within the horizon, so the rings are capped at n: when L >= n the slot that is read
+  // was never written and holds 0, exactly s_{i-L} = 0. A huge input costs no memory.
+  const double lead = std::max(1.0, std::round(v(P::lead_time_years) / dt));
+  c.life = std::max(1.0, std::round(v(P::useful_life_years) / dt));
+  c.inv_lead = 1 / lead;
+  c.lead_ring = static_cast<int>(std::min<double>(lead, n));
+  c.life_ring = static_cast<int>(std::min<double>(c.life, n));
+  c.it_share = v(P::it_share);
+
+  c.g0 = v(P::growth0);
+  c.g_inf = v(P::long_run_growth);
+  const double kappa = v(P::growth_reversion), sigma_g = v(P::growth_volatility);
+  c.decay_g = std::exp(-kappa * dt);
+  c.vol_g = sigma_g * std::sqrt(-std::expm1(-2 * kappa * dt) / (2 * kappa));
+  c.sigma_d = v(P::arr_volatility);
+  c.vol_d = c.sigma_d * std::sqrt(dt);
+  c.log_demand0 = std::log(v(P::arr0));
+  c.jump_lambda = v(P::jump_rate) * dt;
+  c.jump_p0 = std::exp(-c.jump_lambda);
+  c.jump_mean = v(P::jump_mean);
+  c.jump_sd = v(P::jump_sd);
+  c.arr_per_gw = v(P::arr_per_gw);
+  c.inv_arr_per_gw = 1 / c.arr_per_gw;
+  c.resale_per_gw_step = v(P::resale_price_per_gw_year) * v(P::resale_utilization) * dt;
+
+  c.power_ops = v(P::power_ops_per_gw_year);
+  c.rev_cost = v(P::revenue_cost_share);
+  c.fixed_opex = v(P::fixed_opex);
+  c.fixed_growth = v(P::fixed_opex_growth);
+  c.initial_cash = v(P::initial_cash);
+
+  c.any_shock = sigma_x > 0 || sigma_c > 0 || sigma_g > 0 || c.sigma_d > 0;
+  c.any_event = c.disruption_rate > 0 || c.jump_lambda > 0;
+  return c;
+}
+
+/// The log of Wright's factor, ln (B / initial)^-beta = -beta ln(B / initial) (0 when
+/// beta = 0). The kernels compute K = cost_per_gw exp(y + this): one exp for the GBM
+/// level and the learning curve together.
+inline double log_wright(double built, double inv_initial_gw, double beta) {
+  return beta != 0 ? -beta * vmath::log(built * inv_initial_gw) : 0.0;
+}
+
+/// The sum of the jumps of step `i` when its Poisson uniform `u` exceeds P(N = 0):
+/// N by inversion, then N normals from the jumps stream (docs/model.md §4.5).
+inline double jump_sum(const PathConstants& c, const rng::PathRng& rng, std::uint32_t step,
+                       double u) {
+  const int count = rng::poisson_by_inversion(u, c.jump_lambda, c.jump_p0);
+  double jump = 0;
+  if (count > 0) {
+    rng::CounterEngine eng(rng::counter(rng.path(), step, rng::Stream::jumps, 0), rng.key0(),
+                           rng.key1());
+    for (int k = 0; k < count; ++k) jump += c.jump_mean + c.jump_sd * eng.normal();
+  }
+  return jump;
+}
+
+}  // namespace capexsim
