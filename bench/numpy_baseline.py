@@ -1,4 +1,4 @@
-"""The reference model (MODEL.md) in NumPy, vectorised over paths: the way a competent
+"""The reference model (docs/model.md) in NumPy, vectorised over paths: the way a competent
 analyst would write it in a notebook. Same model, independent code and random numbers
 (NumPy's Philox bit generator, its own normal method): used to time the engine against,
 and to check that both compute the same distributions.
@@ -13,7 +13,7 @@ import tomllib
 import numpy as np
 
 OUTPUTS = ["funding_gap", "gap_time", "runway", "breakeven", "terminal_cash", "capex_total",
-           "capacity_end", "arr_end"]
+           "capacity_end", "arr_end", "breakeven_sustained"]
 
 DEFAULTS = {
     "finance": {"initial_cash": 0.0},
@@ -146,6 +146,10 @@ def simulate(sc, paths, seed):
     min_step = np.full(P, -1)
     runway = np.full(P, -1)
     breakeven = np.full(P, -1)
+    positive_since = np.full(P, -1)  # first step of the current run of positive trailing FCF
+    checkpoints = sorted(sc.get("outputs", {}).get("checkpoints", []))
+    checkpoint_steps = [max(0, math.ceil((year - start) / dt - 1e-9)) for year in checkpoints]
+    at_checkpoint = {}
     capex_total = np.zeros(P)
     year_steps = max(1, round(1 / dt))
     R = np.zeros(P)
@@ -189,6 +193,10 @@ def simulate(sc, paths, seed):
         if i + 1 >= year_steps:
             trailing = fcf_hist[i + 1 - year_steps:i + 1].sum(axis=0)
             breakeven = np.where((breakeven < 0) & (trailing > 0), i, breakeven)
+            positive_since = np.where(trailing > 0, np.where(positive_since < 0, i, positive_since), -1)
+        for year, step in zip(checkpoints, checkpoint_steps):
+            if step == i:
+                at_checkpoint[year] = R.copy()
         capex_total += capex + refresh
         x = x * decay_x + vol_x * z[0]
         y = y + drift_c + sc_vol * np.sqrt(dt) * z[1]
@@ -199,9 +207,13 @@ def simulate(sc, paths, seed):
 
     gap = np.maximum(0, -min_w)
     when = lambda k: np.where(k >= 0, (k + 1) * dt, np.nan)
-    return {"funding_gap": gap, "gap_time": np.where(gap > 0, (min_step + 1) * dt, np.nan),
-            "runway": when(runway), "breakeven": when(breakeven), "terminal_cash": W,
-            "capex_total": capex_total, "capacity_end": G, "arr_end": R}, n
+    out = {"funding_gap": gap, "gap_time": np.where(gap > 0, (min_step + 1) * dt, np.nan),
+           "runway": when(runway), "breakeven": when(breakeven), "terminal_cash": W,
+           "capex_total": capex_total, "capacity_end": G, "arr_end": R,
+           "breakeven_sustained": when(positive_since)}
+    for year, values in at_checkpoint.items():
+        out[f"arr_at_{year:g}"] = values
+    return out, n
 
 
 def main():
