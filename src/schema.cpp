@@ -9,33 +9,12 @@ namespace {
 using K = Kind;
 using T = Tail;
 
-const std::array<QuantityInfo, base_output_count> outputs = {{
-    {"funding_gap", "$B", K::amount, T::high,
-     "peak outside money needed: max(0, -min cash) over the horizon"},
-    {"gap_time", "years", K::time, T::none,
-     "years from the start to the lowest cash (never when the gap is 0)"},
-    {"runway", "years", K::time, T::low, "years until cash first goes below zero"},
-    {"breakeven", "years", K::time, T::high,
-     "years until the trailing-year free cash flow first turns positive (at least 1)"},
-    {"terminal_cash", "$B", K::level, T::low, "cash at the horizon"},
-    {"capex_total", "$B", K::amount, T::high, "construction plus refresh capex over the horizon"},
-    {"capacity_end", "GW", K::level, T::none, "owned capacity at the last step"},
-    {"arr_end", "$B/yr", K::level, T::low, "realised annual recurring revenue at the last step"},
-    {"breakeven_sustained", "years", K::time, T::high,
-     "years until the start of the last run of positive trailing-year free cash flow that "
-     "lasts to the horizon (never when the final trailing-year FCF is <= 0)"},
-}};
-
-const std::array<QuantityInfo, series_count> series = {{
-    {"cash", "$B", K::level, T::low, "cash after the step"},
-    {"capacity", "GW", K::level, T::none, "owned capacity online"},
-    {"serving_capacity", "GW", K::level, T::none, "owned plus contracted capacity"},
-    {"arr", "$B/yr", K::level, T::low, "realised annual recurring revenue"},
-    {"demand", "$B/yr", K::level, T::low, "demand (revenue the lab could serve with capacity)"},
-    {"capex_rate", "$B/yr", K::level, T::high, "construction plus refresh capex, annualised"},
-    {"fcf_rate", "$B/yr", K::level, T::low, "free cash flow, annualised"},
-    {"cost_per_gw", "$B per GW", K::level, T::high, "all-in cost of a GW started in the step"},
-}};
+#define CAPEXSIM_INFO_ENTRY(name, unit, kind, tail, description) \
+  {#name, unit, K::kind, T::tail, description},
+const std::array<QuantityInfo, base_output_count> outputs = {
+    {CAPEXSIM_OUTPUTS(CAPEXSIM_INFO_ENTRY)}};
+const std::array<QuantityInfo, series_count> series = {{CAPEXSIM_SERIES(CAPEXSIM_INFO_ENTRY)}};
+#undef CAPEXSIM_INFO_ENTRY
 }  // namespace
 
 const char* kind_name(Kind k) {

@@ -389,6 +389,32 @@ TEST_CASE("breakeven is the first trailing-year FCF > 0, never before one year")
   CHECK(t.outputs[static_cast<int>(Output::terminal_cash)] == doctest::Approx(10 * 5.0));
 }
 
+TEST_CASE("breakeven_sustained is the start of the last positive run that lasts to the end") {
+  // Revenue 10 $B/yr (0.8333 a step) and no costs, except a flat contract paying 33 $B over
+  // 2028 (2.75 a step, steps 24..35). The trailing-year FCF with m contract steps in the
+  // window is (120 - 33 m) / 12: positive for m <= 3, -1 at m = 4. So the first crossing is
+  // at 1 year (breakeven 1.0), the run breaks at step 27 (m = 4), and the last run starts
+  // at step 44 (window 33..44 holds m = 3): breakeven_sustained = 45 / 12 years.
+  const std::string build =
+      "initial_gw = 1\nmax_pace_gw_per_week = 0\nramp_midpoint_years = 1\n"
+      "ramp_width_years = 1\nlead_time_years = 1";
+  const std::string cost = "cost_per_gw = 50\nit_share = 0\nuseful_life_years = 5";
+  const std::string revenue = "arr0 = 10\ngrowth0 = 0\narr_per_gw = 100";
+  const auto t = test::trace(
+      PathModel(test::scenario(sim5, build, cost, revenue,
+                               "[[contract]]\ntotal = 33\nstart = 2028.0\nyears = 1\n")),
+      1, 0);
+  CHECK(t.outputs[static_cast<int>(Output::breakeven)] == doctest::Approx(1.0));
+  CHECK(t.outputs[static_cast<int>(Output::breakeven_sustained)] == doctest::Approx(45 / 12.0));
+  // A contract that runs past the horizon keeps the final trailing FCF negative: never.
+  const auto u = test::trace(
+      PathModel(test::scenario(sim5, build, cost, revenue,
+                               "[[contract]]\ntotal = 330\nstart = 2029.0\nyears = 10\n")),
+      1, 0);
+  CHECK(u.outputs[static_cast<int>(Output::breakeven)] == doctest::Approx(1.0));
+  CHECK(std::isnan(u.outputs[static_cast<int>(Output::breakeven_sustained)]));
+}
+
 TEST_CASE("checkpoints read R at the first step at or after the year") {
   const PathModel m(test::scenario(sim5, no_build, plain_cost, plain_revenue,
                                    "[outputs]\ncheckpoints = [2028.0, 2027.5]\n"));

@@ -30,33 +30,43 @@ const char* kind_name(Kind k);  // "amount", "time", "level"
 const char* tail_name(Tail t);  // "high", "low", "none"
 
 /// The scalar per-path outputs, in column order; `arr_at_<year>` checkpoints follow them.
-/// Only ever append (the column order of paths.csv and Result::per_path).
-enum class Output {
-  funding_gap,          // max(0, -min_i W_{i+1}), $B
-  gap_time,             // years to the minimum of W (NaN when funding_gap = 0)
-  runway,               // years to the first W < 0 (NaN if never)
-  breakeven,            // years to the first trailing-year FCF > 0, >= 1 (NaN if never)
-  terminal_cash,        // W_n, $B
-  capex_total,          // sum of capex + refresh, $B
-  capacity_end,         // G_{n-1}, GW
-  arr_end,              // R_{n-1}, $B/yr
-  breakeven_sustained,  // start of the last run of positive trailing-year FCF (NaN if none)
-  count_
-};
-inline constexpr std::size_t base_output_count = static_cast<std::size_t>(Output::count_);
+/// X(name, unit, kind, adverse tail, description): one line per output, read by the enum
+/// below, the library's tables (output_info) and through them the CLI and Python. Only
+/// ever append (the column order of paths.csv and Result::per_path).
+#define CAPEXSIM_OUTPUTS(X)                                                                \
+  X(funding_gap, "$B", amount, high,                                                       \
+    "peak outside money needed: max(0, -min cash) over the horizon")                       \
+  X(gap_time, "years", time, none,                                                         \
+    "years from the start to the lowest cash (never when the gap is 0)")                   \
+  X(runway, "years", time, low, "years until cash first goes below zero")                  \
+  X(breakeven, "years", time, high,                                                        \
+    "years until the trailing-year free cash flow first turns positive (at least 1)")      \
+  X(terminal_cash, "$B", level, low, "cash at the horizon")                                \
+  X(capex_total, "$B", amount, high, "construction plus refresh capex over the horizon")   \
+  X(capacity_end, "GW", level, none, "owned capacity at the last step")                    \
+  X(arr_end, "$B/yr", level, low, "realised annual recurring revenue at the last step")    \
+  X(breakeven_sustained, "years", time, high,                                              \
+    "years until the start of the last run of positive trailing-year free cash flow that " \
+    "lasts to the horizon (never when the final trailing-year FCF is <= 0)")
 
-/// The per-time series, banded into fan charts; one value per step.
-enum class Series {
-  cash,              // W after the step, $B
-  capacity,          // owned GW, G_i
-  serving_capacity,  // owned + contracted GW, C_i
-  arr,               // realised ARR R_i, $B/yr
-  demand,            // demand ARR D_i, $B/yr
-  capex_rate,        // (capex_i + refresh_i) / dt, $B/yr
-  fcf_rate,          // FCF_i / dt, $B/yr
-  cost_per_gw,       // K_i, $B per GW
-  count_
-};
+/// The over-time series, banded into fan charts; one value per step, in band order.
+/// X(name, unit, kind, adverse tail, description); their values are defined once, in
+/// detail::series_lanes (detail/kernel.hpp).
+#define CAPEXSIM_SERIES(X)                                                                     \
+  X(cash, "$B", level, low, "cash after the step")                                             \
+  X(capacity, "GW", level, none, "owned capacity online")                                      \
+  X(serving_capacity, "GW", level, none, "owned plus contracted capacity")                     \
+  X(arr, "$B/yr", level, low, "realised annual recurring revenue")                             \
+  X(demand, "$B/yr", level, low, "demand: the revenue the lab could earn with ample capacity") \
+  X(capex_rate, "$B/yr", level, high, "construction plus refresh capex, annualised")           \
+  X(fcf_rate, "$B/yr", level, low, "free cash flow, annualised")                               \
+  X(cost_per_gw, "$B per GW", level, high, "all-in cost of a GW started in the step")
+
+#define CAPEXSIM_ENUM_ENTRY(name, ...) name,
+enum class Output { CAPEXSIM_OUTPUTS(CAPEXSIM_ENUM_ENTRY) count_ };
+enum class Series { CAPEXSIM_SERIES(CAPEXSIM_ENUM_ENTRY) count_ };
+#undef CAPEXSIM_ENUM_ENTRY
+inline constexpr std::size_t base_output_count = static_cast<std::size_t>(Output::count_);
 inline constexpr std::size_t series_count = static_cast<std::size_t>(Series::count_);
 
 const QuantityInfo& output_info(Output o);
