@@ -129,9 +129,8 @@ std::string summary_json(const Result& r, const RunInfo& info) {
 
 std::string bands_csv(const Result& r) {
   std::string out = "t,year,series,mean,p5,p25,p50,p75,p95\n";
-  for (std::size_t s = 0; s < series_count; ++s) {
-    const auto rows = r.band(static_cast<Series>(s));
-    const char* name = series_name(static_cast<Series>(s));
+  for (const std::string& name : r.series_names) {
+    const auto rows = r.band(name);
     for (const BandRow& row : rows) {
       out += number(row.t) + "," + number(row.year) + "," + name + "," + number(row.mean);
       for (double q : row.quantiles) out += "," + number(q);

@@ -29,14 +29,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   constexpr std::size_t w = capexsim::detail::block_width;
   const std::size_t n = static_cast<std::size_t>(model.steps());
   capexsim::detail::BlockWorkspace bws;
-  std::vector<double> block(k * w), bands(capexsim::series_count * n * w);
+  std::vector<double> block(k * w), bands(model.series().size() * n * w);
   capexsim::detail::simulate_block(model, 1, 0, bws, block.data(), bands.data(), w);
   auto same = [](double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; };
   for (std::uint64_t p = 0; p < 2; ++p) {
     // The band series of every step, then the outputs.
     capexsim::simulate_path(model, 1, p, ws, out.data(), [&](const capexsim::StepState& st) {
-      for (std::size_t s = 0; s < capexsim::series_count; ++s)
-        if (!same(st.series(static_cast<capexsim::Series>(s)),
+      for (std::size_t s = 0; s < model.series().size(); ++s)
+        if (!same(st.series(model.series()[s]),
                   bands[(s * n + static_cast<std::size_t>(st.i)) * w + p]))
           std::abort();
     });

@@ -21,9 +21,10 @@ BandAccumulator& BandAccumulator::operator+=(const BandAccumulator& o) {
   return *this;
 }
 
-std::vector<BandRow> BandAccumulator::rows(Series series, double start_year, double dt) const {
+std::vector<BandRow> BandAccumulator::rows(std::size_t series, double start_year, double dt) const {
   std::vector<BandRow> out(static_cast<std::size_t>(steps_));
-  const std::size_t base = static_cast<std::size_t>(series) * static_cast<std::size_t>(steps_);
+  if (series >= this->series()) throw std::out_of_range("BandAccumulator: no such series");
+  const std::size_t base = series * static_cast<std::size_t>(steps_);
   for (int i = 0; i < steps_; ++i) {
     BandRow& r = out[static_cast<std::size_t>(i)];
     r.t = i * dt;
@@ -49,7 +50,9 @@ void BandAccumulator::read(detail::ByteReader& r) {
   steps_ = r.get<int>();
   paths_ = r.get<std::uint64_t>();
   const auto n = r.get<std::uint64_t>();
-  if (n != series_count * static_cast<std::uint64_t>(std::max(steps_, 0)))
+  if (steps_ < 0 || (steps_ == 0 && n != 0) ||
+      (steps_ > 0 && n % static_cast<std::uint64_t>(steps_) != 0) ||
+      n > series_count * static_cast<std::uint64_t>(std::max(steps_, 0)))
     throw std::invalid_argument("result bytes: corrupt band data");
   sums_.assign(n, FixedPointSum());
   sketches_.assign(n, QuantileSketch());

@@ -25,7 +25,8 @@ void simulate_block(const PathModel& model, std::uint64_t seed, std::uint64_t fi
                     BlockWorkspace& ws, double* out, double* bands, std::size_t band_stride) {
   // One instantiation for both cases (with and without bands): the kernel is large, and a
   // second inlined copy would push GCC past its inlining budget for the vmath calls.
-  const BandSink<W> band{bands, static_cast<std::size_t>(model.steps()), band_stride};
+  const BandSink<W> band{bands, static_cast<std::size_t>(model.steps()), band_stride,
+                         &model.series()};
   simulate_lanes<W>(model, seed, first_path, ws, out, [&](const StepLanes<W>& st) {
     if (bands) band(st);
   });

@@ -18,7 +18,7 @@ namespace capexsim {
 // Result
 
 namespace {
-constexpr std::uint64_t result_magic = 0x3153455258504143ull;  // "CAPXRES1"
+constexpr std::uint64_t result_magic = 0x3253455258504143ull;  // "CAPXRES2"
 }
 
 std::string Result::to_bytes() const {
@@ -35,6 +35,8 @@ std::string Result::to_bytes() const {
   w.put(start_year);
   w.put<std::uint64_t>(output_names.size());
   for (const auto& n : output_names) w.put_string(n);
+  w.put<std::uint64_t>(series_names.size());
+  for (const auto& n : series_names) w.put_string(n);
   w.put<std::int64_t>(per_path.rows());
   w.put<std::int64_t>(per_path.cols());
   out.append(reinterpret_cast<const char*>(per_path.data()), sizeof(double) * per_path.size());
@@ -59,6 +61,9 @@ Result Result::from_bytes(std::string_view bytes) {
   const auto k = r.get<std::uint64_t>();
   if (k > 100000) throw std::invalid_argument("result bytes: corrupt output count");
   for (std::uint64_t i = 0; i < k; ++i) res.output_names.push_back(r.get_string());
+  const auto ns = r.get<std::uint64_t>();
+  if (ns > series_count) throw std::invalid_argument("result bytes: corrupt series count");
+  for (std::uint64_t i = 0; i < ns; ++i) res.series_names.push_back(r.get_string());
   const auto rows = r.get<std::int64_t>(), cols = r.get<std::int64_t>();
   if (rows < 0 || cols < 0 || (rows > 0 && cols != static_cast<std::int64_t>(k)))
     throw std::invalid_argument("result bytes: corrupt per-path shape");
@@ -88,8 +93,17 @@ Summary Result::summary(std::size_t output) const {
 }
 
 std::vector<BandRow> Result::band(Series series) const {
+  return band(series_name(series));
+}
+
+std::vector<BandRow> Result::band(std::string_view name) const {
   if (bands.empty()) throw std::logic_error("this result has no bands (run with bands = true)");
-  return bands.rows(series, start_year, dt);
+  for (std::size_t k = 0; k < series_names.size(); ++k)
+    if (series_names[k] == name) return bands.rows(k, start_year, dt);
+  std::string known;
+  for (const auto& n : series_names) known += (known.empty() ? "" : ", ") + n;
+  throw std::out_of_range("no series named '" + std::string(name) +
+                          "' in this result; expected one of: " + known);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -112,7 +126,8 @@ Result empty_result(const PathModel& model, const RunOptions& o) {
   if (o.keep_paths)
     r.per_path.resize(static_cast<Eigen::Index>(o.paths),
                       static_cast<Eigen::Index>(model.output_count()));
-  if (o.bands) r.bands = BandAccumulator(model.steps());
+  for (Series s : model.series()) r.series_names.push_back(series_name(s));
+  if (o.bands) r.bands = BandAccumulator(model.steps(), model.series().size());
   return r;
 }
 
@@ -123,7 +138,7 @@ Result empty_result(const PathModel& model, const RunOptions& o) {
 /// at about 16 MB per thread; a multiple of the block width, from 64 to 1024 paths.
 std::uint64_t band_flush_paths(const PathModel& m) {
   constexpr std::uint64_t budget = std::uint64_t{16} << 20;
-  const std::uint64_t per_path = series_count * static_cast<std::uint64_t>(m.steps()) * 8;
+  const std::uint64_t per_path = m.series().size() * static_cast<std::uint64_t>(m.steps()) * 8;
   const std::uint64_t fit = budget / std::max<std::uint64_t>(per_path, 1);
   return std::clamp<std::uint64_t>(fit / 64 * 64, 64, 1024);
 }
@@ -141,11 +156,12 @@ struct Local {
   Local(const PathModel& m, bool with_bands)
       : band_block(band_flush_paths(m)),
         stats(m.output_count()),
-        bands(with_bands ? BandAccumulator(m.steps()) : BandAccumulator()),
+        bands(with_bands ? BandAccumulator(m.steps(), m.series().size()) : BandAccumulator()),
         block_out(m.output_count() * detail::block_width),
         out(m.output_count()),
-        band_buffer(with_bands ? series_count * static_cast<std::size_t>(m.steps()) * band_block
-                               : 0) {}
+        band_buffer(
+            with_bands ? m.series().size() * static_cast<std::size_t>(m.steps()) * band_block : 0) {
+  }
 };
 
 /// Which kernel a range runs through: the block kernel (run) or the one-path reference
@@ -184,7 +200,7 @@ void run_range(const PathModel& model, const RunOptions& o, std::uint64_t begin,
         if (o.bands) {
           double* buf = local.band_buffer.data() + (p - b0);
           detail::simulate_lanes<1>(model, o.seed, o.first_path + p, local.ws, out,
-                                    detail::BandSink<1>{buf, steps, band_block});
+                                    detail::BandSink<1>{buf, steps, band_block, &model.series()});
         } else {
           simulate_path(model, o.seed, o.first_path + p, local.ws, out);
         }

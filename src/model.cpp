@@ -69,14 +69,42 @@ PathModel::PathModel(Scenario scenario)
   for (double year : scenario_.checkpoints)
     checkpoint_steps_.push_back(first_step_at_or_after(year));
 
+  // Optional features: which outputs and series this scenario reports.
+  const Financing& fin = scenario_.financing;
+  has_equity_ = fin.equity_policy.has_value() ||
+                std::any_of(scenario_.vendors.begin(), scenario_.vendors.end(),
+                            [](const auto& v) { return v.kind == VendorFinancing::Kind::equity; });
+  for (std::size_t k = 0; k < base_output_count; ++k) outputs_.push_back(static_cast<Output>(k));
+  if (has_debt()) outputs_.insert(outputs_.end(), {Output::debt_peak, Output::interest_total});
+  if (has_equity())
+    outputs_.insert(outputs_.end(), {Output::equity_raised, Output::dilution, Output::rounds});
+  if (has_warrants()) outputs_.push_back(Output::warrant_proceeds);
+  column_.fill(-1);
+  for (std::size_t k = 0; k < outputs_.size(); ++k)
+    column_[static_cast<std::size_t>(outputs_[k])] = static_cast<int>(k);
+  for (std::size_t k = 0; k < base_series_count; ++k) series_.push_back(static_cast<Series>(k));
+  if (has_debt()) series_.push_back(Series::debt);
+  if (has_equity()) series_.push_back(Series::ownership);
+  for (const DebtFacility& d : fin.debt) {
+    debt_open_step_.push_back(
+        d.available_from ? std::max(0, first_step_at_or_after(*d.available_from)) : 0);
+    debt_maturity_step_.push_back(d.maturity ? step_containing(*d.maturity) : n + 1);
+  }
+  new_year_.assign(n, 0);
+  for (int i = 0; i < n; ++i) {
+    const auto year = [&](int k) {
+      return std::floor(scenario_.start_year + k * dt_ + 1e-9 * dt_);
+    };
+    new_year_[i] = i == 0 || year(i) != year(i - 1);
+  }
+
   correlated_ = !scenario_.correlation.isIdentity(0.0);
   chol_ = Eigen::LLT<Eigen::Matrix4d>(scenario_.correlation).matrixL();
 }
 
 std::vector<std::string> PathModel::output_names() const {
   std::vector<std::string> names;
-  for (std::size_t k = 0; k < base_output_count; ++k)
-    names.push_back(output_name(static_cast<Output>(k)));
+  for (Output o : outputs_) names.push_back(output_name(o));
   for (double year : scenario_.checkpoints) names.push_back(checkpoint_name(year));
   return names;
 }

@@ -11,9 +11,10 @@ using T = Tail;
 
 #define CAPEXSIM_INFO_ENTRY(name, unit, kind, tail, description) \
   {#name, unit, K::kind, T::tail, description},
-const std::array<QuantityInfo, base_output_count> outputs = {
-    {CAPEXSIM_OUTPUTS(CAPEXSIM_INFO_ENTRY)}};
-const std::array<QuantityInfo, series_count> series = {{CAPEXSIM_SERIES(CAPEXSIM_INFO_ENTRY)}};
+const std::array<QuantityInfo, output_kinds> outputs = {
+    {CAPEXSIM_OUTPUTS(CAPEXSIM_INFO_ENTRY) CAPEXSIM_OPTIONAL_OUTPUTS(CAPEXSIM_INFO_ENTRY)}};
+const std::array<QuantityInfo, series_count> series = {
+    {CAPEXSIM_SERIES(CAPEXSIM_INFO_ENTRY) CAPEXSIM_OPTIONAL_SERIES(CAPEXSIM_INFO_ENTRY)}};
 #undef CAPEXSIM_INFO_ENTRY
 }  // namespace
 

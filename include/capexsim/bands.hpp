@@ -24,10 +24,11 @@ struct BandRow {
 class BandAccumulator {
  public:
   BandAccumulator() = default;
-  explicit BandAccumulator(int steps)
+  /// Bands of `series` series (PathModel::series) over `steps` steps.
+  BandAccumulator(int steps, std::size_t series)
       : steps_(steps),
-        sums_(series_count * static_cast<std::size_t>(steps)),
-        sketches_(series_count * static_cast<std::size_t>(steps)) {}
+        sums_(series * static_cast<std::size_t>(steps)),
+        sketches_(series * static_cast<std::size_t>(steps)) {}
 
   /// Add `count` whole paths at once from a buffer laid out
   /// values[(series * steps + step) * stride + path]: each sketch then takes `count`
@@ -47,8 +48,12 @@ class BandAccumulator {
   int steps() const { return steps_; }
   std::uint64_t paths() const { return paths_; }
 
-  /// Mean and quantiles of `series` at every step.
-  std::vector<BandRow> rows(Series series, double start_year, double dt) const;
+  /// Number of series banded.
+  std::size_t series() const {
+    return steps_ > 0 ? sums_.size() / static_cast<std::size_t>(steps_) : 0;
+  }
+  /// Mean and quantiles of the series of band index `k` at every step.
+  std::vector<BandRow> rows(std::size_t k, double start_year, double dt) const;
 
   friend bool operator==(const BandAccumulator&, const BandAccumulator&) = default;
   void write(detail::ByteWriter& w) const;

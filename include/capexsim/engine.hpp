@@ -53,6 +53,8 @@ class Result {
   double dt = 0;
   double start_year = 0;
   std::vector<std::string> output_names;
+  /// The banded series, in band order (the base series, then those of optional features).
+  std::vector<std::string> series_names;
 
   /// paths x outputs, column-major (each output's values are contiguous). Empty when
   /// the run did not keep per-path outputs.
@@ -67,6 +69,7 @@ class Result {
   Summary summary(std::size_t output) const;
   Summary summary(std::string_view name) const { return summary(output_index(name)); }
   std::vector<BandRow> band(Series series) const;
+  std::vector<BandRow> band(std::string_view series) const;  // throws std::out_of_range
 
   /// A self-contained binary form (per-path values, accumulators, metadata), so results
   /// and shards can cross processes; from_bytes(to_bytes()) compares equal in every bit.

@@ -29,8 +29,31 @@ class PathModel {
   const Scenario& scenario() const { return scenario_; }
   int steps() const { return steps_; }
   double dt() const { return dt_; }
-  std::size_t output_count() const { return base_output_count + checkpoint_steps_.size(); }
+  /// Outputs of this scenario in column order: the base outputs, those of the optional
+  /// features it configures, then the `arr_at_<year>` checkpoints.
+  std::size_t output_count() const { return outputs_.size() + checkpoint_steps_.size(); }
   std::vector<std::string> output_names() const;
+  /// Column of output `o`, or -1 when this scenario does not report it.
+  int column(Output o) const { return column_[static_cast<std::size_t>(o)]; }
+  /// Column of the first checkpoint.
+  std::size_t checkpoint_column() const { return outputs_.size(); }
+  /// The series of this scenario's bands, in band order (the base series, then those of
+  /// optional features).
+  const std::vector<Series>& series() const { return series_; }
+
+  // Optional features (docs/model.md §6).
+  bool has_debt() const { return !scenario_.financing.debt.empty(); }
+  /// Equity rounds or vendor money invested as equity: ownership is tracked.
+  bool has_equity() const { return has_equity_; }
+  bool has_warrants() const { return !scenario_.financing.warrants.empty(); }
+  bool has_financing() const { return has_debt() || has_equity() || has_warrants(); }
+  /// Per debt facility: the first step it may be drawn, and the step containing its
+  /// maturity (steps() + 1 when it has none), where it is repaid and closes.
+  const std::vector<int>& debt_open_step() const { return debt_open_step_; }
+  const std::vector<int>& debt_maturity_step() const { return debt_maturity_step_; }
+  /// 1 at steps whose calendar year differs from the previous step's (and at step 0):
+  /// the equity market's yearly budget resets there.
+  const std::vector<char>& new_year() const { return new_year_; }
 
   // Per-step schedules, length steps().
   const std::vector<double>& contract_payment() const { return contract_payment_; }
@@ -60,6 +83,12 @@ class PathModel {
   std::vector<int> checkpoint_steps_;
   Eigen::Matrix4d chol_;
   bool correlated_;
+  bool has_equity_ = false;
+  std::vector<Output> outputs_;
+  std::array<int, output_kinds> column_{};
+  std::vector<Series> series_;
+  std::vector<int> debt_open_step_, debt_maturity_step_;
+  std::vector<char> new_year_;
 };
 
 /// Scratch of the kernel, reused across paths and blocks to keep allocation out of the

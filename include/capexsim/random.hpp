@@ -16,6 +16,10 @@
 //   2 events      step i             word 0: U_reg (disruption regime),
 //                                    word 1: U for the Poisson jump count
 //   3 jumps       step i             jump sizes: block b holds normals 4b .. 4b+3
+//   4 warrant     step i             block w: the normal (words 0, 1) of warrant w's
+//     price                          share price shock at step i
+//   static ids 128 + f: debt facility f's rate; 192: the ARR multiple of [valuation];
+//   193: the equity market's capacity per year (docs/model.md §6)
 //
 // So no two purposes share a counter, a path's variates never depend on other paths
 // (docs/model.md, reproducibility), and each input's stream is fixed by its id, which gives common
@@ -38,7 +42,18 @@ using Philox = r123::Philox4x32;  // 10 rounds: the Crush-resistant default
 
 namespace rng {
 
-enum class Stream : std::uint32_t { static_input = 0, shocks = 1, events = 2, jumps = 3 };
+enum class Stream : std::uint32_t {
+  static_input = 0,
+  shocks = 1,
+  events = 2,
+  jumps = 3,
+  warrant_price = 4
+};
+/// Static-input ids (stream 0, word 2) of the financing draws: debt facility f's rate,
+/// the valuation's ARR multiple, the equity market's capacity per year.
+inline constexpr std::uint32_t debt_rate_id0 = 128;
+inline constexpr std::uint32_t arr_multiple_id = 192;
+inline constexpr std::uint32_t equity_capacity_id = 193;
 inline constexpr std::uint32_t x0_id = 64;
 
 using Words = std::array<std::uint32_t, 4>;

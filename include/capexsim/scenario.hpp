@@ -13,6 +13,7 @@
 #include <Eigen/Core>
 
 #include "capexsim/distribution.hpp"
+#include "capexsim/financing.hpp"
 
 namespace capexsim {
 
@@ -101,6 +102,9 @@ struct VendorFinancing {
   std::string name;
   double per_gw_bn = 0;
   double cap_bn = 0;
+  /// grant: free cash (v1); equity: an investment at the step's pre-money value, which
+  /// dilutes (needs [valuation]).
+  enum class Kind { grant, equity } kind = Kind::grant;
   friend bool operator==(const VendorFinancing&, const VendorFinancing&) = default;
 };
 
@@ -128,6 +132,8 @@ struct Scenario {
   std::vector<Contract> contracts;
   std::vector<VendorFinancing> vendors;
   std::vector<EquityInjection> equity;
+  /// Debt, valuation and equity rounds, warrants (all absent unless configured).
+  Financing financing;
 
   /// Correlation of the shocks in canonical order (identity when absent).
   Eigen::Matrix4d correlation = Eigen::Matrix4d::Identity();

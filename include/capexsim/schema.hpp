@@ -49,6 +49,17 @@ const char* tail_name(Tail t);  // "high", "low", "none"
     "years until the start of the last run of positive trailing-year free cash flow that " \
     "lasts to the horizon (never when the final trailing-year FCF is <= 0)")
 
+/// Outputs of optional features (docs/model.md §6), present only in runs of scenarios that
+/// configure the feature; their columns follow the outputs above, before the checkpoints.
+#define CAPEXSIM_OPTIONAL_OUTPUTS(X)                                                       \
+  X(debt_peak, "$B", amount, high, "largest total debt balance outstanding")               \
+  X(interest_total, "$B", amount, high, "interest paid on debt over the horizon")          \
+  X(equity_raised, "$B", amount, none,                                                     \
+    "equity raised in rounds and as vendor equity investments over the horizon")           \
+  X(dilution, "share", amount, high, "share of the lab its owners gave up: 1 - ownership") \
+  X(rounds, "count", amount, high, "number of equity rounds raised")                       \
+  X(warrant_proceeds, "$B", amount, low, "proceeds of vested warrants sold")
+
 /// The over-time series, banded into fan charts; one value per step, in band order.
 /// X(name, unit, kind, adverse tail, description); their values are defined once, in
 /// detail::series_lanes (detail/kernel.hpp).
@@ -62,11 +73,24 @@ const char* tail_name(Tail t);  // "high", "low", "none"
   X(fcf_rate, "$B/yr", level, low, "free cash flow, annualised")                               \
   X(cost_per_gw, "$B per GW", level, high, "all-in cost of a GW started in the step")
 
+/// Series of optional features, present only when the feature is configured.
+#define CAPEXSIM_OPTIONAL_SERIES(X)                               \
+  X(debt, "$B", level, high, "total debt balance after the step") \
+  X(ownership, "share", level, low, "share of the lab its original owners still hold")
+
 #define CAPEXSIM_ENUM_ENTRY(name, ...) name,
-enum class Output { CAPEXSIM_OUTPUTS(CAPEXSIM_ENUM_ENTRY) count_ };
-enum class Series { CAPEXSIM_SERIES(CAPEXSIM_ENUM_ENTRY) count_ };
+enum class Output {
+  CAPEXSIM_OUTPUTS(CAPEXSIM_ENUM_ENTRY) CAPEXSIM_OPTIONAL_OUTPUTS(CAPEXSIM_ENUM_ENTRY) count_
+};
+enum class Series {
+  CAPEXSIM_SERIES(CAPEXSIM_ENUM_ENTRY) CAPEXSIM_OPTIONAL_SERIES(CAPEXSIM_ENUM_ENTRY) count_
+};
 #undef CAPEXSIM_ENUM_ENTRY
-inline constexpr std::size_t base_output_count = static_cast<std::size_t>(Output::count_);
+/// Outputs every run reports (the first ones of the enum).
+inline constexpr std::size_t base_output_count = static_cast<std::size_t>(Output::debt_peak);
+inline constexpr std::size_t output_kinds = static_cast<std::size_t>(Output::count_);
+/// Series every run reports, and all series.
+inline constexpr std::size_t base_series_count = static_cast<std::size_t>(Series::debt);
 inline constexpr std::size_t series_count = static_cast<std::size_t>(Series::count_);
 
 const QuantityInfo& output_info(Output o);

@@ -12,7 +12,7 @@ def output_unit(name: str) -> str:
 
 
 #: Unit of each over-time series, from the library's schema.
-SERIES_UNITS = {name: _core.describe_series(name)["unit"] for name in _core.series_names()}
+SERIES_UNITS = {name: _core.describe_series(name)["unit"] for name in _core.series_names(True)}
 
 SUMMARY_COLUMNS = ["mean", "sd", "stderr", "p1", "p5", "p10", "p25", "p50", "p75", "p90", "p95",
                    "p99", "prob_positive", "cvar95", "nan_share"]

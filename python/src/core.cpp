@@ -43,7 +43,13 @@ Series series_from_name(const std::string& name) {
 }
 
 py::dict band_dict(const Result& r, const std::string& name) {
-  const auto rows = r.band(series_from_name(name));
+  series_from_name(name);  // a ValueError listing every series for an unknown name
+  std::vector<BandRow> rows;
+  try {
+    rows = r.band(name);
+  } catch (const std::out_of_range& e) {
+    throw py::value_error(e.what());
+  }
   const auto n = static_cast<py::ssize_t>(rows.size());
   py::array_t<double> t(n), year(n), mean(n);
   std::vector<py::array_t<double>> q(band_levels.size(), py::array_t<double>(0));
@@ -174,11 +180,16 @@ PYBIND11_MODULE(_core, m) {
       "describe_series",
       [=](const std::string& name) { return info_dict(series_info(series_by_name(name))); },
       py::arg("name"), "Unit, kind, adverse tail and description of a series (the schema).");
-  m.def("series_names", [] {
-    std::vector<std::string> v;
-    for (std::size_t k = 0; k < series_count; ++k) v.push_back(series_name(static_cast<Series>(k)));
-    return v;
-  });
+  m.def(
+      "series_names",
+      [](bool optional) {
+        std::vector<std::string> v;
+        const std::size_t n = optional ? series_count : base_series_count;
+        for (std::size_t k = 0; k < n; ++k) v.push_back(series_name(static_cast<Series>(k)));
+        return v;
+      },
+      py::arg("optional") = false,
+      "Series every run bands; with optional=True also those of optional features.");
   m.attr("summary_levels") = std::vector<double>(summary_levels.begin(), summary_levels.end());
   m.attr("band_levels") = std::vector<double>(band_levels.begin(), band_levels.end());
 
@@ -192,6 +203,7 @@ PYBIND11_MODULE(_core, m) {
       .def_readonly("dt", &Result::dt)
       .def_readonly("start_year", &Result::start_year)
       .def_readonly("output_names", &Result::output_names)
+      .def_readonly("series_names", &Result::series_names)
       .def("has_per_path", &Result::has_per_path)
       .def("has_bands", [](const Result& r) { return !r.bands.empty(); })
       .def_property_readonly(

@@ -19,8 +19,10 @@
 #include <cstdint>
 #include <cstring>
 #include <limits>
+#include <optional>
 #include <vector>
 
+#include "capexsim/detail/financing_lanes.hpp"
 #include "capexsim/path_model.hpp"
 #include "capexsim/schema.hpp"
 
@@ -36,7 +38,8 @@ struct StepLanes {
   alignas(64) Lanes regime, exec_factor, pace_target, started_gw, cost_per_gw, capex, online_gw,
       capacity_gw, refresh_gw, refresh_capex, growth, demand,
       serving_gw, arr, idle_gw, resale, opex, vendor, fcf, cash;
-  double contracts = 0, equity = 0;  // the same for every lane
+  alignas(64) Lanes debt, ownership;  // optional financing (0 and 1 without it)
+  double contracts = 0, equity = 0;   // the same for every lane
 };
 
 /// Value of over-time series `s` (docs/model.md §5) on every lane of a step: the one
@@ -70,6 +73,12 @@ __attribute__((always_inline)) inline void series_lanes(const StepLanes<W>& st, 
     case Series::cost_per_gw:
       src = st.cost_per_gw;
       break;
+    case Series::debt:
+      src = st.debt;
+      break;
+    case Series::ownership:
+      src = st.ownership;
+      break;
     default:
       for (int l = 0; l < W; ++l) out[l] = std::numeric_limits<double>::quiet_NaN();
       return;
@@ -77,16 +86,18 @@ __attribute__((always_inline)) inline void series_lanes(const StepLanes<W>& st, 
   std::memcpy(out, src, sizeof(double) * W);
 }
 
-/// A sink that writes every series of a step into a band buffer laid out
-/// bands[(series * steps + step) * stride + lane] (BandAccumulator::add_block's layout).
+/// A sink that writes every series of the model (PathModel::series) of a step into a band
+/// buffer laid out bands[(k * steps + step) * stride + lane], k the series' band index
+/// (BandAccumulator::add_block's layout).
 template <int W>
 struct BandSink {
   double* bands;
   std::size_t steps, stride;
+  const std::vector<Series>* series;
   __attribute__((always_inline)) void operator()(const StepLanes<W>& st) const {
     alignas(64) double v[W];
-    for (std::size_t k = 0; k < series_count; ++k) {
-      series_lanes<W>(st, static_cast<Series>(k), v);
+    for (std::size_t k = 0; k < series->size(); ++k) {
+      series_lanes<W>(st, (*series)[k], v);
       std::memcpy(bands + (k * steps + static_cast<std::size_t>(st.i)) * stride, v, sizeof v);
     }
   }
@@ -351,6 +362,11 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
   double* __restrict cash = st.cash;
 
   const StepVariates<W> rng_draw(model, seed, first_path, shock_on, event_on, any_shock, any_event);
+  // §6 optional financing: only scenarios that configure it run it.
+  std::optional<FinancingLanes<W>> financing;
+  if (model.has_financing()) financing.emplace(model, seed, first_path);
+  alignas(64) Lanes vendor_equity;
+  for (int l = 0; l < W; ++l) st.debt[l] = 0, st.ownership[l] = 1, vendor_equity[l] = 0;
   alignas(64) Lanes z0, z1, z2, z3, u_reg, u_jump, jump, old_cost, old_vintage, opex_growth, log_w;
   alignas(64) std::int32_t rd_lead[W], rd_life[W];
   int wpos = 0, vpos = 0, fpos = 0;
@@ -446,6 +462,8 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
     for (int l = 0; l < W; ++l) vendor[l] = 0;
     for (std::size_t k = 0; k < vendors; ++k) {
       const double per_gw = sc.vendors[k].per_gw_bn, cap = sc.vendors[k].cap_bn;
+      // §6: equity-kind vendor money buys shares (it dilutes); a grant does not.
+      const double as_equity = sc.vendors[k].kind == VendorFinancing::Kind::equity ? 1.0 : 0.0;
       double* __restrict vpaid = paid + k * W;
       for (int l = 0; l < W; ++l) {
         const double due = per_gw * online[l];
@@ -453,10 +471,15 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
         const double inflow = left < due ? left : due;  // min(due, left)
         vpaid[l] += inflow;
         vendor[l] += inflow;
+        vendor_equity[l] += as_equity * inflow;
       }
     }
     // §4.8 cash, and the running state of the outputs (§5).
     for (int l = 0; l < W; ++l) cash[l] += fcf[l] + vendor[l] + eq;
+    if (financing) {
+      financing->step(i, t, cash, arr, online, vendor_equity, st.debt, st.ownership);
+      for (int l = 0; l < W; ++l) vendor_equity[l] = 0;
+    }
     for (int l = 0; l < W; ++l) {
       const double w = cash[l];
       const bool lower = w < min_cash[l];
@@ -472,7 +495,7 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
       capex_total[l] += capex[l] + refresh_capex[l];
     }
     while (next_checkpoint < checkpoints.size() && checkpoints[next_checkpoint] == i) {
-      double* col = out + (base_output_count + next_checkpoint++) * W;
+      double* col = out + (model.checkpoint_column() + next_checkpoint++) * W;
       for (int l = 0; l < W; ++l) col[l] = arr[l];
     }
     st.i = i;
@@ -514,6 +537,7 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
     out[static_cast<int>(Output::breakeven_sustained) * W + l] =
         sustained_step[l] >= 0 ? (sustained_step[l] + 1) * dt : nan;
   }
+  if (financing) financing->outputs(out);
 }
 
 }  // namespace capexsim::detail

@@ -1,0 +1,78 @@
+#pragma once
+// The optional financing sections of a scenario (docs/model.md §6): debt facilities,
+// valuation and equity rounds, warrants. All absent by default: a scenario without them
+// runs exactly the v1 model, with the v1 bits.
+
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "capexsim/distribution.hpp"
+
+namespace capexsim {
+
+/// A debt facility `[[debt]]`: drawn to keep cash at `min_cash_bn`, repaid by a sweep of
+/// cash above it and in full at maturity. Facilities are drawn in file order and repaid
+/// in reverse order (the first is the most senior).
+struct DebtFacility {
+  std::string name;
+  double limit_bn = 0;
+  Distribution rate = Distribution::fixed(0);  // per year, drawn once per path
+  std::optional<double> available_from;        // calendar year; default: the start
+  std::optional<double> maturity;              // calendar year; default: never
+  double min_cash_bn = 0;
+  double sweep = 0;  // share of cash above min_cash repaid each step, [0, 1]
+  friend bool operator==(const DebtFacility&, const DebtFacility&) = default;
+};
+
+/// `[valuation]`: the lab's pre-money value, arr_multiple x ARR with a floor.
+struct Valuation {
+  Distribution arr_multiple = Distribution::fixed(0);
+  double min_pre_money_bn = 0;
+  friend bool operator==(const Valuation&, const Valuation&) = default;
+};
+
+/// `[equity_policy]`: raise a round when cash falls below `trigger_cash_bn`, up to
+/// `target_cash_bn`, within the market's appetite per calendar year.
+struct EquityPolicy {
+  double trigger_cash_bn = 0;
+  double target_cash_bn = 0;
+  double min_round_bn = 0;
+  Distribution capacity_per_year =
+      Distribution::fixed(std::numeric_limits<double>::infinity());  // $B per year
+  double min_interval_years = 0;
+  friend bool operator==(const EquityPolicy&, const EquityPolicy&) = default;
+};
+
+struct WarrantTranche {
+  double gw = 0;            // cumulative owned GW online since the start that vests it
+  double share = 0;         // of shares_m
+  double price_hurdle = 0;  // $/share the vendor's price must reach
+  friend bool operator==(const WarrantTranche&, const WarrantTranche&) = default;
+};
+
+/// `[[warrant]]`: warrants on a vendor's shares (AMD's deal), vesting in tranches on GW
+/// deployed and the share price; sold on vesting.
+struct Warrant {
+  std::string name;
+  double shares_m = 0;  // millions of shares
+  double strike = 0;    // $/share
+  double price0 = 0;    // $/share at the start
+  double price_drift = 0;
+  double price_volatility = 0;
+  std::vector<WarrantTranche> tranches;
+  friend bool operator==(const Warrant&, const Warrant&) = default;
+};
+
+struct Financing {
+  std::vector<DebtFacility> debt;
+  std::optional<Valuation> valuation;
+  std::optional<EquityPolicy> equity_policy;
+  std::vector<Warrant> warrants;
+  bool any() const { return !debt.empty() || equity_policy.has_value() || !warrants.empty(); }
+  friend bool operator==(const Financing&, const Financing&) = default;
+};
+
+}  // namespace capexsim
