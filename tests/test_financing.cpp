@@ -1,0 +1,273 @@
+// Financing (docs/model.md §6): debt, equity rounds, vendor equity and warrants against
+// hand-computed paths, bit-identity across threads and shards, and v1 untouched.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstring>
+
+#include <tbb/global_control.h>
+
+#include "capexsim/engine.hpp"
+#include "test_util.hpp"
+
+using namespace capexsim;
+
+namespace {
+// Revenue 10 $B/yr (capacity 100 GW x 100 is ample, no growth, no noise), fixed opex
+// 34 $B/yr, nothing built: FCF is exactly -2 $B a step; 20 $B of cash at the start.
+Scenario burning() {
+  return test::scenario("start = 2026.0\nhorizon_years = 5",
+                        "initial_gw = 1\nmax_pace_gw_per_week = 0\nramp_midpoint_years = 1\n"
+                        "ramp_width_years = 1\nlead_time_years = 1",
+                        "cost_per_gw = 50\nit_share = 0\nuseful_life_years = 5",
+                        "arr0 = 10\ngrowth0 = 0\narr_per_gw = 100",
+                        "[finance]\ninitial_cash = 20\n[opex]\nfixed_opex = 34\n");
+}
+}  // namespace
+
+TEST_CASE("debt: draws keep cash at min_cash, interest on the opening balance, up to the limit") {
+  Scenario s = burning();
+  DebtFacility d;
+  d.name = "revolver";
+  d.limit_bn = 30;
+  d.rate = Distribution::fixed(0.12);
+  d.min_cash_bn = 10;
+  s.financing.debt.push_back(d);
+  const PathModel m(s);
+  const auto t = test::trace(m, 1, 0);
+  // The rule by hand: W' = W + FCF - b r dt; draw min(limit - b, max(0, 10 - W')).
+  double cash = 20, b = 0, interest_total = 0, peak = 0;
+  const double fcf = (10.0 - 34.0) / 12;
+  for (int i = 0; i < m.steps(); ++i) {
+    const double interest = b * 0.12 / 12;
+    interest_total += interest;
+    cash += fcf - interest;
+    const double draw = std::min(30 - b, std::max(0.0, 10 - cash));
+    cash += draw;
+    b += draw;
+    peak = std::max(peak, b);
+    CAPTURE(i);
+    CHECK(t.steps[i].cash == doctest::Approx(cash).epsilon(1e-9));
+    CHECK(t.steps[i].debt == doctest::Approx(b).epsilon(1e-9));
+  }
+  CHECK(peak == doctest::Approx(30.0));  // the limit binds: cash then falls below 10
+  CHECK(t.steps.back().cash < 0);
+  CHECK(t.outputs[m.column(Output::debt_peak)] == doctest::Approx(peak));
+  CHECK(t.outputs[m.column(Output::interest_total)] == doctest::Approx(interest_total));
+  CHECK(m.column(Output::dilution) == -1);  // no equity feature: no equity outputs
+  const auto names = m.output_names();
+  CHECK(std::find(names.begin(), names.end(), "debt_peak") != names.end());
+}
+
+TEST_CASE("debt: maturity repays the balance; a sweep repays from cash above min_cash") {
+  Scenario s = burning();
+  DebtFacility d;
+  d.limit_bn = 100;
+  d.min_cash_bn = 10;
+  d.maturity = 2027.5;  // step 18 on this grid
+  s.financing.debt.push_back(d);
+  const PathModel m(s);
+  const auto t = test::trace(m, 1, 0);
+  CHECK(t.steps[17].debt > 0);
+  CHECK(t.steps[18].debt == 0.0);  // repaid in full at maturity...
+  CHECK(t.steps[18].cash == doctest::Approx(t.steps[17].cash - 2 - t.steps[17].debt));
+  for (std::size_t i = 19; i < t.steps.size(); ++i) CHECK(t.steps[i].debt == 0.0);  // ...closed
+
+  // A sweep of 50%: with revenue above costs, the balance is repaid from excess cash.
+  Scenario g = burning();
+  g[Param::fixed_opex] = Distribution::fixed(0);  // FCF = +10/12 a step
+  g[Param::initial_cash] = Distribution::fixed(0);
+  DebtFacility e;
+  e.limit_bn = 50;
+  e.min_cash_bn = 5;  // drawn to 5 at once
+  e.sweep = 0.5;
+  g.financing.debt.push_back(e);
+  const auto u = test::trace(PathModel(g), 1, 0);
+  double cash = 0, b = 0;
+  for (std::size_t i = 0; i < u.steps.size(); ++i) {
+    cash += 10.0 / 12;
+    const double repay = std::min(b, 0.5 * std::max(0.0, cash - 5));
+    cash -= repay;
+    b -= repay;
+    const double draw = std::min(50 - b, std::max(0.0, 5 - cash));
+    cash += draw;
+    b += draw;
+    CAPTURE(i);
+    CHECK(u.steps[i].debt == doctest::Approx(b).epsilon(1e-9));
+  }
+  CHECK(u.steps[0].debt > 4);
+  CHECK(u.steps.back().debt < 1e-3);
+}
+
+TEST_CASE("equity rounds: trigger, target, yearly market capacity, dilution at ARR x multiple") {
+  Scenario s = burning();
+  s.financing.valuation = Valuation{Distribution::fixed(20), 0};
+  EquityPolicy p;
+  p.trigger_cash_bn = 5;
+  p.target_cash_bn = 25;
+  p.capacity_per_year = Distribution::fixed(30);
+  s.financing.equity_policy = p;
+  const PathModel m(s);
+  const auto t = test::trace(m, 1, 0);
+  double cash = 20, own = 1, budget = 0, raised = 0;
+  int rounds = 0;
+  for (int i = 0; i < m.steps(); ++i) {
+    if (i % 12 == 0) budget = 30;  // calendar years start every 12 steps from 2026.0
+    cash += -2;
+    if (cash < 5) {
+      const double amount = std::min(std::max(25 - cash, 0.0), budget);
+      if (amount > 0) {
+        own *= 1 - amount / (20 * 10 + amount);  // pre-money = 20 x ARR of 10
+        cash += amount;
+        budget -= amount;
+        raised += amount;
+        ++rounds;
+      }
+    }
+    CAPTURE(i);
+    CHECK(t.steps[i].cash == doctest::Approx(cash).epsilon(1e-9));
+    CHECK(t.steps[i].ownership == doctest::Approx(own).epsilon(1e-12));
+  }
+  CHECK(rounds >= 4);  // the market's budget binds some years: not every round reaches 25
+  CHECK(t.outputs[m.column(Output::rounds)] == rounds);
+  CHECK(t.outputs[m.column(Output::equity_raised)] == doctest::Approx(raised));
+  CHECK(t.outputs[m.column(Output::dilution)] == doctest::Approx(1 - own));
+  CHECK(m.column(Output::debt_peak) == -1);
+}
+
+TEST_CASE("vendor money as equity dilutes at the pre-money value; as a grant it does not") {
+  Scenario s = test::scenario("start = 2026.0\nhorizon_years = 3",
+                              "initial_gw = 1\nmax_pace_gw_per_week = 0.25\n"
+                              "ramp_midpoint_years = -100\nramp_width_years = 1\n"
+                              "lead_time_years = 0.25",
+                              "cost_per_gw = 50\nit_share = 0\nuseful_life_years = 5",
+                              "arr0 = 10\ngrowth0 = 0\narr_per_gw = 100",
+                              "[[vendor_financing]]\nname = \"nvidia\"\nper_gw = 10\ncap = 30\n");
+  const auto grant = test::trace(PathModel(s), 1, 0);
+  s.vendors[0].kind = VendorFinancing::Kind::equity;
+  s.financing.valuation = Valuation{Distribution::fixed(30), 0};
+  const PathModel m(s);
+  const auto eq = test::trace(m, 1, 0);
+  double own = 1;
+  for (std::size_t i = 0; i < eq.steps.size(); ++i) {
+    CHECK(eq.steps[i].cash == grant.steps[i].cash);  // the same money arrives
+    const double v = eq.steps[i].vendor;
+    if (v > 0) own *= 1 - v / (30 * eq.steps[i].arr + v);
+    CHECK(eq.steps[i].ownership == doctest::Approx(own).epsilon(1e-12));
+  }
+  CHECK(own < 1);
+  CHECK(eq.outputs[m.column(Output::equity_raised)] == doctest::Approx(30.0));
+  CHECK(eq.outputs[m.column(Output::rounds)] == 0);
+}
+
+TEST_CASE("warrants vest on GW online and the price hurdle, and are sold at once") {
+  // 0.25 GW/week fully ramped = 1.0833 GW started a month, online 3 steps later: the
+  // cumulative GW online reach 2 at step 4. The price stays at 100 (no drift, no noise).
+  Scenario s = test::scenario("start = 2026.0\nhorizon_years = 3",
+                              "initial_gw = 1\nmax_pace_gw_per_week = 0.25\n"
+                              "ramp_midpoint_years = -100\nramp_width_years = 1\n"
+                              "lead_time_years = 0.25",
+                              "cost_per_gw = 50\nit_share = 0\nuseful_life_years = 5",
+                              "arr0 = 10\ngrowth0 = 0\narr_per_gw = 100");
+  const auto without = test::trace(PathModel(s), 1, 0);
+  Warrant w;
+  w.name = "amd";
+  w.shares_m = 160;
+  w.strike = 0.01;
+  w.price0 = 100;
+  w.tranches = {{2, 0.5, 50}, {5, 0.5, 150}};  // the second never clears its hurdle
+  s.financing.warrants.push_back(w);
+  const PathModel m(s);
+  const auto t = test::trace(m, 1, 0);
+  const double proceeds = 160 * 0.5 * (100 - 0.01) / 1000;
+  for (std::size_t i = 0; i < t.steps.size(); ++i) {
+    const double extra = i >= 4 ? proceeds : 0.0;
+    CAPTURE(i);
+    CHECK(t.steps[i].cash == doctest::Approx(without.steps[i].cash + extra).epsilon(1e-12));
+  }
+  CHECK(t.outputs[m.column(Output::warrant_proceeds)] == doctest::Approx(proceeds));
+}
+
+TEST_CASE("warrant price: a GBM on its own stream, with the lognormal mean") {
+  // A 2-year lead time brings the first GW online at step 24 (t = 2), where a tranche with
+  // gw ~ 0, hurdle 0 and strike 0 vests: proceeds = shares x P_24 / 1000, with
+  // E[P_24] = P0 e^{mu t} = 100 e^{0.2} and sd/mean = sqrt(e^{sigma^2 t} - 1) = 0.614.
+  // N = 20000: SE = 0.614 x 1.2214 / sqrt(N) = 0.0053; tolerance 5 SE.
+  Scenario s = test::scenario("start = 2026.0\nhorizon_years = 3",
+                              "initial_gw = 1\nmax_pace_gw_per_week = 0.1\n"
+                              "ramp_midpoint_years = -100\nramp_width_years = 1\n"
+                              "lead_time_years = 2",
+                              "cost_per_gw = 50\nit_share = 0\nuseful_life_years = 5",
+                              "arr0 = 10\ngrowth0 = 0\narr_per_gw = 100");
+  Warrant w;
+  w.shares_m = 10;
+  w.price0 = 100;
+  w.price_drift = 0.1;
+  w.price_volatility = 0.4;
+  w.tranches = {{1e-9, 1, 0}};
+  s.financing.warrants.push_back(w);
+  RunOptions o;
+  o.paths = 20000;
+  o.seed = 5;
+  o.bands = false;
+  const Result r = run(s, o);
+  const double mean = r.summary("warrant_proceeds").mean;
+  const double expected = 10 * 100 * std::exp(0.1 * 2) / 1000;
+  CHECK(std::abs(mean - expected) < 5 * 0.0053);
+  // Its own stream: the warrant moves no other variate (capacity and ARR as without it).
+  s.financing.warrants.clear();
+  const Result plain = run(s, o);
+  CHECK((plain.per_path.col(plain.output_index("arr_end")) ==
+         r.per_path.col(r.output_index("arr_end")))
+            .all());
+}
+
+TEST_CASE("financing runs are bit-identical for any thread count and shard split") {
+  Scenario s = load_scenario(CAPEXSIM_SOURCE_DIR "/scenarios/ai-lab-2025.toml");
+  DebtFacility d;
+  d.name = "banks";
+  d.limit_bn = 300;
+  d.rate = Distribution::uniform(0.06, 0.10);
+  d.min_cash_bn = 5;
+  d.sweep = 0.25;
+  s.financing.debt.push_back(d);
+  s.financing.valuation = Valuation{Distribution::triangular(10, 15, 25), 100};
+  EquityPolicy p;
+  p.trigger_cash_bn = 5;
+  p.target_cash_bn = 40;
+  p.capacity_per_year = Distribution::uniform(50, 150);
+  s.financing.equity_policy = p;
+  s.vendors[0].kind = VendorFinancing::Kind::equity;
+  RunOptions o;
+  o.paths = 1000;
+  o.seed = 11;
+  const Result serial = run_serial(s, o);
+  o.threads = 2;
+  const Result par = run(s, o);
+  CHECK(serial.output_names == par.output_names);
+  CHECK(std::memcmp(serial.per_path.data(), par.per_path.data(),
+                    sizeof(double) * serial.per_path.size()) == 0);
+  CHECK(serial.bands == par.bands);
+  RunOptions a = o, b = o;
+  a.paths = 333;
+  b.first_path = 333;
+  b.paths = 667;
+  const Result merged = merge(run(s, a), run(s, b));
+  CHECK(std::memcmp(merged.per_path.data(), par.per_path.data(),
+                    sizeof(double) * par.per_path.size()) == 0);
+  CHECK(merged.series_names == std::vector<std::string>{"cash", "capacity", "serving_capacity",
+                                                        "arr", "demand", "capex_rate", "fcf_rate",
+                                                        "cost_per_gw", "debt", "ownership"});
+  // Financing changes cash, never the processes: capacity and ARR are the v1 ones.
+  const Scenario v1 = load_scenario(CAPEXSIM_SOURCE_DIR "/scenarios/ai-lab-2025.toml");
+  const Result base = run(v1, o);
+  for (const char* name : {"capacity_end", "arr_end", "capex_total"}) {
+    const auto x = base.per_path.col(base.output_index(name));
+    const auto y = par.per_path.col(par.output_index(name));
+    CHECK((x == y).all());
+  }
+  // Debt and equity fund the lab: the gap left is far smaller than without them.
+  CHECK(par.summary("funding_gap").mean < base.summary("funding_gap").mean);
+  CHECK(par.summary("debt_peak").mean > 0);
+  CHECK(par.summary("dilution").mean > 0);
+}
