@@ -34,11 +34,15 @@ PathModel::PathModel(Scenario scenario)
   contract_gw_.assign(n, 0.0);
   equity_.assign(n, 0.0);
 
+  // Contracts: each one's payment per step, their total, and contracted GW over twice
+  // the horizon (the demand-led plan looks a lead time ahead).
+  contract_gw_ahead_.assign(2 * static_cast<std::size_t>(n), 0.0);
   for (const Contract& c : scenario_.contracts) {
     // Active on [start, start + years) in calendar time, judged at each step's start.
     const int first = std::max(0, first_step_at_or_after(c.start_year));
     const int end = std::min(n, first_step_at_or_after(c.start_year + c.years));
     const double offset = c.start_year - scenario_.start_year;
+    std::vector<double>& pay = contract_payments_.emplace_back(n, 0.0);
     for (int i = first; i < end; ++i) {
       contract_gw_[i] += c.gw;
       double rate;  // $B per year
@@ -50,7 +54,13 @@ PathModel::PathModel(Scenario scenario)
         rate = 2 * c.total_bn / (c.years * c.years) * tau;
       }
       contract_payment_[i] += rate * dt_;
+      pay[i] = rate * dt_;
     }
+    // (first_step_at_or_after clamps at the horizon; the look-ahead needs twice it)
+    const double end_step =
+        std::ceil((c.start_year + c.years - scenario_.start_year) / dt_ - grid_tolerance);
+    const int end_ahead = static_cast<int>(std::clamp(end_step, 0.0, 2.0 * n));
+    for (int i = first; i < end_ahead; ++i) contract_gw_ahead_[i] += c.gw;
   }
   for (const EquityInjection& e : scenario_.equity) {
     const int i = step_containing(e.at_year);
@@ -79,6 +89,12 @@ PathModel::PathModel(Scenario scenario)
   if (has_equity())
     outputs_.insert(outputs_.end(), {Output::equity_raised, Output::dilution, Output::rounds});
   if (has_warrants()) outputs_.push_back(Output::warrant_proceeds);
+  if (leaves_unpaid())
+    outputs_.insert(outputs_.end(),
+                    {Output::default_time, Output::unpaid_total, Output::unpaid_capex});
+  if (scenario_.has_plan_cap && (demand_led() || has_constraint()))
+    outputs_.push_back(Output::gw_not_started);
+  unpaid_contracts_ = leaves_unpaid() ? scenario_.contracts.size() : 0;
   column_.fill(-1);
   for (std::size_t k = 0; k < outputs_.size(); ++k)
     column_[static_cast<std::size_t>(outputs_[k])] = static_cast<int>(k);
@@ -105,6 +121,8 @@ PathModel::PathModel(Scenario scenario)
 std::vector<std::string> PathModel::output_names() const {
   std::vector<std::string> names;
   for (Output o : outputs_) names.push_back(output_name(o));
+  for (std::size_t k = 0; k < unpaid_contracts_; ++k)
+    names.push_back("unpaid_" + scenario_.contracts[k].name);
   for (double year : scenario_.checkpoints) names.push_back(checkpoint_name(year));
   return names;
 }

@@ -62,6 +62,10 @@ QuantityInfo describe_output(std::string_view name) {
     return {std::string(name), "$B/yr", Kind::level, Tail::low,
             "realised annual recurring revenue at the first step on or after " +
                 std::string(name.substr(7))};
+  if (name.rfind("unpaid_", 0) == 0)
+    return {
+        std::string(name), "$B", Kind::amount, Tail::high,
+        "payments to contract " + std::string(name.substr(7)) + " left unpaid over the horizon"};
   throw std::out_of_range("no output named '" + std::string(name) + "'");
 }
 

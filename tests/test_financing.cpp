@@ -271,3 +271,68 @@ TEST_CASE("financing runs are bit-identical for any thread count and shard split
   CHECK(par.summary("debt_peak").mean > 0);
   CHECK(par.summary("dilution").mean > 0);
 }
+
+TEST_CASE("funding constraint: deficits left unpaid pro rata, cash floored at 0") {
+  // FCF = -2 a step from opex (34/yr) against revenue (10/yr), plus a contract paying 12
+  // over 2026 (1 a step): cash 20 - 3 (k + 1) turns negative at step 6 (deficit 1), then
+  // each step's whole outflow beyond the revenue is unpaid: 3 a step to the end of 2026,
+  // 2 a step after. Owed per step in 2026: opex 34/12 + contract 1 (no capex, no refresh).
+  Scenario s = burning();
+  s.contracts.push_back(Contract{"oracle", 12, 2026.0, 1, 0, Contract::Profile::flat});
+  s.financing.constraint = FundingConstraint{std::nullopt, true};
+  const PathModel m(s);
+  const auto t = test::trace(m, 1, 0);
+  for (const auto& st : t.steps) CHECK(st.cash >= 0.0);
+  const double owed = 34.0 / 12 + 1;
+  const double contract_unpaid = (1 + 3 * 5) * (1 / owed);
+  CHECK(t.outputs[m.column(Output::default_time)] == doctest::Approx(7 / 12.0));
+  CHECK(t.outputs[m.column(Output::unpaid_total)] == doctest::Approx(1 + 3 * 5 + 2 * 48));
+  CHECK(t.outputs[m.column(Output::unpaid_capex)] == doctest::Approx(0.0));
+  const auto names = m.output_names();
+  const auto k = std::find(names.begin(), names.end(), "unpaid_oracle") - names.begin();
+  REQUIRE(k < static_cast<long>(names.size()));
+  CHECK(t.outputs[k] == doctest::Approx(contract_unpaid));
+  CHECK(t.outputs[m.column(Output::funding_gap)] == 0.0);  // nothing is financed outside
+}
+
+TEST_CASE("demand-led plan builds to projected demand; the brake stops starts on low cash") {
+  // Demand 10 $B/yr, flat and certain; 10 $B/yr per GW: with coverage 1 the lab needs
+  // 1 GW, has 0.5, so it starts 0.5 GW in all (however fast the pace would allow).
+  Scenario s =
+      test::scenario("start = 2026.0\nhorizon_years = 4",
+                     "initial_gw = 0.5\nplan_cap_gw = 5\nmax_pace_gw_per_week = 0.05\n"
+                     "ramp_midpoint_years = -100\nramp_width_years = 1\n"
+                     "lead_time_years = 0.5",
+                     "cost_per_gw = 50\nit_share = 0\nuseful_life_years = 5",
+                     "arr0 = 10\ngrowth0 = 0\narr_per_gw = 10", "[finance]\ninitial_cash = 1000\n");
+  s.plan.kind = BuildPlan::Kind::demand;
+  s.plan.coverage = Distribution::fixed(1.0);
+  const PathModel m(s);
+  const auto t = test::trace(m, 1, 0);
+  double started = 0;
+  for (const auto& st : t.steps) {
+    started += st.started_gw;
+    CHECK(st.started_gw <= 0.05 * 52 / 12 * (1 + 1e-12));  // never above the pace
+  }
+  CHECK(started == doctest::Approx(0.5));
+  CHECK(t.outputs[m.column(Output::capacity_end)] == doctest::Approx(1.0));
+  CHECK(t.outputs[m.column(Output::gw_not_started)] == doctest::Approx(5 - 0.5 - 0.5));
+
+  // Coverage 1.5 builds half as much again; a contract due by completion counts against it.
+  s.plan.coverage = Distribution::fixed(1.5);
+  s.contracts.push_back(Contract{"cloud", 10, 2026.0, 10, 0.25, Contract::Profile::flat});
+  const auto u = test::trace(PathModel(s), 1, 0);
+  double started_u = 0;
+  for (const auto& st : u.steps) started_u += st.started_gw;
+  CHECK(started_u == doctest::Approx(1.5 - 0.5 - 0.25));
+
+  // The brake: with cash below brake_cash from the start, nothing is ever started.
+  Scenario b = s;
+  b.plan = BuildPlan{};
+  b[Param::initial_cash] = Distribution::fixed(10);
+  b.financing.constraint = FundingConstraint{50.0, false};
+  const PathModel mb(b);
+  const auto v = test::trace(mb, 1, 0);
+  for (const auto& st : v.steps) CHECK(st.started_gw == 0.0);
+  CHECK(v.outputs[mb.column(Output::gw_not_started)] == doctest::Approx(4.5));
+}

@@ -66,13 +66,36 @@ struct Warrant {
   friend bool operator==(const Warrant&, const Warrant&) = default;
 };
 
+/// `[constraint]`: a lab that cannot spend money it does not have.
+struct FundingConstraint {
+  /// Start no GW in a step whose opening cash is below this ($B), or after a step with
+  /// unpaid obligations. Absent: no brake.
+  std::optional<double> brake_cash_bn;
+  /// Leave a deficit after every source unpaid, pro rata over the step's obligations,
+  /// instead of letting cash go negative.
+  bool unpaid = false;
+  friend bool operator==(const FundingConstraint&, const FundingConstraint&) = default;
+};
+
 struct Financing {
   std::vector<DebtFacility> debt;
   std::optional<Valuation> valuation;
   std::optional<EquityPolicy> equity_policy;
   std::vector<Warrant> warrants;
-  bool any() const { return !debt.empty() || equity_policy.has_value() || !warrants.empty(); }
+  std::optional<FundingConstraint> constraint;
+  bool any() const {
+    return !debt.empty() || equity_policy.has_value() || !warrants.empty() ||
+           constraint.has_value();
+  }
   friend bool operator==(const Financing&, const Financing&) = default;
+};
+
+/// `[build] plan`: "fixed" (the v1 rule: the pace schedule, up to the plan cap) or
+/// "demand" (start only what projected demand at completion needs, `coverage` x demand).
+struct BuildPlan {
+  enum class Kind { fixed, demand } kind = Kind::fixed;
+  Distribution coverage = Distribution::fixed(1.2);  // >= 1, drawn once per path
+  friend bool operator==(const BuildPlan&, const BuildPlan&) = default;
 };
 
 }  // namespace capexsim

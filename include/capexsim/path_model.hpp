@@ -31,12 +31,17 @@ class PathModel {
   double dt() const { return dt_; }
   /// Outputs of this scenario in column order: the base outputs, those of the optional
   /// features it configures, then the `arr_at_<year>` checkpoints.
-  std::size_t output_count() const { return outputs_.size() + checkpoint_steps_.size(); }
+  std::size_t output_count() const {
+    return outputs_.size() + unpaid_contracts_ + checkpoint_steps_.size();
+  }
   std::vector<std::string> output_names() const;
   /// Column of output `o`, or -1 when this scenario does not report it.
   int column(Output o) const { return column_[static_cast<std::size_t>(o)]; }
+  /// Column of the first `unpaid_<contract>` output (one per contract, present with
+  /// [constraint] unpaid = true).
+  std::size_t unpaid_contract_column() const { return outputs_.size(); }
   /// Column of the first checkpoint.
-  std::size_t checkpoint_column() const { return outputs_.size(); }
+  std::size_t checkpoint_column() const { return outputs_.size() + unpaid_contracts_; }
   /// The series of this scenario's bands, in band order (the base series, then those of
   /// optional features).
   const std::vector<Series>& series() const { return series_; }
@@ -46,7 +51,24 @@ class PathModel {
   /// Equity rounds or vendor money invested as equity: ownership is tracked.
   bool has_equity() const { return has_equity_; }
   bool has_warrants() const { return !scenario_.financing.warrants.empty(); }
-  bool has_financing() const { return has_debt() || has_equity() || has_warrants(); }
+  bool has_financing() const {
+    return has_debt() || has_equity() || has_warrants() || has_constraint();
+  }
+  bool has_constraint() const { return scenario_.financing.constraint.has_value(); }
+  /// [constraint] unpaid = true: deficits are left unpaid instead of financed by cash.
+  bool leaves_unpaid() const { return has_constraint() && scenario_.financing.constraint->unpaid; }
+  bool has_brake() const {
+    return has_constraint() && scenario_.financing.constraint->brake_cash_bn.has_value();
+  }
+  bool demand_led() const { return scenario_.plan.kind == BuildPlan::Kind::demand; }
+  /// Each contract's payment per step ($B), for the allocation of unpaid obligations.
+  const std::vector<std::vector<double>>& contract_payments() const { return contract_payments_; }
+  /// Contracted GW at step k for k in [0, 2 steps()) (beyond the horizon, for the
+  /// demand-led plan's look-ahead); clamped at the end.
+  double contract_gw_at(long k) const {
+    return contract_gw_ahead_[static_cast<std::size_t>(
+        std::clamp<long>(k, 0, static_cast<long>(contract_gw_ahead_.size()) - 1))];
+  }
   /// Per debt facility: the first step it may be drawn, and the step containing its
   /// maturity (steps() + 1 when it has none), where it is repaid and closes.
   const std::vector<int>& debt_open_step() const { return debt_open_step_; }
@@ -89,6 +111,9 @@ class PathModel {
   std::vector<Series> series_;
   std::vector<int> debt_open_step_, debt_maturity_step_;
   std::vector<char> new_year_;
+  std::size_t unpaid_contracts_ = 0;
+  std::vector<std::vector<double>> contract_payments_;
+  std::vector<double> contract_gw_ahead_;
 };
 
 /// Scratch of the kernel, reused across paths and blocks to keep allocation out of the
@@ -125,7 +150,8 @@ struct PathConstants {
   double cost0, drift_c, vol_c, beta;
   // 4.3 / 4.4 construction and refresh, in steps; rings capped at the horizon
   double life, it_share;
-  double inv_lead;  // 1 / lead time in steps: the kernels multiply (a vector division is slow)
+  double lead;      // lead time in steps, L
+  double inv_lead;  // 1 / L: the kernels multiply (a vector division is slow)
   int lead_ring, life_ring;
   // 4.5 revenue
   double g0, g_inf, decay_g, vol_g, sigma_d, vol_d, log_demand0;
@@ -178,6 +204,7 @@ inline PathConstants path_constants(const PathModel& model, const rng::PathRng& 
   // was never written and holds 0, exactly s_{i-L} = 0. A huge input costs no memory.
   const double lead = std::max(1.0, std::round(v(P::lead_time_years) / dt));
   c.life = std::max(1.0, std::round(v(P::useful_life_years) / dt));
+  c.lead = lead;
   c.inv_lead = 1 / lead;
   c.lead_ring = static_cast<int>(std::min<double>(lead, n));
   c.life_ring = static_cast<int>(std::min<double>(c.life, n));

@@ -19,7 +19,8 @@
 //   4 warrant     step i             block w: the normal (words 0, 1) of warrant w's
 //     price                          share price shock at step i
 //   static ids 128 + f: debt facility f's rate; 192: the ARR multiple of [valuation];
-//   193: the equity market's capacity per year (docs/model.md §6)
+//   193: the equity market's capacity per year; 194: the build plan's coverage
+//   (docs/model.md §6)
 //
 // So no two purposes share a counter, a path's variates never depend on other paths
 // (docs/model.md, reproducibility), and each input's stream is fixed by its id, which gives common
@@ -54,6 +55,8 @@ enum class Stream : std::uint32_t {
 inline constexpr std::uint32_t debt_rate_id0 = 128;
 inline constexpr std::uint32_t arr_multiple_id = 192;
 inline constexpr std::uint32_t equity_capacity_id = 193;
+/// Static-input id of the demand-led plan's coverage.
+inline constexpr std::uint32_t coverage_id = 194;
 inline constexpr std::uint32_t x0_id = 64;
 
 using Words = std::array<std::uint32_t, 4>;

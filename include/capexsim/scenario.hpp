@@ -132,8 +132,11 @@ struct Scenario {
   std::vector<Contract> contracts;
   std::vector<VendorFinancing> vendors;
   std::vector<EquityInjection> equity;
-  /// Debt, valuation and equity rounds, warrants (all absent unless configured).
+  /// Debt, valuation and equity rounds, warrants, the funding constraint (all absent
+  /// unless configured).
   Financing financing;
+  /// How starts are decided: the v1 schedule (default) or demand-led.
+  BuildPlan plan;
 
   /// Correlation of the shocks in canonical order (identity when absent).
   Eigen::Matrix4d correlation = Eigen::Matrix4d::Identity();

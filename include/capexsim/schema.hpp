@@ -58,7 +58,13 @@ const char* tail_name(Tail t);  // "high", "low", "none"
     "equity raised in rounds and as vendor equity investments over the horizon")           \
   X(dilution, "share", amount, high, "share of the lab its owners gave up: 1 - ownership") \
   X(rounds, "count", amount, high, "number of equity rounds raised")                       \
-  X(warrant_proceeds, "$B", amount, low, "proceeds of vested warrants sold")
+  X(warrant_proceeds, "$B", amount, low, "proceeds of vested warrants sold")               \
+  X(default_time, "years", time, low,                                                      \
+    "years to the end of the first step with unpaid obligations (never if none)")          \
+  X(unpaid_total, "$B", amount, high, "obligations left unpaid over the horizon")          \
+  X(unpaid_capex, "$B", amount, high, "construction and refresh capex left unpaid")        \
+  X(gw_not_started, "GW", amount, high,                                                    \
+    "planned GW never started: plan cap - initial GW - GW started")
 
 /// The over-time series, banded into fan charts; one value per step, in band order.
 /// X(name, unit, kind, adverse tail, description); their values are defined once, in

@@ -26,6 +26,7 @@ class FinancingLanes {
     std::size_t tranches = 0;
     for (const Warrant& w : fin_.warrants) tranches += w.tranches.size();
     vested_.assign(tranches * W, 0);
+    unpaid_contract_.assign(model.contract_payments().size() * W, 0.0);
     for (int l = 0; l < W; ++l) {
       const rng::PathRng r(seed, first_path + static_cast<std::uint64_t>(l));
       auto draw = [&](const Distribution& d, std::uint32_t id) {
@@ -42,8 +43,10 @@ class FinancingLanes {
       ownership_[l] = 1;
       budget_[l] = 0;
       last_round_[l] = -std::numeric_limits<double>::infinity();
-      cum_online_[l] = rounds_[l] = raised_[l] = interest_total_[l] = debt_peak_[l] = proceeds_[l] =
-          0;
+      cum_online_[l] = rounds_[l] = raised_[l] = interest_total_[l] = debt_peak_[l] = 0;
+      proceeds_[l] = interest_[l] = unpaid_total_[l] = unpaid_capex_[l] = 0;
+      unpaid_last_[l] = 0;
+      default_step_[l] = -1;
     }
   }
 
@@ -55,10 +58,12 @@ class FinancingLanes {
     const double dt = model_.dt();
     const std::size_t F = fin_.debt.size();
     // Interest on the balances at the start of the step.
+    for (int l = 0; l < W; ++l) interest_[l] = 0;
     for (std::size_t f = 0; f < F; ++f)
       for (int l = 0; l < W; ++l) {
         const double interest = balance_[f * W + l] * rate_[f * W + l] * dt;
         cash[l] -= interest;
+        interest_[l] += interest;
         interest_total_[l] += interest;
       }
     // Warrants: tranches vest on cumulative GW online and the price P_i; sold at once.
@@ -162,6 +167,34 @@ class FinancingLanes {
     for (int l = 0; l < W; ++l) ownership[l] = ownership_[l];
   }
 
+  /// The funding constraint's unpaid obligations, after every source of the step: a
+  /// negative `cash` is a deficit, left unpaid pro rata over the step's obligations (each
+  /// contract's payment, capex, refresh, opex, interest); cash is then 0.
+  void settle(int i, double* cash, const double* capex, const double* refresh_capex,
+              const double* opex) {
+    if (!model_.leaves_unpaid()) return;
+    const auto& pays = model_.contract_payments();
+    const std::size_t C = pays.size();
+    const auto at = static_cast<std::size_t>(i);
+    for (int l = 0; l < W; ++l) {
+      unpaid_last_[l] = 0;
+      if (!(cash[l] < 0)) continue;
+      const double deficit = -cash[l];
+      double owed = capex[l] + refresh_capex[l] + opex[l] + interest_[l];
+      for (std::size_t c = 0; c < C; ++c) owed += pays[c][at];
+      const double share = owed > 0 ? deficit / owed : 0.0;
+      for (std::size_t c = 0; c < C; ++c) unpaid_contract_[c * W + l] += pays[c][at] * share;
+      unpaid_capex_[l] += (capex[l] + refresh_capex[l]) * share;
+      unpaid_total_[l] += deficit;
+      if (default_step_[l] < 0) default_step_[l] = i;
+      unpaid_last_[l] = 1;
+      cash[l] = 0;
+    }
+  }
+
+  /// Did lane l leave obligations unpaid in the last step settled?
+  bool unpaid_last(int l) const { return unpaid_last_[l] != 0; }
+
   /// The optional outputs this scenario reports, into out[column * W + lane].
   void outputs(double* out) const {
     auto put = [&](Output o, const double* v) {
@@ -177,6 +210,17 @@ class FinancingLanes {
     put(Output::dilution, dilution);
     put(Output::rounds, rounds_);
     put(Output::warrant_proceeds, proceeds_);
+    double default_time[W];
+    for (int l = 0; l < W; ++l)
+      default_time[l] = default_step_[l] >= 0 ? (default_step_[l] + 1) * model_.dt()
+                                              : std::numeric_limits<double>::quiet_NaN();
+    put(Output::default_time, default_time);
+    put(Output::unpaid_total, unpaid_total_);
+    put(Output::unpaid_capex, unpaid_capex_);
+    if (model_.leaves_unpaid())
+      for (std::size_t c = 0; c < model_.contract_payments().size(); ++c)
+        for (int l = 0; l < W; ++l)
+          out[(model_.unpaid_contract_column() + c) * W + l] = unpaid_contract_[c * W + l];
   }
 
  private:
@@ -185,8 +229,12 @@ class FinancingLanes {
   std::uint64_t seed_, first_path_;
   std::vector<double> rate_, balance_, price_;  // [facility or warrant][lane]
   std::vector<unsigned char> vested_;           // [tranche][lane]
+  std::vector<double> unpaid_contract_;         // [contract][lane]
   double multiple_[W], capacity_[W], ownership_[W], budget_[W], last_round_[W], cum_online_[W],
-      rounds_[W], raised_[W], interest_total_[W], debt_peak_[W], proceeds_[W];
+      rounds_[W], raised_[W], interest_total_[W], debt_peak_[W], proceeds_[W], interest_[W],
+      unpaid_total_[W], unpaid_capex_[W];
+  int default_step_[W];
+  unsigned char unpaid_last_[W];
 };
 
 }  // namespace capexsim::detail

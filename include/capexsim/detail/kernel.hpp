@@ -367,6 +367,20 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
   if (model.has_financing()) financing.emplace(model, seed, first_path);
   alignas(64) Lanes vendor_equity;
   for (int l = 0; l < W; ++l) st.debt[l] = 0, st.ownership[l] = 1, vendor_equity[l] = 0;
+  // §6.5 a lab that reacts: demand-led starts and the funding brake (off in v1).
+  const bool demand_led = model.demand_led(), brake = model.has_brake();
+  const double brake_cash = brake ? *sc.financing.constraint->brake_cash_bn : 0.0;
+  alignas(64) Lanes coverage, lead, pipe;
+  for (int l = 0; l < W; ++l) {
+    const Distribution& cov = sc.plan.coverage;
+    coverage[l] =
+        !demand_led ? 0.0
+        : cov.is_fixed()
+            ? cov.value()
+            : cov.sample(rng::PathRng(seed, first_path + l).static_uniform(rng::coverage_id));
+    lead[l] = pc[l].lead;
+    pipe[l] = 0;
+  }
   alignas(64) Lanes z0, z1, z2, z3, u_reg, u_jump, jump, old_cost, old_vintage, opex_growth, log_w;
   alignas(64) std::int32_t rd_lead[W], rd_life[W];
   int wpos = 0, vpos = 0, fpos = 0;
@@ -408,6 +422,25 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
     } else {
       // Every lane has reached its plan cap: nothing starts, f and the pace are not needed.
       for (int l = 0; l < W; ++l) s[l] = 0.0, f[l] = nan, pace[l] = nan;
+    }
+    if (demand_led) {
+      // §6.5 demand-led plan: start only what demand projected to completion needs,
+      // coverage x D_i e^{g_i L dt} / arr_per_gw, net of GW contracted then, of capacity
+      // (with this step's additions) and of the pipeline started but not online.
+      for (int l = 0; l < W; ++l) {
+        const double target = coverage[l] * vmath::exp(log_demand[l]) *
+                                  vmath::exp(g[l] * lead[l] * dt) / arr_per_gw[l] -
+                              model.contract_gw_at(i + static_cast<long>(lead[l]));
+        const double pipeline = pipe[l] - online[l];
+        s[l] = std::min(s[l], std::max(0.0, target - (capacity[l] + online[l]) - pipeline));
+        pipe[l] = pipeline + s[l];
+      }
+    }
+    if (brake) {
+      // §6.5 funding brake: no starts when opening cash is below brake_cash or after a
+      // step with unpaid obligations.
+      for (int l = 0; l < W; ++l)
+        if (cash[l] < brake_cash || (financing && financing->unpaid_last(l))) s[l] = 0.0;
     }
 
     // §4.2 cost per GW: GBM level times Wright's law on cumulative GW started (B_i).
@@ -478,6 +511,7 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
     for (int l = 0; l < W; ++l) cash[l] += fcf[l] + vendor[l] + eq;
     if (financing) {
       financing->step(i, t, cash, arr, online, vendor_equity, st.debt, st.ownership);
+      financing->settle(i, cash, capex, refresh_capex, opex);
       for (int l = 0; l < W; ++l) vendor_equity[l] = 0;
     }
     for (int l = 0; l < W; ++l) {
@@ -538,6 +572,8 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
         sustained_step[l] >= 0 ? (sustained_step[l] + 1) * dt : nan;
   }
   if (financing) financing->outputs(out);
+  if (const int c = model.column(Output::gw_not_started); c >= 0)
+    for (int l = 0; l < W; ++l) out[c * W + l] = plan_room[l] - started[l];
 }
 
 }  // namespace capexsim::detail
