@@ -1,5 +1,5 @@
 #pragma once
-// The scenario value of MODEL.md §7 and its loader.
+// The scenario value, its table of keys, and its loader (format: docs/model.md).
 
 #include <array>
 #include <cstddef>
@@ -17,9 +17,8 @@
 
 namespace capexsim {
 
-/// Every scalar input of the model. Each may be a fixed number or a distribution
-/// (MODEL.md marks only some as *dist*, but its reference scenario draws others, so the
-/// library accepts a distribution for every one of them; see docs/model-decisions.md).
+/// Every scalar input of the model. Each may be a fixed number or a distribution (the
+/// library accepts a distribution for every one of them; see docs/model.md, "Decisions").
 /// The numeric value of each enumerator is also the id of its random stream: never
 /// renumber, only append (common random numbers across library versions).
 enum class Param : std::size_t {
@@ -70,6 +69,48 @@ enum class Range {
   unit_open_top  // [0, 1)
 };
 
+/// How a key's value is written in the file.
+enum class KeyType {
+  distribution,  // a number or a distribution inline table
+  number,        // a plain number
+  string,        // a string
+  word,          // one of a fixed set of strings ("month", "flat", ...)
+  numbers,       // an array of numbers
+  words,         // an array of strings
+  matrix         // an array of arrays of numbers
+};
+
+/// One key of the scenario format. The table of these (scenario_keys()) is the single
+/// list of the format: the loader's allowed keys, the defaults, the range and
+/// plausibility checks, the TOML writer's order, and the reference table in
+/// docs/model.md all come from it.
+struct KeyInfo {
+  const char* section;  // TOML table; "" = top level; contract, vendor_financing and
+                        // equity are arrays of tables ([[contract]])
+  const char* key;
+  Param param;  // the model input it sets; Param::count_ when it is not one
+  KeyType type;
+  const char* unit;  // "$B", "GW/week", "1/year", "share", ... ("" when it has none)
+  bool required;
+  double default_value;      // NaN when required or when the default is not a number
+  const char* default_text;  // the default as documented ("0", "none: no cap", ...)
+  Range range;
+  /// Largest plausible magnitude of the value (every parameter of a distribution):
+  /// above it the value is refused as a likely unit mistake. Infinity = no limit.
+  double plausible_max;
+  double example;  // a typical value, quoted in the plausibility error
+  const char* description;
+};
+
+/// Every key of the scenario format, in the order of the file the writer produces.
+const std::vector<KeyInfo>& scenario_keys();
+/// The entry of `section`.`key`, or nullptr.
+const KeyInfo* find_key(std::string_view section, std::string_view key);
+/// The key table as the Markdown table of docs/model.md (between its
+/// `<!-- keys:begin -->` and `<!-- keys:end -->` markers).
+std::string scenario_keys_markdown();
+
+/// A model input's entry of scenario_keys(), indexed by Param.
 struct ParamInfo {
   Param id;
   const char* section;  // TOML table
@@ -77,9 +118,13 @@ struct ParamInfo {
   bool required;
   double default_value;
   Range range;
+  const char* unit = "";
+  double plausible_max = 0;
+  double example = 0;
+  const char* description = "";
 };
 
-/// Metadata of every input, indexed by Param.
+/// Metadata of every input, indexed by Param (built from scenario_keys()).
 const std::array<ParamInfo, param_count>& param_table();
 const ParamInfo& param_info(Param p);
 
@@ -114,7 +159,7 @@ struct EquityInjection {
   friend bool operator==(const EquityInjection&, const EquityInjection&) = default;
 };
 
-/// The four per-step shocks, in the canonical order of MODEL.md §4.
+/// The four per-step shocks, in their canonical order (docs/model.md, "Shocks").
 enum class Shock { pace, cost, arr, growth };
 inline constexpr std::size_t shock_count = 4;
 const char* shock_name(Shock s);
@@ -172,6 +217,12 @@ class ScenarioError : public std::runtime_error {
 /// Parse and validate a scenario file. Throws ScenarioError on any invalid input,
 /// including an unreadable file.
 Scenario load_scenario(const std::filesystem::path& file);
+
+/// Limits checked on the raw text before it is parsed (deeply nested or very long dotted
+/// keys would exhaust the TOML parser's stack).
+inline constexpr std::size_t max_scenario_bytes = 16u << 20;  // 16 MiB
+inline constexpr int max_key_segments = 64;                   // dotted parts of one key
+inline constexpr int max_nesting = 64;                        // nested arrays / inline tables
 
 /// Parse and validate TOML text. `source_name` is used in messages and as the default
 /// `name` (its stem).

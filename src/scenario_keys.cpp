@@ -1,0 +1,230 @@
+// The table of scenario keys: one line per key of the format. The loader, the checker,
+// the writer and the reference table of docs/model.md are all driven by it.
+
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+#include "capexsim/detail/format.hpp"
+#include "capexsim/scenario.hpp"
+#include "scenario_internal.hpp"
+
+namespace capexsim {
+
+namespace {
+constexpr double inf = std::numeric_limits<double>::infinity();
+constexpr double no = std::numeric_limits<double>::quiet_NaN();  // no numeric default
+constexpr Param none = Param::count_;
+
+// Plausibility limits (largest believable magnitude; see docs/model.md, "Plausibility"):
+constexpr double money_stock = 1e5;   // $B: $100 trillion, about world GDP
+constexpr double money_per_gw = 1e4;  // $B per GW (or per GW-year): 200x today's ~$50B
+constexpr double gw = 1e5;            // GW: ~10x the world's generating capacity
+constexpr double rate = 1e3;          // per year: an event or reversion every ~9 hours
+constexpr double growth = 1e2;        // continuous growth/volatility per year: e^100
+constexpr double years = 1e3;         // a duration in years
+
+using K = KeyType;
+using R = Range;
+
+// clang-format off
+const std::vector<KeyInfo> keys{
+  {"", "name", none, K::string, "", false, no, "the file's stem", R::any, inf, 0, "Name shown in reports"},
+  {"simulation", "start", none, K::number, "calendar year", true, no, "required", R::any, 1e5, 2026, "Calendar year of t = 0"},
+  {"simulation", "horizon_years", none, K::number, "years", true, no, "required", R::positive, years, 10, "Length of the simulated period"},
+  {"simulation", "step", none, K::word, "", false, no, "\"month\"", R::any, inf, 0, "Time step: \"month\" (1/12), \"week\" (1/52) or \"quarter\" (1/4)"},
+  {"finance", "initial_cash", Param::initial_cash, K::distribution, "$B", false, 0.0, "0", R::non_negative, money_stock, 40, "Cash on hand at the start"},
+  {"build", "initial_gw", Param::initial_gw, K::distribution, "GW", true, no, "required", R::positive, gw, 2, "Owned capacity at the start"},
+  {"build", "plan_cap_gw", Param::plan_cap_gw, K::distribution, "GW", false, no, "none (no cap)", R::non_negative, gw, 30, "Owned capacity the plan stops at (>= initial_gw)"},
+  {"build", "max_pace_gw_per_week", Param::max_pace_gw_per_week, K::distribution, "GW/week", true, no, "required", R::non_negative, 1e3, 1, "Top of the build-pace S-curve"},
+  {"build", "ramp_midpoint_years", Param::ramp_midpoint_years, K::distribution, "years", true, no, "required", R::any, years, 3, "Time from start at which the pace reaches half its top"},
+  {"build", "ramp_width_years", Param::ramp_width_years, K::distribution, "years", true, no, "required", R::positive, years, 0.75, "Width (scale) of the pace S-curve"},
+  {"build", "lead_time_years", Param::lead_time_years, K::distribution, "years", true, no, "required", R::positive, 1e2, 1.5, "Construction time from start to online"},
+  {"build", "pace_volatility", Param::pace_volatility, K::distribution, "1/sqrt(year)", false, 0.0, "0", R::non_negative, growth, 0.3, "Volatility of the log execution factor"},
+  {"build", "pace_reversion", Param::pace_reversion, K::distribution, "1/year", false, 1.0, "1", R::positive, rate, 2, "Mean-reversion speed of the execution factor"},
+  {"build", "disruption_rate", Param::disruption_rate, K::distribution, "1/year", false, 0.0, "0", R::non_negative, rate, 0.5, "Rate at which disruptions start"},
+  {"build", "disruption_mean_years", Param::disruption_mean_years, K::distribution, "years", false, 0.25, "0.25", R::positive, 1e2, 0.25, "Mean length of a disruption"},
+  {"build", "disruption_multiplier", Param::disruption_multiplier, K::distribution, "share", false, 1.0, "1", R::unit, inf, 0.3, "Pace multiplier while disrupted"},
+  {"cost", "cost_per_gw", Param::cost_per_gw, K::distribution, "$B/GW", true, no, "required", R::non_negative, money_per_gw, 50, "Capital cost of one GW at the start"},
+  {"cost", "cost_drift", Param::cost_drift, K::distribution, "1/year", false, 0.0, "0", R::any, growth, 0, "Drift of the log cost level"},
+  {"cost", "cost_volatility", Param::cost_volatility, K::distribution, "1/sqrt(year)", false, 0.0, "0", R::non_negative, growth, 0.1, "Volatility of the log cost level"},
+  {"cost", "learning_rate", Param::learning_rate, K::distribution, "share", false, 0.0, "0", R::unit_open_top, inf, 0.1, "Cost fall per doubling of cumulative GW started (Wright)"},
+  {"cost", "it_share", Param::it_share, K::distribution, "share", true, no, "required", R::unit, inf, 0.6, "Share of the cost that is IT equipment (refreshed)"},
+  {"cost", "useful_life_years", Param::useful_life_years, K::distribution, "years", true, no, "required", R::positive, 1e2, 5, "Life of the IT equipment before refresh"},
+  {"revenue", "arr0", Param::arr0, K::distribution, "$B/year", true, no, "required", R::positive, money_stock, 20, "Demand (annual recurring revenue) at the start"},
+  {"revenue", "growth0", Param::growth0, K::distribution, "1/year", true, no, "required", R::any, growth, 0.8, "Initial growth rate of demand"},
+  {"revenue", "long_run_growth", Param::long_run_growth, K::distribution, "1/year", false, 0.0, "0", R::any, growth, 0.15, "Growth rate demand growth reverts to"},
+  {"revenue", "growth_reversion", Param::growth_reversion, K::distribution, "1/year", false, 1.0, "1", R::positive, rate, 0.35, "Mean-reversion speed of the growth rate"},
+  {"revenue", "growth_volatility", Param::growth_volatility, K::distribution, "1/year^1.5", false, 0.0, "0", R::non_negative, growth, 0.15, "Volatility of the growth rate"},
+  {"revenue", "arr_volatility", Param::arr_volatility, K::distribution, "1/sqrt(year)", false, 0.0, "0", R::non_negative, growth, 0.2, "Volatility of log demand"},
+  {"revenue", "jump_rate", Param::jump_rate, K::distribution, "1/year", false, 0.0, "0", R::non_negative, rate, 0.2, "Rate of demand jumps"},
+  {"revenue", "jump_mean", Param::jump_mean, K::distribution, "log", false, 0.0, "0", R::any, growth, -0.15, "Mean size of one jump of log demand"},
+  {"revenue", "jump_sd", Param::jump_sd, K::distribution, "log", false, 0.0, "0", R::non_negative, growth, 0.1, "Standard deviation of one jump of log demand"},
+  {"revenue", "arr_per_gw", Param::arr_per_gw, K::distribution, "$B/year per GW", true, no, "required", R::positive, money_per_gw, 10, "Revenue one GW can serve"},
+  {"revenue", "resale_price_per_gw_year", Param::resale_price_per_gw_year, K::distribution, "$B per GW-year", false, 0.0, "0", R::non_negative, money_per_gw, 8, "Price of idle capacity sold as cloud"},
+  {"revenue", "resale_utilization", Param::resale_utilization, K::distribution, "share", false, 0.0, "0", R::unit, inf, 0.5, "Share of idle capacity that is sold"},
+  {"opex", "power_ops_per_gw_year", Param::power_ops_per_gw_year, K::distribution, "$B per GW-year", false, 0.0, "0", R::non_negative, money_per_gw, 1, "Power and operations cost of owned capacity"},
+  {"opex", "revenue_cost_share", Param::revenue_cost_share, K::distribution, "share", false, 0.0, "0", R::unit, inf, 0.3, "Cost that scales with revenue, as a share of it"},
+  {"opex", "fixed_opex", Param::fixed_opex, K::distribution, "$B/year", false, 0.0, "0", R::non_negative, money_stock, 10, "Fixed operating cost at the start"},
+  {"opex", "fixed_opex_growth", Param::fixed_opex_growth, K::distribution, "1/year", false, 0.0, "0", R::any, growth, 0.2, "Continuous growth rate of the fixed cost"},
+  {"contract", "name", none, K::string, "", false, no, "\"contract-N\"", R::any, inf, 0, "Label of the contract"},
+  {"contract", "total", none, K::number, "$B", true, no, "required", R::non_negative, money_stock, 250, "Payments over the term"},
+  {"contract", "start", none, K::number, "calendar year", true, no, "required", R::any, 1e5, 2026, "Calendar year the term starts"},
+  {"contract", "years", none, K::number, "years", true, no, "required", R::positive, years, 6, "Length of the term"},
+  {"contract", "gw", none, K::number, "GW", false, 0.0, "0", R::non_negative, gw, 3.5, "Capacity it provides while active"},
+  {"contract", "profile", none, K::word, "", false, no, "\"flat\"", R::any, inf, 0, "\"flat\" (even payments) or \"ramp\" (rising linearly)"},
+  {"vendor_financing", "name", none, K::string, "", false, no, "\"vendor-N\"", R::any, inf, 0, "Label of the vendor"},
+  {"vendor_financing", "per_gw", none, K::number, "$B/GW", true, no, "required", R::non_negative, money_per_gw, 10, "Inflow per owned GW coming online"},
+  {"vendor_financing", "cap", none, K::number, "$B", true, no, "required", R::non_negative, money_stock, 100, "Total the vendor provides"},
+  {"equity", "at", none, K::number, "calendar year", true, no, "required", R::any, 1e5, 2027, "When the money arrives (>= simulation.start)"},
+  {"equity", "amount", none, K::number, "$B", true, no, "required", R::non_negative, money_stock, 10, "Amount raised"},
+  {"correlation", "shocks", none, K::words, "", false, no, "[\"pace\", \"cost\", \"arr\", \"growth\"]", R::any, inf, 0, "Order of the matrix rows"},
+  {"correlation", "matrix", none, K::matrix, "", true, no, "required with [correlation]", R::any, inf, 0, "Correlation of the per-step shocks (identity without [correlation])"},
+  {"outputs", "checkpoints", none, K::numbers, "calendar year", false, no, "[]", R::any, inf, 0, "Years at which to report arr_at_<year>"},
+};
+// clang-format on
+
+const char* type_text(KeyType t) {
+  switch (t) {
+    case KeyType::distribution:
+      return "number or distribution";
+    case KeyType::number:
+      return "number";
+    case KeyType::string:
+      return "string";
+    case KeyType::word:
+      return "string (one of a set)";
+    case KeyType::numbers:
+      return "array of numbers";
+    case KeyType::words:
+      return "array of strings";
+    case KeyType::matrix:
+      return "array of arrays of numbers";
+  }
+  return "?";
+}
+
+const char* range_text(Range r) {
+  switch (r) {
+    case Range::any:
+      return "any";
+    case Range::non_negative:
+      return ">= 0";
+    case Range::positive:
+      return "> 0";
+    case Range::unit:
+      return "[0, 1]";
+    case Range::unit_open_top:
+      return "[0, 1)";
+  }
+  return "?";
+}
+
+}  // namespace
+
+const std::vector<KeyInfo>& scenario_keys() {
+  return keys;
+}
+
+const KeyInfo* find_key(std::string_view section, std::string_view key) {
+  for (const KeyInfo& k : keys)
+    if (section == k.section && key == k.key) return &k;
+  return nullptr;
+}
+
+const std::array<ParamInfo, param_count>& param_table() {
+  static const std::array<ParamInfo, param_count> table = [] {
+    std::array<ParamInfo, param_count> t{};
+    std::array<bool, param_count> seen{};
+    for (const KeyInfo& k : keys) {
+      if (k.param == none) continue;
+      const auto i = static_cast<std::size_t>(k.param);
+      t[i] = {k.param, k.section, k.key,           k.required, k.default_value,
+              k.range, k.unit,    k.plausible_max, k.example,  k.description};
+      seen[i] = true;
+    }
+    for (bool s : seen)
+      if (!s) throw std::logic_error("capexsim: a Param has no line in the scenario key table");
+    return t;
+  }();
+  return table;
+}
+
+const ParamInfo& param_info(Param p) {
+  return param_table()[static_cast<std::size_t>(p)];
+}
+
+std::string scenario_keys_markdown() {
+  std::string s =
+      "| key | type | unit | default | range | plausible up to | meaning |\n"
+      "|---|---|---|---|---|---|---|\n";
+  for (const KeyInfo& k : keys) {
+    std::string key = k.section;
+    if (key == "contract" || key == "vendor_financing" || key == "equity")
+      key = "[[" + key + "]] " + k.key;
+    else
+      key = key.empty() ? std::string(k.key) : key + "." + k.key;
+    s += "| `" + key + "` | " + type_text(k.type) + " | " + k.unit + " | " + k.default_text +
+         " | " + range_text(k.range) + " | " +
+         (std::isinf(k.plausible_max) ? std::string() : detail::format_double(k.plausible_max)) +
+         " | " + k.description + " |\n";
+  }
+  return s;
+}
+
+double step_years(StepKind s) {
+  switch (s) {
+    case StepKind::month:
+      return 1.0 / 12;
+    case StepKind::week:
+      return 1.0 / 52;
+    case StepKind::quarter:
+      return 1.0 / 4;
+  }
+  return 1.0 / 12;
+}
+
+const char* step_name(StepKind s) {
+  switch (s) {
+    case StepKind::month:
+      return "month";
+    case StepKind::week:
+      return "week";
+    case StepKind::quarter:
+      return "quarter";
+  }
+  return "?";
+}
+
+const char* shock_name(Shock s) {
+  static const char* names[] = {"pace", "cost", "arr", "growth"};
+  return names[static_cast<int>(s)];
+}
+
+int Scenario::steps() const {
+  const double n = std::round(horizon_years / dt());
+  return n > detail::max_steps ? detail::max_steps + 1 : static_cast<int>(n);
+}
+
+std::string checkpoint_name(double year) {
+  std::string s = detail::format_double(year);
+  if (s.size() > 2 && s.compare(s.size() - 2, 2, ".0") == 0) s.resize(s.size() - 2);
+  return "arr_at_" + s;
+}
+
+ScenarioError::ScenarioError(std::string file, int line, int column, std::string key,
+                             std::string message)
+    : std::runtime_error([&] {
+        std::string w = file;
+        if (line > 0) w += ":" + std::to_string(line) + ":" + std::to_string(column);
+        w += ": ";
+        if (!key.empty()) w += key + ": ";
+        return w + message;
+      }()),
+      file_(std::move(file)),
+      key_(std::move(key)),
+      message_(std::move(message)),
+      line_(line),
+      column_(column) {}
+
+}  // namespace capexsim

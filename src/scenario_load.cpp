@@ -1,0 +1,471 @@
+// The loader: TOML text (toml++) to a Scenario, recording where each key is written so
+// the checker's errors carry file:line:column. A cheap pre-scan refuses text that would
+// exhaust the parser's stack before toml++ sees it.
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include <toml++/toml.h>
+
+#include "capexsim/detail/format.hpp"
+#include "capexsim/scenario.hpp"
+#include "scenario_internal.hpp"
+
+namespace capexsim {
+
+using detail::format_double;
+
+namespace {
+
+constexpr double inf = std::numeric_limits<double>::infinity();
+
+/// Keys allowed in `section`, in table order.
+std::vector<std::string> keys_of(const char* section) {
+  std::vector<std::string> out;
+  for (const KeyInfo& k : scenario_keys())
+    if (std::string_view(k.section) == section) out.emplace_back(k.key);
+  return out;
+}
+
+/// The top-level keys and tables, in table order.
+std::vector<std::string> top_level_keys() {
+  std::vector<std::string> out;
+  for (const KeyInfo& k : scenario_keys()) {
+    const std::string name = *k.section ? k.section : k.key;
+    if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(name);
+  }
+  return out;
+}
+
+/// Refuses text toml++ 3.3 cannot parse safely: its parser recurses once per dotted-key
+/// segment and per nested array or inline table, so a key like `a.a.a...` with tens of
+/// thousands of parts overflows the stack. A small lexer follows strings, comments,
+/// brackets and whether it is reading a key or a value; it does not validate the TOML.
+void prescan(std::string_view text, const std::string& file) {
+  if (text.size() > max_scenario_bytes)
+    throw ScenarioError(file, 0, 0, "",
+                        "the scenario is " + std::to_string(text.size()) +
+                            " bytes; expected at most " + std::to_string(max_scenario_bytes));
+  int line = 1, column = 1;
+  auto fail = [&](const std::string& msg) { throw ScenarioError(file, line, column, "", msg); };
+  std::string stack;   // open '[' (array) and '{' (inline table) of values
+  bool in_key = true;  // reading a key (or a [table] header) rather than a value
+  int segments = 1;    // dotted parts of the key being read
+  const std::size_t n = text.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const char c = text[i];
+    if (c == '\n') {
+      ++line;
+      column = 1;
+      if (stack.empty()) in_key = true, segments = 1;
+      continue;
+    }
+    ++column;
+    if (c == '#') {  // comment to the end of the line
+      while (i + 1 < n && text[i + 1] != '\n') ++i;
+      continue;
+    }
+    if (c == '"' || c == '\'') {  // a string: skip it, counting its newlines
+      const bool multi = i + 2 < n && text[i + 1] == c && text[i + 2] == c;
+      const std::string_view close =
+          multi ? std::string_view(&text[i], 3) : std::string_view(&text[i], 1);
+      i += close.size();
+      while (i < n) {
+        if (c == '"' && text[i] == '\\') {
+          i += 2;
+          continue;
+        }
+        if (text[i] == '\n') {
+          if (!multi) break;  // an unterminated string: toml++ reports it
+          ++line;
+          column = 1;
+        }
+        if (text.compare(i, close.size(), close) == 0) break;
+        ++i;
+      }
+      if (i < n) i += close.size() - 1;
+      continue;
+    }
+    if (in_key) {
+      if (c == '.' && ++segments > max_key_segments)
+        fail("a key with more than " + std::to_string(max_key_segments) +
+             " dotted parts; scenario keys have at most 3");
+      if (c == '=') in_key = false;
+      if (c == '}' && !stack.empty()) stack.pop_back(), in_key = false;  // `{}`
+      continue;
+    }
+    if (c == '[' || c == '{') {
+      stack.push_back(c);
+      if (static_cast<int>(stack.size()) > max_nesting)
+        fail("arrays or inline tables nested more than " + std::to_string(max_nesting) +
+             " deep; a scenario needs at most 3");
+      if (c == '{') in_key = true, segments = 1;
+    } else if ((c == ']' || c == '}') && !stack.empty()) {
+      stack.pop_back();
+    } else if (c == ',' && !stack.empty() && stack.back() == '{') {
+      in_key = true, segments = 1;
+    }
+  }
+}
+
+std::string type_of(const toml::node& n) {
+  switch (n.type()) {
+    case toml::node_type::table:
+      return "a table";
+    case toml::node_type::array:
+      return "an array";
+    case toml::node_type::string:
+      return "a string";
+    case toml::node_type::integer:
+      return "an integer";
+    case toml::node_type::floating_point:
+      return "a float";
+    case toml::node_type::boolean:
+      return "a boolean";
+    case toml::node_type::date:
+    case toml::node_type::time:
+    case toml::node_type::date_time:
+      return "a date/time";
+    default:
+      return "nothing";
+  }
+}
+
+class Loader {
+ public:
+  Loader(std::string file) : file_(std::move(file)) {}
+
+  Scenario load(std::string_view text, std::string default_name) {
+    prescan(text, file_);
+    toml::table root;
+    try {
+      root = toml::parse(text, file_);
+    } catch (const toml::parse_error& e) {
+      const auto& b = e.source().begin;
+      throw ScenarioError(file_, static_cast<int>(b.line), static_cast<int>(b.column), "",
+                          "invalid TOML: " + std::string(e.description()));
+    }
+    Scenario s;
+    allowed(root, "", top_level_keys());
+
+    if (auto* n = root.get("name")) {
+      s.name = string(*n, "name");
+    } else {
+      s.name = default_name;
+    }
+
+    const toml::table* sim = table(root, "simulation", true);
+    allowed(*sim, "simulation", keys_of("simulation"));
+    s.start_year = number(required(*sim, "simulation", "start"), "simulation.start");
+    s.horizon_years =
+        number(required(*sim, "simulation", "horizon_years"), "simulation.horizon_years");
+    if (auto* n = sim->get("step")) {
+      const std::string v = string(*n, "simulation.step");
+      if (v == "month")
+        s.step = StepKind::month;
+      else if (v == "week")
+        s.step = StepKind::week;
+      else if (v == "quarter")
+        s.step = StepKind::quarter;
+      else
+        fail(*n, "simulation.step",
+             "expected \"month\", \"week\" or \"quarter\", got \"" + v + "\"");
+    }
+
+    for (const std::string& section : detail::param_sections()) {
+      const toml::table* t = table(root, section.c_str(), false);
+      if (t) allowed(*t, section, keys_of(section.c_str()));
+      for (const ParamInfo& info : param_table()) {
+        if (std::string(info.section) != section) continue;
+        const std::string key = std::string(section) + "." + info.key;
+        const toml::node* n = t ? t->get(info.key) : nullptr;
+        if (!n) {
+          if (info.required) missing(t, key);
+          s[info.id] = Distribution::fixed(info.default_value);
+          continue;
+        }
+        s[info.id] = distribution(*n, key);
+        if (info.id == Param::plan_cap_gw) s.has_plan_cap = true;
+      }
+    }
+    if (!s.has_plan_cap) s[Param::plan_cap_gw] = Distribution::fixed(0.0);
+
+    for_each_table(
+        root, "contract", [&](const toml::table& t, const std::string& base, std::size_t k) {
+          allowed(t, base, keys_of("contract"));
+          Contract c;
+          c.name = t.get("name") ? string(*t.get("name"), base + ".name")
+                                 : "contract-" + std::to_string(k + 1);
+          c.total_bn = number(required(t, base, "total"), base + ".total");
+          c.start_year = number(required(t, base, "start"), base + ".start");
+          c.years = number(required(t, base, "years"), base + ".years");
+          if (auto* n = t.get("gw")) c.gw = number(*n, base + ".gw");
+          if (auto* n = t.get("profile")) {
+            const std::string v = string(*n, base + ".profile");
+            if (v == "flat")
+              c.profile = Contract::Profile::flat;
+            else if (v == "ramp")
+              c.profile = Contract::Profile::ramp;
+            else
+              fail(*n, base + ".profile", "expected \"flat\" or \"ramp\", got \"" + v + "\"");
+          }
+          s.contracts.push_back(c);
+        });
+    for_each_table(root, "vendor_financing",
+                   [&](const toml::table& t, const std::string& base, std::size_t k) {
+                     allowed(t, base, keys_of("vendor_financing"));
+                     VendorFinancing v;
+                     v.name = t.get("name") ? string(*t.get("name"), base + ".name")
+                                            : "vendor-" + std::to_string(k + 1);
+                     v.per_gw_bn = number(required(t, base, "per_gw"), base + ".per_gw");
+                     v.cap_bn = number(required(t, base, "cap"), base + ".cap");
+                     s.vendors.push_back(v);
+                   });
+    for_each_table(root, "equity", [&](const toml::table& t, const std::string& base, std::size_t) {
+      allowed(t, base, keys_of("equity"));
+      EquityInjection e;
+      e.at_year = number(required(t, base, "at"), base + ".at");
+      e.amount_bn = number(required(t, base, "amount"), base + ".amount");
+      s.equity.push_back(e);
+    });
+
+    if (const toml::table* c = table(root, "correlation", false)) correlation(*c, s);
+
+    if (const toml::table* o = table(root, "outputs", false)) {
+      allowed(*o, "outputs", keys_of("outputs"));
+      if (auto* n = o->get("checkpoints")) {
+        const toml::array& a = array(*n, "outputs.checkpoints");
+        for (std::size_t k = 0; k < a.size(); ++k)
+          s.checkpoints.push_back(
+              number(*a.get(k), "outputs.checkpoints[" + std::to_string(k) + "]"));
+      }
+    }
+
+    detail::check_scenario(s, file_, &locs_);
+    return s;
+  }
+
+ private:
+  [[noreturn]] void fail(const toml::node& n, const std::string& key, const std::string& msg) {
+    const auto& b = n.source().begin;
+    throw ScenarioError(file_, static_cast<int>(b.line), static_cast<int>(b.column), key, msg);
+  }
+
+  void note(const toml::node& n, const std::string& key) {
+    const auto& b = n.source().begin;
+    if (b.line > 0) locs_[key] = {static_cast<int>(b.line), static_cast<int>(b.column)};
+  }
+
+  [[noreturn]] void missing(const toml::table* t, const std::string& key) {
+    detail::Location loc;
+    if (t && t->source().begin.line > 0)
+      loc = {static_cast<int>(t->source().begin.line), static_cast<int>(t->source().begin.column)};
+    throw ScenarioError(file_, loc.line, loc.column, key, "missing required key");
+  }
+
+  void allowed(const toml::table& t, const std::string& base,
+               const std::vector<std::string>& keys) {
+    for (auto&& [k, v] : t) {
+      const std::string name(k.str());
+      if (std::find(keys.begin(), keys.end(), name) == keys.end()) {
+        std::string list;
+        for (const auto& x : keys) list += (list.empty() ? "" : ", ") + x;
+        const std::string key = base.empty() ? name : base + "." + name;
+        fail(v, key, "unknown key; expected one of: " + list);
+      }
+    }
+  }
+
+  const toml::node& required(const toml::table& t, const std::string& base, const char* key) {
+    const toml::node* n = t.get(key);
+    if (!n) missing(&t, base + "." + key);
+    return *n;
+  }
+
+  const toml::table* table(const toml::table& root, const char* key, bool is_required) {
+    const toml::node* n = root.get(key);
+    if (!n) {
+      if (is_required)
+        throw ScenarioError(file_, 0, 0, key, "missing required table [" + std::string(key) + "]");
+      return nullptr;
+    }
+    if (!n->is_table()) fail(*n, key, "expected a table, got " + type_of(*n));
+    note(*n, key);
+    return n->as_table();
+  }
+
+  template <class F>
+  void for_each_table(const toml::table& root, const char* key, F&& f) {
+    const toml::node* n = root.get(key);
+    if (!n) return;
+    if (!n->is_array_of_tables())
+      fail(*n, key,
+           "expected an array of tables ([[" + std::string(key) + "]]), got " + type_of(*n));
+    const toml::array& a = *n->as_array();
+    for (std::size_t k = 0; k < a.size(); ++k) {
+      const std::string base = std::string(key) + "[" + std::to_string(k) + "]";
+      note(*a.get(k), base);
+      f(*a.get(k)->as_table(), base, k);
+    }
+  }
+
+  double number(const toml::node& n, const std::string& key) {
+    note(n, key);
+    double x;
+    if (auto* i = n.as_integer())
+      x = static_cast<double>(i->get());
+    else if (auto* f = n.as_floating_point())
+      x = f->get();
+    else
+      fail(n, key, "expected a number, got " + type_of(n));
+    if (!std::isfinite(x)) fail(n, key, "expected a finite number, got " + format_double(x));
+    return x;
+  }
+
+  std::string string(const toml::node& n, const std::string& key) {
+    note(n, key);
+    if (auto* s = n.as_string()) return s->get();
+    fail(n, key, "expected a string, got " + type_of(n));
+  }
+
+  const toml::array& array(const toml::node& n, const std::string& key) {
+    note(n, key);
+    if (!n.is_array()) fail(n, key, "expected an array, got " + type_of(n));
+    return *n.as_array();
+  }
+
+  std::vector<double> numbers(const toml::node& n, const std::string& key, std::size_t want) {
+    const toml::array& a = array(n, key);
+    if (want && a.size() != want)
+      fail(n, key,
+           "expected an array of " + std::to_string(want) + " numbers, got " +
+               std::to_string(a.size()));
+    std::vector<double> v;
+    for (std::size_t k = 0; k < a.size(); ++k)
+      v.push_back(number(*a.get(k), key + "[" + std::to_string(k) + "]"));
+    return v;
+  }
+
+  Distribution distribution(const toml::node& n, const std::string& key) {
+    note(n, key);
+    if (n.is_integer() || n.is_floating_point()) return Distribution::fixed(number(n, key));
+    if (!n.is_table())
+      fail(n, key,
+           "expected a number or a distribution such as { uniform = [lo, hi] }, got " + type_of(n));
+    const toml::table& t = *n.as_table();
+    static const std::vector<std::string> shapes{"uniform", "triangular", "pert",
+                                                 "normal",  "lognormal",  "choice"};
+    std::string shape;
+    for (auto&& [k, v] : t) {
+      const std::string name(k.str());
+      if (std::find(shapes.begin(), shapes.end(), name) == shapes.end()) continue;
+      if (!shape.empty())
+        fail(v, key, "expected exactly one distribution shape, got both " + shape + " and " + name);
+      shape = name;
+    }
+    if (shape.empty())
+      fail(n, key,
+           "expected one shape key: uniform, triangular, pert, normal, lognormal or choice");
+    std::vector<std::string> keys{shape};
+    if (shape == "normal") keys = {"normal", "min", "max"};
+    if (shape == "choice") keys = {"choice", "weights"};
+    allowed(t, key, keys);
+    const toml::node& p = *t.get(shape);
+    const std::string pkey = key + "." + shape;
+    if (shape == "uniform") {
+      auto v = numbers(p, pkey, 2);
+      return Distribution::uniform(v[0], v[1]);
+    }
+    if (shape == "triangular") {
+      auto v = numbers(p, pkey, 3);
+      return Distribution::triangular(v[0], v[1], v[2]);
+    }
+    if (shape == "pert") {
+      auto v = numbers(p, pkey, 3);
+      return Distribution::pert(v[0], v[1], v[2]);
+    }
+    if (shape == "normal") {
+      auto v = numbers(p, pkey, 2);
+      const double lo = t.get("min") ? number(*t.get("min"), key + ".min") : -inf;
+      const double hi = t.get("max") ? number(*t.get("max"), key + ".max") : inf;
+      return Distribution::normal(v[0], v[1], lo, hi);
+    }
+    if (shape == "lognormal") {
+      auto v = numbers(p, pkey, 2);
+      return Distribution::lognormal(v[0], v[1]);
+    }
+    auto values = numbers(p, pkey, 0);
+    if (values.empty()) fail(p, pkey, "expected at least one value");
+    std::vector<double> weights(values.size(), 1.0);
+    if (auto* w = t.get("weights")) weights = numbers(*w, key + ".weights", 0);
+    return Distribution::choice(std::move(values), std::move(weights));
+  }
+
+  void correlation(const toml::table& c, Scenario& s) {
+    allowed(c, "correlation", keys_of("correlation"));
+    std::vector<Shock> order{Shock::pace, Shock::cost, Shock::arr, Shock::growth};
+    if (auto* n = c.get("shocks")) {
+      const toml::array& a = array(*n, "correlation.shocks");
+      order.clear();
+      for (std::size_t k = 0; k < a.size(); ++k) {
+        const std::string key = "correlation.shocks[" + std::to_string(k) + "]";
+        const std::string name = string(*a.get(k), key);
+        int found = -1;
+        for (int q = 0; q < 4; ++q)
+          if (name == shock_name(static_cast<Shock>(q))) found = q;
+        if (found < 0)
+          fail(*a.get(k), key,
+               "expected one of \"pace\", \"cost\", \"arr\", \"growth\", got \"" + name + "\"");
+        if (std::find(order.begin(), order.end(), static_cast<Shock>(found)) != order.end())
+          fail(*a.get(k), key, "shock \"" + name + "\" is listed twice");
+        order.push_back(static_cast<Shock>(found));
+      }
+      if (order.empty()) fail(*n, "correlation.shocks", "expected at least one shock name");
+    }
+    const toml::node* mn = c.get("matrix");
+    if (!mn) missing(&c, "correlation.matrix");
+    const toml::array& rows = array(*mn, "correlation.matrix");
+    const std::size_t k = order.size();
+    if (rows.size() != k)
+      fail(*mn, "correlation.matrix",
+           "expected a " + std::to_string(k) + "x" + std::to_string(k) +
+               " matrix (one row per listed shock), got " + std::to_string(rows.size()) + " rows");
+    Eigen::Matrix4d m = Eigen::Matrix4d::Identity();
+    for (std::size_t i = 0; i < k; ++i) {
+      const std::string rkey = "correlation.matrix[" + std::to_string(i) + "]";
+      auto row = numbers(*rows.get(i), rkey, k);
+      for (std::size_t j = 0; j < k; ++j)
+        m(static_cast<int>(order[i]), static_cast<int>(order[j])) = row[j];
+    }
+    s.correlation = m;
+    s.correlation_order = order;
+  }
+
+  std::string file_;
+  detail::Locations locs_;
+};
+
+}  // namespace
+
+Scenario parse_scenario(std::string_view toml_text, std::string_view source_name) {
+  const std::string stem = std::filesystem::path(std::string(source_name)).stem().string();
+  return Loader(std::string(source_name)).load(toml_text, stem.empty() ? "scenario" : stem);
+}
+
+Scenario load_scenario(const std::filesystem::path& file) {
+  std::error_code ec;
+  if (std::filesystem::exists(file, ec) && !std::filesystem::is_regular_file(file, ec))
+    throw ScenarioError(file.string(), 0, 0, "", "cannot read the scenario: not a regular file");
+  std::ifstream in(file, std::ios::binary);
+  if (!in)
+    throw ScenarioError(file.string(), 0, 0, "", "cannot open the scenario file for reading");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) throw ScenarioError(file.string(), 0, 0, "", "cannot read the scenario file");
+  return parse_scenario(ss.str(), file.string());
+}
+
+}  // namespace capexsim

@@ -1,0 +1,100 @@
+// The writer: a Scenario as TOML, every default filled in and every distribution spelled
+// out, in the order of the key table, so parse_scenario(to_toml(s)) == s.
+
+#include <cstdint>
+#include <cstdio>
+#include <sstream>
+
+#include "capexsim/detail/format.hpp"
+#include "capexsim/scenario.hpp"
+#include "scenario_internal.hpp"
+
+namespace capexsim {
+
+using detail::format_double;
+
+namespace {
+
+std::string escape(const std::string& s) {
+  std::string out = "\"";
+  for (char ch : s) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    if (ch == '"' || ch == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (c < 0x20 || c == 0x7f) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      out += buf;
+    } else {
+      out += ch;
+    }
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+std::string to_toml(const Scenario& s) {
+  std::ostringstream o;
+  o << "name = " << escape(s.name) << "\n\n[simulation]\n";
+  o << "start = " << format_double(s.start_year) << "\n";
+  o << "horizon_years = " << format_double(s.horizon_years) << "\n";
+  o << "step = \"" << step_name(s.step) << "\"\n";
+  for (const std::string& section : detail::param_sections()) {
+    o << "\n[" << section << "]\n";
+    for (const ParamInfo& info : param_table()) {
+      if (std::string(info.section) != section) continue;
+      if (info.id == Param::plan_cap_gw && !s.has_plan_cap) continue;
+      o << info.key << " = " << s[info.id].to_toml() << "\n";
+    }
+  }
+  for (const Contract& c : s.contracts) {
+    o << "\n[[contract]]\nname = " << escape(c.name) << "\ntotal = " << format_double(c.total_bn)
+      << "\nstart = " << format_double(c.start_year) << "\nyears = " << format_double(c.years)
+      << "\ngw = " << format_double(c.gw) << "\nprofile = \""
+      << (c.profile == Contract::Profile::flat ? "flat" : "ramp") << "\"\n";
+  }
+  for (const VendorFinancing& v : s.vendors)
+    o << "\n[[vendor_financing]]\nname = " << escape(v.name)
+      << "\nper_gw = " << format_double(v.per_gw_bn) << "\ncap = " << format_double(v.cap_bn)
+      << "\n";
+  for (const EquityInjection& e : s.equity)
+    o << "\n[[equity]]\nat = " << format_double(e.at_year)
+      << "\namount = " << format_double(e.amount_bn) << "\n";
+  if (!s.correlation_order.empty()) {
+    o << "\n[correlation]\nshocks = [";
+    for (std::size_t k = 0; k < s.correlation_order.size(); ++k)
+      o << (k ? ", " : "") << '"' << shock_name(s.correlation_order[k]) << '"';
+    o << "]\nmatrix = [";
+    for (std::size_t i = 0; i < s.correlation_order.size(); ++i) {
+      o << (i ? ",\n          [" : "[");
+      for (std::size_t j = 0; j < s.correlation_order.size(); ++j)
+        o << (j ? ", " : "")
+          << format_double(s.correlation(static_cast<int>(s.correlation_order[i]),
+                                         static_cast<int>(s.correlation_order[j])));
+      o << "]";
+    }
+    o << "]\n";
+  }
+  if (!s.checkpoints.empty()) {
+    o << "\n[outputs]\ncheckpoints = [";
+    for (std::size_t k = 0; k < s.checkpoints.size(); ++k)
+      o << (k ? ", " : "") << format_double(s.checkpoints[k]);
+    o << "]\n";
+  }
+  return o.str();
+}
+
+std::string fingerprint(const Scenario& s) {
+  std::uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : to_toml(s)) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+}  // namespace capexsim
