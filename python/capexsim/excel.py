@@ -26,6 +26,12 @@ def _cell_value(x):
     return None if np.isnan(x) else x  # Excel has no NaN: an empty cell
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def export_excel(result, path, scenario=None, max_path_rows: int = MAX_PATH_ROWS) -> None:
     """Write `result` to an .xlsx workbook at `path` (replaced atomically).
 
@@ -37,39 +43,45 @@ def export_excel(result, path, scenario=None, max_path_rows: int = MAX_PATH_ROWS
     (an event that never happens) are empty cells.
     """
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
     from . import __version__
     scenario = scenario if scenario is not None else getattr(result, "scenario", None)
     bold = Font(bold=True)
-    wb = Workbook()
+    wb = Workbook(write_only=True)  # streams rows: the per-path sheet stays fast
 
-    def header(ws, names, widths=None):
-        ws.append(names)
+    def sheet(title, names, widths=None, freeze="B2"):
+        ws = wb.create_sheet(title[:31])
         for j, _ in enumerate(names, 1):
-            ws.cell(row=1, column=j).font = bold
             ws.column_dimensions[get_column_letter(j)].width = (widths or {}).get(j, 14)
-        ws.freeze_panes = "B2"
+        ws.freeze_panes = freeze
+        ws.append([cell(ws, n, font=bold) for n in names])
+        return ws
+
+    def cell(ws, value, number_format=None, font=None):
+        c = WriteOnlyCell(ws, value=value)
+        if number_format:
+            c.number_format = number_format
+        if font:
+            c.font = font
+        return c
 
     # summary
-    ws = wb.active
-    ws.title = "summary"
     s = result.summary()
-    stats = [c for c in s.columns if c != "unit"]
-    header(ws, ["output", "unit"] + stats + ["ci95_low", "ci95_high"], {1: 16, 2: 10})
-    for i, (name, row) in enumerate(s.iterrows(), start=2):
+    stats = [c for c in s.columns if c != "unit"] + ["ci95_low", "ci95_high"]
+    ws = sheet("summary", ["output", "unit"] + stats, {1: 16, 2: 10})
+    for name, row in s.iterrows():
         mean, se = float(row["mean"]), float(row["stderr"])
-        values = [float(row[c]) for c in stats] + [mean - 1.96 * se, mean + 1.96 * se]
-        ws.append([name, row["unit"]] + [_cell_value(v) for v in values])
-        for j, stat in enumerate(stats + ["ci95_low", "ci95_high"], start=3):
-            ws.cell(row=i, column=j).number_format = _SHARE if stat in _SHARE_STATS else _fmt(row["unit"])
-    note_row = len(s) + 3
-    ws.cell(row=note_row, column=1, value=(
+        values = {**{c: row[c] for c in stats[:-2]}, "ci95_low": mean - 1.96 * se, "ci95_high": mean + 1.96 * se}
+        ws.append([name, row["unit"]] + [
+            cell(ws, _cell_value(values[c]), _SHARE if c in _SHARE_STATS else _fmt(row["unit"])) for c in stats])
+    ws.append([])
+    ws.append([
         "stderr: Monte Carlo standard error of the mean; ci95: mean ± 1.96 stderr; cvar95: mean of the "
         "values at or above p95 (the adverse tail for funding_gap and capex_total, the favourable one "
-        "for cash and revenue); prob_positive and nan_share are shares of all paths; empty: undefined."))
-    ws.cell(row=note_row, column=1).alignment = Alignment(wrap_text=False)
+        "for cash and revenue); prob_positive and nan_share are shares of all paths; empty: undefined."])
 
     # bands
     if result._core.has_bands():
@@ -77,42 +89,34 @@ def export_excel(result, path, scenario=None, max_path_rows: int = MAX_PATH_ROWS
         for series in SERIES:
             b = result.bands(series)
             unit = quantity(series).unit
-            ws = wb.create_sheet(f"bands {series}"[:31])
             cols = [c for c in b.columns if c != "t"]
-            header(ws, ["year", "t (years)"] + [f"{c} ({unit})" for c in cols])
-            for k, (year, row) in enumerate(b.iterrows(), start=2):
-                ws.append([float(year), float(row["t"])] + [_cell_value(row[c]) for c in cols])
-                ws.cell(row=k, column=1).number_format = "0.000"
-                ws.cell(row=k, column=2).number_format = "0.000"
-                for j in range(3, 3 + len(cols)):
-                    ws.cell(row=k, column=j).number_format = _fmt(unit)
+            ws = sheet(f"bands {series}", ["year", "t (years)"] + [f"{c} ({unit})" for c in cols])
+            for year, row in b.iterrows():
+                ws.append([cell(ws, float(year), "0.000"), cell(ws, float(row["t"]), "0.000")]
+                          + [cell(ws, _cell_value(row[c]), _fmt(unit)) for c in cols])
 
     # inputs
     if scenario is not None:
         from .inputs import scenario_inputs
-        ws = wb.create_sheet("inputs")
         df = scenario_inputs(scenario)
-        header(ws, list(df.columns), {1: 20, 2: 26, 3: 26, 4: 12, 5: 8, 6: 80})
+        ws = sheet("inputs", list(df.columns), {1: 20, 2: 26, 3: 26, 4: 12, 5: 8, 6: 80}, freeze="A2")
         for rec in df.itertuples(index=False):
-            ws.append(list(rec))
+            ws.append([v.item() if hasattr(v, "item") else v for v in rec])
 
-    # per-path outputs
+    # per-path outputs: plain doubles (a number format on each of ~10^6 cells triples the time)
     written = 0
     if result._core.has_per_path():
-        ws = wb.create_sheet("paths")
         names = result.output_names
-        header(ws, ["path"] + [f"{n} ({quantity(n).unit})" for n in names])
-        per_path = result.per_path
+        ws = sheet("paths", ["path"] + [f"{n} ({quantity(n).unit})" for n in names])
         written = min(result.n_paths, max_path_rows)
-        for k in range(written):
-            ws.append([result.first_path + k] + [_cell_value(v) for v in per_path[k]])
-        for j, n in enumerate(names, start=2):
-            fmt = _fmt(quantity(n).unit)
-            for row in ws.iter_rows(min_row=2, min_col=j, max_col=j):
-                row[0].number_format = fmt
+        rows = np.ascontiguousarray(result.per_path[:written]).tolist()
+        for k, values in enumerate(rows):
+            ws.append([result.first_path + k] + [None if v != v else v for v in values])
 
     # about
     ws = wb.create_sheet("about")
+    ws.column_dimensions["A"].width = 22
+    ws.column_dimensions["B"].width = 60
     about = [("scenario", result.scenario_name),
              ("scenario file", getattr(scenario, "source", "") if scenario is not None else ""),
              ("scenario hash", result.scenario_fingerprint), ("paths", result.n_paths),
@@ -122,11 +126,8 @@ def export_excel(result, path, scenario=None, max_path_rows: int = MAX_PATH_ROWS
     if result._core.has_per_path() and written < result.n_paths:
         about.append(("per-path rows cut", f"the first {written:,} of {result.n_paths:,} paths "
                                            f"(max_path_rows={max_path_rows:,})"))
-    for row in about:
-        ws.append(list(row))
-        ws.cell(row=ws.max_row, column=1).font = bold
-    ws.column_dimensions["A"].width = 22
-    ws.column_dimensions["B"].width = 60
+    for key, value in about:
+        ws.append([cell(ws, key, font=bold), value])
 
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
@@ -134,6 +135,7 @@ def export_excel(result, path, scenario=None, max_path_rows: int = MAX_PATH_ROWS
     os.close(fd)
     try:
         wb.save(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)

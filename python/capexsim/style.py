@@ -49,8 +49,14 @@ FIGSIZE = (8.0, 4.8)
 def context():
     """matplotlib settings of capexsim charts, for the duration of one chart."""
     import matplotlib as mpl
-    with mpl.rc_context(RC):
+    # Save and restore only these keys: matplotlib's rc_context restores every key,
+    # "backend" included, and that drops the figures a notebook's inline backend holds.
+    saved = {k: mpl.rcParams[k] for k in RC}
+    mpl.rcParams.update(RC)
+    try:
         yield
+    finally:
+        mpl.rcParams.update(saved)
 
 
 def new_axes(ax=None):
@@ -89,6 +95,25 @@ def format_value(value: float, unit: str, digits: int = 3) -> str:
     if unit == "years":
         return f"{value:,.2f} years"
     return f"{value:,.1f} {unit}"
+
+
+def format_mean_ci(mean: float, stderr: float, unit: str) -> str:
+    """A Monte Carlo mean and its 95% confidence half-width (1.96 stderr), the unit once:
+    "$1.83T ± $3.6B", "$234B/yr ± $0.71B", "0.64 ± 0.0019 years"."""
+    if mean is None or not np.isfinite(mean):
+        return "n/a"
+    half = 1.96 * float(stderr) if stderr is not None and np.isfinite(stderr) else float("nan")
+    if unit.startswith("$B"):
+        err = f" ± {format_money(half, 2)}" if np.isfinite(half) else ""
+        return format_value(mean, unit) + err
+    if not np.isfinite(half):
+        return format_value(mean, unit)
+    if half > 0:
+        decimals = min(4, max(2, 1 - int(math.floor(math.log10(half)))))
+        err = f"{half:.2g}"
+    else:
+        decimals, err = (2 if unit == "years" else 1), "0"
+    return f"{mean:,.{decimals}f} ± {err} {unit}"
 
 
 def axis_label(q: Quantity) -> str:

@@ -31,7 +31,7 @@ class Quantity:
 _OUTPUTS = {
     "funding_gap": ("funding gap", "$B", "amount", "high",
                     "peak outside money needed: the deepest point of the cash balance"),
-    "gap_time": ("time of the funding gap", "years", "time", "low",
+    "gap_time": ("time of the funding gap", "years", "time", None,
                  "years from the start to the deepest point of the cash balance"),
     "runway": ("runway", "years", "time", "low", "years from the start until cash first runs out"),
     "breakeven": ("breakeven", "years", "time", "high",
