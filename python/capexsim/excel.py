@@ -40,7 +40,8 @@ def export_excel(result, path, scenario=None, max_path_rows: int = MAX_PATH_ROWS
     unit in each header), "inputs" (the scenario's inputs with their sources, when the
     scenario is known), "paths" (per-path outputs when kept, the first `max_path_rows`
     paths) and "about" (scenario, seed, paths, version, what was cut). Undefined values
-    (an event that never happens) are empty cells.
+    (an event that never happens) are empty cells. Numbers are stored with 16 significant
+    digits (openpyxl's text for a double; Excel shows 15).
     """
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
