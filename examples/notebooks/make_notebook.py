@@ -25,7 +25,7 @@ scenario"""),
 
 `simulate` is a pure function of (scenario, seed, paths): rerun it and you get the same
 numbers bit for bit, on any number of threads. `progress=True` shows a progress bar: a
-widget where `ipywidgets` is installed, nothing otherwise (so no text frames end up in the
+widget where `ipywidgets` 7+ is installed, nothing otherwise (so no text frames end up in the
 saved notebook)."""),
     code("""result = capexsim.simulate(scenario, paths=1_000_000, seed=1, progress=True)
 result"""),

@@ -21,13 +21,14 @@ from . import _core
 from .errors import ScenarioError
 from .excel import export_excel
 from .plotting import plot_cdf, plot_compare, plot_diff, plot_fan, plot_hist, scenario_events
+from .report import report as write_report
 from .result import Result, output_unit
 from .scenario import Scenario
 
 __version__ = _core.__version__
 __all__ = ["Scenario", "ScenarioError", "Result", "simulate", "compare", "merge", "plot_fan",
            "plot_hist", "plot_compare", "output_unit", "SERIES", "plot_cdf", "plot_diff",
-           "scenario_events", "export_excel"]
+           "scenario_events", "export_excel", "write_report"]
 
 #: Names of the per-time series available to Result.bands().
 SERIES = list(_core.series_names())
@@ -60,7 +61,7 @@ def simulate(scenario: ScenarioLike, paths: int = 100_000, seed: int = 1, thread
 
     threads: worker threads (None = all cores); the result does not depend on it.
     progress: True for a progress bar (text on stderr in a terminal; a widget in a notebook
-        when ipywidgets is installed, otherwise none), or a callable(done, total).
+        when ipywidgets 7+ is installed, otherwise none), or a callable(done, total).
     keep_paths: keep every path's outputs (exact quantiles, ``Result.outputs``).
     bands: accumulate per-time bands for fan charts.
     first_path: run the shard [first_path, first_path + paths) (merge shards with merge()).

@@ -97,3 +97,26 @@ def test_progress_in_a_terminal_is_tqdms_text_bar(reference_path, capsys):
     capexsim.simulate(reference_path, paths=3000, seed=1, progress=True)
     err = capsys.readouterr().err
     assert "100%" in err and "3.00k/3.00k" in err
+
+
+def test_widget_bar_needs_ipywidgets_7(monkeypatch):
+    """Debian 12's ipywidgets 6 speaks a widget protocol nbclient fails on: no bar with it."""
+    import importlib.machinery
+    import sys
+    import types
+
+    from capexsim import _progress
+
+    def fake(version):
+        m = types.ModuleType("ipywidgets")
+        m.__spec__ = importlib.machinery.ModuleSpec("ipywidgets", None)
+        m.version_info = version
+        monkeypatch.setitem(sys.modules, "ipywidgets", m)
+
+    fake((6, 0, 0))
+    assert not _progress.has_widgets()
+    fake((8, 1, 0))
+    assert _progress.has_widgets()
+    monkeypatch.setattr(_progress, "in_notebook_kernel", lambda: True)
+    fake((6, 0, 0))
+    assert _progress.make_bar(10, "x") is None
