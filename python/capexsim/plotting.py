@@ -40,6 +40,9 @@ def _place_labels(ax, items, rows=(0.965, 0.895, 0.825), pad_px=6, **text_kw):
     takes the first row (axes fraction, top down) where it overlaps no label already placed;
     the caller keeps that band free of data. Returns the Text objects.
     """
+    from matplotlib.transforms import offset_copy
+    if not items:
+        return []
     fig = ax.figure
     _lay_out(fig)
     renderer = _renderer(fig)
@@ -58,7 +61,6 @@ def _place_labels(ax, items, rows=(0.965, 0.895, 0.825), pad_px=6, **text_kw):
             side = "right"
         x0 = xp + pad_px if side == "right" else xp - pad_px - width
         t.set_ha("left" if side == "right" else "right")
-        from matplotlib.transforms import offset_copy
         t.set_transform(offset_copy(ax.get_xaxis_transform(), fig=fig,
                                     x=(pad_px if side == "right" else -pad_px), units="dots"))
         row = 0
@@ -174,7 +176,6 @@ def plot_fan(result: "Result", series: str = "cash", ax=None, color=None,
         events = [e for e in _merge_events(events or []) if years[0] <= e[0] <= years[-1] + result.dt]
         if events:
             y0, y1 = ax.get_ylim()
-            y1 = max(y1, 0.0 if series == "cash" else y1)
             ax.set_ylim(y0, y1 + 0.22 * (y1 - y0))  # a free band on top for the event labels
             for year, _ in events:
                 ax.axvline(year, color=style.MUTED, lw=0.9, ls=":", zorder=1)
