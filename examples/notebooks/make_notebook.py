@@ -24,7 +24,9 @@ scenario"""),
     md("""## A million paths
 
 `simulate` is a pure function of (scenario, seed, paths): rerun it and you get the same
-numbers bit for bit, on any number of threads."""),
+numbers bit for bit, on any number of threads. `progress=True` shows a progress bar: a
+widget where `ipywidgets` 7+ is installed, nothing otherwise (so no text frames end up in the
+saved notebook)."""),
     code("""result = capexsim.simulate(scenario, paths=1_000_000, seed=1, progress=True)
 result"""),
     md("""## The summary table
@@ -33,24 +35,42 @@ One row per output. `mean ± stderr` is the Monte Carlo estimate and its error; 
 the spread across paths. `prob_positive` is the share of paths where the output is above
 zero: for `funding_gap`, the probability of needing outside money at all. For event times
 (`runway`, `breakeven`, `gap_time`), `nan_share` is the share of paths where the event
-never happens within the horizon. `cvar95` is the mean of the worst 5%: for the funding
-gap, the expected shortfall."""),
+never happens within the horizon, and the statistics are over the paths where it does.
+
+`cvar95` is the mean of the *highest* 5% of values. Whether that tail is bad news depends
+on the output: for `funding_gap` and `capex_total` (and the late `breakeven` dates) it is
+the worst 5% — for the funding gap, the expected shortfall. For `terminal_cash`, `runway`
+and the revenue outputs (`arr_end`, `arr_at_…`) high is good: there `cvar95` is the
+*best* 5%, and the adverse side is read from `p5` instead. The next table picks, for each
+output, the tail that is bad news."""),
     code("""summary = result.summary()
 summary[["unit", "mean", "stderr", "p5", "p50", "p95", "prob_positive", "cvar95", "nan_share"]].round(2)"""),
+    code("""from capexsim.units import quantity
+
+# The adverse tail of each output: high values (read p95 and cvar95) or low ones (read p5).
+adverse = {name: quantity(name).adverse for name in summary.index}
+tails = summary[["unit"]].assign(
+    adverse=[adverse[n] or "-" for n in summary.index],
+    adverse_p=[summary.loc[n, "p95"] if adverse[n] == "high" else summary.loc[n, "p5"] if adverse[n] == "low" else float("nan")
+               for n in summary.index],
+    mean_of_worst_5pct=[summary.loc[n, "cvar95"] if adverse[n] == "high" else float("nan") for n in summary.index])
+tails.round(2)"""),
     md("""## The funding gap
 
-The peak outside money needed: the deepest point of the cash curve. The histogram shows
-how likely each size is; the red curve (right axis) is the cumulative probability, so you
-can read off "with 90% probability the gap is below …". The mean and the 5th/95th
-percentiles are marked."""),
+The peak outside money needed: the deepest point of the cash curve. Each bar is the share
+of paths whose gap falls in that range; the red curve (right axis) is the cumulative share
+of paths, so you can read off "in 90% of paths the gap is below …". The mean and the
+5th/95th percentiles are marked."""),
     code("""ax = result.plot_hist("funding_gap")"""),
     md("""## Fan charts over time
 
 Shaded bands hold the middle 50% and 90% of paths at each month; the solid line is the
 median, the dashed line the mean. Cash falling below zero is outside money needed;
-capacity shows the buildout (owned GW); ARR is revenue the capacity can actually serve."""),
+capacity shows the buildout (owned GW); ARR is revenue the capacity can actually serve.
+`events=True` marks the scenario's dates: its checkpoints and the end of each cloud
+contract (the ARR bands drop where contracted capacity ends)."""),
     code("""for series in ["cash", "capacity", "arr"]:
-    result.plot_fan(series)"""),
+    result.plot_fan(series, events=True)"""),
     md("""## Against an alternative: cheap compute
 
 `compare` runs both scenarios with common random numbers: path *p* sees the same random
@@ -61,8 +81,14 @@ outputs do not move at all (they do not depend on costs)."""),
     code("""cheap = capexsim.Scenario.from_toml(os.path.join(root, "scenarios", "cheap-compute.toml"))
 table = capexsim.compare(scenario, cheap, paths=200_000, seed=1)
 table.round(3)"""),
-    code("""cheap_result = capexsim.simulate(cheap, paths=200_000, seed=1)
-ax = capexsim.plot_compare(result, cheap_result, "funding_gap", labels=("reference", "cheap compute"))"""),
+    md("""The two distributions side by side (cumulative share of paths at or below each gap),
+then the paired view: for each path, B's gap minus A's, which common random numbers make
+meaningful path by path. Both runs use the same 200,000 paths and seed."""),
+    code("""reference = capexsim.simulate(scenario, paths=200_000, seed=1)
+cheap_result = capexsim.simulate(cheap, paths=200_000, seed=1)
+labels = ("reference", "cheap compute")
+ax = capexsim.plot_compare(reference, cheap_result, "funding_gap", labels=labels)"""),
+    code("""ax = capexsim.plot_diff(reference, cheap_result, "funding_gap", labels=labels)"""),
     md("""## Your own what-if
 
 Change any input by item access; an invalid value raises `ScenarioError` naming the key

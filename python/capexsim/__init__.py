@@ -19,13 +19,16 @@ import pandas as pd
 
 from . import _core
 from .errors import ScenarioError
-from .plotting import plot_compare, plot_fan, plot_hist
+from .excel import export_excel
+from .plotting import plot_cdf, plot_compare, plot_diff, plot_fan, plot_hist, scenario_events
+from .report import report as write_report
 from .result import Result, output_unit
 from .scenario import Scenario
 
 __version__ = _core.__version__
 __all__ = ["Scenario", "ScenarioError", "Result", "simulate", "compare", "merge", "plot_fan",
-           "plot_hist", "plot_compare", "output_unit", "SERIES"]
+           "plot_hist", "plot_compare", "output_unit", "SERIES", "plot_cdf", "plot_diff",
+           "scenario_events", "export_excel", "write_report"]
 
 #: Names of the per-time series available to Result.bands().
 SERIES = list(_core.series_names())
@@ -57,7 +60,8 @@ def simulate(scenario: ScenarioLike, paths: int = 100_000, seed: int = 1, thread
     """Run `paths` Monte Carlo paths of `scenario` with `seed`.
 
     threads: worker threads (None = all cores); the result does not depend on it.
-    progress: True for a tqdm bar, or a callable(done, total).
+    progress: True for a progress bar (text on stderr in a terminal; a widget in a notebook
+        when ipywidgets 7+ is installed, otherwise none), or a callable(done, total).
     keep_paths: keep every path's outputs (exact quantiles, ``Result.outputs``).
     bands: accumulate per-time bands for fan charts.
     first_path: run the shard [first_path, first_path + paths) (merge shards with merge()).
@@ -72,11 +76,11 @@ def simulate(scenario: ScenarioLike, paths: int = 100_000, seed: int = 1, thread
     callback = None
     bar = None
     if progress is True:
-        from tqdm.auto import tqdm
-        bar = tqdm(total=paths, unit="path", unit_scale=True, desc=sc.name)
-
-        def callback(done, total, _bar=bar):
-            _bar.update(done - _bar.n)
+        from ._progress import make_bar
+        bar = make_bar(paths, sc.name)
+        if bar is not None:
+            def callback(done, total, _bar=bar):
+                _bar.update(done - _bar.n)
     elif callable(progress):
         callback = progress
     try:
@@ -85,7 +89,7 @@ def simulate(scenario: ScenarioLike, paths: int = 100_000, seed: int = 1, thread
     finally:
         if bar is not None:
             bar.close()
-    return Result(core)
+    return Result(core, sc)
 
 
 def merge(a: Result, b: Result) -> Result:

@@ -1,86 +1,342 @@
-"""matplotlib helpers: fan charts, histograms with CDFs, comparisons. Each returns the Axes."""
+"""matplotlib charts of results: fan charts, histograms, CDFs, comparisons. Each returns its Axes.
+
+Every chart takes its names and units from :func:`capexsim.units.quantity` and its look from
+:mod:`capexsim.style`; money is written in $B / $T, frequencies as shares of paths.
+"""
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Iterable, Sequence, Union
 
 import numpy as np
 
-from .result import SERIES_UNITS, Result, output_unit
+from . import style
+from .units import quantity
+
+if TYPE_CHECKING:  # plotting needs only the Result interface; no import at run time
+    from .result import Result
+    from .scenario import Scenario
+
+Event = tuple  # (year, label)
 
 
-def _axes(ax):
-    if ax is None:
-        import matplotlib.pyplot as plt
-        _, ax = plt.subplots(figsize=(8, 4.5))
-    return ax
+# -- helpers -------------------------------------------------------------------------------
+def _renderer(fig):
+    try:
+        return fig.canvas.get_renderer()
+    except AttributeError:  # a backend without one: lay out with Agg's
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        return FigureCanvasAgg(fig).get_renderer()
 
 
-def _title(name: str) -> str:
-    return name.replace("_", " ")
+def _lay_out(fig) -> None:
+    """Run the layout engine now, so label positions computed next are final."""
+    fig.draw_without_rendering()
 
 
-def plot_fan(result: Result, series: str = "cash", ax=None, color="C0"):
-    """Quantile bands of a series over calendar years: 5-95% and 25-75% shaded, median line."""
-    ax = _axes(ax)
-    b = result.bands(series)
-    years = b.index.to_numpy()
-    ax.fill_between(years, b["p5"], b["p95"], color=color, alpha=0.18, label="5-95%")
-    ax.fill_between(years, b["p25"], b["p75"], color=color, alpha=0.35, label="25-75%")
-    ax.plot(years, b["p50"], color=color, lw=2, label="median")
-    ax.plot(years, b["mean"], color=color, lw=1, ls="--", label="mean")
-    if series in ("cash", "fcf_rate"):
-        ax.axhline(0, color="black", lw=0.8)
-    ax.set_xlabel("year")
-    ax.set_ylabel(f"{_title(series)} ({SERIES_UNITS[series]})")
-    ax.set_title(f"{result.scenario_name}: {_title(series)} ({result.n_paths:,} paths)")
-    ax.legend(loc="best", fontsize="small")
-    ax.grid(alpha=0.3)
-    return ax
+def _place_labels(ax, items, rows=(0.965, 0.895, 0.825), pad_px=6, **text_kw):
+    """Write labels next to vertical marker lines without overlaps.
+
+    items: (x in data units, text, side) with side "left" or "right" of the line. Each label
+    takes the first row (axes fraction, top down) where it overlaps no label already placed;
+    the caller keeps that band free of data. Returns the Text objects.
+    """
+    from matplotlib.transforms import offset_copy
+    if not items:
+        return []
+    fig = ax.figure
+    _lay_out(fig)
+    renderer = _renderer(fig)
+    placed = []  # (row, x0, x1) in pixels
+    texts = []
+    x_lo, x_hi = ax.get_window_extent(renderer).x0, ax.get_window_extent(renderer).x1
+    for x, text, side in sorted(items, key=lambda it: it[0]):
+        t = ax.text(x, rows[0], text, transform=ax.get_xaxis_transform(), va="top",
+                    ha="left" if side == "right" else "right", **text_kw)
+        width = t.get_window_extent(renderer).width
+        xp = ax.transData.transform((x, 0))[0]
+        # Keep the label inside the axes: flip to the other side of its line if needed.
+        if side == "right" and xp + pad_px + width > x_hi:
+            side = "left"
+        elif side == "left" and xp - pad_px - width < x_lo:
+            side = "right"
+        x0 = xp + pad_px if side == "right" else xp - pad_px - width
+        t.set_ha("left" if side == "right" else "right")
+        t.set_transform(offset_copy(ax.get_xaxis_transform(), fig=fig,
+                                    x=(pad_px if side == "right" else -pad_px), units="dots"))
+        row = 0
+        while row < len(rows) - 1 and any(r == row and not (x0 + width + 4 < a or x0 > b + 4)
+                                          for r, a, b in placed):
+            row += 1
+        t.set_y(rows[row])
+        placed.append((row, x0, x0 + width))
+        texts.append(t)
+    return texts
 
 
-def plot_hist(result: Result, output: str = "funding_gap", ax=None, bins: int = 60, color="C0"):
-    """Histogram of an output with its CDF on a second axis; mean and p5/p95 marked."""
-    ax = _axes(ax)
-    x = result.outputs[output]
-    x = x[~np.isnan(x)]
-    unit = output_unit(output)
-    ax.hist(x, bins=bins, color=color, alpha=0.6, density=True)
-    s = result.summary().loc[output]
-    for value, label, style in ((s["mean"], "mean", "-"), (s["p5"], "p5", ":"), (s["p95"], "p95", ":")):
-        ax.axvline(value, color="black", ls=style, lw=1)
-        ax.annotate(f"{label} {value:,.1f}", (value, 1), xycoords=("data", "axes fraction"),
-                    rotation=90, va="top", ha="right", fontsize="small")
-    ax.set_xlabel(f"{_title(output)} ({unit})")
-    ax.set_ylabel("density")
-    twin = ax.twinx()
-    xs = np.sort(x)
-    twin.plot(xs, np.arange(1, len(xs) + 1) / len(xs), color="C3", lw=1.5)
-    twin.set_ylabel("cumulative probability", color="C3")
-    twin.set_ylim(0, 1)
-    never = s["nan_share"]
-    extra = f", never in {never:.0%} of paths" if never > 0 else ""
-    ax.set_title(f"{result.scenario_name}: {_title(output)} ({result.n_paths:,} paths{extra})")
-    return ax
+def _defined(result, output: str) -> np.ndarray:
+    x = np.asarray(result.outputs[output])
+    return x[~np.isnan(x)]
 
 
-def plot_compare(a: Result, b: Result, output: str = "funding_gap", ax=None, labels=None, bins: int = 60):
-    """Two results' distributions of one output, overlaid, with their CDFs."""
-    ax = _axes(ax)
-    labels = labels or (a.scenario_name, b.scenario_name)
+def _edges(x: np.ndarray, q, bins: int, dt: float) -> np.ndarray:
+    lo, hi = float(x.min()), float(x.max())
+    if q.kind == "time":
+        # Event times sit on the step grid: bins a whole number of steps wide, centred on it.
+        width = dt * max(1, int(np.ceil((hi - lo) / dt / bins)))
+        start = np.floor(lo / dt) * dt - dt / 2
+        return np.arange(start, hi + width, width)
+    if hi - lo <= 1e-9 * max(1.0, abs(lo)):  # every path the same, up to rounding
+        half = max(abs(lo) * 0.01, 0.5)
+        return np.linspace(lo - half, hi + half, 4)
+    return np.linspace(lo, hi, bins + 1)
+
+
+def _names(a, b, labels):
+    labels = list(labels or (a.scenario_name, b.scenario_name))
     if labels[0] == labels[1]:
-        labels = (labels[0] + " (A)", labels[1] + " (B)")
-    xa, xb = a.outputs[output], b.outputs[output]
-    xa, xb = xa[~np.isnan(xa)], xb[~np.isnan(xb)]
-    lo = min(xa.min(initial=np.inf), xb.min(initial=np.inf))
-    hi = max(xa.max(initial=-np.inf), xb.max(initial=-np.inf))
-    edges = np.linspace(lo, hi, bins + 1) if hi > lo else bins
-    twin = ax.twinx()
-    for x, label, color in ((xa, labels[0], "C0"), (xb, labels[1], "C1")):
-        ax.hist(x, bins=edges, color=color, alpha=0.45, density=True, label=f"{label} (mean {x.mean():,.1f})")
-        xs = np.sort(x)
-        twin.plot(xs, np.arange(1, len(xs) + 1) / len(xs), color=color, lw=1.5)
-    twin.set_ylim(0, 1)
-    twin.set_ylabel("cumulative probability")
-    ax.set_xlabel(f"{_title(output)} ({output_unit(output)})")
-    ax.set_ylabel("density")
-    ax.set_title(f"{_title(output)}: {labels[0]} vs {labels[1]}")
-    ax.legend(loc="upper left", fontsize="small")
+        labels = [labels[0] + " (A)", labels[1] + " (B)"]
+    return labels
+
+
+def _quantile_curve(x: np.ndarray, n_total: int, points: int = 800):
+    """(values, cumulative share of all paths) at most `points` long: enough for a smooth curve,
+    small enough for an SVG."""
+    xs = np.sort(x)
+    share = np.arange(1, xs.size + 1) / n_total
+    if xs.size > points:
+        idx = np.unique(np.linspace(0, xs.size - 1, points).round().astype(int))
+        xs, share = xs[idx], share[idx]
+    return np.concatenate([[xs[0]], xs]), np.concatenate([[0.0], share])
+
+
+# -- events ------------------------------------------------------------------------------------
+def scenario_events(scenario: "Scenario") -> list[Event]:
+    """Dated events of a scenario for fan charts: contract ends, checkpoints, equity raises."""
+    d = scenario.to_dict()
+    events = []
+    for c in d.get("contract", []):
+        events.append((c["start"] + c["years"], f"{c['name']} ends"))
+    for year in d.get("outputs", {}).get("checkpoints", []):
+        events.append((float(year), f"checkpoint {year:g}"))
+    for e in d.get("equity", []):
+        if e.get("amount", 0) > 0:
+            events.append((e["at"], f"equity {style.format_money(e['amount'])}"))
+    return events
+
+
+def _merge_events(events: Iterable[Event], tol: float = 0.05) -> list[Event]:
+    """One marker per date: "azure ends" + "oracle ends" -> "azure, oracle end"."""
+    by_year: dict[float, list[str]] = {}
+    for year, label in sorted(events, key=lambda e: e[0]):
+        key = next((k for k in by_year if abs(k - year) <= tol), year)
+        by_year.setdefault(key, []).append(label)
+    merged = []
+    for year, labels in by_year.items():
+        ends = [l[:-5] for l in labels if l.endswith(" ends")]
+        rest = [l for l in labels if not l.endswith(" ends")]
+        if len(ends) > 1:
+            rest.insert(0, ", ".join(ends) + " end")
+        else:
+            rest = labels
+        merged.append((year, "; ".join(rest)))
+    return merged
+
+
+# -- charts ---------------------------------------------------------------------------------------
+def plot_fan(result: "Result", series: str = "cash", ax=None, color=None,
+             events: Union[bool, "Scenario", Sequence[Event], None] = None, title: str | None = None):
+    """Fan chart of a series over calendar years: 5-95% and 25-75% of paths shaded, median
+    line, mean dashed.
+
+    events: dated markers, as (year, label) pairs, or a Scenario (its contract ends,
+    checkpoints and equity raises), or True for the scenario the result was run from.
+    """
+    q = quantity(series)
+    color = color or style.COLORS[0]
+    with style.context():
+        ax = style.new_axes(ax)
+        b = result.bands(series)
+        years = b.index.to_numpy()
+        ax.fill_between(years, b["p5"], b["p95"], color=color, alpha=0.16, lw=0, label="5–95% of paths")
+        ax.fill_between(years, b["p25"], b["p75"], color=color, alpha=0.32, lw=0, label="25–75% of paths")
+        ax.plot(years, b["p50"], color=color, lw=2, label="median")
+        ax.plot(years, b["mean"], color=style.INK, lw=1.1, ls="--", label="mean")
+        lo, hi = float(np.nanmin(b["p5"])), float(np.nanmax(b["p95"]))
+        if lo < 0 < hi or series in ("cash", "fcf_rate"):
+            ax.axhline(0, color=style.INK, lw=0.8, zorder=1)
+        ax.set_xlim(years[0], years[-1] + result.dt)
+        style.frame(ax)
+        ax.set_xlabel("year")
+        ax.xaxis.set_major_formatter(style.year_formatter())
+        style.format_axis(ax.yaxis, q)
+        if events is True:
+            events = getattr(result, "scenario", None)
+        if events is not None and events is not False and not isinstance(events, (list, tuple)):
+            events = scenario_events(events)
+        events = [e for e in _merge_events(events or []) if years[0] <= e[0] <= years[-1] + result.dt]
+        if events:
+            y0, y1 = ax.get_ylim()
+            ax.set_ylim(y0, y1 + 0.22 * (y1 - y0))  # a free band on top for the event labels
+            for year, _ in events:
+                ax.axvline(year, color=style.MUTED, lw=0.9, ls=":", zorder=1)
+            _place_labels(ax, [(y, label, "right") for y, label in events], fontsize=8, color=style.MUTED)
+        style.titles(ax, title or f"{result.scenario_name}: {q.label}", style.run_line(result))
+        style.legend_below(ax)
+    return ax
+
+
+def plot_hist(result: "Result", output: str = "funding_gap", ax=None, bins: int = 60, color=None,
+              cdf: bool = True, title: str | None = None):
+    """Histogram of an output as shares of paths, its cumulative share on a right axis, the
+    mean and the 5th/95th percentiles marked and labelled."""
+    q = quantity(output)
+    color = color or style.COLORS[0]
+    x = _defined(result, output)
+    n = result.n_paths
+    s = result.summary().loc[output]
+    with style.context():
+        ax = style.new_axes(ax)
+        handles = []
+        if x.size:
+            heights, edges, patches = ax.hist(x, bins=_edges(x, q, bins, result.dt), weights=np.full(x.size, 1.0 / n),
+                                              color=color, alpha=0.75, edgecolor="white", linewidth=0.4)
+            handles.append((patches[0], "share of paths in each bin"))
+            ax.set_ylim(0, float(heights.max()) * 1.4)  # the top ~30% stays free for the labels
+            if heights.max() * 1.4 > 1:
+                ax.set_yticks(np.linspace(0, 1, 6))  # no "120% of paths"
+            ax.set_xlim(edges[0], edges[-1])
+        ax.set_ylabel("share of paths")
+        ax.yaxis.set_major_formatter(style.share_formatter())
+        style.frame(ax)
+        style.format_axis(ax.xaxis, q)
+        if cdf and x.size:
+            twin = ax.twinx()
+            cx, cy = _quantile_curve(x, n)
+            (line,) = twin.plot(cx, cy, color=style.CDF_COLOR, lw=1.6, drawstyle="steps-post")
+            twin.set_ylim(0, 1.4)
+            twin.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
+            twin.yaxis.set_major_formatter(style.share_formatter())
+            twin.spines["right"].set_visible(True)
+            twin.spines["top"].set_visible(False)
+            twin.set_ylabel("cumulative share of paths", color=style.CDF_COLOR)
+            twin.tick_params(axis="y", labelcolor=style.CDF_COLOR)
+            handles.append((line, "cumulative share of paths (right axis)"))
+        marks = []
+        same = len({style.format_value(s[k], q.unit) for k in ("p5", "mean", "p95")}) == 1
+        for key, label, ls, side in (("p5", "p5", ":", "left"), ("mean", "mean", "-", "right"),
+                                     ("p95", "p95", ":", "right")):
+            value = s[key]
+            if same and key != "mean":
+                continue  # one label, not three on one line
+            if np.isfinite(value):
+                ax.axvline(value, color=style.INK, ls=ls, lw=1.1)
+                text = "p5 = mean = p95 =" if same else label
+                marks.append((value, f"{text} {style.format_value(value, q.unit)}", side))
+        _place_labels(ax, marks, fontsize=8.5, color=style.INK,
+                      bbox=dict(facecolor="white", edgecolor="none", alpha=0.85, pad=1.0))
+        sub = style.run_line(result)
+        if s["nan_share"] > 0:
+            sub += f" · never within the horizon in {s['nan_share']:.0%} of paths"
+        style.titles(ax, title or f"{result.scenario_name}: {q.label}", sub)
+        if handles:
+            style.legend_below(ax, [h for h, _ in handles], [l for _, l in handles])
+    return ax
+
+
+def plot_cdf(results: Union["Result", Sequence["Result"]], output: str = "funding_gap", ax=None,
+             labels: Sequence[str] | None = None, title: str | None = None):
+    """Cumulative share of paths at or below each value, one curve per result, with a legend.
+    Curves end at 1 − (share of paths where the output is undefined)."""
+    if not isinstance(results, (list, tuple)):
+        results = [results]
+    q = quantity(output)
+    labels = list(labels or [r.scenario_name for r in results])
+    if len(set(labels)) < len(labels):
+        labels = [f"{l} ({chr(65 + i)})" for i, l in enumerate(labels)]
+    with style.context():
+        ax = style.new_axes(ax)
+        for i, (r, label) in enumerate(zip(results, labels)):
+            x = _defined(r, output)
+            if not x.size:
+                continue
+            cx, cy = _quantile_curve(x, r.n_paths)
+            mean = r.summary().loc[output, "mean"]
+            ax.plot(cx, cy, color=style.COLORS[i % len(style.COLORS)], lw=2, drawstyle="steps-post",
+                    label=f"{label} (mean {style.format_value(mean, q.unit)})")
+        ax.axhline(0.5, color=style.MUTED, lw=0.8, ls=":", zorder=1)
+        ax.set_ylim(0, 1.02)
+        ax.set_ylabel("share of paths at or below")
+        ax.yaxis.set_major_formatter(style.share_formatter())
+        style.frame(ax)
+        style.format_axis(ax.xaxis, q)
+        r0 = results[0]
+        same = all(r.n_paths == r0.n_paths and r.seed == r0.seed for r in results)
+        sub = style.run_line(r0) + (" each" if len(results) > 1 and same else "")
+        if len(results) == 2:
+            default = f"{q.label}: {labels[0]} vs {labels[1]}"
+        else:
+            default = f"{results[0].scenario_name}: {q.label}, cumulative"
+        style.titles(ax, title or default, sub)
+        style.legend_below(ax, ncol=min(len(results), 2))
+    return ax
+
+
+def plot_compare(a: "Result", b: "Result", output: str = "funding_gap", ax=None, labels=None,
+                 kind: str = "cdf", bins: int = 60, title: str | None = None):
+    """Two results of one output: kind "cdf" overlays their CDFs; "diff" is the histogram of
+    the paired differences B − A (see plot_diff)."""
+    if kind == "cdf":
+        return plot_cdf([a, b], output, ax=ax, labels=_names(a, b, labels), title=title)
+    if kind == "diff":
+        return plot_diff(a, b, output, ax=ax, labels=labels, bins=bins, title=title)
+    raise ValueError(f"kind must be 'cdf' or 'diff', got {kind!r}")
+
+
+def plot_diff(a: "Result", b: "Result", output: str = "funding_gap", ax=None, labels=None,
+              bins: int = 60, title: str | None = None):
+    """Histogram of the paired differences B − A over paths where both are defined, as shares
+    of paths; the mean difference is marked with its 95% confidence interval.
+
+    Needs two runs of the same paths (same seed, first path and path count): with common
+    random numbers, path p of A and of B share their random numbers.
+    """
+    if (a.seed, a.first_path, a.n_paths) != (b.seed, b.first_path, b.n_paths):
+        raise ValueError("paired differences need the same seed, first path and paths in both runs; got "
+                         f"seed {a.seed}/{b.seed}, paths {a.n_paths}/{b.n_paths}, "
+                         f"first_path {a.first_path}/{b.first_path}")
+    q = quantity(output)
+    labels = _names(a, b, labels)
+    xa, xb = np.asarray(a.outputs[output]), np.asarray(b.outputs[output])
+    ok = ~(np.isnan(xa) | np.isnan(xb))
+    d = xb[ok] - xa[ok]
+    with style.context():
+        ax = style.new_axes(ax)
+        handles = []
+        if d.size:
+            mean = float(d.mean())
+            se = float(d.std(ddof=1) / np.sqrt(d.size)) if d.size > 1 else float("nan")
+            heights, edges, patches = ax.hist(d, bins=_edges(d, q, bins, a.dt),
+                                              weights=np.full(d.size, 1.0 / a.n_paths), color=style.COLORS[1],
+                                              alpha=0.75, edgecolor="white", linewidth=0.4)
+            handles.append((patches[0], "share of paths in each bin"))
+            ax.set_ylim(0, float(heights.max()) * 1.35)
+            ax.set_xlim(min(edges[0], 0), max(edges[-1], 0))
+            if ax.get_xlim()[0] < 0 < ax.get_xlim()[1]:
+                ax.axvline(0, color=style.MUTED, lw=0.9)
+            ax.axvline(mean, color=style.INK, lw=1.2)
+            ci = f" ± {style.format_value(1.96 * se, q.unit)}" if np.isfinite(se) else ""
+            _place_labels(ax, [(mean, f"mean {style.format_value(mean, q.unit)}{ci}", "right")],
+                          fontsize=8.5, color=style.INK,
+                          bbox=dict(facecolor="white", edgecolor="none", alpha=0.85, pad=1.0))
+        ax.set_ylabel("share of paths")
+        ax.yaxis.set_major_formatter(style.share_formatter())
+        style.frame(ax)
+        style.format_axis(ax.xaxis, q)
+        ax.set_xlabel(f"{labels[1]} − {labels[0]}: " + ax.get_xlabel())
+        sub = style.run_line(a) + " · same random numbers in both (paired)"
+        if ok.sum() < a.n_paths:
+            sub += f" · {1 - ok.mean():.0%} of paths undefined in A or B"
+        style.titles(ax, title or f"{q.label}: {labels[1]} − {labels[0]}, path by path", sub)
+        if handles:
+            style.legend_below(ax, [h for h, _ in handles], [l for _, l in handles])
     return ax

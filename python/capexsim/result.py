@@ -4,15 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import _core
+from . import _core, plotting
+from .units import output_unit, series_unit
 
-def output_unit(name: str) -> str:
-    """Unit of an output, from the library's schema (capexsim/schema.hpp)."""
-    return _core.describe_output(name)["unit"]
-
-
-#: Unit of each over-time series, from the library's schema.
-SERIES_UNITS = {name: _core.describe_series(name)["unit"] for name in _core.series_names(True)}
+#: Units of each series, for tables and axes (from capexsim.units, i.e. the schema).
+SERIES_UNITS = {name: series_unit(name) for name in _core.series_names(True)}
 
 SUMMARY_COLUMNS = ["mean", "sd", "stderr", "p1", "p5", "p10", "p25", "p50", "p75", "p90", "p95",
                    "p99", "prob_positive", "cvar95", "nan_share"]
@@ -23,14 +19,20 @@ class Result:
 
     - ``outputs``: dict of NumPy arrays, one per output, viewing the C++ memory (no copy;
       read-only).
-    - ``summary()``: DataFrame, one row per output, the statistics of MODEL.md §5.
+    - ``summary()``: DataFrame, one row per output, the statistics of docs/statistics.md.
     - ``bands(series)``: DataFrame indexed by calendar year: t, mean, p5, p25, p50, p75, p95.
     - ``paths``: DataFrame of per-path outputs, indexed by path number.
     - pickles (its bytes are the C++ result's, bit for bit) and merges with adjacent shards.
     """
 
-    def __init__(self, core: "_core.Result"):
+    def __init__(self, core: "_core.Result", scenario=None):
         self._core = core
+        self._scenario = scenario
+
+    @property
+    def scenario(self):
+        """The Scenario this result was run from (None when not known, e.g. after merge)."""
+        return self._scenario
 
     # -- identity ----------------------------------------------------------------------
     @property
@@ -100,28 +102,34 @@ class Result:
         df = pd.DataFrame({k: v for k, v in d.items() if k != "year"},
                           index=pd.Index(d["year"], name="year"))
         df.attrs["series"] = series
-        df.attrs["unit"] = SERIES_UNITS[series]
+        df.attrs["unit"] = series_unit(series)
         return df
 
     def merge(self, other: "Result") -> "Result":
         """Merge with the result of an adjacent path range (same scenario and seed)."""
-        return Result(_core.merge(self._core, other._core))
+        return Result(_core.merge(self._core, other._core), self._scenario)
 
-    # -- plots -------------------------------------------------------------------------
+    # -- plots and files --------------------------------------------------------------
     def plot_fan(self, series: str = "cash", ax=None, **kw):
-        from .plotting import plot_fan
-        return plot_fan(self, series, ax=ax, **kw)
+        """Fan chart of a series (see capexsim.plot_fan); events=True marks the scenario's dates."""
+        return plotting.plot_fan(self, series, ax=ax, **kw)
 
     def plot_hist(self, output: str = "funding_gap", ax=None, **kw):
-        from .plotting import plot_hist
-        return plot_hist(self, output, ax=ax, **kw)
+        """Histogram and CDF of an output (see capexsim.plot_hist)."""
+        return plotting.plot_hist(self, output, ax=ax, **kw)
+
+    def to_excel(self, path, **kw) -> None:
+        """Write an .xlsx workbook (see capexsim.export_excel)."""
+        from .excel import export_excel
+        export_excel(self, path, **kw)
 
     # -- pickling ----------------------------------------------------------------------
     def __getstate__(self):
-        return {"bytes": self._core.to_bytes()}
+        return {"bytes": self._core.to_bytes(), "scenario": self._scenario}
 
     def __setstate__(self, state):
         self._core = _core.Result.from_bytes(state["bytes"])
+        self._scenario = state.get("scenario")
 
     def __repr__(self) -> str:
         return (f"Result(scenario={self.scenario_name!r}, paths={self.n_paths}, seed={self.seed}, "

@@ -1,0 +1,49 @@
+"""The progress bar of simulate(progress=True), right for terminals and notebooks.
+
+In a terminal: tqdm's text bar on stderr. In a Jupyter kernel: tqdm's widget bar when
+ipywidgets 7+ can be imported; otherwise no bar at all, since a text bar there would save a
+warning and dozens of redrawn frames into the notebook's outputs.
+"""
+from __future__ import annotations
+
+import importlib.util
+import sys
+import warnings
+
+
+def in_notebook_kernel() -> bool:
+    """True inside a Jupyter (ZMQ) kernel, where stderr ends up in the saved notebook."""
+    ipython = sys.modules.get("IPython")
+    if ipython is None:
+        return False
+    shell = ipython.get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def has_widgets() -> bool:
+    """ipywidgets 7 or later imports. A package missing a dependency counts as absent, and so
+    does ipywidgets 6 (Debian 12's python3-ipywidgets): its comm messages make nbclient, and
+    with it any headless run of the notebook, fail (KeyError 'state')."""
+    if importlib.util.find_spec("ipywidgets") is None:
+        return False
+    try:
+        import ipywidgets
+        return tuple(ipywidgets.version_info[:1]) >= (7,)
+    except Exception:
+        return False
+
+
+def make_bar(total: int, desc: str):
+    """A tqdm bar for `total` paths, or None where a bar would only clutter."""
+    if in_notebook_kernel():
+        if not has_widgets():
+            return None
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # an ipywidgets version tqdm warns about: still a bar
+                from tqdm.notebook import tqdm as notebook_tqdm
+                return notebook_tqdm(total=total, unit="path", unit_scale=True, desc=desc)
+        except ImportError:  # tqdm found no usable widget ("IProgress not found")
+            return None
+    from tqdm import tqdm
+    return tqdm(total=total, unit="path", unit_scale=True, desc=desc)

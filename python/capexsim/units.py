@@ -1,0 +1,105 @@
+"""Names, units and adverse tails of outputs and over-time series, read through `quantity()`.
+
+Every table, chart, report and spreadsheet of the package asks `quantity(name)`; nothing
+else knows a unit. When the library exposes its own schema, `quantity` is the one function
+to repoint at it.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """What a number is: `unit` as in tables ("$B", "$B/yr", "GW", "years", ...);
+    `kind` "amount", "level" or "time" (years from the start); `adverse` "high"
+    or "low": the tail that is bad news (None when neither is)."""
+
+    name: str
+    label: str
+    unit: str
+    kind: str
+    adverse: str | None
+    description: str
+
+    @property
+    def is_money(self) -> bool:
+        return self.unit.startswith("$B")
+
+
+#: Display labels (a presentation concern); units, kinds, adverse tails and descriptions
+#: come from the library's schema (include/capexsim/schema.hpp) through _core.
+_LABELS = {
+    "funding_gap": "funding gap",
+    "gap_time": "time of the funding gap",
+    "runway": "runway",
+    "breakeven": "breakeven",
+    "breakeven_sustained": "sustained breakeven",
+    "terminal_cash": "terminal cash",
+    "capex_total": "total capex",
+    "capacity_end": "capacity at the horizon",
+    "arr_end": "ARR at the horizon",
+    "debt_peak": "peak debt",
+    "interest_total": "interest paid",
+    "equity_raised": "equity raised",
+    "dilution": "dilution",
+    "rounds": "equity rounds",
+    "warrant_proceeds": "warrant proceeds",
+    "default_time": "time of default",
+    "unpaid_total": "unpaid obligations",
+    "unpaid_capex": "unpaid capex",
+    "gw_not_started": "GW not started",
+    "cash": "cash balance",
+    "capacity": "owned capacity",
+    "serving_capacity": "serving capacity",
+    "arr": "ARR served",
+    "demand": "demand",
+    "capex_rate": "capex rate",
+    "fcf_rate": "free cash flow rate",
+    "cost_per_gw": "cost per GW",
+    "debt": "debt balance",
+    "ownership": "ownership",
+}
+
+_CHECKPOINT = re.compile(r"arr_at_(\d+(?:\.\d+)?)$")
+
+
+def _label(name: str) -> str:
+    if name in _LABELS:
+        return _LABELS[name]
+    m = _CHECKPOINT.match(name)
+    if m:
+        return f"ARR in {m.group(1)}"
+    if name.startswith("unpaid_"):
+        return f"unpaid to {name[7:]}"
+    return name.replace("_", " ")
+
+
+def quantity(name: str) -> Quantity:
+    """The name, unit and adverse tail of an output or series (KeyError if unknown)."""
+    from . import _core  # the compiled schema
+
+    info = None
+    for describe in (_core.describe_output, _core.describe_series):
+        try:
+            info = describe(name)
+            break
+        except (IndexError, ValueError):
+            continue
+    if info is None:
+        raise KeyError(f"no output or series named {name!r}")
+    adverse = None if info["adverse_tail"] == "none" else info["adverse_tail"]
+    return Quantity(name, _label(name), info["unit"], info["kind"], adverse, info["description"])
+
+
+def output_unit(name: str) -> str:
+    """Unit of an output ("$B" for an output this package does not know)."""
+    try:
+        return quantity(name).unit
+    except KeyError:
+        return "$B"
+
+
+def series_unit(name: str) -> str:
+    return quantity(name).unit
