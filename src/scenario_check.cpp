@@ -78,6 +78,7 @@ class Checker {
       amount(base + "amount", e.amount_bn, "equity", "amount");
     }
     check_correlation(s);
+    check_financing(s);
     std::set<std::string> names;
     const double end = s.start_year + n * s.dt();
     for (std::size_t k = 0; k < s.checkpoints.size(); ++k) {
@@ -123,7 +124,12 @@ class Checker {
   }
 
   void check_param(const Distribution& d, const ParamInfo& info) const {
-    const std::string key = std::string(info.section) + "." + info.key;
+    check_dist(d, std::string(info.section) + "." + info.key, *find_key(info.section, info.key));
+  }
+
+  /// A value that may be a distribution, at `key`, against its key-table entry: its shape,
+  /// its plausibility and its range over the whole support.
+  void check_dist(const Distribution& d, const std::string& key, const KeyInfo& info) const {
     check_shape(d, key);
     // Every parameter of the distribution (its location and spread are in the key's unit).
     double magnitude = 0;
@@ -131,8 +137,7 @@ class Checker {
     if (d.kind() == Distribution::Kind::normal)
       for (double x : {d.min(), d.max()})
         if (std::isfinite(x)) magnitude = std::max(magnitude, std::abs(x));
-    if (magnitude > info.plausible_max)
-      fail(key, detail::implausible(*find_key(info.section, info.key), magnitude));
+    if (magnitude > info.plausible_max) fail(key, detail::implausible(info, magnitude));
     const double lo = d.lower(), hi = d.upper();
     const bool open = d.lower_open();
     std::string expected;
@@ -237,6 +242,129 @@ class Checker {
     if (!(c.years > 0) || !std::isfinite(c.years))
       fail(base + "years", "expected a positive term in years, got " + num(c.years));
     amount(base + "gw", c.gw, "contract", "gw");
+  }
+
+  /// A plain number of a financing section against its key-table entry.
+  void value(const std::string& key, double x, const char* section, const char* name) const {
+    const KeyInfo& info = *find_key(section, name);
+    if (!std::isfinite(x)) fail(key, "expected a finite number, got " + num(x));
+    plausible(key, info, std::abs(x));
+    const bool ok = info.range == Range::any || (info.range == Range::non_negative && x >= 0) ||
+                    (info.range == Range::positive && x > 0) ||
+                    (info.range == Range::unit && x >= 0 && x <= 1);
+    if (!ok)
+      fail(key, std::string("expected a value ") + range_words(info.range) + ", got " + num(x));
+  }
+
+  static const char* range_words(Range r) {
+    switch (r) {
+      case Range::non_negative:
+        return ">= 0";
+      case Range::positive:
+        return "> 0";
+      case Range::unit:
+        return "in [0, 1]";
+      case Range::unit_open_top:
+        return "in [0, 1)";
+      case Range::any:
+        break;
+    }
+    return "";
+  }
+
+  void check_financing(const Scenario& s) const {
+    const Financing& f = s.financing;
+    if (s.plan.kind == BuildPlan::Kind::demand || !s.plan.coverage.is_fixed() ||
+        s.plan.coverage.value() != 1.2) {
+      check_dist(s.plan.coverage, "build.coverage", *find_key("build", "coverage"));
+      if (s.plan.coverage.lower() < 1)
+        fail("build.coverage",
+             "expected coverage >= 1 over its whole support, got " + support(s.plan.coverage));
+    }
+    for (std::size_t k = 0; k < f.debt.size(); ++k) {
+      const DebtFacility& d = f.debt[k];
+      const std::string b = "debt[" + std::to_string(k) + "].";
+      value(b + "limit", d.limit_bn, "debt", "limit");
+      check_dist(d.rate, b + "rate", *find_key("debt", "rate"));
+      if (d.available_from)
+        value(b + "available_from", *d.available_from, "debt", "available_from");
+      if (d.maturity) {
+        value(b + "maturity", *d.maturity, "debt", "maturity");
+        if (*d.maturity <= d.available_from.value_or(s.start_year))
+          fail(b + "maturity", "expected a maturity after the facility opens (" +
+                                   num(d.available_from.value_or(s.start_year)) + "), got " +
+                                   num(*d.maturity));
+      }
+      value(b + "min_cash", d.min_cash_bn, "debt", "min_cash");
+      value(b + "sweep", d.sweep, "debt", "sweep");
+    }
+    const bool equity_vendor = std::any_of(
+        s.vendors.begin(), s.vendors.end(),
+        [](const VendorFinancing& v) { return v.kind == VendorFinancing::Kind::equity; });
+    if ((f.equity_policy || equity_vendor) && !f.valuation)
+      fail(f.equity_policy ? "equity_policy" : "vendor_financing",
+           "expected a [valuation] section: equity rounds and vendor equity are priced at "
+           "valuation.arr_multiple x ARR");
+    if (f.valuation) {
+      check_dist(f.valuation->arr_multiple, "valuation.arr_multiple",
+                 *find_key("valuation", "arr_multiple"));
+      value("valuation.min_pre_money", f.valuation->min_pre_money_bn, "valuation", "min_pre_money");
+    }
+    if (const EquityPolicy* p = f.equity_policy ? &*f.equity_policy : nullptr) {
+      value("equity_policy.trigger_cash", p->trigger_cash_bn, "equity_policy", "trigger_cash");
+      value("equity_policy.target_cash", p->target_cash_bn, "equity_policy", "target_cash");
+      if (p->target_cash_bn < p->trigger_cash_bn)
+        fail("equity_policy.target_cash", "expected target_cash >= trigger_cash (" +
+                                              num(p->trigger_cash_bn) + "), got " +
+                                              num(p->target_cash_bn));
+      value("equity_policy.min_round", p->min_round_bn, "equity_policy", "min_round");
+      const Distribution& c = p->capacity_per_year;
+      if (!(c.is_fixed() && std::isinf(c.value())))
+        check_dist(c, "equity_policy.capacity_per_year",
+                   *find_key("equity_policy", "capacity_per_year"));
+      value("equity_policy.min_interval_years", p->min_interval_years, "equity_policy",
+            "min_interval_years");
+    }
+    for (std::size_t k = 0; k < f.warrants.size(); ++k) {
+      const Warrant& w = f.warrants[k];
+      const std::string b = "warrant[" + std::to_string(k) + "].";
+      value(b + "shares_m", w.shares_m, "warrant", "shares_m");
+      value(b + "strike", w.strike, "warrant", "strike");
+      value(b + "price0", w.price0, "warrant", "price0");
+      value(b + "price_drift", w.price_drift, "warrant", "price_drift");
+      value(b + "price_volatility", w.price_volatility, "warrant", "price_volatility");
+      if (w.tranches.empty()) fail(b + "tranches", "expected at least one tranche");
+      double total = 0;
+      for (std::size_t j = 0; j < w.tranches.size(); ++j) {
+        const WarrantTranche& t = w.tranches[j];
+        const std::string tk = b + "tranches[" + std::to_string(j) + "].";
+        if (!std::isfinite(t.gw) || t.gw < 0 || t.gw > 1e5)
+          fail(tk + "gw", "expected GW online in [0, 1e5], got " + num(t.gw));
+        if (!(t.share >= 0 && t.share <= 1))
+          fail(tk + "share", "expected a share in [0, 1], got " + num(t.share));
+        if (!std::isfinite(t.price_hurdle) || t.price_hurdle < 0 || t.price_hurdle > 1e6)
+          fail(tk + "price_hurdle",
+               "expected a price in [0, 1e6] $/share, got " + num(t.price_hurdle));
+        total += t.share;
+      }
+      if (total > 1 + 1e-9)
+        fail(b + "tranches", "expected tranche shares summing to at most 1, got " + num(total));
+    }
+    if (f.constraint && f.constraint->brake_cash_bn)
+      value("constraint.brake_cash", *f.constraint->brake_cash_bn, "constraint", "brake_cash");
+    if (f.constraint && f.constraint->unpaid) {
+      std::set<std::string> names;
+      for (std::size_t k = 0; k < s.contracts.size(); ++k) {
+        const std::string& n = s.contracts[k].name;
+        const std::string key = "contract[" + std::to_string(k) + "].name";
+        if (n == "total" || n == "capex")
+          fail(key, "expected a name other than \"total\" or \"capex\" (the output unpaid_" + n +
+                        " is taken)");
+        if (!names.insert(n).second)
+          fail(key, "expected distinct contract names (each gets an unpaid_<name> output), got \"" +
+                        n + "\" twice");
+      }
+    }
   }
 
   void check_correlation(const Scenario& s) const {

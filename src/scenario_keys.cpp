@@ -34,6 +34,8 @@ const std::vector<KeyInfo> keys{
   {"simulation", "horizon_years", none, K::number, "years", true, no, "required", R::positive, years, 10, "Length of the simulated period"},
   {"simulation", "step", none, K::word, "", false, no, "\"month\"", R::any, inf, 0, "Time step: \"month\" (1/12), \"week\" (1/52) or \"quarter\" (1/4)"},
   {"finance", "initial_cash", Param::initial_cash, K::distribution, "$B", false, 0.0, "0", R::non_negative, money_stock, 40, "Cash on hand at the start"},
+  {"build", "plan", none, K::word, "", false, no, "\"fixed\"", R::any, inf, 0, "\"fixed\" (the pace schedule, v1) or \"demand\" (start what projected demand needs)"},
+  {"build", "coverage", none, K::distribution, "ratio", false, 1.2, "1.2", R::any, 1e2, 1.2, "With plan = \"demand\": GW built per GW of projected demand (>= 1)"},
   {"build", "initial_gw", Param::initial_gw, K::distribution, "GW", true, no, "required", R::positive, gw, 2, "Owned capacity at the start"},
   {"build", "plan_cap_gw", Param::plan_cap_gw, K::distribution, "GW", false, no, "none (no cap)", R::non_negative, gw, 30, "Owned capacity the plan stops at (>= initial_gw)"},
   {"build", "max_pace_gw_per_week", Param::max_pace_gw_per_week, K::distribution, "GW/week", true, no, "required", R::non_negative, 1e3, 1, "Top of the build-pace S-curve"},
@@ -76,10 +78,34 @@ const std::vector<KeyInfo> keys{
   {"vendor_financing", "name", none, K::string, "", false, no, "\"vendor-N\"", R::any, inf, 0, "Label of the vendor"},
   {"vendor_financing", "per_gw", none, K::number, "$B/GW", true, no, "required", R::non_negative, money_per_gw, 10, "Inflow per owned GW coming online"},
   {"vendor_financing", "cap", none, K::number, "$B", true, no, "required", R::non_negative, money_stock, 100, "Total the vendor provides"},
+  {"vendor_financing", "kind", none, K::word, "", false, no, "\"grant\"", R::any, inf, 0, "\"grant\" (free cash, v1) or \"equity\" (an investment at the pre-money value: it dilutes)"},
   {"equity", "at", none, K::number, "calendar year", true, no, "required", R::any, 1e5, 2027, "When the money arrives (>= simulation.start)"},
   {"equity", "amount", none, K::number, "$B", true, no, "required", R::non_negative, money_stock, 10, "Amount raised"},
   {"correlation", "shocks", none, K::words, "", false, no, "[\"pace\", \"cost\", \"arr\", \"growth\"]", R::any, inf, 0, "Order of the matrix rows"},
   {"correlation", "matrix", none, K::matrix, "", true, no, "required with [correlation]", R::any, inf, 0, "Correlation of the per-step shocks (identity without [correlation])"},
+  {"debt", "name", none, K::string, "", false, no, "\"debt-N\"", R::any, inf, 0, "Label of the facility"},
+  {"debt", "limit", none, K::number, "$B", true, no, "required", R::non_negative, money_stock, 100, "Most that can be outstanding"},
+  {"debt", "rate", none, K::distribution, "1/year", false, 0.0, "0", R::non_negative, growth, 0.08, "Interest rate, on the balance at the start of each step"},
+  {"debt", "available_from", none, K::number, "calendar year", false, no, "simulation.start", R::any, 1e5, 2027, "First time it can be drawn"},
+  {"debt", "maturity", none, K::number, "calendar year", false, no, "none", R::any, 1e5, 2032, "When the balance is repaid in full and the facility closes"},
+  {"debt", "min_cash", none, K::number, "$B", false, 0.0, "0", R::non_negative, money_stock, 10, "Drawn to keep cash at this level"},
+  {"debt", "sweep", none, K::number, "share", false, 0.0, "0", R::unit, inf, 0.25, "Share of cash above min_cash repaid each step"},
+  {"valuation", "arr_multiple", none, K::distribution, "x ARR", true, no, "required with [valuation]", R::non_negative, 1e3, 15, "Pre-money value as a multiple of ARR"},
+  {"valuation", "min_pre_money", none, K::number, "$B", false, 0.0, "0", R::non_negative, money_stock, 300, "Floor of the pre-money value"},
+  {"equity_policy", "trigger_cash", none, K::number, "$B", true, no, "required with [equity_policy]", R::any, money_stock, 10, "Raise a round when cash would fall below this"},
+  {"equity_policy", "target_cash", none, K::number, "$B", true, no, "required with [equity_policy]", R::any, money_stock, 50, "Cash a round aims to restore (>= trigger_cash)"},
+  {"equity_policy", "min_round", none, K::number, "$B", false, 0.0, "0", R::non_negative, money_stock, 5, "Smallest round"},
+  {"equity_policy", "capacity_per_year", none, K::distribution, "$B/year", false, inf, "unlimited", R::non_negative, money_stock, 100, "Most the market funds per calendar year"},
+  {"equity_policy", "min_interval_years", none, K::number, "years", false, 0.0, "0", R::non_negative, years, 0.5, "Least time between rounds"},
+  {"warrant", "name", none, K::string, "", false, no, "\"warrant-N\"", R::any, inf, 0, "Label of the warrant"},
+  {"warrant", "shares_m", none, K::number, "million shares", true, no, "required", R::non_negative, 1e5, 160, "Shares the warrants cover"},
+  {"warrant", "strike", none, K::number, "$/share", true, no, "required", R::non_negative, 1e6, 0.01, "Exercise price"},
+  {"warrant", "price0", none, K::number, "$/share", true, no, "required", R::positive, 1e6, 200, "The vendor's share price at the start"},
+  {"warrant", "price_drift", none, K::number, "1/year", false, 0.0, "0", R::any, growth, 0.08, "Drift of the share price (GBM)"},
+  {"warrant", "price_volatility", none, K::number, "1/sqrt(year)", false, 0.0, "0", R::non_negative, growth, 0.5, "Volatility of the share price (GBM)"},
+  {"warrant", "tranches", none, K::tables, "", true, no, "required", R::any, inf, 0, "[{gw = GW online, share = of shares_m, price_hurdle = $/share}, ...]; shares sum to <= 1"},
+  {"constraint", "brake_cash", none, K::number, "$B", false, no, "none (no brake)", R::any, money_stock, 5, "Start no GW when opening cash is below this, or after a step with unpaid obligations"},
+  {"constraint", "unpaid", none, K::boolean, "", false, no, "false", R::any, inf, 0, "Leave deficits unpaid (pro rata over the step's obligations) instead of letting cash go negative"},
   {"outputs", "checkpoints", none, K::numbers, "calendar year", false, no, "[]", R::any, inf, 0, "Years at which to report arr_at_<year>"},
 };
 // clang-format on
@@ -100,6 +126,10 @@ const char* type_text(KeyType t) {
       return "array of strings";
     case KeyType::matrix:
       return "array of arrays of numbers";
+    case KeyType::boolean:
+      return "true or false";
+    case KeyType::tables:
+      return "array of inline tables";
   }
   return "?";
 }

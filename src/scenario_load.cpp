@@ -192,6 +192,13 @@ class Loader {
       }
     }
     if (!s.has_plan_cap) s[Param::plan_cap_gw] = Distribution::fixed(0.0);
+    if (const toml::table* b = root.get("build") ? root.get("build")->as_table() : nullptr) {
+      if (auto* n = b->get("plan"))
+        s.plan.kind = word(*n, "build.plan", {"fixed", "demand"}) == "demand"
+                          ? BuildPlan::Kind::demand
+                          : BuildPlan::Kind::fixed;
+      if (auto* n = b->get("coverage")) s.plan.coverage = distribution(*n, "build.coverage");
+    }
 
     for_each_table(
         root, "contract", [&](const toml::table& t, const std::string& base, std::size_t k) {
@@ -222,6 +229,10 @@ class Loader {
                                             : "vendor-" + std::to_string(k + 1);
                      v.per_gw_bn = number(required(t, base, "per_gw"), base + ".per_gw");
                      v.cap_bn = number(required(t, base, "cap"), base + ".cap");
+                     if (auto* n = t.get("kind"))
+                       v.kind = word(*n, base + ".kind", {"grant", "equity"}) == "equity"
+                                    ? VendorFinancing::Kind::equity
+                                    : VendorFinancing::Kind::grant;
                      s.vendors.push_back(v);
                    });
     for_each_table(root, "equity", [&](const toml::table& t, const std::string& base, std::size_t) {
@@ -231,6 +242,8 @@ class Loader {
       e.amount_bn = number(required(t, base, "amount"), base + ".amount");
       s.equity.push_back(e);
     });
+
+    financing(root, s.financing);
 
     if (const toml::table* c = table(root, "correlation", false)) correlation(*c, s);
 
@@ -249,6 +262,101 @@ class Loader {
   }
 
  private:
+  /// The optional financing sections (docs/model.md §6).
+  void financing(const toml::table& root, Financing& f) {
+    for_each_table(root, "debt", [&](const toml::table& t, const std::string& base, std::size_t k) {
+      allowed(t, base, keys_of("debt"));
+      DebtFacility d;
+      d.name =
+          t.get("name") ? string(*t.get("name"), base + ".name") : "debt-" + std::to_string(k + 1);
+      d.limit_bn = number(required(t, base, "limit"), base + ".limit");
+      if (auto* n = t.get("rate")) d.rate = distribution(*n, base + ".rate");
+      if (auto* n = t.get("available_from"))
+        d.available_from = number(*n, base + ".available_from");
+      if (auto* n = t.get("maturity")) d.maturity = number(*n, base + ".maturity");
+      if (auto* n = t.get("min_cash")) d.min_cash_bn = number(*n, base + ".min_cash");
+      if (auto* n = t.get("sweep")) d.sweep = number(*n, base + ".sweep");
+      f.debt.push_back(d);
+    });
+    if (const toml::table* t = table(root, "valuation", false)) {
+      allowed(*t, "valuation", keys_of("valuation"));
+      Valuation v;
+      v.arr_multiple =
+          distribution(required(*t, "valuation", "arr_multiple"), "valuation.arr_multiple");
+      if (auto* n = t->get("min_pre_money"))
+        v.min_pre_money_bn = number(*n, "valuation.min_pre_money");
+      f.valuation = v;
+    }
+    if (const toml::table* t = table(root, "equity_policy", false)) {
+      allowed(*t, "equity_policy", keys_of("equity_policy"));
+      EquityPolicy p;
+      const std::string b = "equity_policy";
+      p.trigger_cash_bn = number(required(*t, b, "trigger_cash"), b + ".trigger_cash");
+      p.target_cash_bn = number(required(*t, b, "target_cash"), b + ".target_cash");
+      if (auto* n = t->get("min_round")) p.min_round_bn = number(*n, b + ".min_round");
+      if (auto* n = t->get("capacity_per_year"))
+        p.capacity_per_year = distribution(*n, b + ".capacity_per_year");
+      if (auto* n = t->get("min_interval_years"))
+        p.min_interval_years = number(*n, b + ".min_interval_years");
+      f.equity_policy = p;
+    }
+    for_each_table(
+        root, "warrant", [&](const toml::table& t, const std::string& base, std::size_t k) {
+          allowed(t, base, keys_of("warrant"));
+          Warrant w;
+          w.name = t.get("name") ? string(*t.get("name"), base + ".name")
+                                 : "warrant-" + std::to_string(k + 1);
+          w.shares_m = number(required(t, base, "shares_m"), base + ".shares_m");
+          w.strike = number(required(t, base, "strike"), base + ".strike");
+          w.price0 = number(required(t, base, "price0"), base + ".price0");
+          if (auto* n = t.get("price_drift")) w.price_drift = number(*n, base + ".price_drift");
+          if (auto* n = t.get("price_volatility"))
+            w.price_volatility = number(*n, base + ".price_volatility");
+          const toml::array& a = array(required(t, base, "tranches"), base + ".tranches");
+          for (std::size_t j = 0; j < a.size(); ++j) {
+            const std::string key = base + ".tranches[" + std::to_string(j) + "]";
+            const toml::node& n = *a.get(j);
+            note(n, key);
+            if (!n.is_table())
+              fail(n, key,
+                   "expected a table {gw = ..., share = ..., price_hurdle = ...}, got " +
+                       type_of(n));
+            const toml::table& tt = *n.as_table();
+            allowed(tt, key, {"gw", "share", "price_hurdle"});
+            WarrantTranche tr;
+            tr.gw = number(required(tt, key, "gw"), key + ".gw");
+            tr.share = number(required(tt, key, "share"), key + ".share");
+            if (auto* h = tt.get("price_hurdle"))
+              tr.price_hurdle = number(*h, key + ".price_hurdle");
+            w.tranches.push_back(tr);
+          }
+          f.warrants.push_back(w);
+        });
+    if (const toml::table* t = table(root, "constraint", false)) {
+      allowed(*t, "constraint", keys_of("constraint"));
+      FundingConstraint c;
+      if (auto* n = t->get("brake_cash")) c.brake_cash_bn = number(*n, "constraint.brake_cash");
+      if (auto* n = t->get("unpaid")) {
+        note(*n, "constraint.unpaid");
+        if (!n->is_boolean())
+          fail(*n, "constraint.unpaid", "expected true or false, got " + type_of(*n));
+        c.unpaid = n->as_boolean()->get();
+      }
+      f.constraint = c;
+    }
+  }
+
+  std::string word(const toml::node& n, const std::string& key, std::vector<std::string> options) {
+    const std::string v = string(n, key);
+    if (std::find(options.begin(), options.end(), v) == options.end()) {
+      std::string list;
+      for (std::size_t k = 0; k < options.size(); ++k)
+        list += (k ? (k + 1 == options.size() ? " or " : ", ") : "") + ("\"" + options[k] + "\"");
+      fail(n, key, "expected " + list + ", got \"" + v + "\"");
+    }
+    return v;
+  }
+
   [[noreturn]] void fail(const toml::node& n, const std::string& key, const std::string& msg) {
     const auto& b = n.source().begin;
     throw ScenarioError(file_, static_cast<int>(b.line), static_cast<int>(b.column), key, msg);

@@ -1,6 +1,7 @@
 // The writer: a Scenario as TOML, every default filled in and every distribution spelled
 // out, in the order of the key table, so parse_scenario(to_toml(s)) == s.
 
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <sstream>
@@ -35,6 +36,8 @@ std::string escape(const std::string& s) {
 
 }  // namespace
 
+static void write_financing(std::ostream& o, const Financing& f);
+
 std::string to_toml(const Scenario& s) {
   std::ostringstream o;
   o << "name = " << escape(s.name) << "\n\n[simulation]\n";
@@ -48,6 +51,10 @@ std::string to_toml(const Scenario& s) {
       if (info.id == Param::plan_cap_gw && !s.has_plan_cap) continue;
       o << info.key << " = " << s[info.id].to_toml() << "\n";
     }
+    if (section == "build" && !(s.plan == BuildPlan{})) {  // written only when not the default
+      o << "plan = \"" << (s.plan.kind == BuildPlan::Kind::demand ? "demand" : "fixed") << "\"\n";
+      o << "coverage = " << s.plan.coverage.to_toml() << "\n";
+    }
   }
   for (const Contract& c : s.contracts) {
     o << "\n[[contract]]\nname = " << escape(c.name) << "\ntotal = " << format_double(c.total_bn)
@@ -58,10 +65,11 @@ std::string to_toml(const Scenario& s) {
   for (const VendorFinancing& v : s.vendors)
     o << "\n[[vendor_financing]]\nname = " << escape(v.name)
       << "\nper_gw = " << format_double(v.per_gw_bn) << "\ncap = " << format_double(v.cap_bn)
-      << "\n";
+      << (v.kind == VendorFinancing::Kind::equity ? "\nkind = \"equity\"" : "") << "\n";
   for (const EquityInjection& e : s.equity)
     o << "\n[[equity]]\nat = " << format_double(e.at_year)
       << "\namount = " << format_double(e.amount_bn) << "\n";
+  write_financing(o, s.financing);
   if (!s.correlation_order.empty()) {
     o << "\n[correlation]\nshocks = [";
     for (std::size_t k = 0; k < s.correlation_order.size(); ++k)
@@ -84,6 +92,45 @@ std::string to_toml(const Scenario& s) {
     o << "]\n";
   }
   return o.str();
+}
+
+static void write_financing(std::ostream& o, const Financing& f) {
+  for (const DebtFacility& d : f.debt) {
+    o << "\n[[debt]]\nname = " << escape(d.name) << "\nlimit = " << format_double(d.limit_bn)
+      << "\nrate = " << d.rate.to_toml();
+    if (d.available_from) o << "\navailable_from = " << format_double(*d.available_from);
+    if (d.maturity) o << "\nmaturity = " << format_double(*d.maturity);
+    o << "\nmin_cash = " << format_double(d.min_cash_bn) << "\nsweep = " << format_double(d.sweep)
+      << "\n";
+  }
+  if (f.valuation)
+    o << "\n[valuation]\narr_multiple = " << f.valuation->arr_multiple.to_toml()
+      << "\nmin_pre_money = " << format_double(f.valuation->min_pre_money_bn) << "\n";
+  if (const EquityPolicy* p = f.equity_policy ? &*f.equity_policy : nullptr) {
+    o << "\n[equity_policy]\ntrigger_cash = " << format_double(p->trigger_cash_bn)
+      << "\ntarget_cash = " << format_double(p->target_cash_bn)
+      << "\nmin_round = " << format_double(p->min_round_bn);
+    const Distribution& c = p->capacity_per_year;
+    if (!(c.is_fixed() && std::isinf(c.value()))) o << "\ncapacity_per_year = " << c.to_toml();
+    o << "\nmin_interval_years = " << format_double(p->min_interval_years) << "\n";
+  }
+  for (const Warrant& w : f.warrants) {
+    o << "\n[[warrant]]\nname = " << escape(w.name) << "\nshares_m = " << format_double(w.shares_m)
+      << "\nstrike = " << format_double(w.strike) << "\nprice0 = " << format_double(w.price0)
+      << "\nprice_drift = " << format_double(w.price_drift)
+      << "\nprice_volatility = " << format_double(w.price_volatility) << "\ntranches = [";
+    for (std::size_t k = 0; k < w.tranches.size(); ++k)
+      o << (k ? ", " : "") << "{gw = " << format_double(w.tranches[k].gw)
+        << ", share = " << format_double(w.tranches[k].share)
+        << ", price_hurdle = " << format_double(w.tranches[k].price_hurdle) << "}";
+    o << "]\n";
+  }
+  if (f.constraint) {
+    o << "\n[constraint]\n";
+    if (f.constraint->brake_cash_bn)
+      o << "brake_cash = " << format_double(*f.constraint->brake_cash_bn) << "\n";
+    o << "unpaid = " << (f.constraint->unpaid ? "true" : "false") << "\n";
+  }
 }
 
 std::string fingerprint(const Scenario& s) {

@@ -336,3 +336,77 @@ TEST_CASE("demand-led plan builds to projected demand; the brake stops starts on
   for (const auto& st : v.steps) CHECK(st.started_gw == 0.0);
   CHECK(v.outputs[mb.column(Output::gw_not_started)] == doctest::Approx(4.5));
 }
+
+TEST_CASE("financing sections load from TOML, round-trip, and bad input names its key") {
+  const std::string base =
+      "[simulation]\nstart = 2026.0\nhorizon_years = 5\n[build]\ninitial_gw = 1\n"
+      "max_pace_gw_per_week = 0\nramp_midpoint_years = 1\nramp_width_years = 1\n"
+      "lead_time_years = 1\n";
+  const std::string rest =
+      "[cost]\ncost_per_gw = 50\nit_share = 0.5\nuseful_life_years = 5\n"
+      "[revenue]\narr0 = 10\ngrowth0 = 0.2\narr_per_gw = 10\n"
+      "[[vendor_financing]]\nname = \"nvidia\"\nper_gw = 10\ncap = 100\nkind = \"equity\"\n"
+      "[[debt]]\nname = \"banks\"\nlimit = 100\nrate = { uniform = [0.06, 0.1] }\n"
+      "maturity = 2030.0\nmin_cash = 5\nsweep = 0.25\n"
+      "[valuation]\narr_multiple = { triangular = [10, 15, 25] }\nmin_pre_money = 100\n"
+      "[equity_policy]\ntrigger_cash = 5\ntarget_cash = 40\ncapacity_per_year = 80\n"
+      "[[warrant]]\nname = \"amd\"\nshares_m = 160\nstrike = 0.01\nprice0 = 200\n"
+      "price_volatility = 0.5\ntranches = [{gw = 1, share = 0.5, price_hurdle = 300}, "
+      "{gw = 6, share = 0.5, price_hurdle = 600}]\n"
+      "[constraint]\nbrake_cash = 2\nunpaid = true\n";
+  const std::string text = base + "plan = \"demand\"\ncoverage = { uniform = [1.1, 1.4] }\n" + rest;
+  const Scenario s = parse_scenario(text, "fin.toml");
+  CHECK(s.plan.kind == BuildPlan::Kind::demand);
+  REQUIRE(s.financing.debt.size() == 1);
+  CHECK(s.financing.debt[0].maturity == 2030.0);
+  CHECK(s.vendors[0].kind == VendorFinancing::Kind::equity);
+  REQUIRE(s.financing.warrants.size() == 1);
+  CHECK(s.financing.warrants[0].tranches[1].price_hurdle == 600);
+  CHECK(s.financing.constraint->unpaid);
+  CHECK(parse_scenario(to_toml(s), "fin.toml") == s);  // the writer spells everything out
+  const auto names = PathModel(s).output_names();
+  for (const char* name : {"debt_peak", "interest_total", "dilution", "warrant_proceeds",
+                           "unpaid_total", "default_time", "unpaid_nvidia_never"}) {
+    CAPTURE(name);
+    const bool present = std::find(names.begin(), names.end(), name) != names.end();
+    CHECK(present == (std::string(name) != "unpaid_nvidia_never"));
+  }
+
+  auto error_of = [&](const std::string& t) -> std::string {
+    try {
+      parse_scenario(t, "fin.toml");
+    } catch (const ScenarioError& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  // Equity needs a valuation; the message names the section and what is expected.
+  CHECK(error_of(base + rest.substr(0, rest.find("[valuation]")) +
+                 rest.substr(rest.find("[equity_policy]")))
+            .find("expected a [valuation] section") != std::string::npos);
+  std::string bad = text;
+  bad.replace(bad.find("target_cash = 40"), 16, "target_cash = 1");
+  CHECK(error_of(bad).find("equity_policy.target_cash") != std::string::npos);
+  bad = text;
+  bad.replace(bad.find("share = 0.5, price_hurdle = 600"), 11, "share = 0.7");
+  CHECK(error_of(bad).find("warrant[0].tranches") != std::string::npos);
+  bad = text;
+  bad.replace(bad.find("sweep = 0.25"), 12, "sweep = 1.5");
+  const std::string e = error_of(bad);
+  CHECK(e.find("fin.toml:") != std::string::npos);
+  CHECK(e.find("debt[0].sweep") != std::string::npos);
+  CHECK(e.find("[0, 1]") != std::string::npos);
+  bad = text;
+  bad.replace(bad.find("limit = 100"), 11, "limit = 1e11");  // dollars, not $B
+  CHECK(error_of(bad).find("wrong unit") != std::string::npos);
+  bad = text;
+  bad.replace(bad.find("unpaid = true"), 13, "unpaid = 1");
+  CHECK(error_of(bad).find("constraint.unpaid: expected true or false") != std::string::npos);
+  bad = text;
+  bad.replace(bad.find("plan = \"demand\""), 15, "plan = \"greedy\"");
+  CHECK(error_of(bad).find("build.plan") != std::string::npos);
+  bad = text;
+  bad.replace(bad.find("coverage = { uniform = [1.1, 1.4] }"), 35, "coverage = 0.8");
+  CHECK(error_of(bad).find("build.coverage") != std::string::npos);
+  CHECK(error_of(text + "[debt_typo]\nx = 1\n").find("unknown key") != std::string::npos);
+}

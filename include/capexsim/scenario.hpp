@@ -77,7 +77,9 @@ enum class KeyType {
   word,          // one of a fixed set of strings ("month", "flat", ...)
   numbers,       // an array of numbers
   words,         // an array of strings
-  matrix         // an array of arrays of numbers
+  matrix,        // an array of arrays of numbers
+  boolean,       // true or false
+  tables         // an array of inline tables (warrant tranches)
 };
 
 /// One key of the scenario format. The table of these (scenario_keys()) is the single
