@@ -35,37 +35,31 @@ PathModel::PathModel(Scenario scenario)
   equity_.assign(n, 0.0);
 
   // Contracts: each one's payment per step, their total, and contracted GW over twice
-  // the horizon (the demand-led plan looks a lead time ahead).
+  // the horizon (the demand-led plan looks a lead time ahead). With deal terms drawn per
+  // path, the kernel builds these per path instead (the shared ones stay 0).
   contract_gw_ahead_.assign(2 * static_cast<std::size_t>(n), 0.0);
+  per_path_terms_ =
+      std::any_of(scenario_.contracts.begin(), scenario_.contracts.end(),
+                  [](const Contract& c) { return c.uncertain(); }) ||
+      std::any_of(scenario_.vendors.begin(), scenario_.vendors.end(),
+                  [](const VendorFinancing& v) {
+                    return !v.per_gw_bn.is_fixed() || !v.cap_bn.is_fixed();
+                  }) ||
+      std::any_of(scenario_.equity.begin(), scenario_.equity.end(), [](const EquityInjection& e) {
+        return !e.at_year.is_fixed() || !e.amount_bn.is_fixed();
+      });
   for (const Contract& c : scenario_.contracts) {
-    // Active on [start, start + years) in calendar time, judged at each step's start.
-    const int first = std::max(0, first_step_at_or_after(c.start_year));
-    const int end = std::min(n, first_step_at_or_after(c.start_year + c.years));
-    const double offset = c.start_year - scenario_.start_year;
     std::vector<double>& pay = contract_payments_.emplace_back(n, 0.0);
-    for (int i = first; i < end; ++i) {
-      contract_gw_[i] += c.gw;
-      double rate;  // $B per year
-      if (c.profile == Contract::Profile::flat) {
-        rate = c.total_bn / c.years;
-      } else {
-        // Linear from 0 to 2 total/years over the term, at the middle of the step.
-        const double tau = (i + 0.5) * dt_ - offset;
-        rate = 2 * c.total_bn / (c.years * c.years) * tau;
-      }
-      contract_payment_[i] += rate * dt_;
-      pay[i] = rate * dt_;
+    if (per_path_terms_) continue;
+    add_contract({c.total_bn.value(), c.start_year.value(), c.years.value(), c.gw.value(), 0, 0},
+                 c.profile, contract_payment_.data(), pay.data(), contract_gw_.data(),
+                 contract_gw_ahead_.data(), 1);
+  }
+  if (!per_path_terms_)
+    for (const EquityInjection& e : scenario_.equity) {
+      const int i = step_containing(e.at_year.value());
+      if (i >= 0 && i < n) equity_[i] += e.amount_bn.value();
     }
-    // (first_step_at_or_after clamps at the horizon; the look-ahead needs twice it)
-    const double end_step =
-        std::ceil((c.start_year + c.years - scenario_.start_year) / dt_ - grid_tolerance);
-    const int end_ahead = static_cast<int>(std::clamp(end_step, 0.0, 2.0 * n));
-    for (int i = first; i < end_ahead; ++i) contract_gw_ahead_[i] += c.gw;
-  }
-  for (const EquityInjection& e : scenario_.equity) {
-    const int i = step_containing(e.at_year);
-    if (i >= 0 && i < n) equity_[i] += e.amount_bn;
-  }
   if (scenario_[Param::fixed_opex_growth].is_fixed()) {
     const double growth = scenario_[Param::fixed_opex_growth].value();
     for (int i = 0; i < n; ++i) {
@@ -116,6 +110,47 @@ PathModel::PathModel(Scenario scenario)
 
   correlated_ = !scenario_.correlation.isIdentity(0.0);
   chol_ = Eigen::LLT<Eigen::Matrix4d>(scenario_.correlation).matrixL();
+}
+
+void PathModel::add_contract(const ContractTerms& c, Contract::Profile profile, double* pay,
+                             double* own_pay, double* gw, double* gw_ahead,
+                             std::size_t stride) const {
+  const int n = steps_;
+  // The first step at or after a calendar time, unclamped up to twice the horizon.
+  auto step_at = [&](double year) {
+    const double k = std::ceil((year - scenario_.start_year) / dt_ - grid_tolerance);
+    return static_cast<int>(std::clamp(k, 0.0, 2.0 * n));
+  };
+  // Active on [start, start + years) in calendar time, judged at each step's start.
+  const int first = std::max(0, first_step_at_or_after(c.start));
+  const int end = std::min(n, first_step_at_or_after(c.start + c.years));
+  const double offset = c.start - scenario_.start_year;
+  for (int i = first; i < end; ++i) {
+    gw[i * stride] += c.gw;
+    double rate;  // $B per year
+    if (profile == Contract::Profile::flat) {
+      rate = c.total / c.years;
+    } else {
+      // Linear from 0 to 2 total/years over the term, at the middle of the step.
+      const double tau = (i + 0.5) * dt_ - offset;
+      rate = 2 * c.total / (c.years * c.years) * tau;
+    }
+    pay[i * stride] += rate * dt_;
+    own_pay[i * stride] = rate * dt_;
+  }
+  for (int i = step_at(c.start); i < step_at(c.start + c.years); ++i) gw_ahead[i * stride] += c.gw;
+  // Renewals: further terms of the same length and GW, paying renewal_total flat each.
+  for (int r = 1; r <= c.renewals; ++r) {
+    const double from = c.start + r * c.years, to = c.start + (r + 1) * c.years;
+    const int a = std::max(0, first_step_at_or_after(from));
+    const int b = std::min(n, first_step_at_or_after(to));
+    for (int i = a; i < b; ++i) {
+      gw[i * stride] += c.gw;
+      pay[i * stride] += c.renewal_total / c.years * dt_;
+      own_pay[i * stride] = c.renewal_total / c.years * dt_;
+    }
+    for (int i = step_at(from); i < step_at(to); ++i) gw_ahead[i * stride] += c.gw;
+  }
 }
 
 std::vector<std::string> PathModel::output_names() const {

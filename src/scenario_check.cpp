@@ -65,17 +65,17 @@ class Checker {
     for (std::size_t k = 0; k < s.vendors.size(); ++k) {
       const auto& v = s.vendors[k];
       const std::string base = "vendor_financing[" + std::to_string(k) + "].";
-      amount(base + "per_gw", v.per_gw_bn, "vendor_financing", "per_gw");
-      amount(base + "cap", v.cap_bn, "vendor_financing", "cap");
+      check_dist(v.per_gw_bn, base + "per_gw", *find_key("vendor_financing", "per_gw"));
+      check_dist(v.cap_bn, base + "cap", *find_key("vendor_financing", "cap"));
     }
     for (std::size_t k = 0; k < s.equity.size(); ++k) {
       const auto& e = s.equity[k];
       const std::string base = "equity[" + std::to_string(k) + "].";
-      if (!std::isfinite(e.at_year) || e.at_year < s.start_year ||
-          std::abs(e.at_year) > find_key("equity", "at")->plausible_max)
+      check_dist(e.at_year, base + "at", *find_key("equity", "at"));
+      if (e.at_year.lower() < s.start_year)
         fail(base + "at", "expected a year >= simulation.start (" + num(s.start_year) + "), got " +
-                              num(e.at_year));
-      amount(base + "amount", e.amount_bn, "equity", "amount");
+                              support(e.at_year));
+      check_dist(e.amount_bn, base + "amount", *find_key("equity", "amount"));
     }
     check_correlation(s);
     check_financing(s);
@@ -237,11 +237,18 @@ class Checker {
 
   void check_contract(const Contract& c, std::size_t k) const {
     const std::string base = "contract[" + std::to_string(k) + "].";
-    amount(base + "total", c.total_bn, "contract", "total");
-    if (!std::isfinite(c.start_year)) fail(base + "start", "expected a finite year");
-    if (!(c.years > 0) || !std::isfinite(c.years))
-      fail(base + "years", "expected a positive term in years, got " + num(c.years));
-    amount(base + "gw", c.gw, "contract", "gw");
+    check_dist(c.total_bn, base + "total", *find_key("contract", "total"));
+    check_dist(c.start_year, base + "start", *find_key("contract", "start"));
+    if (!(c.years.lower() > 0) && !(c.years.lower_open() && c.years.lower() >= 0))
+      fail(base + "years", "expected a positive term in years, got " + support(c.years));
+    check_dist(c.years, base + "years", *find_key("contract", "years"));
+    check_dist(c.gw, base + "gw", *find_key("contract", "gw"));
+    value(base + "cancel_probability", c.cancel_probability, "contract", "cancel_probability");
+    if (c.renewals < 0 || c.renewals > 100)
+      fail(base + "renewals",
+           "expected a whole number in [0, 100], got " + std::to_string(c.renewals));
+    check_dist(c.renewal_price_factor, base + "renewal_price_factor",
+               *find_key("contract", "renewal_price_factor"));
   }
 
   /// A plain number of a financing section against its key-table entry.

@@ -206,10 +206,21 @@ class Loader {
           Contract c;
           c.name = t.get("name") ? string(*t.get("name"), base + ".name")
                                  : "contract-" + std::to_string(k + 1);
-          c.total_bn = number(required(t, base, "total"), base + ".total");
-          c.start_year = number(required(t, base, "start"), base + ".start");
-          c.years = number(required(t, base, "years"), base + ".years");
-          if (auto* n = t.get("gw")) c.gw = number(*n, base + ".gw");
+          c.total_bn = distribution(required(t, base, "total"), base + ".total");
+          c.start_year = distribution(required(t, base, "start"), base + ".start");
+          c.years = distribution(required(t, base, "years"), base + ".years");
+          if (auto* n = t.get("gw")) c.gw = distribution(*n, base + ".gw");
+          if (auto* n = t.get("cancel_probability"))
+            c.cancel_probability = number(*n, base + ".cancel_probability");
+          if (auto* n = t.get("renewals")) {
+            const double r = number(*n, base + ".renewals");
+            if (r != std::floor(r) || r < 0 || r > 100)
+              fail(*n, base + ".renewals",
+                   "expected a whole number of renewals in [0, 100], got " + format_double(r));
+            c.renewals = static_cast<int>(r);
+          }
+          if (auto* n = t.get("renewal_price_factor"))
+            c.renewal_price_factor = distribution(*n, base + ".renewal_price_factor");
           if (auto* n = t.get("profile")) {
             const std::string v = string(*n, base + ".profile");
             if (v == "flat")
@@ -227,8 +238,8 @@ class Loader {
                      VendorFinancing v;
                      v.name = t.get("name") ? string(*t.get("name"), base + ".name")
                                             : "vendor-" + std::to_string(k + 1);
-                     v.per_gw_bn = number(required(t, base, "per_gw"), base + ".per_gw");
-                     v.cap_bn = number(required(t, base, "cap"), base + ".cap");
+                     v.per_gw_bn = distribution(required(t, base, "per_gw"), base + ".per_gw");
+                     v.cap_bn = distribution(required(t, base, "cap"), base + ".cap");
                      if (auto* n = t.get("kind"))
                        v.kind = word(*n, base + ".kind", {"grant", "equity"}) == "equity"
                                     ? VendorFinancing::Kind::equity
@@ -238,8 +249,8 @@ class Loader {
     for_each_table(root, "equity", [&](const toml::table& t, const std::string& base, std::size_t) {
       allowed(t, base, keys_of("equity"));
       EquityInjection e;
-      e.at_year = number(required(t, base, "at"), base + ".at");
-      e.amount_bn = number(required(t, base, "amount"), base + ".amount");
+      e.at_year = distribution(required(t, base, "at"), base + ".at");
+      e.amount_bn = distribution(required(t, base, "amount"), base + ".amount");
       s.equity.push_back(e);
     });
 

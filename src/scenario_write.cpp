@@ -57,18 +57,24 @@ std::string to_toml(const Scenario& s) {
     }
   }
   for (const Contract& c : s.contracts) {
-    o << "\n[[contract]]\nname = " << escape(c.name) << "\ntotal = " << format_double(c.total_bn)
-      << "\nstart = " << format_double(c.start_year) << "\nyears = " << format_double(c.years)
-      << "\ngw = " << format_double(c.gw) << "\nprofile = \""
+    o << "\n[[contract]]\nname = " << escape(c.name) << "\ntotal = " << c.total_bn.to_toml()
+      << "\nstart = " << c.start_year.to_toml() << "\nyears = " << c.years.to_toml()
+      << "\ngw = " << c.gw.to_toml() << "\nprofile = \""
       << (c.profile == Contract::Profile::flat ? "flat" : "ramp") << "\"\n";
+    // Deal-term keys only when used, so a v1 scenario's text (and fingerprint) is unchanged.
+    if (c.cancel_probability != 0)
+      o << "cancel_probability = " << format_double(c.cancel_probability) << "\n";
+    if (c.renewals != 0) o << "renewals = " << c.renewals << "\n";
+    if (!(c.renewal_price_factor == Distribution::fixed(1)))
+      o << "renewal_price_factor = " << c.renewal_price_factor.to_toml() << "\n";
   }
   for (const VendorFinancing& v : s.vendors)
     o << "\n[[vendor_financing]]\nname = " << escape(v.name)
-      << "\nper_gw = " << format_double(v.per_gw_bn) << "\ncap = " << format_double(v.cap_bn)
+      << "\nper_gw = " << v.per_gw_bn.to_toml() << "\ncap = " << v.cap_bn.to_toml()
       << (v.kind == VendorFinancing::Kind::equity ? "\nkind = \"equity\"" : "") << "\n";
   for (const EquityInjection& e : s.equity)
-    o << "\n[[equity]]\nat = " << format_double(e.at_year)
-      << "\namount = " << format_double(e.amount_bn) << "\n";
+    o << "\n[[equity]]\nat = " << e.at_year.to_toml() << "\namount = " << e.amount_bn.to_toml()
+      << "\n";
   write_financing(o, s.financing);
   if (!s.correlation_order.empty()) {
     o << "\n[correlation]\nshocks = [";

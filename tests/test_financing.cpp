@@ -13,6 +13,16 @@
 using namespace capexsim;
 
 namespace {
+Contract contract(const char* name, double total, double start, double years, double gw) {
+  Contract c;
+  c.name = name;
+  c.total_bn = Distribution::fixed(total);
+  c.start_year = Distribution::fixed(start);
+  c.years = Distribution::fixed(years);
+  c.gw = Distribution::fixed(gw);
+  return c;
+}
+
 // Revenue 10 $B/yr (capacity 100 GW x 100 is ample, no growth, no noise), fixed opex
 // 34 $B/yr, nothing built: FCF is exactly -2 $B a step; 20 $B of cash at the start.
 Scenario burning() {
@@ -278,7 +288,7 @@ TEST_CASE("funding constraint: deficits left unpaid pro rata, cash floored at 0"
   // each step's whole outflow beyond the revenue is unpaid: 3 a step to the end of 2026,
   // 2 a step after. Owed per step in 2026: opex 34/12 + contract 1 (no capex, no refresh).
   Scenario s = burning();
-  s.contracts.push_back(Contract{"oracle", 12, 2026.0, 1, 0, Contract::Profile::flat});
+  s.contracts.push_back(contract("oracle", 12, 2026.0, 1, 0));
   s.financing.constraint = FundingConstraint{std::nullopt, true};
   const PathModel m(s);
   const auto t = test::trace(m, 1, 0);
@@ -320,7 +330,7 @@ TEST_CASE("demand-led plan builds to projected demand; the brake stops starts on
 
   // Coverage 1.5 builds half as much again; a contract due by completion counts against it.
   s.plan.coverage = Distribution::fixed(1.5);
-  s.contracts.push_back(Contract{"cloud", 10, 2026.0, 10, 0.25, Contract::Profile::flat});
+  s.contracts.push_back(contract("cloud", 10, 2026.0, 10, 0.25));
   const auto u = test::trace(PathModel(s), 1, 0);
   double started_u = 0;
   for (const auto& st : u.steps) started_u += st.started_gw;

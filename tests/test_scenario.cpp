@@ -72,7 +72,7 @@ TEST_CASE("the reference scenario loads with the values of MODEL.md") {
   REQUIRE(s.contracts.size() == 3);
   CHECK(s.contracts[1].name == "oracle");
   CHECK(s.contracts[1].profile == Contract::Profile::ramp);
-  CHECK(s.vendors.at(0).cap_bn == 100.0);
+  CHECK(s.vendors.at(0).cap_bn.value() == 100.0);
   CHECK(s.correlation(0, 1) == 0.3);
   CHECK(s.correlation(3, 2) == 0.3);
   CHECK(s.checkpoints == std::vector<double>{2028.0, 2030.0});

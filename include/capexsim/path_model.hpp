@@ -61,6 +61,23 @@ class PathModel {
     return has_constraint() && scenario_.financing.constraint->brake_cash_bn.has_value();
   }
   bool demand_led() const { return scenario_.plan.kind == BuildPlan::Kind::demand; }
+  /// Are some deal terms drawn per path (contract, vendor or equity distributions,
+  /// cancellations, renewals)? Then each path builds its own schedules (add_contract);
+  /// otherwise all share the ones below, as in v1.
+  bool per_path_terms() const { return per_path_terms_; }
+
+  /// One contract's terms for one path.
+  struct ContractTerms {
+    double total, start, years, gw;
+    int renewals;
+    double renewal_total;  // payments over each renewal term (flat)
+  };
+  /// Add a contract's schedule to per-step arrays (entry i at [i * stride]): its payment
+  /// to `pay` and to `own_pay`, its GW to `gw` over the horizon and to `gw_ahead` over twice
+  /// the horizon. The one definition of a contract's schedule, shared and per path.
+  void add_contract(const ContractTerms& c, Contract::Profile profile, double* pay, double* own_pay,
+                    double* gw, double* gw_ahead, std::size_t stride) const;
+
   /// Each contract's payment per step ($B), for the allocation of unpaid obligations.
   const std::vector<std::vector<double>>& contract_payments() const { return contract_payments_; }
   /// Contracted GW at step k for k in [0, 2 steps()) (beyond the horizon, for the
@@ -112,6 +129,7 @@ class PathModel {
   std::vector<int> debt_open_step_, debt_maturity_step_;
   std::vector<char> new_year_;
   std::size_t unpaid_contracts_ = 0;
+  bool per_path_terms_ = false;
   std::vector<std::vector<double>> contract_payments_;
   std::vector<double> contract_gw_ahead_;
 };

@@ -134,21 +134,31 @@ enum class StepKind { month, week, quarter };
 double step_years(StepKind s);      // 1/12, 1/52, 1/4
 const char* step_name(StepKind s);  // "month", ...
 
+/// A cloud contract. Its terms may be distributions, drawn once per path (docs/model.md
+/// §6, "Deal terms"); a fixed contract runs exactly as in v1.
 struct Contract {
   enum class Profile { flat, ramp };
   std::string name;
-  double total_bn = 0;
-  double start_year = 0;
-  double years = 0;
-  double gw = 0;
+  Distribution total_bn = Distribution::fixed(0);
+  Distribution start_year = Distribution::fixed(0);
+  Distribution years = Distribution::fixed(0);
+  Distribution gw = Distribution::fixed(0);
   Profile profile = Profile::flat;
+  double cancel_probability = 0;  // it never starts, with this probability per path
+  int renewals = 0;               // further terms of `years` at the end, flat
+  Distribution renewal_price_factor = Distribution::fixed(1);  // renewal total / total
+  /// Any term drawn per path (a distribution, a cancellation or renewals)?
+  bool uncertain() const {
+    return !total_bn.is_fixed() || !start_year.is_fixed() || !years.is_fixed() || !gw.is_fixed() ||
+           cancel_probability > 0 || renewals > 0;
+  }
   friend bool operator==(const Contract&, const Contract&) = default;
 };
 
 struct VendorFinancing {
   std::string name;
-  double per_gw_bn = 0;
-  double cap_bn = 0;
+  Distribution per_gw_bn = Distribution::fixed(0);
+  Distribution cap_bn = Distribution::fixed(0);
   /// grant: free cash (v1); equity: an investment at the step's pre-money value, which
   /// dilutes (needs [valuation]).
   enum class Kind { grant, equity } kind = Kind::grant;
@@ -156,8 +166,8 @@ struct VendorFinancing {
 };
 
 struct EquityInjection {
-  double at_year = 0;
-  double amount_bn = 0;
+  Distribution at_year = Distribution::fixed(0);
+  Distribution amount_bn = Distribution::fixed(0);
   friend bool operator==(const EquityInjection&, const EquityInjection&) = default;
 };
 

@@ -170,8 +170,10 @@ class FinancingLanes {
   /// The funding constraint's unpaid obligations, after every source of the step: a
   /// negative `cash` is a deficit, left unpaid pro rata over the step's obligations (each
   /// contract's payment, capex, refresh, opex, interest); cash is then 0.
+  /// `own_pay`: each contract's payment per lane ([contract][step][lane]) when deal terms
+  /// are drawn per path, else null (the model's shared schedules).
   void settle(int i, double* cash, const double* capex, const double* refresh_capex,
-              const double* opex) {
+              const double* opex, const double* own_pay) {
     if (!model_.leaves_unpaid()) return;
     const auto& pays = model_.contract_payments();
     const std::size_t C = pays.size();
@@ -180,10 +182,14 @@ class FinancingLanes {
       unpaid_last_[l] = 0;
       if (!(cash[l] < 0)) continue;
       const double deficit = -cash[l];
+      const std::size_t n = static_cast<std::size_t>(model_.steps());
+      auto pay = [&](std::size_t c) {
+        return own_pay ? own_pay[(c * n + at) * W + static_cast<std::size_t>(l)] : pays[c][at];
+      };
       double owed = capex[l] + refresh_capex[l] + opex[l] + interest_[l];
-      for (std::size_t c = 0; c < C; ++c) owed += pays[c][at];
+      for (std::size_t c = 0; c < C; ++c) owed += pay(c);
       const double share = owed > 0 ? deficit / owed : 0.0;
-      for (std::size_t c = 0; c < C; ++c) unpaid_contract_[c * W + l] += pays[c][at] * share;
+      for (std::size_t c = 0; c < C; ++c) unpaid_contract_[c * W + l] += pay(c) * share;
       unpaid_capex_[l] += (capex[l] + refresh_capex[l]) * share;
       unpaid_total_[l] += deficit;
       if (default_step_[l] < 0) default_step_[l] = i;

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "capexsim/detail/financing_lanes.hpp"
+#include "capexsim/detail/terms_lanes.hpp"
 #include "capexsim/path_model.hpp"
 #include "capexsim/schema.hpp"
 
@@ -38,8 +39,8 @@ struct StepLanes {
   alignas(64) Lanes regime, exec_factor, pace_target, started_gw, cost_per_gw, capex, online_gw,
       capacity_gw, refresh_gw, refresh_capex, growth, demand,
       serving_gw, arr, idle_gw, resale, opex, vendor, fcf, cash;
-  alignas(64) Lanes debt, ownership;  // optional financing (0 and 1 without it)
-  double contracts = 0, equity = 0;   // the same for every lane
+  alignas(64) Lanes debt, ownership;    // optional financing (0 and 1 without it)
+  alignas(64) Lanes contracts, equity;  // contract payments and scheduled equity in the step
 };
 
 /// Value of over-time series `s` (docs/model.md §5) on every lane of a step: the one
@@ -367,6 +368,10 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
   if (model.has_financing()) financing.emplace(model, seed, first_path);
   alignas(64) Lanes vendor_equity;
   for (int l = 0; l < W; ++l) st.debt[l] = 0, st.ownership[l] = 1, vendor_equity[l] = 0;
+  // §6 deal terms drawn per path: each lane's own schedules (off in v1).
+  std::optional<LaneTerms<W>> terms;
+  if (model.per_path_terms()) terms.emplace(model, seed, first_path);
+  alignas(64) Lanes cpay, cgw, eq;
   // §6.5 a lab that reacts: demand-led starts and the funding brake (off in v1).
   const bool demand_led = model.demand_led(), brake = model.has_brake();
   const double brake_cash = brake ? *sc.financing.constraint->brake_cash_bn : 0.0;
@@ -428,9 +433,10 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
       // coverage x D_i e^{g_i L dt} / arr_per_gw, net of GW contracted then, of capacity
       // (with this step's additions) and of the pipeline started but not online.
       for (int l = 0; l < W; ++l) {
+        const long ahead = i + static_cast<long>(lead[l]);
         const double target = coverage[l] * vmath::exp(log_demand[l]) *
                                   vmath::exp(g[l] * lead[l] * dt) / arr_per_gw[l] -
-                              model.contract_gw_at(i + static_cast<long>(lead[l]));
+                              (terms ? terms->gw_at(ahead, l) : model.contract_gw_at(ahead));
         const double pipeline = pipe[l] - online[l];
         s[l] = std::min(s[l], std::max(0.0, target - (capacity[l] + online[l]) - pipeline));
         pipe[l] = pipeline + s[l];
@@ -472,7 +478,14 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
     }
 
     // §4.5 demand, revenue, resale; §4.6 opex and contracts; §4.8 free cash flow.
-    const double cpay = contract_pay[i], cgw = contract_gw[i], eq = equity[i];
+    if (terms) {  // this path's own deal terms
+      std::memcpy(cpay, terms->pay.data() + static_cast<std::size_t>(i) * W, sizeof cpay);
+      std::memcpy(cgw, terms->gw.data() + static_cast<std::size_t>(i) * W, sizeof cgw);
+      std::memcpy(eq, terms->equity.data() + static_cast<std::size_t>(i) * W, sizeof eq);
+    } else {
+      for (int l = 0; l < W; ++l)
+        cpay[l] = contract_pay[i], cgw[l] = contract_gw[i], eq[l] = equity[i];
+    }
     const bool after_year = i + 1 >= year_steps;
     const double di = static_cast<double>(i);
     if (opex_factor) {
@@ -482,25 +495,30 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
     }
     for (int l = 0; l < W; ++l) {
       demand[l] = vmath::exp(log_demand[l]);
-      serving[l] = capacity[l] + cgw;
+      serving[l] = capacity[l] + cgw[l];
       const double cap_arr = arr_per_gw[l] * serving[l];
       arr[l] = cap_arr < demand[l] ? cap_arr : demand[l];  // min(demand, cap_arr)
       idle[l] = serving[l] - arr[l] * inv_apg[l];
       resale[l] = idle[l] * resale_rate[l];
       opex[l] =
           (power_ops[l] * capacity[l] + rev_cost[l] * arr[l] + fixed_opex[l] * opex_growth[l]) * dt;
-      fcf[l] = arr[l] * dt + resale[l] - capex[l] - refresh_capex[l] - cpay - opex[l];
+      fcf[l] = arr[l] * dt + resale[l] - capex[l] - refresh_capex[l] - cpay[l] - opex[l];
     }
     // §4.7 vendor financing on owned GW coming online, until each vendor's cap.
     for (int l = 0; l < W; ++l) vendor[l] = 0;
     for (std::size_t k = 0; k < vendors; ++k) {
-      const double per_gw = sc.vendors[k].per_gw_bn, cap = sc.vendors[k].cap_bn;
+      // Terms drawn per path, or the scenario's fixed ones.
+      alignas(64) Lanes per_gw, cap;
+      for (int l = 0; l < W; ++l) {
+        per_gw[l] = terms ? terms->per_gw[k * W + l] : sc.vendors[k].per_gw_bn.value();
+        cap[l] = terms ? terms->cap[k * W + l] : sc.vendors[k].cap_bn.value();
+      }
       // §6: equity-kind vendor money buys shares (it dilutes); a grant does not.
       const double as_equity = sc.vendors[k].kind == VendorFinancing::Kind::equity ? 1.0 : 0.0;
       double* __restrict vpaid = paid + k * W;
       for (int l = 0; l < W; ++l) {
-        const double due = per_gw * online[l];
-        const double left = cap - vpaid[l];
+        const double due = per_gw[l] * online[l];
+        const double left = cap[l] - vpaid[l];
         const double inflow = left < due ? left : due;  // min(due, left)
         vpaid[l] += inflow;
         vendor[l] += inflow;
@@ -508,10 +526,11 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
       }
     }
     // §4.8 cash, and the running state of the outputs (§5).
-    for (int l = 0; l < W; ++l) cash[l] += fcf[l] + vendor[l] + eq;
+    for (int l = 0; l < W; ++l) cash[l] += fcf[l] + vendor[l] + eq[l];
     if (financing) {
       financing->step(i, t, cash, arr, online, vendor_equity, st.debt, st.ownership);
-      financing->settle(i, cash, capex, refresh_capex, opex);
+      financing->settle(i, cash, capex, refresh_capex, opex,
+                        terms ? terms->own_pay.data() : nullptr);
       for (int l = 0; l < W; ++l) vendor_equity[l] = 0;
     }
     for (int l = 0; l < W; ++l) {
@@ -534,8 +553,8 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
     }
     st.i = i;
     st.t = t;
-    st.contracts = cpay;
-    st.equity = eq;
+    std::memcpy(st.contracts, cpay, sizeof cpay);
+    std::memcpy(st.equity, eq, sizeof eq);
     sink(static_cast<const StepLanes<W>&>(st));
     if (++wpos == lead_max) wpos = 0;
     if (++vpos == life_max) vpos = 0;
