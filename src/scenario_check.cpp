@@ -43,6 +43,8 @@ class Checker {
     plausible("simulation.start", *find_key("simulation", "start"), std::abs(s.start_year));
     if (!(s.horizon_years > 0) || !std::isfinite(s.horizon_years))
       fail("simulation.horizon_years", "expected a number > 0, got " + num(s.horizon_years));
+    plausible("simulation.horizon_years", *find_key("simulation", "horizon_years"),
+              s.horizon_years);
     const int n = s.steps();
     if (n < 1)
       fail("simulation.horizon_years", "expected a horizon of at least one " +
@@ -234,8 +236,10 @@ class Checker {
     const std::string base = "contract[" + std::to_string(k) + "].";
     amount(base + "total", c.total_bn, "contract", "total");
     if (!std::isfinite(c.start_year)) fail(base + "start", "expected a finite year");
+    plausible(base + "start", *find_key("contract", "start"), std::abs(c.start_year));
     if (!(c.years > 0) || !std::isfinite(c.years))
       fail(base + "years", "expected a positive term in years, got " + num(c.years));
+    plausible(base + "years", *find_key("contract", "years"), c.years);
     amount(base + "gw", c.gw, "contract", "gw");
   }
 

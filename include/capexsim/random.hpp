@@ -18,7 +18,7 @@
 //   3 jumps       step i             jump sizes: block b holds normals 4b .. 4b+3
 //
 // So no two purposes share a counter, a path's variates never depend on other paths
-// (MODEL.md §6), and each input's stream is fixed by its id, which gives common random
+// (docs/model.md §7), and each input's stream is fixed by its id, which gives common random
 // numbers: changing cost_per_gw leaves every revenue variate untouched.
 // Blocks count up to 2^24 per (path, word2, stream): far beyond any jump count.
 
