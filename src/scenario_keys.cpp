@@ -18,12 +18,12 @@ constexpr double no = std::numeric_limits<double>::quiet_NaN();  // no numeric d
 constexpr Param none = Param::count_;
 
 // Plausibility limits (largest believable magnitude; see docs/model.md, "Plausibility"):
-constexpr double money_stock = 1e5;   // $B: $100 trillion, about world GDP
-constexpr double money_per_gw = 1e4;  // $B per GW (or per GW-year): 200x today's ~$50B
+constexpr double money_stock = 1e5;     // $B: $100 trillion, about world GDP
+constexpr double money_per_gw = 1e4;    // $B per GW (or per GW-year): 200x today's ~$50B
 constexpr double arr_per_gw_max = 1e6;  // a huge value says "capacity never binds"
-constexpr double gw = 1e5;            // GW: ~10x the world's generating capacity
-constexpr double rate = 1e3;          // per year: an event or reversion every ~9 hours
-constexpr double growth = 1e2;        // continuous growth/volatility per year: e^100
+constexpr double gw = 1e5;              // GW: ~10x the world's generating capacity
+constexpr double rate = 1e3;            // per year: an event or reversion every ~9 hours
+constexpr double growth = 1e2;          // continuous growth/volatility per year: e^100
 // Durations and calendar years have no limit: a huge lead time, life or term is a valid
 // way to say "never", and a wrong time unit (months for years) is not a magnitude error.
 constexpr double years = inf;
