@@ -84,7 +84,7 @@ const std::vector<KeyInfo> keys{
   {"equity", "amount", none, K::number, "$B", true, no, "required", R::non_negative, money_stock, 10, "Amount raised"},
   {"correlation", "shocks", none, K::words, "", false, no, "[\"pace\", \"cost\", \"arr\", \"growth\"]", R::any, inf, 0, "Order of the matrix rows"},
   {"correlation", "matrix", none, K::matrix, "", true, no, "required with [correlation]", R::any, inf, 0, "Correlation of the per-step shocks (identity without [correlation])"},
-  {"outputs", "checkpoints", none, K::numbers, "calendar year", false, no, "[]", R::any, inf, 0, "Years at which to report arr_at_<year>"},
+  {"outputs", "checkpoints", none, K::numbers, "calendar year", false, no, "[]", R::any, inf, 0, "Years at which to report `arr_at_<year>`"},
 };
 // clang-format on
 
@@ -108,9 +108,9 @@ const char* type_text(KeyType t) {
   return "?";
 }
 
-std::string plain(double x) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", x);
+std::string plain(double x) {  // 1e6 -> "1000000" (the limits are whole numbers)
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.15g", x);
   return buf;
 }
 
@@ -169,14 +169,18 @@ std::string scenario_keys_markdown() {
       "| key | type | unit | default | range | plausible up to | meaning |\n"
       "|---|---|---|---|---|---|---|\n";
   for (const KeyInfo& k : keys) {
+    const bool numeric = k.type == KeyType::number || k.type == KeyType::distribution;
     std::string key = k.section;
     if (key == "contract" || key == "vendor_financing" || key == "equity")
       key = "[[" + key + "]] " + k.key;
     else
       key = key.empty() ? std::string(k.key) : key + "." + k.key;
     s += "| `" + key + "` | " + type_text(k.type) + " | " + k.unit + " | " + k.default_text +
-         " | " + range_text(k.range) + " | " +
-         (std::isinf(k.plausible_max) ? std::string() : plain(k.plausible_max)) + " | " +
+         " | " +
+         (numeric                                                ? range_text(k.range)
+          : k.type == KeyType::string || k.type == KeyType::word ? "-"
+                                                                 : "see below") +
+         " | " + (std::isinf(k.plausible_max) ? std::string() : plain(k.plausible_max)) + " | " +
          k.description + " |\n";
   }
   return s;
