@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 
+#include <oneapi/tbb/info.h>
 #include <CLI/CLI.hpp>
 
 #include <capexsim/capexsim.hpp>
@@ -47,6 +48,27 @@ std::uint64_t parse_count(const std::string& text, const char* option, double ma
     throw UsageError(std::string(option) + " " + text + ": expected a whole number from 1 to " +
                      cli::number(max) + " (1e6 is accepted)");
   return static_cast<std::uint64_t>(x);
+}
+
+/// --threads: 0 (all cores) or a count; returns the count asked for.
+int parse_threads(const std::string& text) {
+  constexpr int max_threads = 4096;
+  std::size_t used = 0;
+  long v = -1;
+  try {
+    if (!text.empty() && text[0] != '-') v = std::stol(text, &used, 10);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != text.size() || v < 0 || v > max_threads)
+    throw UsageError("--threads " + text + ": expected a whole number from 0 (all cores) to " +
+                     std::to_string(max_threads));
+  return static_cast<int>(v);
+}
+
+/// The worker count a run with `threads` uses (0 = all cores the process may use).
+int threads_used(int threads) {
+  return threads > 0 ? threads : tbb::info::default_concurrency();
 }
 
 std::uint64_t parse_seed(const std::string& text) {
@@ -105,7 +127,7 @@ struct RunArgs {
   std::string scenario;
   std::string paths = "100000";
   std::string seed = "1";
-  int threads = 0;
+  std::string threads = "0";
   std::string out;
   bool per_path = false;
   bool quiet = false;
@@ -116,7 +138,7 @@ int cmd_run(const RunArgs& a) {
   RunOptions o;
   o.paths = parse_count(a.paths, "--paths", 1e12);
   o.seed = parse_seed(a.seed);
-  o.threads = a.threads;
+  o.threads = parse_threads(a.threads);
   if (a.per_path && a.out.empty())
     throw UsageError("--per-path writes paths.csv and needs --out DIR");
   if (!a.out.empty()) cli::prepare_out_dir(a.out);
@@ -131,7 +153,7 @@ int cmd_run(const RunArgs& a) {
 
   if (!a.out.empty()) {
     const std::filesystem::path dir(a.out);
-    cli::RunInfo info{a.scenario, a.threads, t.seconds};
+    cli::RunInfo info{a.scenario, threads_used(o.threads), t.seconds};
     // Build every file's content first, then write: a failure leaves no partial file.
     const std::string summary = cli::summary_json(t.result, info);
     const std::string bands = cli::bands_csv(t.result);
@@ -158,7 +180,7 @@ struct CompareArgs {
   std::string a, b;
   std::string paths = "100000";
   std::string seed = "1";
-  int threads = 0;
+  std::string threads = "0";
   bool quiet = false;
 };
 
@@ -174,7 +196,7 @@ int cmd_compare(const CompareArgs& c) {
   RunOptions o;
   o.paths = parse_count(c.paths, "--paths", static_cast<double>(keep_paths_limit));
   o.seed = parse_seed(c.seed);
-  o.threads = c.threads;
+  o.threads = parse_threads(c.threads);
   o.bands = false;
   const bool progress = !c.quiet && stderr_is_terminal();
   const Timed ta = simulate(sa, o, progress, "A ");
@@ -193,26 +215,11 @@ int cmd_compare(const CompareArgs& c) {
                 "unit", "A mean", "B mean", "B - A", "se", "", "A p5 / p50 / p95",
                 "B p5 / p50 / p95", "never A/B");
   std::cout << line;
-  for (std::size_t ka = 0; ka < ra.output_names.size(); ++ka) {
-    const std::string& name = ra.output_names[ka];
-    std::size_t kb;
-    try {
-      kb = rb.output_index(name);
-    } catch (const std::out_of_range&) {
-      continue;  // a checkpoint only one scenario has
-    }
-    double s = 0, ss = 0;
-    std::uint64_t m = 0;
-    for (std::uint64_t p = 0; p < ra.paths; ++p) {
-      const double x = ra.per_path(p, ka), y = rb.per_path(p, kb);
-      if (std::isnan(x) || std::isnan(y)) continue;
-      s += y - x;
-      ss += (y - x) * (y - x);
-      ++m;
-    }
-    const double mean = m ? s / m : NAN;
-    const double se = m > 1 ? std::sqrt(std::max(0.0, (ss - s * mean) / (m - 1)) / m) : NAN;
-    const bool stands_out = m > 1 && std::abs(mean) > 3 * se && std::abs(mean) > 0;
+  for (const PairedDifference& diff : compare(ra, rb)) {
+    const std::string& name = diff.output;
+    const double mean = diff.mean, se = diff.se;
+    const bool stands_out = diff.significant;
+    const std::size_t ka = diff.index_a, kb = diff.index_b;
     const Summary xa = ra.summary(ka), xb = rb.summary(kb);
     const std::string unit = cli::output_unit(name);
     const int d = cli::decimals_for(unit);
@@ -251,10 +258,8 @@ int main(int argc, char** argv) {
   run_cmd->add_option("scenario", ra.scenario, "Scenario file (TOML, see scenarios/)")->required();
   run_cmd->add_option("--paths,-n", ra.paths, "Monte Carlo paths; accepts 1e6 [default: 100000]");
   run_cmd->add_option("--seed,-s", ra.seed, "Random seed, 0..2^64-1 [default: 1]");
-  run_cmd
-      ->add_option("--threads,-t", ra.threads,
-                   "Worker threads, 0 = all cores [default: 0]; results do not depend on it")
-      ->check(CLI::NonNegativeNumber);
+  run_cmd->add_option("--threads,-t", ra.threads,
+                      "Worker threads, 0 = all cores [default: 0]; results do not depend on it");
   run_cmd->add_option("--out,-o", ra.out,
                       "Write summary.json and bands.csv (and paths.csv with --per-path) into DIR, "
                       "created if missing; other files there are left alone");
@@ -276,8 +281,7 @@ int main(int argc, char** argv) {
   cmp_cmd->add_option("--paths,-n", ca.paths,
                       "Monte Carlo paths per scenario; accepts 1e6 [default: 100000]");
   cmp_cmd->add_option("--seed,-s", ca.seed, "Random seed shared by both runs [default: 1]");
-  cmp_cmd->add_option("--threads,-t", ca.threads, "Worker threads, 0 = all cores [default: 0]")
-      ->check(CLI::NonNegativeNumber);
+  cmp_cmd->add_option("--threads,-t", ca.threads, "Worker threads, 0 = all cores [default: 0]");
   cmp_cmd->add_flag("--quiet,-q", ca.quiet, "No progress bar");
 
   // CLI11 reports a mistyped command as "A subcommand is required"; name it instead.
@@ -305,7 +309,7 @@ int main(int argc, char** argv) {
     if (*cmp_cmd) return cmd_compare(ca);
   } catch (const ScenarioError& e) {
     print_error(std::string(e.what()) +
-                "\nNothing was run. See MODEL.md section 7 for the scenario format.");
+                "\nNothing was run. The scenario format is in docs/model.md.");
     return exit_invalid;
   } catch (const UsageError& e) {
     print_error(e.what());

@@ -43,6 +43,8 @@ class Checker {
     plausible("simulation.start", *find_key("simulation", "start"), std::abs(s.start_year));
     if (!(s.horizon_years > 0) || !std::isfinite(s.horizon_years))
       fail("simulation.horizon_years", "expected a number > 0, got " + num(s.horizon_years));
+    plausible("simulation.horizon_years", *find_key("simulation", "horizon_years"),
+              s.horizon_years);
     const int n = s.steps();
     if (n < 1)
       fail("simulation.horizon_years", "expected a horizon of at least one " +

@@ -3,6 +3,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "capexsim/scenario.hpp"
@@ -19,6 +20,10 @@ using Locations = std::map<std::string, Location>;
 
 /// The checks of validate(); `locations` (may be null) places errors in the file.
 void check_scenario(const Scenario& s, const std::string& file, const Locations* locations);
+
+/// Refuses text the TOML parser cannot take safely (size, key parts, nesting); throws
+/// ScenarioError with the line.
+void prescan(std::string_view text, const std::string& file);
 
 /// The message for a value whose magnitude is above its key's plausibility limit.
 std::string implausible(const KeyInfo& info, double magnitude);

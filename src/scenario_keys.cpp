@@ -2,6 +2,7 @@
 // the writer and the reference table of docs/model.md are all driven by it.
 
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <stdexcept>
 
@@ -17,12 +18,15 @@ constexpr double no = std::numeric_limits<double>::quiet_NaN();  // no numeric d
 constexpr Param none = Param::count_;
 
 // Plausibility limits (largest believable magnitude; see docs/model.md, "Plausibility"):
-constexpr double money_stock = 1e5;   // $B: $100 trillion, about world GDP
-constexpr double money_per_gw = 1e4;  // $B per GW (or per GW-year): 200x today's ~$50B
-constexpr double gw = 1e5;            // GW: ~10x the world's generating capacity
-constexpr double rate = 1e3;          // per year: an event or reversion every ~9 hours
-constexpr double growth = 1e2;        // continuous growth/volatility per year: e^100
-constexpr double years = 1e3;         // a duration in years
+constexpr double money_stock = 1e5;     // $B: $100 trillion, about world GDP
+constexpr double money_per_gw = 1e4;    // $B per GW (or per GW-year): 200x today's ~$50B
+constexpr double arr_per_gw_max = 1e6;  // a huge value says "capacity never binds"
+constexpr double gw = 1e5;              // GW: ~10x the world's generating capacity
+constexpr double rate = 1e3;            // per year: an event or reversion every ~9 hours
+constexpr double growth = 1e2;          // continuous growth/volatility per year: e^100
+// Durations and calendar years have no limit: a huge lead time, life or term is a valid
+// way to say "never", and a wrong time unit (months for years) is not a magnitude error.
+constexpr double years = inf;
 
 using K = KeyType;
 using R = Range;
@@ -30,7 +34,7 @@ using R = Range;
 // clang-format off
 const std::vector<KeyInfo> keys{
   {"", "name", none, K::string, "", false, no, "the file's stem", R::any, inf, 0, "Name shown in reports"},
-  {"simulation", "start", none, K::number, "calendar year", true, no, "required", R::any, 1e5, 2026, "Calendar year of t = 0"},
+  {"simulation", "start", none, K::number, "calendar year", true, no, "required", R::any, years, 2026, "Calendar year of t = 0"},
   {"simulation", "horizon_years", none, K::number, "years", true, no, "required", R::positive, years, 10, "Length of the simulated period"},
   {"simulation", "step", none, K::word, "", false, no, "\"month\"", R::any, inf, 0, "Time step: \"month\" (1/12), \"week\" (1/52) or \"quarter\" (1/4)"},
   {"finance", "initial_cash", Param::initial_cash, K::distribution, "$B", false, 0.0, "0", R::non_negative, money_stock, 40, "Cash on hand at the start"},
@@ -41,18 +45,18 @@ const std::vector<KeyInfo> keys{
   {"build", "max_pace_gw_per_week", Param::max_pace_gw_per_week, K::distribution, "GW/week", true, no, "required", R::non_negative, 1e3, 1, "Top of the build-pace S-curve"},
   {"build", "ramp_midpoint_years", Param::ramp_midpoint_years, K::distribution, "years", true, no, "required", R::any, years, 3, "Time from start at which the pace reaches half its top"},
   {"build", "ramp_width_years", Param::ramp_width_years, K::distribution, "years", true, no, "required", R::positive, years, 0.75, "Width (scale) of the pace S-curve"},
-  {"build", "lead_time_years", Param::lead_time_years, K::distribution, "years", true, no, "required", R::positive, 1e2, 1.5, "Construction time from start to online"},
+  {"build", "lead_time_years", Param::lead_time_years, K::distribution, "years", true, no, "required", R::positive, years, 1.5, "Construction time from start to online"},
   {"build", "pace_volatility", Param::pace_volatility, K::distribution, "1/sqrt(year)", false, 0.0, "0", R::non_negative, growth, 0.3, "Volatility of the log execution factor"},
   {"build", "pace_reversion", Param::pace_reversion, K::distribution, "1/year", false, 1.0, "1", R::positive, rate, 2, "Mean-reversion speed of the execution factor"},
   {"build", "disruption_rate", Param::disruption_rate, K::distribution, "1/year", false, 0.0, "0", R::non_negative, rate, 0.5, "Rate at which disruptions start"},
-  {"build", "disruption_mean_years", Param::disruption_mean_years, K::distribution, "years", false, 0.25, "0.25", R::positive, 1e2, 0.25, "Mean length of a disruption"},
+  {"build", "disruption_mean_years", Param::disruption_mean_years, K::distribution, "years", false, 0.25, "0.25", R::positive, years, 0.25, "Mean length of a disruption"},
   {"build", "disruption_multiplier", Param::disruption_multiplier, K::distribution, "share", false, 1.0, "1", R::unit, inf, 0.3, "Pace multiplier while disrupted"},
   {"cost", "cost_per_gw", Param::cost_per_gw, K::distribution, "$B/GW", true, no, "required", R::non_negative, money_per_gw, 50, "Capital cost of one GW at the start"},
   {"cost", "cost_drift", Param::cost_drift, K::distribution, "1/year", false, 0.0, "0", R::any, growth, 0, "Drift of the log cost level"},
   {"cost", "cost_volatility", Param::cost_volatility, K::distribution, "1/sqrt(year)", false, 0.0, "0", R::non_negative, growth, 0.1, "Volatility of the log cost level"},
   {"cost", "learning_rate", Param::learning_rate, K::distribution, "share", false, 0.0, "0", R::unit_open_top, inf, 0.1, "Cost fall per doubling of cumulative GW started (Wright)"},
   {"cost", "it_share", Param::it_share, K::distribution, "share", true, no, "required", R::unit, inf, 0.6, "Share of the cost that is IT equipment (refreshed)"},
-  {"cost", "useful_life_years", Param::useful_life_years, K::distribution, "years", true, no, "required", R::positive, 1e2, 5, "Life of the IT equipment before refresh"},
+  {"cost", "useful_life_years", Param::useful_life_years, K::distribution, "years", true, no, "required", R::positive, years, 5, "Life of the IT equipment before refresh"},
   {"revenue", "arr0", Param::arr0, K::distribution, "$B/year", true, no, "required", R::positive, money_stock, 20, "Demand (annual recurring revenue) at the start"},
   {"revenue", "growth0", Param::growth0, K::distribution, "1/year", true, no, "required", R::any, growth, 0.8, "Initial growth rate of demand"},
   {"revenue", "long_run_growth", Param::long_run_growth, K::distribution, "1/year", false, 0.0, "0", R::any, growth, 0.15, "Growth rate demand growth reverts to"},
@@ -62,7 +66,7 @@ const std::vector<KeyInfo> keys{
   {"revenue", "jump_rate", Param::jump_rate, K::distribution, "1/year", false, 0.0, "0", R::non_negative, rate, 0.2, "Rate of demand jumps"},
   {"revenue", "jump_mean", Param::jump_mean, K::distribution, "log", false, 0.0, "0", R::any, growth, -0.15, "Mean size of one jump of log demand"},
   {"revenue", "jump_sd", Param::jump_sd, K::distribution, "log", false, 0.0, "0", R::non_negative, growth, 0.1, "Standard deviation of one jump of log demand"},
-  {"revenue", "arr_per_gw", Param::arr_per_gw, K::distribution, "$B/year per GW", true, no, "required", R::positive, money_per_gw, 10, "Revenue one GW can serve"},
+  {"revenue", "arr_per_gw", Param::arr_per_gw, K::distribution, "$B/year per GW", true, no, "required", R::positive, arr_per_gw_max, 10, "Revenue one GW can serve"},
   {"revenue", "resale_price_per_gw_year", Param::resale_price_per_gw_year, K::distribution, "$B per GW-year", false, 0.0, "0", R::non_negative, money_per_gw, 8, "Price of idle capacity sold as cloud"},
   {"revenue", "resale_utilization", Param::resale_utilization, K::distribution, "share", false, 0.0, "0", R::unit, inf, 0.5, "Share of idle capacity that is sold"},
   {"opex", "power_ops_per_gw_year", Param::power_ops_per_gw_year, K::distribution, "$B per GW-year", false, 0.0, "0", R::non_negative, money_per_gw, 1, "Power and operations cost of owned capacity"},
@@ -71,7 +75,7 @@ const std::vector<KeyInfo> keys{
   {"opex", "fixed_opex_growth", Param::fixed_opex_growth, K::distribution, "1/year", false, 0.0, "0", R::any, growth, 0.2, "Continuous growth rate of the fixed cost"},
   {"contract", "name", none, K::string, "", false, no, "\"contract-N\"", R::any, inf, 0, "Label of the contract"},
   {"contract", "total", none, K::distribution, "$B", true, no, "required", R::non_negative, money_stock, 250, "Payments over the term"},
-  {"contract", "start", none, K::distribution, "calendar year", true, no, "required", R::any, 1e5, 2026, "Calendar year the term starts"},
+  {"contract", "start", none, K::distribution, "calendar year", true, no, "required", R::any, years, 2026, "Calendar year the term starts"},
   {"contract", "years", none, K::distribution, "years", true, no, "required", R::positive, years, 6, "Length of the term"},
   {"contract", "gw", none, K::distribution, "GW", false, 0.0, "0", R::non_negative, gw, 3.5, "Capacity it provides while active"},
   {"contract", "profile", none, K::word, "", false, no, "\"flat\"", R::any, inf, 0, "\"flat\" (even payments) or \"ramp\" (rising linearly)"},
@@ -82,7 +86,7 @@ const std::vector<KeyInfo> keys{
   {"vendor_financing", "per_gw", none, K::distribution, "$B/GW", true, no, "required", R::non_negative, money_per_gw, 10, "Inflow per owned GW coming online"},
   {"vendor_financing", "cap", none, K::distribution, "$B", true, no, "required", R::non_negative, money_stock, 100, "Total the vendor provides"},
   {"vendor_financing", "kind", none, K::word, "", false, no, "\"grant\"", R::any, inf, 0, "\"grant\" (free cash, v1) or \"equity\" (an investment at the pre-money value: it dilutes)"},
-  {"equity", "at", none, K::distribution, "calendar year", true, no, "required", R::any, 1e5, 2027, "When the money arrives (>= simulation.start)"},
+  {"equity", "at", none, K::distribution, "calendar year", true, no, "required", R::any, years, 2027, "When the money arrives (>= simulation.start)"},
   {"equity", "amount", none, K::distribution, "$B", true, no, "required", R::non_negative, money_stock, 10, "Amount raised"},
   {"correlation", "shocks", none, K::words, "", false, no, "[\"pace\", \"cost\", \"arr\", \"growth\"]", R::any, inf, 0, "Order of the matrix rows"},
   {"correlation", "matrix", none, K::matrix, "", true, no, "required with [correlation]", R::any, inf, 0, "Correlation of the per-step shocks (identity without [correlation])"},
@@ -109,7 +113,7 @@ const std::vector<KeyInfo> keys{
   {"warrant", "tranches", none, K::tables, "", true, no, "required", R::any, inf, 0, "[{gw = GW online, share = of shares_m, price_hurdle = $/share}, ...]; shares sum to <= 1"},
   {"constraint", "brake_cash", none, K::number, "$B", false, no, "none (no brake)", R::any, money_stock, 5, "Start no GW when opening cash is below this, or after a step with unpaid obligations"},
   {"constraint", "unpaid", none, K::boolean, "", false, no, "false", R::any, inf, 0, "Leave deficits unpaid (pro rata over the step's obligations) instead of letting cash go negative"},
-  {"outputs", "checkpoints", none, K::numbers, "calendar year", false, no, "[]", R::any, inf, 0, "Years at which to report arr_at_<year>"},
+  {"outputs", "checkpoints", none, K::numbers, "calendar year", false, no, "[]", R::any, inf, 0, "Years at which to report `arr_at_<year>`"},
 };
 // clang-format on
 
@@ -135,6 +139,12 @@ const char* type_text(KeyType t) {
       return "array of inline tables";
   }
   return "?";
+}
+
+std::string plain(double x) {  // 1e6 -> "1000000" (the limits are whole numbers)
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.15g", x);
+  return buf;
 }
 
 const char* range_text(Range r) {
@@ -192,15 +202,19 @@ std::string scenario_keys_markdown() {
       "| key | type | unit | default | range | plausible up to | meaning |\n"
       "|---|---|---|---|---|---|---|\n";
   for (const KeyInfo& k : keys) {
+    const bool numeric = k.type == KeyType::number || k.type == KeyType::distribution;
     std::string key = k.section;
     if (key == "contract" || key == "vendor_financing" || key == "equity")
       key = "[[" + key + "]] " + k.key;
     else
       key = key.empty() ? std::string(k.key) : key + "." + k.key;
     s += "| `" + key + "` | " + type_text(k.type) + " | " + k.unit + " | " + k.default_text +
-         " | " + range_text(k.range) + " | " +
-         (std::isinf(k.plausible_max) ? std::string() : detail::format_double(k.plausible_max)) +
-         " | " + k.description + " |\n";
+         " | " +
+         (numeric                                                ? range_text(k.range)
+          : k.type == KeyType::string || k.type == KeyType::word ? "-"
+                                                                 : "see below") +
+         " | " + (std::isinf(k.plausible_max) ? std::string() : plain(k.plausible_max)) + " | " +
+         k.description + " |\n";
   }
   return s;
 }

@@ -2,6 +2,7 @@
 // to the whole, common random numbers, cancellation.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -103,9 +104,86 @@ TEST_CASE("the block kernel equals the reference kernel on every branch it vecto
   const Result reference_kernel = run_serial(stress, o);
   const tbb::global_control one(tbb::global_control::max_allowed_parallelism, 2);
   check_identical(run(stress, o), reference_kernel);
-  // The scenario really exercises the branches: jumps, disruptions and vendor money.
-  const std::size_t gap = reference_kernel.output_index("funding_gap");
-  CHECK(reference_kernel.summary(gap).sd > 0);
+  // The scenario really exercises the branches, and each one does what the model says:
+  // - vendor money: on every path each vendor pays min(cap, per_gw x GW come online), an
+  //   identity of the path (rounding only);
+  // - disruptions: the share of disrupted steps averages to the two-state Markov chain's
+  //   expectation, E share = (1/n) sum_i q_i with q_i = q_{i-1}(1 - p_off) + (1 - q_{i-1}) p_on
+  //   and q_{-1} = 0; tolerance 4 standard errors of the mean over the paths (the
+  //   per-path shares are independent; their sd is estimated from the sample).
+  const PathModel model(stress);
+  const int n = model.steps();
+  const double dt = model.dt();
+  const double p_on = -std::expm1(-stress[Param::disruption_rate].value() * dt);
+  const double p_off = -std::expm1(-dt / stress[Param::disruption_mean_years].value());
+  double q = 0, expected_share = 0;
+  for (int i = 0; i < n; ++i) {
+    q = q * (1 - p_off) + (1 - q) * p_on;
+    expected_share += q / n;
+  }
+  test::Moments share;
+  double vendor_total = 0;
+  for (std::uint64_t p = o.first_path; p < o.first_path + o.paths; ++p) {
+    const auto t = test::trace(model, o.seed, p);
+    double online = 0, vendor = 0, disrupted = 0;
+    for (const StepState& st : t.steps) {
+      online += st.online_gw;
+      vendor += st.vendor;
+      disrupted += st.regime;
+    }
+    double expected_vendor = 0;
+    for (const VendorFinancing& v : stress.vendors)
+      expected_vendor += std::min(v.cap_bn.value(), v.per_gw_bn.value() * online);
+    CHECK(vendor == doctest::Approx(expected_vendor).epsilon(1e-12));
+    vendor_total += vendor;
+    share.add(disrupted / n);
+  }
+  CHECK(vendor_total > 0);
+  const double se = std::sqrt(share.var() / share.n);
+  CHECK(se > 0);
+  CHECK(std::abs(share.mean() - expected_share) < 4 * se);
+}
+
+TEST_CASE("demand jumps: count and total size match the compound Poisson law") {
+  // With no diffusion in demand or growth, each step's jump is recoverable exactly from a
+  // path: J_i = ln D_{i+1} - ln D_i - g_i dt. Per step, N ~ Poisson(lambda dt) jumps of
+  // size N(mu, s): P(a step has a jump) = 1 - exp(-lambda dt), E J = lambda dt mu,
+  // Var J = lambda dt (s^2 + mu^2). Over the n - 1 observable steps of P independent paths
+  // the means have standard errors sqrt(p (1 - p) (n - 1) / P) (steps are independent) and
+  // sqrt((n - 1) lambda dt (s^2 + mu^2) / P); the tolerance is 4 of them.
+  const Scenario s =
+      test::scenario("start = 2026.0\nhorizon_years = 10",
+                     "initial_gw = 1.0\nmax_pace_gw_per_week = 0.0\n"
+                     "ramp_midpoint_years = 1.0\nramp_width_years = 1.0\nlead_time_years = 1.0",
+                     "cost_per_gw = 40.0\nit_share = 0.5\nuseful_life_years = 5.0",
+                     "arr0 = 10.0\ngrowth0 = 0.3\narr_per_gw = 100.0\njump_rate = 2.0\n"
+                     "jump_mean = -0.1\njump_sd = 0.05");
+  const PathModel model(s);
+  const int n = model.steps();
+  const double dt = model.dt(), lambda = 2.0, mu = -0.1, sd = 0.05;
+  constexpr int paths = 2000;
+  test::Moments count, total;
+  for (std::uint64_t p = 0; p < paths; ++p) {
+    const auto t = test::trace(model, 9, p);
+    double jumps = 0, sum = 0;
+    for (int i = 0; i + 1 < n; ++i) {
+      const auto& a = t.steps[i];
+      const double j = std::log(t.steps[i + 1].demand) - std::log(a.demand) - a.growth * dt;
+      if (std::abs(j) > 1e-9) ++jumps;
+      sum += j;
+    }
+    count.add(jumps);
+    total.add(sum);
+  }
+  const double p_jump = -std::expm1(-lambda * dt), m = n - 1;
+  const double se_count = std::sqrt(p_jump * (1 - p_jump) * m / paths);
+  const double se_total = std::sqrt(m * lambda * dt * (sd * sd + mu * mu) / paths);
+  CHECK(std::abs(count.mean() - m * p_jump) < 4 * se_count);
+  CHECK(std::abs(total.mean() - m * lambda * dt * mu) < 4 * se_total);
+  // And the sample spread agrees with the law's (a loose 20% band: a sd estimate from
+  // 2000 samples has a relative error of about 1/sqrt(2 x 2000) = 1.6%).
+  CHECK(std::sqrt(total.var()) ==
+        doctest::Approx(std::sqrt(m * lambda * dt * (sd * sd + mu * mu))).epsilon(0.2));
 }
 
 TEST_CASE("shards merge into the result of the whole range, in any order") {

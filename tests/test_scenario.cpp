@@ -1,9 +1,16 @@
-// Scenario loading: the reference file, defaults, round trips, and every invalid input of
-// MODEL.md §7 rejected with the key path, file, line and what was expected.
+// Scenario loading: the reference file, defaults, round trips, every invalid input of the
+// format (docs/model.md section 8) rejected with the key path, file, line and what was
+// expected, the plausibility limits, the pre-parse limits, and the key table against the
+// table in docs/model.md.
 #include <doctest/doctest.h>
 
+#include <array>
+#include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <sstream>
 #include <string>
 
 #include "capexsim/scenario.hpp"
@@ -59,7 +66,7 @@ void expect_error(const std::string& text, const std::string& key, int line,
 
 }  // namespace
 
-TEST_CASE("the reference scenario loads with the values of MODEL.md") {
+TEST_CASE("the reference scenario loads with the values of its file") {
   const Scenario s = load_scenario(CAPEXSIM_SOURCE_DIR "/scenarios/ai-lab-2025.toml");
   CHECK(s.name == "ai-lab-2025");
   CHECK(s.start_year == 2026.0);
@@ -264,4 +271,139 @@ TEST_CASE("validate() applies the same rules to scenarios built in code") {
   Scenario s = parse_scenario(minimal);
   s[Param::it_share] = Distribution::uniform(0.5, 1.5);
   CHECK_THROWS_WITH_AS(validate(s), doctest::Contains("cost.it_share"), ScenarioError);
+}
+
+TEST_CASE("the key table: one line per Param, unique keys, consistent defaults") {
+  std::set<std::string> seen;
+  std::array<int, param_count> lines{};
+  for (const KeyInfo& k : scenario_keys()) {
+    const std::string name = std::string(k.section) + "." + k.key;
+    CAPTURE(name);
+    CHECK(seen.insert(name).second);
+    CHECK(find_key(k.section, k.key) == &k);
+    CHECK(std::string(k.description).size() > 0);
+    CHECK(k.plausible_max > 0);
+    // Its example value passes its own plausibility limit.
+    CHECK(std::abs(k.example) <= k.plausible_max);
+    if (k.param == Param::count_) continue;
+    ++lines[static_cast<std::size_t>(k.param)];
+    CHECK(k.type == KeyType::distribution);
+    const ParamInfo& info = param_info(k.param);
+    CHECK(std::string(info.key) == k.key);
+    CHECK(std::string(info.section) == k.section);
+    CHECK(info.required == k.required);
+    CHECK(info.plausible_max == k.plausible_max);
+    // An optional input's default is a number (plan_cap_gw's absence means "no cap").
+    if (!k.required && k.param != Param::plan_cap_gw) CHECK(std::isfinite(k.default_value));
+  }
+  for (std::size_t i = 0; i < param_count; ++i) CHECK(lines[i] == 1);
+  CHECK(find_key("cost", "no_such_key") == nullptr);
+}
+
+TEST_CASE("docs/model.md lists every key of the key table, as the table generates it") {
+  const std::filesystem::path doc = std::filesystem::path(CAPEXSIM_SOURCE_DIR) / "docs/model.md";
+  std::ifstream in(doc);
+  REQUIRE(in);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string text = ss.str();
+  const std::string begin = "<!-- keys:begin -->\n", end = "<!-- keys:end -->";
+  const auto b = text.find(begin), e = text.find(end);
+  REQUIRE(b != std::string::npos);
+  REQUIRE(e != std::string::npos);
+  const std::string expected = scenario_keys_markdown();
+  const std::string actual = text.substr(b + begin.size(), e - b - begin.size());
+  // After changing the key table, refresh the doc: CAPEXSIM_UPDATE_DOCS=1 test_scenario
+  if (actual != expected && std::getenv("CAPEXSIM_UPDATE_DOCS")) {
+    text.replace(b + begin.size(), e - b - begin.size(), expected);
+    std::ofstream(doc, std::ios::binary) << text;
+    MESSAGE("rewrote the key table of " << doc.string());
+    return;
+  }
+  CHECK_MESSAGE(actual == expected,
+                "docs/model.md's key table is stale; run "
+                "CAPEXSIM_UPDATE_DOCS=1 build/tests/test_scenario");
+  for (const KeyInfo& k : scenario_keys()) {
+    CAPTURE(k.key);
+    CHECK(actual.find(std::string(k.key) + "`") != std::string::npos);
+  }
+}
+
+TEST_CASE("implausible magnitudes are refused as a likely unit mistake") {
+  // Dollars instead of $B.
+  expect_error(with_line("cost_per_gw", "cost_per_gw = 50e9"), "cost.cost_per_gw", 11,
+               "expected $B/GW, e.g. 50; got 5e+10");
+  expect_error(with_line("cost_per_gw", "cost_per_gw = 1e300"), "cost.cost_per_gw", 11,
+               "looks like the wrong unit");
+  expect_error(with_line("arr0", "arr0 = 20e9"), "revenue.arr0", 15,
+               "expected $B/year, e.g. 20; got 2e+10");
+  // Every parameter of a distribution counts, not only its support.
+  expect_error(with_line("cost_per_gw", "cost_per_gw = { lognormal = [5e10, 1.0] }"),
+               "cost.cost_per_gw", 11, "wrong unit");
+  expect_error(with_line("arr0", "arr0 = { normal = [20.0, 1.0], min = 1.0, max = 1e9 }"),
+               "revenue.arr0", 15, "wrong unit");
+  expect_error(with_line("initial_gw", "initial_gw = 2e6"), "build.initial_gw", 5, "GW");
+  // Amounts of contracts, vendors and equity.
+  expect_error(minimal + "[[contract]]\ntotal = 3e11\nstart = 2026.0\nyears = 5.0\n",
+               "contract[0].total", 19, "expected $B");
+  expect_error(minimal + "[[vendor_financing]]\nper_gw = 1e10\ncap = 100.0\n",
+               "vendor_financing[0].per_gw", 19, "expected $B/GW");
+  expect_error(minimal + "[[equity]]\nat = 2027.0\namount = 4e9\n", "equity[0].amount", 20,
+               "expected $B");
+  // Just under a limit is accepted (a big but real number passes).
+  CHECK_NOTHROW(parse_scenario(with_line("cost_per_gw", "cost_per_gw = 9999.0")));
+  CHECK_NOTHROW(parse_scenario(with_line("arr0", "arr0 = 99999.0")));
+  CHECK_NOTHROW(parse_scenario(with_line("growth0", "growth0 = -5.0")));
+  // The scenarios the project ships are all plausible.
+  for (const auto& f : std::filesystem::directory_iterator(
+           std::filesystem::path(CAPEXSIM_SOURCE_DIR) / "scenarios")) {
+    CAPTURE(f.path().string());
+    CHECK_NOTHROW(load_scenario(f.path()));
+  }
+}
+
+TEST_CASE("keys with very many dotted parts are refused before the TOML parser sees them") {
+  auto dotted = [](int parts) {
+    std::string k = "a";
+    for (int i = 1; i < parts; ++i) k += ".a";
+    return k;
+  };
+  // 40,000 parts overflowed toml++ 3.3's stack (SIGSEGV); now an error with the line.
+  for (const std::string& text :
+       {minimal + dotted(40000) + " = 1\n", minimal + "[" + dotted(40000) + "]\n",
+        minimal + "[[" + dotted(40000) + "]]\n", minimal + "x = { " + dotted(40000) + " = 1 }\n",
+        minimal + "x = [{ b = 1 }, { " + dotted(40000) + " = 1 }]\n"}) {
+    try {
+      (void)parse_scenario(text, "deep.toml");
+      FAIL("no error for a key with 40,000 parts");
+    } catch (const ScenarioError& e) {
+      CHECK(e.line() == 18);
+      CHECK(std::string(e.what()).find("more than 64 dotted parts") != std::string::npos);
+    }
+  }
+  // 64 parts pass the pre-scan (then fail as an unknown key, from the loader).
+  CHECK_THROWS_WITH_AS(parse_scenario(minimal + dotted(64) + " = 1\n"),
+                       doctest::Contains("unknown key"), ScenarioError);
+  // Dots in values, strings and comments are not key parts.
+  const std::string dots(200, '.');
+  std::string numbers = "[outputs]\ncheckpoints = [";
+  for (int i = 0; i < 100; ++i) numbers += (i ? ", " : "") + std::string("2027.5");
+  numbers += "]\n";
+  CHECK_THROWS_WITH_AS(parse_scenario(minimal + numbers), doctest::Contains("distinct"),
+                       ScenarioError);
+  CHECK(parse_scenario("name = \"" + dots + "\"  # " + dots + "\n" + minimal).name == dots);
+  const std::string multi = "name = '''\n" + dots + " = 1\n'''\n" + minimal;
+  CHECK(parse_scenario(multi).name == dots + " = 1\n");
+  const std::string basic = "name = \"\"\"\n\\\"\"\" " + dots + "\"\"\"\n" + minimal;
+  CHECK(parse_scenario(basic).name == "\"\"\" " + dots);
+  // Empty inline tables and arrays do not confuse the bracket count.
+  std::string empties = minimal + "[outputs]\ncheckpoints = [";
+  for (int i = 0; i < 100; ++i) empties += "[], ";
+  empties += "]\n";
+  CHECK_THROWS_WITH_AS(parse_scenario(empties), doctest::Contains("expected a number"),
+                       ScenarioError);
+  // Nesting deeper than 64 is refused with the line.
+  CHECK_THROWS_WITH_AS(
+      parse_scenario(minimal + "x = " + std::string(65, '[') + "1" + std::string(65, ']') + "\n"),
+      doctest::Contains("nested more than 64"), ScenarioError);
 }

@@ -2,6 +2,7 @@
 // capexsim: Monte Carlo of an AI lab's compute buildout and its funding gap.
 
 #include "capexsim/bands.hpp"
+#include "capexsim/compare.hpp"
 #include "capexsim/distribution.hpp"
 #include "capexsim/engine.hpp"
 #include "capexsim/model.hpp"

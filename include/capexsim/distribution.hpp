@@ -1,5 +1,5 @@
 #pragma once
-// A scalar scenario input: a fixed number or one of the distributions of MODEL.md §7.
+// A scalar scenario input: a fixed number or one of the distributions of docs/model.md §8.1.
 
 #include <string>
 #include <vector>

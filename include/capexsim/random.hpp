@@ -23,9 +23,9 @@
 //   (docs/model.md §6)
 //
 // So no two purposes share a counter, a path's variates never depend on other paths
-// (docs/model.md, reproducibility), and each input's stream is fixed by its id, which gives common
-// random numbers: changing cost_per_gw leaves every revenue variate untouched. Blocks count up to
-// 2^24 per (path, word2, stream): far beyond any jump count.
+// (docs/model.md §7), and each input's stream is fixed by its id, which gives common random
+// numbers: changing cost_per_gw leaves every revenue variate untouched.
+// Blocks count up to 2^24 per (path, word2, stream): far beyond any jump count.
 
 #include <array>
 #include <bit>

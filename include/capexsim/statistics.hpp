@@ -231,7 +231,7 @@ class QuantileSketch {
   std::uint64_t zero_ = 0, count_ = 0;
 };
 
-/// Quantile levels reported for every scalar output (MODEL.md §5).
+/// Quantile levels reported for every scalar output (docs/model.md §6).
 inline constexpr std::array<double, 9> summary_levels{0.01, 0.05, 0.10, 0.25, 0.50,
                                                       0.75, 0.90, 0.95, 0.99};
 /// Quantile levels of the per-time bands.
@@ -242,7 +242,7 @@ inline std::string level_name(double level) {
   return "p" + std::to_string(static_cast<int>(std::lround(level * 100)));
 }
 
-/// Statistics of one scalar output (MODEL.md §5). Moments and quantiles are over the
+/// Statistics of one scalar output (docs/model.md §6). Moments and quantiles are over the
 /// non-NaN values; prob_positive and nan_share are over all paths.
 ///   mean   = S1 / m,  sd = sqrt((S2 - S1^2/m) / (m - 1)),  stderr = sd / sqrt(m)
 ///   cvar95 = mean of the values at or above the 95th percentile

@@ -4,8 +4,8 @@
 //
 // Why not <cmath>: a loop over paths that calls std::exp cannot be vectorised without
 // glibc's libmvec, whose vector results differ from the scalar ones in the last bits, and
-// the reproducibility contract (docs/model.md, "Reproducibility") needs a path's bits not to depend
-// on whether it ran alone or in a block. These functions are plain IEEE arithmetic, integer bit
+// the reproducibility contract (docs/model.md §7) needs a path's bits not to depend on whether
+// it ran alone or in a block. These functions are plain IEEE arithmetic, integer bit
 // manipulation and selects, with no branches and no table look-ups, so the compiler
 // vectorises them inside lane loops and every lane gets exactly the bits the scalar call
 // gives. That needs floating-point contraction off (-ffp-contract=off, set on the

@@ -59,7 +59,7 @@ def simulate(scenario: ScenarioLike, paths: int = 100_000, seed: int = 1, thread
              bands: bool = True, first_path: int = 0) -> Result:
     """Run `paths` Monte Carlo paths of `scenario` with `seed`.
 
-    threads: worker threads (None = all cores); the result does not depend on it.
+    threads: worker threads (None or 0 = all cores); the result does not depend on it.
     progress: True for a progress bar (text on stderr in a terminal; a widget in a notebook
         when ipywidgets 7+ is installed, otherwise none), or a callable(done, total).
     keep_paths: keep every path's outputs (exact quantiles, ``Result.outputs``).
@@ -72,7 +72,7 @@ def simulate(scenario: ScenarioLike, paths: int = 100_000, seed: int = 1, thread
     paths = _count(paths, "paths", 1)
     seed = _count(seed, "seed", 0)
     first_path = _count(first_path, "first_path", 0)
-    threads = 0 if threads is None else _count(threads, "threads", 1)
+    threads = 0 if threads is None else _count(threads, "threads", 0)
     callback = None
     bar = None
     if progress is True:
@@ -109,19 +109,11 @@ def compare(a: ScenarioLike, b: ScenarioLike, paths: int = 100_000, seed: int = 
     rb = simulate(b, paths=paths, seed=seed, threads=threads, bands=False)
     sa, sb = ra.summary(), rb.summary()
     rows = []
-    for name in ra.output_names:
-        if name not in rb.output_names:
-            continue
-        x, y = ra.outputs[name], rb.outputs[name]
-        ok = ~(np.isnan(x) | np.isnan(y))
-        d = y[ok] - x[ok]
-        n = d.size
-        diff = d.mean() if n else np.nan
-        se = d.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan
-        z = diff / se if n > 1 and se > 0 else (0.0 if n > 1 and diff == 0 else np.inf if n > 1 else np.nan)
+    for d in _core.compare(ra._core, rb._core):  # the library's paired statistics (as the CLI's)
+        name = d["output"]
         rows.append({"output": name, "unit": output_unit(name), "mean_a": sa.loc[name, "mean"],
-                     "mean_b": sb.loc[name, "mean"], "diff": diff, "stderr": se, "z": z,
-                     "significant": bool(np.abs(z) > 3) if not np.isnan(z) else False,
+                     "mean_b": sb.loc[name, "mean"], "diff": d["diff"], "stderr": d["stderr"],
+                     "z": d["z"], "significant": d["significant"],
                      "p50_a": sa.loc[name, "p50"], "p50_b": sb.loc[name, "p50"],
                      "nan_share_a": sa.loc[name, "nan_share"], "nan_share_b": sb.loc[name, "nan_share"]})
     return pd.DataFrame(rows).set_index("output")

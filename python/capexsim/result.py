@@ -19,7 +19,7 @@ class Result:
 
     - ``outputs``: dict of NumPy arrays, one per output, viewing the C++ memory (no copy;
       read-only).
-    - ``summary()``: DataFrame, one row per output, the statistics of docs/statistics.md.
+    - ``summary()``: DataFrame, one row per output, the statistics of docs/model.md.
     - ``bands(series)``: DataFrame indexed by calendar year: t, mean, p5, p25, p50, p75, p95.
     - ``paths``: DataFrame of per-path outputs, indexed by path number.
     - pickles (its bytes are the C++ result's, bit for bit) and merges with adjacent shards.
@@ -92,6 +92,7 @@ class Result:
     def summary(self) -> pd.DataFrame:
         rows = [self._core.summary(k) for k in range(len(self.output_names))]
         df = pd.DataFrame(rows, index=pd.Index(self.output_names, name="output"))
+        df = df.reindex(columns=SUMMARY_COLUMNS).astype(float)  # None (undefined) -> NaN
         df.insert(0, "unit", [output_unit(n) for n in self.output_names])
         return df[["unit"] + SUMMARY_COLUMNS]
 

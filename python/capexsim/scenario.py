@@ -31,7 +31,7 @@ def _resolve_dict(data: dict) -> str:
 
 
 class Scenario:
-    """A validated scenario (MODEL.md §7).
+    """A validated scenario (format: docs/model.md §8).
 
     >>> sc = Scenario.from_toml("scenarios/ai-lab-2025.toml")
     >>> sc["cost"]["cost_per_gw"] = {"triangular": [40, 45, 55]}

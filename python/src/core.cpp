@@ -226,6 +226,24 @@ PYBIND11_MODULE(_core, m) {
       .def_static("from_bytes",
                   [](const py::bytes& b) { return Result::from_bytes(std::string(b)); });
 
+  m.def(
+      "compare",
+      [](const Result& a, const Result& b) {
+        py::list rows;
+        for (const PairedDifference& d : compare(a, b)) {
+          py::dict row;
+          row["output"] = d.output;
+          row["count"] = d.count;
+          row["diff"] = d.mean;
+          row["stderr"] = d.se;
+          row["z"] = d.z;
+          row["significant"] = d.significant;
+          rows.append(row);
+        }
+        return rows;
+      },
+      py::arg("a"), py::arg("b"),
+      "Paired differences B - A per common output (capexsim::compare), one dict per output.");
   m.def("merge", &merge, py::arg("a"), py::arg("b"),
         "Merge results of adjacent path ranges of the same scenario and seed.");
   m.def("simulate", &simulate, py::arg("toml"), py::arg("source"), py::arg("paths"),

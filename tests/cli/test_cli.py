@@ -70,6 +70,7 @@ class RunOutputs(Base):
         self.assertEqual((s["paths"], s["seed"], s["steps"]), (1000, 7, 120))
         for key in ("scenario_hash", "version", "wall_time_s"):
             self.assertIn(key, s)
+        self.assertGreaterEqual(s["threads"], 1)  # the count used, not the 0 asked for
         gap = s["metrics"]["funding_gap"]
         for key in ["mean", "sd", "stderr", "p1", "p5", "p10", "p25", "p50", "p75", "p90", "p95", "p99",
                     "prob_positive", "cvar95", "nan_share"]:
@@ -100,6 +101,8 @@ class RunOutputs(Base):
             out = os.path.join(self.dir, "t" + threads)
             p = run("run", reference(), "--paths", "1500", "--threads", threads, "--out", out, "--per-path", "-q")
             self.assertEqual(p.returncode, 0, p.stderr)
+            with open(os.path.join(out, "summary.json")) as f:
+                self.assertEqual(json.load(f)["threads"], int(threads))
             with open(os.path.join(out, "paths.csv"), "rb") as f:
                 paths = f.read()
             with open(os.path.join(out, "bands.csv"), "rb") as f:
@@ -172,7 +175,12 @@ class Errors(Base):
         self.assert_invalid(p, bad + ":", "build.lead_time_years", "> 0")
         self.assertRegex(p.stderr, r"s\.toml:\d+:\d+: build\.lead_time_years")
         self.assert_no_output(out)
-        self.assert_invalid(run("check", bad), "build.lead_time_years")
+        self.assert_invalid(run("check", bad), "build.lead_time_years", "docs/model.md")
+        # A value in dollars rather than $B names the unit; a 40,000-part key is an error, not a crash.
+        dollars = self.scenario_with("cost_per_gw = { triangular = [40.0, 50.0, 60.0] }", "cost_per_gw = 50e9")
+        self.assert_invalid(run("check", dollars), "cost.cost_per_gw", "expected $B/GW, e.g. 50", "wrong unit")
+        deep = os.path.join(SRC, "fuzz", "regressions", "deep-dotted-key.toml")
+        self.assert_invalid(run("check", deep), ":1:", "more than 64 dotted parts")
 
     def test_unknown_key_names_its_line(self):
         bad = self.scenario_with("jump_sd = 0.10", "jump_sdev = 0.10")
@@ -196,7 +204,8 @@ class Errors(Base):
         self.assert_invalid(run("run", reference(), "--paths", "0"), "--paths")
         self.assert_invalid(run("run", reference(), "--paths", "1.5"), "--paths")
         self.assert_invalid(run("run", reference(), "--seed", "-3"), "--seed")
-        self.assert_invalid(run("run", reference(), "--threads", "-1"), "--threads")
+        self.assert_invalid(run("run", reference(), "--threads", "-1"), "--threads -1: expected a whole number from 0")
+        self.assertNotIn("308", run("compare", reference(), reference(), "--threads", "-1").stderr)
         self.assert_invalid(run("run", reference(), "--colour"), "colour")
         self.assert_invalid(run("run", reference(), "--per-path"), "--per-path", "--out")
         self.assert_invalid(run("frobnicate"), "frobnicate")

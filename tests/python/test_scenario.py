@@ -98,3 +98,25 @@ def test_simulate_accepts_path_dict_and_scenario(reference_path):
     c = capexsim.simulate(sc, paths=50, seed=3)
     assert (a.per_path == c.per_path)[~a.paths.isna().to_numpy()].all()
     assert a.scenario_fingerprint == b.scenario_fingerprint == c.scenario_fingerprint
+
+
+def test_a_key_with_40000_parts_is_an_error_not_a_crash():
+    # It overflowed the TOML parser's stack and killed the interpreter.
+    with pytest.raises(ScenarioError, match="more than 64 dotted parts") as e:
+        Scenario.from_string("a" + ".a" * 39999 + " = 1\n")
+    assert e.value.line == 1
+    with pytest.raises(ScenarioError, match="dotted parts"):
+        Scenario.from_string("[" + "a." * 39999 + "a]\n")
+
+
+def test_wrong_units_name_the_expected_unit(reference_path):
+    sc = Scenario.from_toml(reference_path)
+    with pytest.raises(ScenarioError, match=r"expected \$B/GW, e\.g\. 50; got 5e\+10") as e:
+        sc["cost"]["cost_per_gw"] = 50e9
+    assert e.value.key == "cost.cost_per_gw"
+    with pytest.raises(ScenarioError, match=r"revenue\.arr0.*expected \$B/year.*wrong unit"):
+        sc["revenue"]["arr0"] = 20e9
+    with pytest.raises(ScenarioError, match="wrong unit"):
+        sc["cost"]["cost_per_gw"] = 1e300
+    sc["cost"]["cost_per_gw"] = 9000.0  # large but plausible
+    assert sc["cost"]["cost_per_gw"] == 9000.0
