@@ -420,3 +420,57 @@ TEST_CASE("financing sections load from TOML, round-trip, and bad input names it
   CHECK(error_of(bad).find("build.coverage") != std::string::npos);
   CHECK(error_of(text + "[debt_typo]\nx = 1\n").find("unknown key") != std::string::npos);
 }
+
+TEST_CASE("deal terms: cancellation, renewals at a price factor, drawn contract terms") {
+  // One flat contract, 12 over 2026 (1 a step), 0.5 GW; renewed twice at 1.5x: 18 over
+  // each of 2027 and 2028 (1.5 a step), the same GW; nothing after.
+  Scenario s = burning();
+  Contract c = contract("azure", 12, 2026.0, 1, 0.5);
+  c.renewals = 2;
+  c.renewal_price_factor = Distribution::fixed(1.5);
+  s.contracts.push_back(c);
+  const auto t = test::trace(PathModel(s), 1, 0);
+  for (int i = 0; i < 60; ++i) {
+    CAPTURE(i);
+    const double pay = i < 12 ? 1.0 : i < 36 ? 1.5 : 0.0;
+    CHECK(t.steps[i].contracts == doctest::Approx(pay));
+    CHECK(t.steps[i].serving_gw == doctest::Approx(i < 36 ? 1.5 : 1.0));
+  }
+
+  // Cancelled with probability 0.3: on about 30% of paths no payment and no capacity.
+  // N = 4000: SE of the share = sqrt(0.21 / 4000) = 0.0072; tolerance 5 SE.
+  Scenario k = burning();
+  Contract d = contract("oracle", 12, 2026.0, 1, 0.5);
+  d.cancel_probability = 0.3;
+  d.total_bn = Distribution::uniform(6, 18);  // drawn per path: mean 12
+  k.contracts.push_back(d);
+  const PathModel m(k);
+  CHECK(m.per_path_terms());
+  int cancelled = 0;
+  test::Moments total;
+  for (int p = 0; p < 4000; ++p) {
+    const auto u = test::trace(m, 2, p);
+    double paid = 0;
+    for (const auto& st : u.steps) paid += st.contracts;
+    if (paid == 0) {
+      ++cancelled;
+      CHECK(u.steps[0].serving_gw == 1.0);
+    } else {
+      CHECK(paid >= 6 - 1e-9);
+      CHECK(paid <= 18 + 1e-9);
+      total.add(paid);
+    }
+  }
+  CHECK(std::abs(cancelled / 4000.0 - 0.3) < 5 * 0.0072);
+  // Uniform(6, 18): sd 3.46; SE of the mean over ~2800 paths = 0.065; 5 SE.
+  CHECK(std::abs(total.mean() - 12) < 5 * 0.065);
+
+  // Drawn terms are shard- and thread-safe like everything else.
+  RunOptions o;
+  o.paths = 200;
+  o.seed = 3;
+  const Result a = run_serial(k, o);
+  o.threads = 2;
+  const Result b = run(k, o);
+  CHECK(std::memcmp(a.per_path.data(), b.per_path.data(), sizeof(double) * a.per_path.size()) == 0);
+}
