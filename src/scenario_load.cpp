@@ -202,7 +202,7 @@ class Loader {
   }
 
  private:
-  /// The optional financing sections (docs/model.md §6).
+  /// The optional financing sections (docs/model.md §10).
   void financing(const toml::table& root, Financing& f) {
     for_each_table(root, "debt", [&](const toml::table& t, const std::string& base, std::size_t k) {
       allowed(t, base, keys_of("debt"));

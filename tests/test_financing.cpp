@@ -1,4 +1,4 @@
-// Financing (docs/model.md §6): debt, equity rounds, vendor equity and warrants against
+// Financing (docs/model.md §10): debt, equity rounds, vendor equity and warrants against
 // hand-computed paths, bit-identity across threads and shards, and v1 untouched.
 #include <doctest/doctest.h>
 

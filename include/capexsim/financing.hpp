@@ -1,5 +1,5 @@
 #pragma once
-// The optional financing sections of a scenario (docs/model.md §6): debt facilities,
+// The optional financing sections of a scenario (docs/model.md §10): debt facilities,
 // valuation and equity rounds, warrants. All absent by default: a scenario without them
 // runs exactly the v1 model, with the v1 bits.
 

@@ -40,7 +40,7 @@ struct StepState {
   double fcf = 0;            // FCF_i, $B in the step
   double cash = 0;           // W_{i+1}, $B
   double dt = 0;
-  double debt = 0;       // total debt balance after the step, $B (docs/model.md §6)
+  double debt = 0;       // total debt balance after the step, $B (docs/model.md §10)
   double ownership = 1;  // share of the lab its original owners hold after the step
 
   /// Series `s` at this step (detail::series_lanes, the one definition of each series).

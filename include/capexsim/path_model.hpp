@@ -46,7 +46,7 @@ class PathModel {
   /// optional features).
   const std::vector<Series>& series() const { return series_; }
 
-  // Optional features (docs/model.md §6).
+  // Optional features (docs/model.md §10).
   bool has_debt() const { return !scenario_.financing.debt.empty(); }
   /// Equity rounds or vendor money invested as equity: ownership is tracked.
   bool has_equity() const { return has_equity_; }

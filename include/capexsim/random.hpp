@@ -20,7 +20,7 @@
 //     price                          share price shock at step i
 //   static ids 128 + f: debt facility f's rate; 192: the ARR multiple of [valuation];
 //   193: the equity market's capacity per year; 194: the build plan's coverage
-//   (docs/model.md §6)
+//   (docs/model.md §10)
 //
 // So no two purposes share a counter, a path's variates never depend on other paths
 // (docs/model.md §7), and each input's stream is fixed by its id, which gives common random

@@ -135,7 +135,7 @@ double step_years(StepKind s);      // 1/12, 1/52, 1/4
 const char* step_name(StepKind s);  // "month", ...
 
 /// A cloud contract. Its terms may be distributions, drawn once per path (docs/model.md
-/// §6, "Deal terms"); a fixed contract runs exactly as in v1.
+/// §10, "Deal terms"); a fixed contract runs exactly as in v1.
 struct Contract {
   enum class Profile { flat, ramp };
   std::string name;

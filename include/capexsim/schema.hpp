@@ -49,7 +49,7 @@ const char* tail_name(Tail t);  // "high", "low", "none"
     "years until the start of the last run of positive trailing-year free cash flow that " \
     "lasts to the horizon (never when the final trailing-year FCF is <= 0)")
 
-/// Outputs of optional features (docs/model.md §6), present only in runs of scenarios that
+/// Outputs of optional features (docs/model.md §10), present only in runs of scenarios that
 /// configure the feature; their columns follow the outputs above, before the checkpoints.
 #define CAPEXSIM_OPTIONAL_OUTPUTS(X)                                                       \
   X(debt_peak, "$B", amount, high, "largest total debt balance outstanding")               \

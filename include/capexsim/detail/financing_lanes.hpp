@@ -1,5 +1,5 @@
 #pragma once
-// The optional financing of a step (docs/model.md §6) for W lanes: interest, warrant
+// The optional financing of a step (docs/model.md §10) for W lanes: interest, warrant
 // sales, debt repayments and draws, vendor equity and equity rounds. Called by the kernel
 // after the step's cash flow only when the scenario configures financing, so a v1
 // scenario never runs it. Not part of the public API.

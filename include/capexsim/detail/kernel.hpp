@@ -363,16 +363,16 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
   double* __restrict cash = st.cash;
 
   const StepVariates<W> rng_draw(model, seed, first_path, shock_on, event_on, any_shock, any_event);
-  // §6 optional financing: only scenarios that configure it run it.
+  // §10 optional financing: only scenarios that configure it run it.
   std::optional<FinancingLanes<W>> financing;
   if (model.has_financing()) financing.emplace(model, seed, first_path);
   alignas(64) Lanes vendor_equity;
   for (int l = 0; l < W; ++l) st.debt[l] = 0, st.ownership[l] = 1, vendor_equity[l] = 0;
-  // §6 deal terms drawn per path: each lane's own schedules (off in v1).
+  // §10 deal terms drawn per path: each lane's own schedules (off in v1).
   std::optional<LaneTerms<W>> terms;
   if (model.per_path_terms()) terms.emplace(model, seed, first_path);
   alignas(64) Lanes cpay, cgw, eq;
-  // §6.5 a lab that reacts: demand-led starts and the funding brake (off in v1).
+  // §10.5 a lab that reacts: demand-led starts and the funding brake (off in v1).
   const bool demand_led = model.demand_led(), brake = model.has_brake();
   const double brake_cash = brake ? *sc.financing.constraint->brake_cash_bn : 0.0;
   alignas(64) Lanes coverage, lead, pipe;
@@ -429,7 +429,7 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
       for (int l = 0; l < W; ++l) s[l] = 0.0, f[l] = nan, pace[l] = nan;
     }
     if (demand_led) {
-      // §6.5 demand-led plan: start only what demand projected to completion needs,
+      // §10.5 demand-led plan: start only what demand projected to completion needs,
       // coverage x D_i e^{g_i L dt} / arr_per_gw, net of GW contracted then, of capacity
       // (with this step's additions) and of the pipeline started but not online.
       for (int l = 0; l < W; ++l) {
@@ -443,7 +443,7 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
       }
     }
     if (brake) {
-      // §6.5 funding brake: no starts when opening cash is below brake_cash or after a
+      // §10.5 funding brake: no starts when opening cash is below brake_cash or after a
       // step with unpaid obligations.
       for (int l = 0; l < W; ++l)
         if (cash[l] < brake_cash || (financing && financing->unpaid_last(l))) s[l] = 0.0;
@@ -513,7 +513,7 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
         per_gw[l] = terms ? terms->per_gw[k * W + l] : sc.vendors[k].per_gw_bn.value();
         cap[l] = terms ? terms->cap[k * W + l] : sc.vendors[k].cap_bn.value();
       }
-      // §6: equity-kind vendor money buys shares (it dilutes); a grant does not.
+      // §10.2: equity-kind vendor money buys shares (it dilutes); a grant does not.
       const double as_equity = sc.vendors[k].kind == VendorFinancing::Kind::equity ? 1.0 : 0.0;
       double* __restrict vpaid = paid + k * W;
       for (int l = 0; l < W; ++l) {

@@ -1,5 +1,5 @@
 #pragma once
-// Deal terms drawn per path (docs/model.md §6, "Deal terms"): each lane's contract,
+// Deal terms drawn per path (docs/model.md §10, "Deal terms"): each lane's contract,
 // vendor and equity schedules, built with PathModel::add_contract from the lane's own
 // draws. Used by the kernel only when PathModel::per_path_terms(); otherwise every path
 // shares the model's schedules, as in v1. Not part of the public API.
