@@ -51,6 +51,12 @@ std::vector<std::uint64_t> needed_ranks(std::span<const double> levels, double t
   return ranks;
 }
 
+/// The order of the selection: `<`, and -0 before +0, so that the value at a rank, sign
+/// of zero included, does not depend on the order of the input (or the thread count).
+bool total_less(double a, double b) {
+  return a < b || (a == b && std::signbit(a) && !std::signbit(b));
+}
+
 /// Reorders [first, last), whose smallest element has rank `base`, so that the elements
 /// of ranks [r0, r1) sit at their sorted positions. The two sides of each selected
 /// element are independent: large ones run in parallel.
@@ -59,7 +65,7 @@ void multi_select(double* first, double* last, const std::uint64_t* r0, const st
   if (r0 == r1) return;
   const std::uint64_t* mid = r0 + (r1 - r0) / 2;
   double* nth = first + (*mid - base);
-  std::nth_element(first, nth, last);
+  std::nth_element(first, nth, last, total_less);
   auto left = [&] { multi_select(first, nth, r0, mid, base); };
   auto right = [&] { multi_select(nth + 1, last, mid + 1, r1, *mid + 1); };
   if (last - first > 65536 && mid != r0 && mid + 1 != r1) {
@@ -137,19 +143,21 @@ struct Interval {
 /// values fell in each slot (gap or interval).
 struct Gathered {
   std::vector<std::uint64_t> count;
-  std::unique_ptr<double[]> data;  // not zeroed: written before it is read
+  std::unique_ptr<double[]> data;         // not zeroed: written before it is read
+  std::unique_ptr<std::uint8_t[]> where;  // each value's interval
   std::size_t size = 0, capacity = 0;
   explicit Gathered(std::size_t intervals) : count(2 * intervals, 0) {}
   /// Room for `more` values after the first `size`.
-  double* reserve(std::size_t more) {
-    if (size + more > capacity) {
-      const std::size_t cap = std::max(2 * capacity, size + more);
-      std::unique_ptr<double[]> grown(new double[cap]);
-      if (size) std::copy(data.get(), data.get() + size, grown.get());
-      data = std::move(grown);
-      capacity = cap;
-    }
-    return data.get() + size;
+  void reserve(std::size_t more) {
+    if (size + more <= capacity) return;
+    const std::size_t cap = std::max(2 * capacity, size + more);
+    std::unique_ptr<double[]> grown(new double[cap]);
+    std::unique_ptr<std::uint8_t[]> grown_where(new std::uint8_t[cap]);
+    std::copy(data.get(), data.get() + size, grown.get());
+    std::copy(where.get(), where.get() + size, grown_where.get());
+    data = std::move(grown);
+    where = std::move(grown_where);
+    capacity = cap;
   }
 };
 
@@ -240,51 +248,40 @@ ExactQuantiles exact_quantiles(std::span<const double> values, std::span<const d
             // gets an even slot no value has.
             slots[i] = std::isnan(v) ? nan_slot : static_cast<std::uint8_t>(std::min(slot, top));
           }
-          double* out = g.reserve(len);
+          g.reserve(len);
+          double* out = g.data.get() + g.size;
+          std::uint8_t* where = g.where.get() + g.size;
           std::size_t kept = 0;
           for (std::size_t i = 0; i < len; ++i) {
             out[kept] = x[i];
+            where[kept] = static_cast<std::uint8_t>(slots[i] / 2);
             kept += slots[i] & 1;
           }
           g.size += kept;
-          for (std::size_t slot = 0; slot <= top; ++slot) {
-            std::uint64_t c = 0;
-            for (std::size_t i = 0; i < len; ++i) c += slots[i] == slot;
-            g.count[slot] += c;
-          }
+          // Four interleaved histograms, so that runs of one slot do not wait on
+          // each other's increments.
+          std::uint32_t hist[4][256] = {};
+          for (std::size_t i = 0; i < len; ++i) ++hist[i & 3][slots[i]];
+          for (std::size_t slot = 0; slot <= top; ++slot)
+            g.count[slot] += hist[0][slot] + hist[1][slot] + hist[2][slot] + hist[3][slot];
         }
       });
 
-  // The union of the intervals' values, in one array; the intervals are disjoint and
-  // ascending, so union rank u of a value in interval j is its rank minus the values in
-  // the gaps below j.
+  // Interval j holds ranks [base[j], base[j] + count[2j + 1]).
   std::vector<std::uint64_t> count(top + 1, 0);
-  std::size_t total = 0;
-  for (const Gathered& g : locals) {
-    for (std::size_t s = 0; s <= top; ++s) count[s] += g.count[s];
-    total += g.size;
-  }
-  std::vector<double> in(total);
-  {
-    std::size_t at = 0;
-    for (Gathered& g : locals) {
-      std::copy(g.data.get(), g.data.get() + g.size, in.begin() + static_cast<std::ptrdiff_t>(at));
-      at += g.size;
-      g.data.reset();
-    }
-  }
-  // Interval j holds ranks [base[j], base[j] + count[2j + 1]) and union ranks from ubase[j].
-  std::vector<std::uint64_t> base(k), ubase(k);
-  std::uint64_t seen = 0, useen = 0;
+  for (const Gathered& g : locals)
+    for (std::size_t slot = 0; slot <= top; ++slot) count[slot] += g.count[slot];
+  std::vector<std::uint64_t> base(k);
+  std::vector<std::size_t> start(k + 1, 0);  // of each interval's values in `grouped`
+  std::uint64_t seen = 0;
   for (std::size_t j = 0; j < k; ++j) {
     seen += count[2 * j];
     base[j] = seen;
-    ubase[j] = useen;
     seen += count[2 * j + 1];
-    useen += count[2 * j + 1];
+    start[j + 1] = start[j] + count[2 * j + 1];
   }
-  bool missed = seen != m || useen != total || iv[k - 1].hi != inf;
-  std::vector<std::uint64_t> union_ranks;
+  bool missed = seen != m || iv[k - 1].hi != inf;
+  std::vector<std::size_t> owner(ranks.size());
   for (std::size_t i = 0; i < ranks.size() && !missed; ++i) {
     const std::uint64_t r = ranks[i];
     std::size_t j = 0;
@@ -292,25 +289,39 @@ ExactQuantiles exact_quantiles(std::span<const double> values, std::span<const d
     // The tail's first order statistic must lie in the top interval, which then holds
     // every value at or above the tail quantile.
     if (j == k || (r == tail_rank && j != k - 1)) missed = true;
-    if (!missed) union_ranks.push_back(r - base[j] + ubase[j]);
+    owner[i] = j;
   }
   if (missed) {
     ExactQuantiles out = on_copy(values, levels, tail_level);
     out.fell_back = true;
     return out;
   }
-  // Also split off the top interval: union ranks from ubase[k - 1] on.
-  union_ranks.push_back(ubase[k - 1]);
-  std::vector<std::uint64_t> sorted_ranks = union_ranks;
-  std::sort(sorted_ranks.begin(), sorted_ranks.end());
-  sorted_ranks.erase(std::unique(sorted_ranks.begin(), sorted_ranks.end()), sorted_ranks.end());
-  multi_select(in.data(), in.data() + in.size(), sorted_ranks.data(),
-               sorted_ranks.data() + sorted_ranks.size(), 0);
+
+  // The gathered values grouped by interval (a counting sort), then each wanted order
+  // statistic selected within its interval, the intervals in parallel.
+  std::vector<double> grouped(start[k]);
+  {
+    std::vector<std::size_t> at(start.begin(), start.end() - 1);
+    for (Gathered& g : locals) {
+      for (std::size_t i = 0; i < g.size; ++i) grouped[at[g.where[i]]++] = g.data[i];
+      g.data.reset();
+      g.where.reset();
+    }
+  }
+  tbb::parallel_for(std::size_t{0}, k, [&](std::size_t j) {
+    const auto first = std::find(owner.begin(), owner.end(), j) - owner.begin();
+    const auto last = owner.rend() - std::find(owner.rbegin(), owner.rend(), j);
+    if (first >= last) return;
+    multi_select(grouped.data() + start[j], grouped.data() + start[j + 1], ranks.data() + first,
+                 ranks.data() + last, base[j]);
+  });
   auto value_at = [&](std::uint64_t r) {
     const auto i = std::lower_bound(ranks.begin(), ranks.end(), r) - ranks.begin();
-    return in[union_ranks[static_cast<std::size_t>(i)]];
+    const std::size_t j = owner[static_cast<std::size_t>(i)];
+    return grouped[start[j] + (r - base[j])];
   };
-  std::vector<double> tail(in.begin() + static_cast<std::ptrdiff_t>(ubase[k - 1]), in.end());
+  std::vector<double> tail(grouped.begin() + static_cast<std::ptrdiff_t>(start[k - 1]),
+                           grouped.end());
   return finish(levels, tail_level, m, value_at, tail);
 }
 

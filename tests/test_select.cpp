@@ -22,13 +22,16 @@ constexpr double not_a_number = std::numeric_limits<double>::quiet_NaN();
 constexpr double inf = std::numeric_limits<double>::infinity();
 
 /// The reference: sort the non-NaN values, read the quantiles off, sum the tail at or
-/// above the tail level's quantile in ascending order (the code this replaced).
+/// above the tail level's quantile in ascending order (the code this replaced, with -0
+/// sorted before +0: by `<` alone, which zero lands at a rank is the sort's choice).
 detail::ExactQuantiles by_sort(const std::vector<double>& values, std::span<const double> levels,
                                double tail_level) {
   std::vector<double> v;
   for (double x : values)
     if (!std::isnan(x)) v.push_back(x);
-  std::sort(v.begin(), v.end());
+  std::sort(v.begin(), v.end(), [](double a, double b) {
+    return a < b || (a == b && std::signbit(a) && !std::signbit(b));
+  });
   detail::ExactQuantiles out;
   out.count = v.size();
   for (double q : levels) out.quantiles.push_back(sorted_quantile(v, q));

@@ -20,8 +20,10 @@ struct SelectOptions {
 /// Exact type-7 quantiles (NumPy's default: interpolation between the order statistics
 /// floor(q (m - 1)) and the next one) of the non-NaN values, at each of `levels`, and the
 /// mean of the non-NaN values at or above the quantile at `tail_level` (one of `levels`),
-/// summed in ascending order. The same bits as sorting the values and reading them off,
-/// whatever the order of `values`, the options or the thread count.
+/// summed in ascending order. The same bits as sorting the values (with -0 before +0)
+/// and reading them off, whatever the order of `values`, the options or the thread
+/// count. (A sort by `<` alone leaves the sign of a zero quantile to the sort's
+/// internals when both zeros occur; here it is fixed.)
 struct ExactQuantiles {
   std::vector<double> quantiles;  // one per level; NaN when there is no non-NaN value
   double tail_mean = 0;           // NaN when there is no non-NaN value
