@@ -185,7 +185,7 @@ ExactQuantiles exact_quantiles(std::span<const double> values, std::span<const d
   for (std::size_t i = 0; i < n; i += stride)
     if (!std::isnan(values[i])) sample.push_back(values[i]);
   if (sample.size() < 2) return on_copy(values, levels, tail_level);
-  std::sort(sample.begin(), sample.end());
+  tbb::parallel_sort(sample.begin(), sample.end());
   const double s_last = static_cast<double>(sample.size() - 1);
 
   const std::vector<std::uint64_t> ranks = needed_ranks(levels, tail_level, m);
@@ -301,12 +301,22 @@ ExactQuantiles exact_quantiles(std::span<const double> values, std::span<const d
   // statistic selected within its interval, the intervals in parallel.
   std::vector<double> grouped(start[k]);
   {
-    std::vector<std::size_t> at(start.begin(), start.end() - 1);
-    for (Gathered& g : locals) {
-      for (std::size_t i = 0; i < g.size; ++i) grouped[at[g.where[i]]++] = g.data[i];
+    // Each thread's values go to their own stretch of each interval: in parallel.
+    std::vector<Gathered*> parts;
+    for (Gathered& g : locals) parts.push_back(&g);
+    std::vector<std::vector<std::size_t>> at(parts.size());
+    std::vector<std::size_t> next(start.begin(), start.end() - 1);
+    for (std::size_t t = 0; t < parts.size(); ++t) {
+      at[t] = next;
+      for (std::size_t j = 0; j < k; ++j) next[j] += parts[t]->count[2 * j + 1];
+    }
+    tbb::parallel_for(std::size_t{0}, parts.size(), [&](std::size_t t) {
+      Gathered& g = *parts[t];
+      std::vector<std::size_t>& to = at[t];
+      for (std::size_t i = 0; i < g.size; ++i) grouped[to[g.where[i]]++] = g.data[i];
       g.data.reset();
       g.where.reset();
-    }
+    });
   }
   tbb::parallel_for(std::size_t{0}, k, [&](std::size_t j) {
     const auto first = std::find(owner.begin(), owner.end(), j) - owner.begin();
