@@ -91,12 +91,16 @@ ExactQuantiles finish(std::span<const double> levels, double tail_level, std::ui
   };
   for (double q : levels) out.quantiles.push_back(quantile(q));
   const double threshold = quantile(tail_level);
-  const auto end = std::partition(tail_candidates.begin(), tail_candidates.end(),
-                                  [&](double x) { return x >= threshold; });
-  tbb::parallel_sort(tail_candidates.begin(), end);
-  // Summed in ascending order, as a sorted array would be.
+  // Summed in ascending order, as a sorted array would be: first the values equal to
+  // the threshold (often many, for outputs with ties), then those above it, sorted.
+  const auto above = std::partition(tail_candidates.begin(), tail_candidates.end(),
+                                    [&](double x) { return x > threshold; });
+  const auto end =
+      std::partition(above, tail_candidates.end(), [&](double x) { return x == threshold; });
+  tbb::parallel_sort(tail_candidates.begin(), above);
   double sum = 0;
-  for (auto it = tail_candidates.begin(); it != end; ++it) sum += *it;
+  for (auto it = above; it != end; ++it) sum += *it;
+  for (auto it = tail_candidates.begin(); it != above; ++it) sum += *it;
   out.tail_mean = sum / static_cast<double>(end - tail_candidates.begin());
   return out;
 }
@@ -229,6 +233,16 @@ ExactQuantiles exact_quantiles(std::span<const double> values, std::span<const d
 
   // One pass, in parallel: per chunk, the slots, then the values inside an interval
   // copied (without branches) to the thread's buffer, then the count of each slot.
+  // An interval [a, a] (a tie in the sample, common for outputs with few distinct
+  // values) holds only copies of a: counted, not gathered. Not for a = 0 (-0 and +0
+  // are told apart), nor the top interval (the tail's values are summed).
+  std::vector<bool> constant(k);
+  std::array<std::uint8_t, 256> keep{};  // per slot: gather its values
+  for (std::size_t j = 0; j < k; ++j) {
+    constant[j] = j + 1 < k && iv[j].lo == iv[j].hi && iv[j].lo != 0;
+    keep[2 * j + 1] = constant[j] ? 0 : 1;
+  }
+
   tbb::enumerable_thread_specific<Gathered> locals([&] { return Gathered(k); });
   tbb::parallel_for(
       tbb::blocked_range<std::size_t>(0, n, grain), [&](const tbb::blocked_range<std::size_t>& r) {
@@ -255,7 +269,7 @@ ExactQuantiles exact_quantiles(std::span<const double> values, std::span<const d
           for (std::size_t i = 0; i < len; ++i) {
             out[kept] = x[i];
             where[kept] = static_cast<std::uint8_t>(slots[i] / 2);
-            kept += slots[i] & 1;
+            kept += keep[slots[i]];
           }
           g.size += kept;
           // Four interleaved histograms, so that runs of one slot do not wait on
@@ -278,7 +292,7 @@ ExactQuantiles exact_quantiles(std::span<const double> values, std::span<const d
     seen += count[2 * j];
     base[j] = seen;
     seen += count[2 * j + 1];
-    start[j + 1] = start[j] + count[2 * j + 1];
+    start[j + 1] = start[j] + (constant[j] ? 0 : count[2 * j + 1]);
   }
   bool missed = seen != m || iv[k - 1].hi != inf;
   std::vector<std::size_t> owner(ranks.size());
@@ -308,7 +322,8 @@ ExactQuantiles exact_quantiles(std::span<const double> values, std::span<const d
     std::vector<std::size_t> next(start.begin(), start.end() - 1);
     for (std::size_t t = 0; t < parts.size(); ++t) {
       at[t] = next;
-      for (std::size_t j = 0; j < k; ++j) next[j] += parts[t]->count[2 * j + 1];
+      for (std::size_t j = 0; j < k; ++j)
+        if (!constant[j]) next[j] += parts[t]->count[2 * j + 1];
     }
     tbb::parallel_for(std::size_t{0}, parts.size(), [&](std::size_t t) {
       Gathered& g = *parts[t];
@@ -321,14 +336,14 @@ ExactQuantiles exact_quantiles(std::span<const double> values, std::span<const d
   tbb::parallel_for(std::size_t{0}, k, [&](std::size_t j) {
     const auto first = std::find(owner.begin(), owner.end(), j) - owner.begin();
     const auto last = owner.rend() - std::find(owner.rbegin(), owner.rend(), j);
-    if (first >= last) return;
+    if (first >= last || constant[j]) return;
     multi_select(grouped.data() + start[j], grouped.data() + start[j + 1], ranks.data() + first,
                  ranks.data() + last, base[j]);
   });
   auto value_at = [&](std::uint64_t r) {
     const auto i = std::lower_bound(ranks.begin(), ranks.end(), r) - ranks.begin();
     const std::size_t j = owner[static_cast<std::size_t>(i)];
-    return grouped[start[j] + (r - base[j])];
+    return constant[j] ? iv[j].lo : grouped[start[j] + (r - base[j])];
   };
   std::vector<double> tail(grouped.begin() + static_cast<std::ptrdiff_t>(start[k - 1]),
                            grouped.end());
