@@ -2,6 +2,7 @@
 //   capexsim run SCENARIO.toml [--paths N] [--seed S] [--threads T] [--out DIR] [--per-path]
 //   [--quiet] capexsim check SCENARIO.toml capexsim compare A.toml B.toml [--paths N] [--seed S]
 //   [--threads T] [--quiet]
+//   capexsim run SCENARIO.toml --shard K/N --out DIR ...   capexsim merge DIR... --out OUT
 // Exit codes: 0 ok, 2 invalid input, 1 internal error, 130 interrupted.
 
 #include <unistd.h>
