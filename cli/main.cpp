@@ -219,6 +219,7 @@ int cmd_merge(const MergeArgs& m) {
   cli::prepare_out_dir(m.out);
   std::vector<cli::Shard> shards;
   for (const std::string& d : m.dirs) shards.push_back(cli::read_shard(d));
+  if (cli::interrupted()) throw Interrupted();
   const Result r = cli::merge_shards(shards);
   const cli::ShardHeader& h = shards.front().header;  // shard 1 after merge_shards
   double wall = 0;
@@ -233,6 +234,7 @@ int cmd_merge(const MergeArgs& m) {
   const std::string summary = cli::summary_json(r, info);
   const std::string bands = cli::bands_csv(r);
   const std::string paths = h.per_path ? cli::paths_csv(r) : std::string();
+  if (cli::interrupted()) throw Interrupted();
   cli::write_atomically(dir / "bands.csv", bands);
   if (h.per_path) cli::write_atomically(dir / "paths.csv", paths);
   cli::write_atomically(dir / "summary.json", summary);
