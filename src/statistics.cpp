@@ -1,5 +1,7 @@
 #include "capexsim/statistics.hpp"
 
+#include "capexsim/detail/select.hpp"
+
 #include <algorithm>
 #include <stdexcept>
 
@@ -205,19 +207,10 @@ Summary ScalarAccumulator::summary(std::span<const double> values) const {
   if (values.size() != paths_)
     throw std::invalid_argument("ScalarAccumulator::summary: values do not match the paths");
   if (s.count == 0) return s;
-  std::vector<double> v;
-  v.reserve(s.count);
-  for (double x : values)
-    if (!std::isnan(x)) v.push_back(x);
-  std::sort(v.begin(), v.end());
-  for (std::size_t k = 0; k < summary_levels.size(); ++k)
-    s.quantiles[k] = sorted_quantile(v, summary_levels[k]);
-  const double p95 = s.quantile(0.95);
-  const auto first = std::lower_bound(v.begin(), v.end(), p95);
-  // Sum in sorted order: deterministic whatever the path order.
-  double tail = 0;
-  for (auto it = first; it != v.end(); ++it) tail += *it;
-  s.cvar95 = tail / static_cast<double>(v.end() - first);
+  // Selection, not a full sort: the same bits as sorting (see detail/select.hpp).
+  const detail::ExactQuantiles e = detail::exact_quantiles(values, summary_levels, 0.95);
+  std::copy(e.quantiles.begin(), e.quantiles.end(), s.quantiles.begin());
+  s.cvar95 = e.tail_mean;
   s.exact_quantiles = true;
   return s;
 }

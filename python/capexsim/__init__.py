@@ -28,7 +28,7 @@ from .scenario import Scenario
 __version__ = _core.__version__
 __all__ = ["Scenario", "ScenarioError", "Result", "simulate", "compare", "merge", "plot_fan",
            "plot_hist", "plot_compare", "output_unit", "SERIES", "plot_cdf", "plot_diff",
-           "scenario_events", "export_excel", "write_report"]
+           "scenario_events", "export_excel", "write_report", "distributed"]
 
 #: Names of the per-time series available to Result.bands().
 SERIES = list(_core.series_names())
@@ -117,3 +117,7 @@ def compare(a: ScenarioLike, b: ScenarioLike, paths: int = 100_000, seed: int = 
                      "p50_a": sa.loc[name, "p50"], "p50_b": sb.loc[name, "p50"],
                      "nan_share_a": sa.loc[name, "nan_share"], "nan_share_b": sb.loc[name, "nan_share"]})
     return pd.DataFrame(rows).set_index("output")
+
+
+# Imported last (it uses the helpers above); Dask itself is imported only when used.
+from . import distributed  # noqa: E402

@@ -1,0 +1,129 @@
+"""Run a simulation's shards on a Dask cluster (``dask.distributed``).
+
+>>> import capexsim.distributed
+>>> res = capexsim.distributed.simulate("scenarios/ai-lab-2025.toml", paths=10_000_000, seed=1,
+...                                     client=None, shards=None)
+
+The paths are split into contiguous ranges (shards), each run by one *pure* task: its
+inputs are the scenario's TOML text, the seed and the path range, its output the bytes of
+the shard's result. A task can therefore run anywhere, and be rerun anywhere: a worker
+lost mid-run costs only the shards it was running, which the scheduler gives to another
+worker. The shards are merged in path order into a :class:`~capexsim.Result` equal, bit
+for bit, to ``capexsim.simulate()`` of the same scenario, paths and seed.
+
+:func:`map_shards` is the generic part (tasks in, results out in order, on a given or a
+default cluster), so that other path-sharded computations can use it the same way.
+"""
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Any, Callable, Iterator, Optional, Sequence
+
+from . import _core
+from .result import Result
+
+__all__ = ["simulate", "map_shards", "shard_ranges"]
+
+
+def shard_ranges(paths: int, shards: int) -> list[tuple[int, int]]:
+    """(first_path, paths) of each of `shards` contiguous ranges covering [0, paths).
+
+    Sizes differ by at most one, the larger ones first: the split of
+    ``capexsim run --shard K/N``.
+    """
+    if shards < 1 or shards > paths:
+        raise ValueError(f"shards must be from 1 to paths ({paths}), got {shards}")
+    q, r = divmod(paths, shards)
+    return [(i * q + min(i, r), q + (1 if i < r else 0)) for i in range(shards)]
+
+
+def run_shard(toml: str, source: str, seed: int, first_path: int, paths: int, keep_paths: bool,
+              bands: bool, threads: int) -> bytes:
+    """One shard as a pure function: the bytes of its result (``Result`` pickles them)."""
+    core = _core.simulate(toml, source, paths, seed, threads, first_path, keep_paths, bands, None)
+    return core.to_bytes()
+
+
+@contextlib.contextmanager
+def _client(client) -> Iterator[Any]:
+    """The given client; else the default one; else a LocalCluster of processes (one
+    single-threaded worker per core), shut down on exit."""
+    if client is not None:
+        yield client
+        return
+    import distributed
+
+    try:
+        yield distributed.default_client()
+        return
+    except ValueError:  # no default client
+        pass
+    with distributed.LocalCluster(processes=True, threads_per_worker=1,
+                                  dashboard_address=":0") as cluster, \
+            distributed.Client(cluster) as c:
+        yield c
+
+
+def map_shards(task: Callable[..., Any], args: Sequence[Sequence[Any]], client=None) -> list[Any]:
+    """``[task(*a) for a in args]`` as pure Dask tasks, results in the order of `args`.
+
+    `task` must be a pure, importable function (the same inputs give the same output),
+    so a task lost with its worker can be rerun elsewhere with the same result.
+    client: a ``distributed.Client``; None uses the default client, or starts a
+    LocalCluster for the call.
+    """
+    with _client(client) as c:
+        futures = [c.submit(task, *a, pure=True) for a in args]
+        try:
+            return c.gather(futures)
+        finally:
+            for f in futures:
+                f.release()
+
+
+def _merge_in_order(parts: list) -> "_core.Result":
+    """Adjacent results merged pairwise, in path order (each path's values copied
+    O(log shards) times rather than O(shards))."""
+    while len(parts) > 1:
+        parts = [_core.merge(parts[i], parts[i + 1]) if i + 1 < len(parts) else parts[i]
+                 for i in range(0, len(parts), 2)]
+    return parts[0]
+
+
+def simulate(scenario, paths: int = 100_000, seed: int = 1, client=None,
+             shards: Optional[int] = None, **kwargs) -> Result:
+    """``capexsim.simulate()`` with the paths split into shards run on a Dask cluster.
+
+    scenario, paths, seed: as for :func:`capexsim.simulate`; the result equals its
+    result bit for bit (per-path values, statistics, bands).
+    client: a ``distributed.Client`` (e.g. ``Client("tcp://scheduler:8786")``); None uses
+    the default client if there is one, else starts a LocalCluster of processes for
+    this call.
+    shards: number of shards; None = 4 per worker thread of the cluster (at most
+    `paths`), so that faster workers take more of them.
+    keep_paths, bands: as for :func:`capexsim.simulate`.
+    threads: threads each shard runs on (default 1: the parallelism comes from the
+    workers' threads, ``dask worker --nthreads``).
+    """
+    from . import _as_scenario, _count
+
+    unknown = set(kwargs) - {"keep_paths", "bands", "threads"}
+    if unknown:
+        raise TypeError(f"simulate() got unexpected keyword arguments: {sorted(unknown)}")
+    sc = _as_scenario(scenario)
+    paths = _count(paths, "paths", 1)
+    seed = _count(seed, "seed", 0)
+    keep_paths = bool(kwargs.get("keep_paths", True))
+    bands = bool(kwargs.get("bands", True))
+    threads = _count(kwargs.get("threads", 1), "threads", 1)
+    toml, source = sc.to_toml(), sc.source
+    with _client(client) as c:
+        n = shards
+        if n is None:
+            n = min(paths, 4 * max(1, sum(c.nthreads().values())))
+        n = _count(n, "shards", 1)
+        args = [(toml, source, seed, first, count, keep_paths, bands, threads)
+                for first, count in shard_ranges(paths, n)]
+        blobs = map_shards(run_shard, args, client=c)
+    return Result(_merge_in_order([_core.Result.from_bytes(b) for b in blobs]))

@@ -1,0 +1,123 @@
+"""capexsim.distributed on a LocalCluster: the single run's bits, even when a worker dies."""
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import capexsim
+import capexsim.distributed as cd
+
+distributed = pytest.importorskip("distributed")
+
+# Known and harmless: distributed 2022.12 with tornado 6.2 on Python 3.11 calls tornado's
+# deprecated IOLoop.make_current() when it starts its event loop. Nothing else is ignored.
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:make_current is deprecated; start the event loop first:DeprecationWarning")
+
+
+def assert_same_result(a, b):
+    """Everything a Result shows: identity, per-path values (bits), the summary of every
+    output and the bands of every series (exact). Result.to_bytes() is not compared: two
+    equal quantile sketches may keep different runs of empty buckets."""
+    for attr in ("scenario_name", "scenario_fingerprint", "seed", "n_paths", "first_path", "steps",
+                 "dt", "start_year", "output_names"):
+        assert getattr(a, attr) == getattr(b, attr), attr
+    assert a._core.has_per_path() == b._core.has_per_path()
+    if a._core.has_per_path():
+        assert a.per_path.tobytes() == b.per_path.tobytes()
+    pd.testing.assert_frame_equal(a.summary(), b.summary(), check_exact=True)
+    assert a._core.has_bands() == b._core.has_bands()
+    if a._core.has_bands():
+        for series in capexsim.SERIES:
+            pd.testing.assert_frame_equal(a.bands(series), b.bands(series), check_exact=True)
+
+
+@pytest.fixture(scope="module")
+def client():
+    # Two single-threaded worker processes; the dashboard on a free port (8787 may be taken).
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=":0") as cluster, \
+            distributed.Client(cluster) as c:
+        yield c
+
+
+def test_shard_ranges_split_like_the_cli():
+    assert cd.shard_ranges(1000, 3) == [(0, 334), (334, 333), (667, 333)]
+    assert cd.shard_ranges(5, 5) == [(i, 1) for i in range(5)]
+    with pytest.raises(ValueError, match="shards must be from 1 to paths"):
+        cd.shard_ranges(3, 4)
+
+
+def test_without_a_client_a_local_cluster_runs_for_the_call(reference_path):
+    with pytest.raises(ValueError):
+        distributed.default_client()  # none yet: simulate() starts (and stops) its own
+    one = capexsim.simulate(reference_path, paths=2_000, seed=4)
+    assert_same_result(cd.simulate(reference_path, paths=2_000, seed=4, shards=3), one)
+
+
+def test_two_worker_processes_give_the_single_run_bits(client, reference_path):
+    one = capexsim.simulate(reference_path, paths=20_000, seed=3)
+    assert len(client.nthreads()) == 2
+    for shards in (5, None):  # None: 4 per worker thread = 8
+        res = cd.simulate(reference_path, paths=20_000, seed=3, client=client, shards=shards)
+        assert_same_result(res, one)
+    # Streaming only (no per-path values, no bands), from a Scenario object.
+    sc = capexsim.Scenario.from_toml(reference_path)
+    sc["cost"]["cost_per_gw"] = {"triangular": [40, 45, 55]}
+    lean = capexsim.simulate(sc, paths=3_001, seed=9, keep_paths=False, bands=False)
+    res = cd.simulate(sc, paths=3_001, seed=9, client=client, shards=3, keep_paths=False, bands=False)
+    assert_same_result(res, lean)
+    assert res.summary().loc["funding_gap", "mean"] != one.summary().loc["funding_gap", "mean"]
+    # client=None takes the default client (the one above).
+    assert_same_result(cd.simulate(reference_path, paths=20_000, seed=3, shards=2), one)
+
+
+def test_bad_arguments(client, reference_path):
+    with pytest.raises(TypeError, match="progress"):
+        cd.simulate(reference_path, paths=100, client=client, progress=True)
+    with pytest.raises(ValueError, match="shards must be from 1 to paths"):
+        cd.simulate(reference_path, paths=10, client=client, shards=11)
+
+
+def test_a_worker_killed_mid_run_costs_only_its_shards(reference_path):
+    paths, shards = 120_000, 6  # shards of 20,000 paths: ~0.2 s each on one core
+    one = capexsim.simulate(reference_path, paths=paths, seed=5)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=":0") as cluster, \
+            distributed.Client(cluster) as c:
+        pids = c.run(os.getpid)  # worker address -> pid
+        out = {}
+
+        def work():
+            out["result"] = cd.simulate(reference_path, paths=paths, seed=5, client=c, shards=shards)
+
+        runner = threading.Thread(target=work)
+        runner.start()
+        # Kill (SIGKILL: no goodbye) a worker process while it runs a shard; its nanny
+        # starts a new one and the scheduler reruns the lost shard.
+        killed = None
+        deadline = time.monotonic() + 60
+        while killed is None and time.monotonic() < deadline:
+            busy = [w for w, keys in c.processing().items() if keys and w in pids]
+            if busy:
+                killed = pids[busy[0]]
+                os.kill(killed, signal.SIGKILL)
+            else:
+                time.sleep(0.01)
+        runner.join(timeout=120)
+        assert killed is not None and not runner.is_alive()
+        new_pids = c.run(os.getpid)
+        assert killed not in new_pids.values()
+        # The scheduler took a running shard back from the dead worker (processing ->
+        # released), and every shard finished (some maybe twice: results held by the dead
+        # worker are lost with it and recomputed).
+        log = c.run_on_scheduler(
+            lambda dask_scheduler: [tuple(map(str, t[:3])) for t in dask_scheduler.transition_log])
+        shard_log = [t for t in log if t[0].startswith("run_shard-")]
+        assert any(t[1:] == ("processing", "released") for t in shard_log)
+        assert len({t[0] for t in shard_log if t[1:] == ("processing", "memory")}) == shards
+    assert_same_result(out["result"], one)
