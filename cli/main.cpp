@@ -17,6 +17,7 @@
 #include <CLI/CLI.hpp>
 
 #include <capexsim/capexsim.hpp>
+#include <capexsim/sampling.hpp>
 
 #include "output.hpp"
 #include "progress.hpp"
@@ -109,12 +110,20 @@ struct RunArgs {
   std::string out;
   bool per_path = false;
   bool quiet = false;
+  std::string sampling;  // empty: the scenario's
 };
 
 int cmd_run(const RunArgs& a) {
-  const Scenario scenario = load_scenario(a.scenario);
+  Scenario scenario = load_scenario(a.scenario);
+  if (!a.sampling.empty()) {
+    const auto m = sampling_from_name(a.sampling);
+    if (!m) throw UsageError("--sampling " + a.sampling + ": expected random, lhs or sobol");
+    scenario.sampling = *m;
+  }
   RunOptions o;
   o.paths = parse_count(a.paths, "--paths", 1e12);
+  if (const std::string note = sampling_note(scenario.sampling, o.paths); !note.empty())
+    std::cerr << "capexsim: note: " << note << "\n";
   o.seed = parse_seed(a.seed);
   o.threads = a.threads;
   if (a.per_path && a.out.empty())
@@ -261,6 +270,9 @@ int main(int argc, char** argv) {
   run_cmd->add_flag("--per-path", ra.per_path,
                     "Also write paths.csv: one row per path, every output");
   run_cmd->add_flag("--quiet,-q", ra.quiet, "No progress bar");
+  run_cmd->add_option("--sampling", ra.sampling,
+                      "Sampling of the static inputs: random, lhs or sobol [default: the "
+                      "scenario's simulation.sampling, else random]");
 
   std::string check_file;
   CLI::App* check_cmd = app.add_subcommand(

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <limits>
 #include <map>
+#include <numbers>
 #include <set>
 #include <sstream>
 
@@ -190,6 +191,7 @@ class Checker {
       non_negative(base + "amount", e.amount_bn);
     }
     check_correlation(s);
+    check_input_correlation(s);
     std::set<std::string> names;
     const double end = s.start_year + n * s.dt();
     for (std::size_t k = 0; k < s.checkpoints.size(); ++k) {
@@ -359,6 +361,51 @@ class Checker {
            "or negative eigenvalue: some correlations contradict others)");
   }
 
+  // [input_correlation] (docs/statistics.md): drawn inputs, a symmetric unit-diagonal
+  // Spearman matrix that stays positive-definite on the normal scale of the copula.
+  void check_input_correlation(const Scenario& s) const {
+    const auto& in = s.input_correlation_inputs;
+    const std::size_t k = in.size();
+    if (k == 0) return;
+    if (s.input_correlation.size() != k * k)
+      fail("input_correlation.matrix", "expected a " + std::to_string(k) + "x" + std::to_string(k) +
+                                           " matrix (one row per input)");
+    for (std::size_t i = 0; i < k; ++i) {
+      const ParamInfo& info = param_info(in[i]);
+      const std::string name = std::string(info.section) + "." + info.key;
+      const std::string key = "input_correlation.inputs[" + std::to_string(i) + "]";
+      if (s[in[i]].is_fixed())
+        fail(key, "expected an input drawn from a distribution, got " + name + " = " +
+                      num(s[in[i]].value()) + " (fixed)");
+      for (std::size_t j = 0; j < i; ++j)
+        if (in[j] == in[i]) fail(key, "input \"" + name + "\" is listed twice");
+    }
+    Eigen::MatrixXd pearson(k, k);
+    for (std::size_t i = 0; i < k; ++i)
+      for (std::size_t j = 0; j < k; ++j) {
+        const double x = s.input_correlation[i * k + j], y = s.input_correlation[j * k + i];
+        const std::string key =
+            "input_correlation.matrix[" + std::to_string(i) + "][" + std::to_string(j) + "]";
+        if (!std::isfinite(x)) fail(key, "expected a finite number");
+        if (i == j && std::abs(x - 1.0) > 1e-12)
+          fail(key, "expected 1.0 on the diagonal of a correlation matrix, got " + num(x));
+        if (i != j && std::abs(x) > 1.0)
+          fail(key, "expected a correlation in [-1, 1], got " + num(x));
+        if (std::abs(x - y) > 1e-12)
+          fail(key, "expected a symmetric matrix: this entry is " + num(x) + " but its mirror is " +
+                        num(y));
+        pearson(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) =
+            i == j ? 1.0 : 2 * std::sin(std::numbers::pi * x / 6);
+      }
+    Eigen::LLT<Eigen::MatrixXd> llt(pearson);
+    if (llt.info() != Eigen::Success ||
+        llt.matrixL().toDenseMatrix().diagonal().minCoeff() <= 1e-10)
+      fail("input_correlation.matrix",
+           "expected a positive-definite rank correlation matrix (on the normal scale of the "
+           "copula, 2 sin(pi rho / 6), it has a zero or negative eigenvalue: some correlations "
+           "contradict others)");
+  }
+
   static std::string element_key(const Scenario& s, int i, int j) {
     // Report positions as they are written in the file (its shock order).
     const auto& order = s.correlation_order;
@@ -416,7 +463,7 @@ class Loader {
     Scenario s;
     allowed(root, "",
             {"name", "simulation", "finance", "build", "cost", "revenue", "opex", "contract",
-             "vendor_financing", "equity", "correlation", "outputs"});
+             "vendor_financing", "equity", "correlation", "input_correlation", "outputs"});
 
     if (auto* n = root.get("name")) {
       s.name = string(*n, "name");
@@ -425,7 +472,15 @@ class Loader {
     }
 
     const toml::table* sim = table(root, "simulation", true);
-    allowed(*sim, "simulation", {"start", "horizon_years", "step"});
+    allowed(*sim, "simulation", {"start", "horizon_years", "step", "sampling"});
+    if (auto* n = sim->get("sampling")) {
+      const std::string v = string(*n, "simulation.sampling");
+      const auto m = sampling_from_name(v);
+      if (!m)
+        fail(*n, "simulation.sampling",
+             "expected \"random\", \"lhs\" or \"sobol\", got \"" + v + "\"");
+      s.sampling = *m;
+    }
     s.start_year = number(required(*sim, "simulation", "start"), "simulation.start");
     s.horizon_years =
         number(required(*sim, "simulation", "horizon_years"), "simulation.horizon_years");
@@ -503,6 +558,7 @@ class Loader {
     });
 
     if (const toml::table* c = table(root, "correlation", false)) correlation(*c, s);
+    if (const toml::table* c = table(root, "input_correlation", false)) input_correlation(*c, s);
 
     if (const toml::table* o = table(root, "outputs", false)) {
       allowed(*o, "outputs", {"checkpoints"});
@@ -714,6 +770,39 @@ class Loader {
     s.correlation_order = order;
   }
 
+  void input_correlation(const toml::table& c, Scenario& s) {
+    allowed(c, "input_correlation", {"inputs", "matrix"});
+    const toml::node* in = c.get("inputs");
+    if (!in) missing(&c, "input_correlation.inputs");
+    const toml::array& a = array(*in, "input_correlation.inputs");
+    if (a.empty()) fail(*in, "input_correlation.inputs", "expected at least one input name");
+    for (std::size_t k = 0; k < a.size(); ++k) {
+      const std::string key = "input_correlation.inputs[" + std::to_string(k) + "]";
+      const std::string name = string(*a.get(k), key);
+      const ParamInfo* found = nullptr;
+      for (const ParamInfo& info : param_table())
+        if (name == std::string(info.section) + "." + info.key) found = &info;
+      if (!found)
+        fail(*a.get(k), key,
+             "expected an input key such as \"cost.cost_per_gw\" (section.key), got \"" + name +
+                 "\"");
+      s.input_correlation_inputs.push_back(found->id);
+    }
+    const toml::node* mn = c.get("matrix");
+    if (!mn) missing(&c, "input_correlation.matrix");
+    const toml::array& rows = array(*mn, "input_correlation.matrix");
+    const std::size_t k = a.size();
+    if (rows.size() != k)
+      fail(*mn, "input_correlation.matrix",
+           "expected a " + std::to_string(k) + "x" + std::to_string(k) +
+               " matrix (one row per listed input), got " + std::to_string(rows.size()) + " rows");
+    for (std::size_t i = 0; i < k; ++i) {
+      const auto row =
+          numbers(*rows.get(i), "input_correlation.matrix[" + std::to_string(i) + "]", k);
+      s.input_correlation.insert(s.input_correlation.end(), row.begin(), row.end());
+    }
+  }
+
   std::string file_;
   Locations locs_;
 };
@@ -766,6 +855,7 @@ std::string to_toml(const Scenario& s) {
   o << "start = " << format_double(s.start_year) << "\n";
   o << "horizon_years = " << format_double(s.horizon_years) << "\n";
   o << "step = \"" << step_name(s.step) << "\"\n";
+  if (s.sampling != Sampling::random) o << "sampling = \"" << sampling_name(s.sampling) << "\"\n";
   for (const char* section : {"finance", "build", "cost", "revenue", "opex"}) {
     o << "\n[" << section << "]\n";
     for (const ParamInfo& info : param_table()) {
@@ -798,6 +888,21 @@ std::string to_toml(const Scenario& s) {
         o << (j ? ", " : "")
           << format_double(s.correlation(static_cast<int>(s.correlation_order[i]),
                                          static_cast<int>(s.correlation_order[j])));
+      o << "]";
+    }
+    o << "]\n";
+  }
+  if (const std::size_t k = s.input_correlation_inputs.size()) {
+    o << "\n[input_correlation]\ninputs = [";
+    for (std::size_t i = 0; i < k; ++i) {
+      const ParamInfo& info = param_info(s.input_correlation_inputs[i]);
+      o << (i ? ", " : "") << '"' << info.section << '.' << info.key << '"';
+    }
+    o << "]\nmatrix = [";
+    for (std::size_t i = 0; i < k; ++i) {
+      o << (i ? ",\n          [" : "[");
+      for (std::size_t j = 0; j < k; ++j)
+        o << (j ? ", " : "") << format_double(s.input_correlation[i * k + j]);
       o << "]";
     }
     o << "]\n";

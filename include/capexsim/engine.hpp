@@ -23,6 +23,10 @@ struct RunOptions {
   std::uint64_t seed = 1;
   /// Index of the first path: a shard runs [first_path, first_path + paths).
   std::uint64_t first_path = 0;
+  /// Design size N of lhs/sobol sampling (docs/statistics.md): the total path count of
+  /// the run that this shard is part of. 0 = first_path + paths (the whole run). Path p's
+  /// static inputs depend on (seed, p, N), so every shard of a run must pass the same N.
+  std::uint64_t design_paths = 0;
   /// Worker threads; 0 = all cores.
   int threads = 0;
   /// Keep every path's outputs (paths x outputs doubles). Off: streaming statistics only,
