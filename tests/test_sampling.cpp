@@ -217,13 +217,17 @@ TEST_CASE("lhs refuses paths beyond its design") {
   CHECK_THROWS_AS(run(s, o), std::invalid_argument);
 }
 
-TEST_CASE("lhs reduces the spread of the mean of a smooth output over seeds") {
-  // capex_total is near-linear in cost_per_gw and the build pace; LHS removes the
-  // variance of the additive part. Over 40 seeds the sd of the mean with LHS must be
-  // below that of random sampling (it is ~3x lower; the sd estimates over 40 seeds are
-  // within ~25% of their values, so the ordering cannot flip by chance).
+TEST_CASE("lhs and sobol reduce the spread of the mean over seeds") {
+  // With the per-step shocks and events off, every output is a function of the static
+  // inputs alone, which is what the designs stratify. At N = 256 over 40 seeds the sd of
+  // the mean of capex_total is 18.8 (random), 4.5 (lhs), 1.0 (sobol) (bench/
+  // sampling_variance). The sd over 40 seeds has a relative standard error of
+  // 1/sqrt(78) = 11%, so a ratio of 0.24 cannot come out above 0.5 by chance.
   auto sd_of_means = [](Sampling m) {
     Scenario s = reference();
+    for (Param p : {Param::pace_volatility, Param::disruption_rate, Param::cost_volatility,
+                    Param::growth_volatility, Param::arr_volatility, Param::jump_rate})
+      s[p] = Distribution::fixed(0.0);
     s.sampling = m;
     std::vector<double> means;
     for (std::uint64_t seed = 1; seed <= 40; ++seed) {
@@ -238,8 +242,8 @@ TEST_CASE("lhs reduces the spread of the mean of a smooth output over seeds") {
     return std::sqrt(ss / (means.size() - 1));
   };
   const double random = sd_of_means(Sampling::random);
-  CHECK(sd_of_means(Sampling::lhs) < 0.8 * random);
-  CHECK(sd_of_means(Sampling::sobol) < 0.8 * random);
+  CHECK(sd_of_means(Sampling::lhs) < 0.5 * random);
+  CHECK(sd_of_means(Sampling::sobol) < 0.2 * random);
 }
 
 TEST_CASE("input correlation: achieved Spearman correlations match their targets") {

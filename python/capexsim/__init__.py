@@ -53,7 +53,8 @@ def _count(value, name: str, minimum: int) -> int:
 
 def simulate(scenario: ScenarioLike, paths: int = 100_000, seed: int = 1, threads: Optional[int] = None,
              progress: Union[bool, Callable[[int, int], None]] = False, keep_paths: bool = True,
-             bands: bool = True, first_path: int = 0) -> Result:
+             bands: bool = True, first_path: int = 0, sampling: Optional[str] = None,
+             design_paths: Optional[int] = None) -> Result:
     """Run `paths` Monte Carlo paths of `scenario` with `seed`.
 
     threads: worker threads (None = all cores); the result does not depend on it.
@@ -61,6 +62,11 @@ def simulate(scenario: ScenarioLike, paths: int = 100_000, seed: int = 1, thread
     keep_paths: keep every path's outputs (exact quantiles, ``Result.outputs``).
     bands: accumulate per-time bands for fan charts.
     first_path: run the shard [first_path, first_path + paths) (merge shards with merge()).
+    sampling: "random", "lhs" or "sobol" for the static inputs (None = the scenario's
+        ``simulation.sampling``, else random); see docs/statistics.md.
+    design_paths: the whole run's path count when this call is one shard of an lhs/sobol
+        run (None = first_path + paths). ``Result.notes`` says when Sobol is not run at a
+        power of two.
 
     The GIL is released for the whole run; Ctrl-C raises KeyboardInterrupt within ~50 ms.
     """
@@ -69,6 +75,9 @@ def simulate(scenario: ScenarioLike, paths: int = 100_000, seed: int = 1, thread
     seed = _count(seed, "seed", 0)
     first_path = _count(first_path, "first_path", 0)
     threads = 0 if threads is None else _count(threads, "threads", 1)
+    if sampling is not None and sampling not in ("random", "lhs", "sobol"):
+        raise ValueError(f"sampling must be 'random', 'lhs' or 'sobol', got {sampling!r}")
+    design = 0 if design_paths is None else _count(design_paths, "design_paths", 1)
     callback = None
     bar = None
     if progress is True:
@@ -81,11 +90,22 @@ def simulate(scenario: ScenarioLike, paths: int = 100_000, seed: int = 1, thread
         callback = progress
     try:
         core = _core.simulate(sc.to_toml(), sc.source, paths, seed, threads, first_path,
-                              bool(keep_paths), bool(bands), callback)
+                              bool(keep_paths), bool(bands), callback, sampling or "", design)
     finally:
         if bar is not None:
             bar.close()
-    return Result(core)
+    res = Result(core)
+    method = sampling or _sampling_of(sc)
+    note = _core.sampling_note(method, design or first_path + paths)
+    res.sampling = method
+    res.notes = [note] if note else []
+    return res
+
+
+def _sampling_of(sc: Scenario) -> str:
+    import re
+    m = re.search(r'^sampling = "(\w+)"', sc.to_toml(), re.M)
+    return m.group(1) if m else "random"
 
 
 def merge(a: Result, b: Result) -> Result:

@@ -43,6 +43,12 @@ class Result:
     - pickles (its bytes are the C++ result's, bit for bit) and merges with adjacent shards.
     """
 
+    #: How the static inputs were sampled ("random", "lhs", "sobol").
+    sampling: str = "random"
+    #: Notes about the run that are not errors (e.g. Sobol at a path count that is not a
+    #: power of two); empty when there is nothing to say.
+    notes: list[str] = []
+
     def __init__(self, core: "_core.Result"):
         self._core = core
 

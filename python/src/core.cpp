@@ -69,10 +69,18 @@ py::dict band_dict(const Result& r, const std::string& name) {
 /// slices it takes the GIL to check for Ctrl-C (KeyboardInterrupt) and report progress.
 Result simulate(const std::string& toml, const std::string& source, std::uint64_t paths,
                 std::uint64_t seed, int threads, std::uint64_t first_path, bool keep_paths,
-                bool bands, py::object progress) {
-  const Scenario scenario = parse_scenario(toml, source);
+                bool bands, py::object progress, const std::string& sampling,
+                std::uint64_t design_paths) {
+  Scenario scenario = parse_scenario(toml, source);
+  if (!sampling.empty()) {
+    const auto m = sampling_from_name(sampling);
+    if (!m)
+      throw py::value_error("sampling must be 'random', 'lhs' or 'sobol', got '" + sampling + "'");
+    scenario.sampling = *m;
+  }
   const PathModel model(scenario);
   RunOptions o;
+  o.design_paths = design_paths;
   o.paths = paths;
   o.seed = seed;
   o.threads = threads;
@@ -203,5 +211,13 @@ PYBIND11_MODULE(_core, m) {
         "Merge results of adjacent path ranges of the same scenario and seed.");
   m.def("simulate", &simulate, py::arg("toml"), py::arg("source"), py::arg("paths"),
         py::arg("seed"), py::arg("threads"), py::arg("first_path"), py::arg("keep_paths"),
-        py::arg("bands"), py::arg("progress"));
+        py::arg("bands"), py::arg("progress"), py::arg("sampling") = "",
+        py::arg("design_paths") = 0);
+  m.def(
+      "sampling_note",
+      [](const std::string& method, std::uint64_t n) {
+        const auto m = sampling_from_name(method);
+        return m ? sampling_note(*m, n) : std::string();
+      },
+      py::arg("method"), py::arg("design_paths"));
 }
