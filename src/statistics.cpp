@@ -191,12 +191,16 @@ Summary ScalarAccumulator::moments() const {
 
 Summary ScalarAccumulator::summary() const {
   Summary s = moments();
-  if (s.count == 0) return s;
+  if (s.count == 0) {
+    add_intervals(s, sketch_);
+    return s;
+  }
   for (std::size_t k = 0; k < summary_levels.size(); ++k)
     s.quantiles[k] = sketch_.quantile(summary_levels[k]);
   // cvar95: values at or above p95, i.e. ranks from ceil(0.95 (m-1)).
   const auto from = static_cast<std::uint64_t>(std::ceil(0.95 * static_cast<double>(s.count - 1)));
   s.cvar95 = sketch_.tail_mean_from(from);
+  add_intervals(s, sketch_);
   return s;
 }
 
@@ -204,7 +208,10 @@ Summary ScalarAccumulator::summary(std::span<const double> values) const {
   Summary s = moments();
   if (values.size() != paths_)
     throw std::invalid_argument("ScalarAccumulator::summary: values do not match the paths");
-  if (s.count == 0) return s;
+  if (s.count == 0) {
+    add_intervals(s, values);
+    return s;
+  }
   std::vector<double> v;
   v.reserve(s.count);
   for (double x : values)
@@ -219,6 +226,7 @@ Summary ScalarAccumulator::summary(std::span<const double> values) const {
   for (auto it = first; it != v.end(); ++it) tail += *it;
   s.cvar95 = tail / static_cast<double>(v.end() - first);
   s.exact_quantiles = true;
+  add_intervals(s, values);
   return s;
 }
 

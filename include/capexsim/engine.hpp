@@ -70,6 +70,9 @@ class Result {
   std::size_t output_index(std::string_view name) const;  // throws std::out_of_range
   Summary summary(std::size_t output) const;
   Summary summary(std::string_view name) const { return summary(output_index(name)); }
+  /// P(output > threshold) over all paths, with its 95% half-width (exact from per-path
+  /// values, else from the sketch).
+  Exceedance exceedance(std::size_t output, double threshold) const;
   std::vector<BandRow> band(Series series) const;
 
   /// A self-contained binary form (per-path values, accumulators, metadata), so results
