@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -110,8 +111,51 @@ struct RunArgs {
   std::string out;
   bool per_path = false;
   bool quiet = false;
-  std::string sampling;  // empty: the scenario's
+  std::string sampling;                 // empty: the scenario's
+  std::vector<std::string> thresholds;  // "output=v1,v2"
 };
+
+/// --threshold OUTPUT=V1,V2,... added to the scenario's [outputs] thresholds.
+void add_threshold(cli::Thresholds& to, const std::string& text,
+                   const std::vector<std::string>& outputs) {
+  const auto eq = text.find('=');
+  const std::string name = text.substr(0, eq);
+  if (eq == std::string::npos || name.empty())
+    throw UsageError("--threshold " + text +
+                     ": expected OUTPUT=V1,V2,... (e.g. funding_gap=1000,2000)");
+  if (std::find(outputs.begin(), outputs.end(), name) == outputs.end()) {
+    std::string list;
+    for (const auto& o : outputs) list += (list.empty() ? "" : ", ") + o;
+    throw UsageError("--threshold " + text + ": no output named '" + name +
+                     "'; expected one of: " + list);
+  }
+  std::vector<double> values;
+  std::string rest = text.substr(eq + 1);
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t comma = rest.find(',', start);
+    const std::string item =
+        rest.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    std::size_t used = 0;
+    double v = 0;
+    try {
+      v = std::stod(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (item.empty() || used != item.size() || !std::isfinite(v))
+      throw UsageError("--threshold " + text + ": '" + item + "' is not a finite number");
+    values.push_back(v);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  for (auto& [n, vs] : to)
+    if (n == name) {
+      vs.insert(vs.end(), values.begin(), values.end());
+      return;
+    }
+  to.emplace_back(name, std::move(values));
+}
 
 int cmd_run(const RunArgs& a) {
   Scenario scenario = load_scenario(a.scenario);
@@ -122,8 +166,13 @@ int cmd_run(const RunArgs& a) {
   }
   RunOptions o;
   o.paths = parse_count(a.paths, "--paths", 1e12);
-  if (const std::string note = sampling_note(scenario.sampling, o.paths); !note.empty())
-    std::cerr << "capexsim: note: " << note << "\n";
+  const std::string note = sampling_note(scenario.sampling, o.paths);
+  if (!note.empty()) std::cerr << "capexsim: note: " << note << "\n";
+  cli::Thresholds thresholds = scenario.thresholds;
+  if (!a.thresholds.empty()) {
+    const std::vector<std::string> outputs = PathModel(scenario).output_names();
+    for (const auto& t : a.thresholds) add_threshold(thresholds, t, outputs);
+  }
   o.seed = parse_seed(a.seed);
   o.threads = a.threads;
   if (a.per_path && a.out.empty())
@@ -135,12 +184,20 @@ int cmd_run(const RunArgs& a) {
   const Timed t = simulate(scenario, o, !a.quiet && stderr_is_terminal(), "");
   if (cli::interrupted()) throw Interrupted();
   std::cout << header(t.result, a.scenario, t.seconds) << "\n" << cli::summary_table(t.result);
+  std::cout << "(±95%: Monte Carlo half-width of the mean; summary.json has *_ci95 for every "
+               "statistic"
+            << (scenario.sampling == Sampling::random
+                    ? ")\n"
+                    : std::string("; with ") + sampling_name(scenario.sampling) +
+                          " sampling these are upper bounds)\n");
   if (!t.result.has_per_path())
     std::cout << "(quantiles from the streaming sketch: within 0.39% of the exact values)\n";
+  if (!thresholds.empty()) std::cout << "\n" << cli::thresholds_table(t.result, thresholds);
 
   if (!a.out.empty()) {
     const std::filesystem::path dir(a.out);
-    cli::RunInfo info{a.scenario, a.threads, t.seconds};
+    cli::RunInfo info{a.scenario, a.threads, t.seconds, sampling_name(scenario.sampling),
+                      thresholds, note};
     // Build every file's content first, then write: a failure leaves no partial file.
     const std::string summary = cli::summary_json(t.result, info);
     const std::string bands = cli::bands_csv(t.result);
@@ -273,6 +330,9 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--sampling", ra.sampling,
                       "Sampling of the static inputs: random, lhs or sobol [default: the "
                       "scenario's simulation.sampling, else random]");
+  run_cmd->add_option("--threshold", ra.thresholds,
+                      "Report P(OUTPUT > V) for each V, e.g. funding_gap=1000,2000 (repeatable; "
+                      "added to the scenario's [outputs] thresholds)");
 
   std::string check_file;
   CLI::App* check_cmd = app.add_subcommand(

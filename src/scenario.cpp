@@ -17,6 +17,7 @@
 #include <Eigen/Cholesky>
 
 #include "capexsim/detail/format.hpp"
+#include "capexsim/model.hpp"
 
 namespace capexsim {
 
@@ -192,6 +193,7 @@ class Checker {
     }
     check_correlation(s);
     check_input_correlation(s);
+    check_thresholds(s);
     std::set<std::string> names;
     const double end = s.start_year + n * s.dt();
     for (std::size_t k = 0; k < s.checkpoints.size(); ++k) {
@@ -406,6 +408,24 @@ class Checker {
            "contradict others)");
   }
 
+  void check_thresholds(const Scenario& s) const {
+    std::vector<std::string> known;
+    for (std::size_t k = 0; k < base_output_count; ++k)
+      known.push_back(output_name(static_cast<Output>(k)));
+    for (double y : s.checkpoints) known.push_back(checkpoint_name(y));
+    for (const auto& [name, values] : s.thresholds) {
+      const std::string key = "outputs.thresholds." + name;
+      if (std::find(known.begin(), known.end(), name) == known.end()) {
+        std::string list;
+        for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+        fail(key, "unknown output; expected one of: " + list);
+      }
+      for (std::size_t k = 0; k < values.size(); ++k)
+        if (!std::isfinite(values[k]))
+          fail(key + "[" + std::to_string(k) + "]", "expected a finite number");
+    }
+  }
+
   static std::string element_key(const Scenario& s, int i, int j) {
     // Report positions as they are written in the file (its shock order).
     const auto& order = s.correlation_order;
@@ -561,7 +581,22 @@ class Loader {
     if (const toml::table* c = table(root, "input_correlation", false)) input_correlation(*c, s);
 
     if (const toml::table* o = table(root, "outputs", false)) {
-      allowed(*o, "outputs", {"checkpoints"});
+      allowed(*o, "outputs", {"checkpoints", "thresholds"});
+      if (auto* n = o->get("thresholds")) {
+        note(*n, "outputs.thresholds");
+        if (!n->is_table())
+          fail(*n, "outputs.thresholds",
+               "expected a table such as { funding_gap = [1000, 2000] }, got " + type_of(*n));
+        for (auto&& [k, v] : *n->as_table()) {
+          const std::string key = "outputs.thresholds." + std::string(k.str());
+          std::vector<double> values;
+          if (v.is_array())
+            values = numbers(v, key, 0);
+          else
+            values.push_back(number(v, key));
+          s.thresholds.emplace_back(std::string(k.str()), std::move(values));
+        }
+      }
       if (auto* n = o->get("checkpoints")) {
         const toml::array& a = array(*n, "outputs.checkpoints");
         for (std::size_t k = 0; k < a.size(); ++k)
@@ -907,11 +942,22 @@ std::string to_toml(const Scenario& s) {
     }
     o << "]\n";
   }
+  if (!s.checkpoints.empty() || !s.thresholds.empty()) o << "\n[outputs]\n";
   if (!s.checkpoints.empty()) {
-    o << "\n[outputs]\ncheckpoints = [";
+    o << "checkpoints = [";
     for (std::size_t k = 0; k < s.checkpoints.size(); ++k)
       o << (k ? ", " : "") << format_double(s.checkpoints[k]);
     o << "]\n";
+  }
+  if (!s.thresholds.empty()) {
+    o << "thresholds = { ";
+    for (std::size_t k = 0; k < s.thresholds.size(); ++k) {
+      o << (k ? ", " : "") << s.thresholds[k].first << " = [";
+      for (std::size_t j = 0; j < s.thresholds[k].second.size(); ++j)
+        o << (j ? ", " : "") << format_double(s.thresholds[k].second[j]);
+      o << "]";
+    }
+    o << " }\n";
   }
   return o.str();
 }

@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <Eigen/Core>
@@ -148,6 +149,9 @@ struct Scenario {
   /// rank correlations, row-major k x k (both empty when the table is absent).
   std::vector<Param> input_correlation_inputs;
   std::vector<double> input_correlation;
+  /// [outputs] thresholds: output name -> values v whose P(output > v) is reported, in
+  /// file order.
+  std::vector<std::pair<std::string, std::vector<double>>> thresholds;
 
   const Distribution& operator[](Param p) const { return params[static_cast<std::size_t>(p)]; }
   Distribution& operator[](Param p) { return params[static_cast<std::size_t>(p)]; }

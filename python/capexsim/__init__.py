@@ -54,7 +54,8 @@ def _count(value, name: str, minimum: int) -> int:
 def simulate(scenario: ScenarioLike, paths: int = 100_000, seed: int = 1, threads: Optional[int] = None,
              progress: Union[bool, Callable[[int, int], None]] = False, keep_paths: bool = True,
              bands: bool = True, first_path: int = 0, sampling: Optional[str] = None,
-             design_paths: Optional[int] = None) -> Result:
+             design_paths: Optional[int] = None,
+             thresholds: Optional[dict] = None) -> Result:
     """Run `paths` Monte Carlo paths of `scenario` with `seed`.
 
     threads: worker threads (None = all cores); the result does not depend on it.
@@ -67,6 +68,8 @@ def simulate(scenario: ScenarioLike, paths: int = 100_000, seed: int = 1, thread
     design_paths: the whole run's path count when this call is one shard of an lhs/sobol
         run (None = first_path + paths). ``Result.notes`` says when Sobol is not run at a
         power of two.
+    thresholds: {output: [v1, ...]} for ``Result.exceedance()``, added to the scenario's
+        ``[outputs] thresholds``.
 
     The GIL is released for the whole run; Ctrl-C raises KeyboardInterrupt within ~50 ms.
     """
@@ -99,7 +102,20 @@ def simulate(scenario: ScenarioLike, paths: int = 100_000, seed: int = 1, thread
     note = _core.sampling_note(method, design or first_path + paths)
     res.sampling = method
     res.notes = [note] if note else []
+    merged = {k: list(v) for k, v in _thresholds_of(sc).items()}
+    for name, values in (thresholds or {}).items():
+        values = list(values) if isinstance(values, (list, tuple)) else [values]
+        merged.setdefault(name, []).extend(float(v) for v in values)
+    for name in merged:
+        if name not in res.output_names:
+            raise ValueError(f"thresholds: no output named {name!r}; expected one of: "
+                             f"{', '.join(res.output_names)}")
+    res.thresholds = merged
     return res
+
+
+def _thresholds_of(sc: Scenario) -> dict:
+    return dict(sc.to_dict().get("outputs", {}).get("thresholds", {}))
 
 
 def _sampling_of(sc: Scenario) -> str:

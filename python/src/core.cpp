@@ -31,6 +31,14 @@ py::dict summary_dict(const Summary& s) {
   d["nan_share"] = s.nan_share;
   d["count"] = s.count;
   d["exact_quantiles"] = s.exact_quantiles;
+  d["cvar05"] = s.cvar05;
+  d["mean_ci95"] = s.mean_ci95;
+  for (std::size_t q = 0; q < summary_levels.size(); ++q)
+    d[py::str(level_name(summary_levels[q]) + "_ci95")] = s.quantiles_ci95[q];
+  d["prob_positive_ci95"] = s.prob_positive_ci95;
+  d["cvar95_ci95"] = s.cvar95_ci95;
+  d["cvar05_ci95"] = s.cvar05_ci95;
+  d["nan_share_ci95"] = s.nan_share_ci95;
   return d;
 }
 
@@ -203,6 +211,13 @@ PYBIND11_MODULE(_core, m) {
           "summary", [](const Result& r, std::size_t k) { return summary_dict(r.summary(k)); },
           py::arg("output"))
       .def("band", &band_dict, py::arg("series"))
+      .def(
+          "exceedance",
+          [](const Result& r, std::size_t k, double v) {
+            const Exceedance e = r.exceedance(k, v);
+            return std::make_pair(e.prob, e.ci95);
+          },
+          py::arg("output"), py::arg("threshold"))
       .def("to_bytes", [](const Result& r) { return py::bytes(r.to_bytes()); })
       .def_static("from_bytes",
                   [](const py::bytes& b) { return Result::from_bytes(std::string(b)); });
