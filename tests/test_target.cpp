@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "capexsim/engine.hpp"
 #include "capexsim/random.hpp"
 #include "capexsim/statistics.hpp"
+#include "capexsim/target.hpp"
 
 using namespace capexsim;
 
@@ -76,4 +78,90 @@ TEST_CASE("proportion half-widths are never 0 and match the binomial error in th
   // 9500 -+ 1.96 sqrt(475) = 9500 -+ 42.7 -> 1-based [9457, 9543], 0-based [9456, 9542].
   CHECK(lo == 9456);
   CHECK(hi == 9542);
+}
+
+namespace {
+bool same_result(const Result& a, const Result& b) {
+  return a.paths == b.paths && a.first_path == b.first_path && a.stats == b.stats &&
+         a.bands == b.bands && a.per_path.rows() == b.per_path.rows() &&
+         std::memcmp(a.per_path.data(), b.per_path.data(),
+                     sizeof(double) * static_cast<std::size_t>(a.per_path.size())) == 0;
+}
+}  // namespace
+
+TEST_CASE("parse_target reads OUTPUT.STAT:TOL and rejects what is not one") {
+  const Target a = parse_target("funding_gap.p95:0.5%");
+  CHECK(a.output == "funding_gap");
+  CHECK(a.statistic == "p95");
+  CHECK(a.relative);
+  CHECK(a.tolerance == doctest::Approx(0.005));
+  const Target b = parse_target("runway.nan_share:0.002");
+  CHECK_FALSE(b.relative);
+  CHECK(b.tolerance == 0.002);
+  CHECK(parse_target("arr_at_2028.5.mean:1").output == "arr_at_2028.5");
+  for (const char* bad : {"funding_gap", "funding_gap.p95", "funding_gap.p95:", "funding_gap.p95:0",
+                          "funding_gap.p95:-1%", "funding_gap.p96:1%", "funding_gap.sd:1", ".p95:1",
+                          "funding_gap.p95:abc"})
+    CHECK_THROWS_AS(parse_target(bad), std::invalid_argument);
+}
+
+TEST_CASE("a target run stops within its target and equals a fixed run of its final N") {
+  tbb::global_control gc(tbb::global_control::max_allowed_parallelism, 2);
+  const Scenario s = reference();
+  RunOptions o;
+  o.seed = 4;
+  o.threads = 2;
+  TargetOptions to;
+  to.first_paths = 1000;
+  to.max_paths = 200000;
+  std::vector<TargetProgress> seen;
+  to.on_batch = [&](const TargetProgress& p) {
+    seen.push_back(p);
+    return true;
+  };
+  const TargetResult t = run_to_target(s, o, parse_target("funding_gap.p95:1%"), to);
+  CHECK(t.reached);
+  CHECK(t.final.half_width <= 0.01 * t.final.estimate);
+  CHECK(t.batches.size() >= 2);  // 1000 paths give ~±6%: more batches were needed
+  CHECK(seen.size() == t.batches.size());
+  CHECK(t.result.paths == t.final.paths);
+  RunOptions fixed = o;
+  fixed.paths = t.final.paths;
+  CHECK(same_result(t.result, run(s, fixed)));
+  // Batches grow: each N at least 1.5 times the last.
+  for (std::size_t k = 1; k < t.batches.size(); ++k)
+    CHECK(t.batches[k].paths * 2 >= t.batches[k - 1].paths * 3);
+}
+
+TEST_CASE("a target out of reach stops at the cap and says so") {
+  RunOptions o;
+  o.bands = false;
+  TargetOptions to;
+  to.first_paths = 500;
+  to.max_paths = 3000;
+  const TargetResult t = run_to_target(reference(), o, parse_target("funding_gap.mean:0.01%"), to);
+  CHECK_FALSE(t.reached);
+  CHECK(t.final.paths == 3000);
+  CHECK(t.final.half_width > t.final.wanted);
+}
+
+TEST_CASE("sobol target runs grow in powers of two; lhs and bad targets are refused") {
+  Scenario s = reference();
+  s.sampling = Sampling::sobol;
+  RunOptions o;
+  o.bands = false;
+  TargetOptions to;
+  to.first_paths = 1024;
+  to.max_paths = 1 << 16;
+  const TargetResult t = run_to_target(s, o, parse_target("capex_total.mean:0.2%"), to);
+  for (const auto& b : t.batches) CHECK(std::has_single_bit(b.paths));
+  RunOptions fixed = o;
+  fixed.paths = t.final.paths;
+  CHECK(same_result(t.result, run(s, fixed)));
+
+  s.sampling = Sampling::lhs;
+  CHECK_THROWS_WITH_AS(run_to_target(s, o, parse_target("capex_total.mean:1%"), to),
+                       doctest::Contains("lhs"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(run_to_target(reference(), o, parse_target("nope.mean:1%"), to),
+                       doctest::Contains("no output named 'nope'"), std::invalid_argument);
 }
