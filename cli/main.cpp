@@ -113,7 +113,66 @@ struct RunArgs {
   bool quiet = false;
   std::string sampling;                 // empty: the scenario's
   std::vector<std::string> thresholds;  // "output=v1,v2"
+  std::string target;                   // OUTPUT.STAT:TOL
+  std::string max_paths = "1e7";
+  bool paths_given = false, max_paths_given = false;
 };
+
+/// --target: batches until the half-width is within the target (docs/statistics.md).
+Timed simulate_to_target(const Scenario& scenario, RunOptions o, const Target& target,
+                         std::uint64_t first, std::uint64_t max_paths, bool quiet,
+                         cli::RunInfo& info) {
+  TargetOptions to;
+  to.first_paths = first;
+  to.max_paths = max_paths;
+  o.progress = [](std::uint64_t, std::uint64_t) { return !cli::interrupted().load(); };
+  const std::string label = target.output + "." + target.statistic;
+  to.on_batch = [&](const TargetProgress& p) {
+    if (!quiet) {
+      const int d = cli::decimals_for(cli::output_unit(target.output)) + 2;
+      char line[256];
+      std::snprintf(line, sizeof line, "capexsim: %s paths: %s = %.*f ± %.*f (target ± %.*f)\n",
+                    cli::grouped(p.paths).c_str(), label.c_str(), d, p.estimate, d, p.half_width, d,
+                    p.wanted);
+      std::cerr << line;
+    }
+    return !cli::interrupted().load();
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  TargetResult t;
+  try {
+    t = run_to_target(scenario, o, target, to);
+  } catch (const Cancelled&) {
+    throw Interrupted();
+  }
+  info.target = target.to_string();
+  info.target_reached = t.reached;
+  info.target_estimate = t.final.estimate;
+  info.target_half_width = t.final.half_width;
+  info.target_wanted = t.final.wanted;
+  return {std::move(t.result),
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()};
+}
+
+std::string target_line(const cli::RunInfo& info, std::uint64_t paths, std::uint64_t max_paths) {
+  char buf[512];
+  if (info.target_reached) {
+    std::snprintf(buf, sizeof buf, "target %s reached with %s paths: %.6g ± %.3g (wanted ± %.3g)\n",
+                  info.target.c_str(), cli::grouped(paths).c_str(), info.target_estimate,
+                  info.target_half_width, info.target_wanted);
+  } else {
+    const double r = info.target_half_width / info.target_wanted;
+    const double need = std::isfinite(r) ? static_cast<double>(paths) * r * r : NAN;
+    std::snprintf(buf, sizeof buf,
+                  "target %s NOT reached: the cap of %s paths (--max-paths %s) gives %.6g ± %.3g, "
+                  "wanted ± %.3g; about %s paths would be needed\n",
+                  info.target.c_str(), cli::grouped(paths).c_str(), cli::grouped(max_paths).c_str(),
+                  info.target_estimate, info.target_half_width, info.target_wanted,
+                  std::isfinite(need) ? cli::grouped(static_cast<std::uint64_t>(need)).c_str()
+                                      : "an unknown number of");
+  }
+  return buf;
+}
 
 /// --threshold OUTPUT=V1,V2,... added to the scenario's [outputs] thresholds.
 void add_threshold(cli::Thresholds& to, const std::string& text,
@@ -166,8 +225,6 @@ int cmd_run(const RunArgs& a) {
   }
   RunOptions o;
   o.paths = parse_count(a.paths, "--paths", 1e12);
-  const std::string note = sampling_note(scenario.sampling, o.paths);
-  if (!note.empty()) std::cerr << "capexsim: note: " << note << "\n";
   cli::Thresholds thresholds = scenario.thresholds;
   if (!a.thresholds.empty()) {
     const std::vector<std::string> outputs = PathModel(scenario).output_names();
@@ -181,8 +238,43 @@ int cmd_run(const RunArgs& a) {
   o.keep_paths = a.per_path || o.paths <= keep_paths_limit;
   o.bands = !a.out.empty();
 
-  const Timed t = simulate(scenario, o, !a.quiet && stderr_is_terminal(), "");
+  cli::RunInfo info{a.scenario, a.threads, 0, sampling_name(scenario.sampling), thresholds, ""};
+  std::uint64_t max_paths = 0;
+  std::optional<Target> target;
+  if (!a.target.empty()) {
+    try {
+      target = parse_target(a.target);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string("--target: ") + e.what());
+    }
+    if (scenario.sampling == Sampling::lhs)
+      throw UsageError("--target " + a.target +
+                       ": cannot be used with lhs sampling (a Latin hypercube's strata depend on "
+                       "the final path count, which a target run grows); use --sampling sobol "
+                       "or random");
+    const std::vector<std::string> outputs = PathModel(scenario).output_names();
+    if (std::find(outputs.begin(), outputs.end(), target->output) == outputs.end()) {
+      std::string list;
+      for (const auto& n : outputs) list += (list.empty() ? "" : ", ") + n;
+      throw UsageError("--target " + a.target + ": no output named '" + target->output +
+                       "'; expected one of: " + list);
+    }
+    max_paths = parse_count(a.max_paths, "--max-paths", 1e12);
+    const std::uint64_t first = a.paths_given ? o.paths : 0;
+    if (first > max_paths)
+      throw UsageError("--paths " + a.paths +
+                       " (the first batch of a target run) is above --max-paths " + a.max_paths);
+    o.keep_paths = a.per_path || max_paths <= keep_paths_limit;
+  } else if (a.max_paths_given) {
+    throw UsageError("--max-paths is the cap of a --target run; without --target use --paths");
+  }
+
+  const Timed t = target ? simulate_to_target(scenario, o, *target, a.paths_given ? o.paths : 0,
+                                              max_paths, a.quiet, info)
+                         : simulate(scenario, o, !a.quiet && stderr_is_terminal(), "");
   if (cli::interrupted()) throw Interrupted();
+  info.note = sampling_note(scenario.sampling, t.result.paths);
+  if (!info.note.empty()) std::cerr << "capexsim: note: " << info.note << "\n";
   std::cout << header(t.result, a.scenario, t.seconds) << "\n" << cli::summary_table(t.result);
   std::cout << "(±95%: Monte Carlo half-width of the mean; summary.json has *_ci95 for every "
                "statistic"
@@ -193,11 +285,11 @@ int cmd_run(const RunArgs& a) {
   if (!t.result.has_per_path())
     std::cout << "(quantiles from the streaming sketch: within 0.39% of the exact values)\n";
   if (!thresholds.empty()) std::cout << "\n" << cli::thresholds_table(t.result, thresholds);
+  if (target) std::cout << "\n" << target_line(info, t.result.paths, max_paths);
 
   if (!a.out.empty()) {
     const std::filesystem::path dir(a.out);
-    cli::RunInfo info{a.scenario, a.threads, t.seconds, sampling_name(scenario.sampling),
-                      thresholds, note};
+    info.wall_seconds = t.seconds;
     // Build every file's content first, then write: a failure leaves no partial file.
     const std::string summary = cli::summary_json(t.result, info);
     const std::string bands = cli::bands_csv(t.result);
@@ -330,6 +422,13 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--sampling", ra.sampling,
                       "Sampling of the static inputs: random, lhs or sobol [default: the "
                       "scenario's simulation.sampling, else random]");
+  run_cmd->add_option("--target", ra.target,
+                      "Run batches of growing size until the 95% half-width of OUTPUT.STAT is "
+                      "within TOL: e.g. funding_gap.p95:0.5% (relative) or "
+                      "runway.nan_share:0.002 (absolute); --paths is then the first batch "
+                      "[default: 10000, 8192 with sobol]");
+  run_cmd->add_option("--max-paths", ra.max_paths,
+                      "Cap of a --target run; accepts 1e6 [default: 1e7]");
   run_cmd->add_option("--threshold", ra.thresholds,
                       "Report P(OUTPUT > V) for each V, e.g. funding_gap=1000,2000 (repeatable; "
                       "added to the scenario's [outputs] thresholds)");
@@ -370,6 +469,8 @@ int main(int argc, char** argv) {
     return exit_invalid;
   }
 
+  ra.paths_given = run_cmd->count("--paths") > 0;
+  ra.max_paths_given = run_cmd->count("--max-paths") > 0;
   cli::install_interrupt_handler();
   try {
     if (*run_cmd) return cmd_run(ra);

@@ -119,6 +119,12 @@ std::string summary_json(const Result& r, const RunInfo& info) {
   j["wall_time_s"] = info.wall_seconds;
   j["sampling"] = info.sampling;
   if (!info.note.empty()) j["note"] = info.note;
+  if (!info.target.empty())
+    j["target"] = {{"target", info.target},
+                   {"reached", info.target_reached},
+                   {"estimate", json_number(info.target_estimate)},
+                   {"ci95", json_number(info.target_half_width)},
+                   {"wanted_ci95", json_number(info.target_wanted)}};
   ordered_json metrics = ordered_json::object();
   for (std::size_t k = 0; k < r.output_names.size(); ++k) {
     const Summary s = r.summary(k);

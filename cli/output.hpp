@@ -30,6 +30,10 @@ struct RunInfo {
   std::string sampling = "random";
   Thresholds thresholds;
   std::string note;  // e.g. Sobol at a path count that is not a power of two
+  // --target: the target as written, whether it was reached, the estimate and half-widths.
+  std::string target;
+  bool target_reached = false;
+  double target_estimate = 0, target_half_width = 0, target_wanted = 0;
 };
 
 /// Make sure `dir` exists and is writable (before a long run); throws UsageError.
