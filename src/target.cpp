@@ -113,6 +113,8 @@ TargetResult run_to_target(const Scenario& scenario, const RunOptions& options,
   if (to.max_paths < first)
     throw std::invalid_argument("max paths (" + std::to_string(to.max_paths) +
                                 ") is below the first batch (" + std::to_string(first) + ")");
+  // Sobol stops at a power of two: the largest one within the cap (or the first batch).
+  const std::uint64_t cap = sobol ? std::max(first, std::bit_floor(to.max_paths)) : to.max_paths;
 
   TargetResult out;
   std::uint64_t n = 0, next = first;
@@ -134,8 +136,8 @@ TargetResult run_to_target(const Scenario& scenario, const RunOptions& options,
     out.final = p;
     out.reached = std::isfinite(half) && half <= p.wanted;
     if (to.on_batch && !to.on_batch(p)) throw Cancelled();
-    if (out.reached || n >= to.max_paths) break;
-    next = next_size(n, p, sobol, to.max_paths);
+    if (out.reached || n >= cap) break;
+    next = next_size(n, p, sobol, cap);
   }
   return out;
 }

@@ -49,7 +49,8 @@ struct TargetProgress {
 struct TargetOptions {
   /// Paths of the first batch; 0 = 10,000 (8,192 for sobol).
   std::uint64_t first_paths = 0;
-  /// Stop here even when the target is not reached.
+  /// Stop here even when the target is not reached (with sobol: at the largest power of
+  /// two within it, unless the first batch is larger).
   std::uint64_t max_paths = 10'000'000;
   /// Called after each batch (from the calling thread). Return false to cancel: the run
   /// then throws Cancelled.

@@ -51,11 +51,12 @@ def _count(value, name: str, minimum: int) -> int:
     return int(value)
 
 
-def simulate(scenario: ScenarioLike, paths: int = 100_000, seed: int = 1, threads: Optional[int] = None,
+def simulate(scenario: ScenarioLike, paths: Optional[int] = None, seed: int = 1, threads: Optional[int] = None,
              progress: Union[bool, Callable[[int, int], None]] = False, keep_paths: bool = True,
              bands: bool = True, first_path: int = 0, sampling: Optional[str] = None,
              design_paths: Optional[int] = None,
-             thresholds: Optional[dict] = None) -> Result:
+             thresholds: Optional[dict] = None, target=None,
+             max_paths: Optional[int] = None) -> Result:
     """Run `paths` Monte Carlo paths of `scenario` with `seed`.
 
     threads: worker threads (None = all cores); the result does not depend on it.
@@ -70,11 +71,23 @@ def simulate(scenario: ScenarioLike, paths: int = 100_000, seed: int = 1, thread
         power of two.
     thresholds: {output: [v1, ...]} for ``Result.exceedance()``, added to the scenario's
         ``[outputs] thresholds``.
+    target: run batches of growing size until a statistic's 95% half-width is within a
+        tolerance: ``("funding_gap", "p95", 0.005)`` (relative: 0.5% of the estimate),
+        ``("runway", "nan_share", 0.002, "abs")`` (absolute), or the CLI's text
+        ``"funding_gap.p95:0.5%"``. ``paths`` is then the first batch (default 10,000;
+        8,192 with sobol), ``max_paths`` the cap (default 10,000,000). ``Result.target``
+        says whether it was reached, the estimate, half-width and each batch. The result
+        equals a fixed run of its final path count, bit for bit. Not with lhs sampling.
 
     The GIL is released for the whole run; Ctrl-C raises KeyboardInterrupt within ~50 ms.
     """
     sc = _as_scenario(scenario)
-    paths = _count(paths, "paths", 1)
+    if target is not None:
+        return _simulate_target(sc, target, paths, max_paths, seed, threads, progress,
+                                keep_paths, bands, sampling, thresholds)
+    if max_paths is not None:
+        raise ValueError("max_paths is the cap of a target run; without target use paths")
+    paths = _count(100_000 if paths is None else paths, "paths", 1)
     seed = _count(seed, "seed", 0)
     first_path = _count(first_path, "first_path", 0)
     threads = 0 if threads is None else _count(threads, "threads", 1)
@@ -100,6 +113,46 @@ def simulate(scenario: ScenarioLike, paths: int = 100_000, seed: int = 1, thread
     res = Result(core)
     method = sampling or _sampling_of(sc)
     note = _core.sampling_note(method, design or first_path + paths)
+    _finish(res, sc, method, note, thresholds)
+    return res
+
+
+def _target_text(target) -> str:
+    if isinstance(target, str):
+        return target
+    if isinstance(target, tuple) and len(target) in (3, 4):
+        output, stat, tol = target[:3]
+        kind = target[3] if len(target) == 4 else "rel"
+        if kind not in ("rel", "abs"):
+            raise ValueError(f"target: the 4th element must be 'rel' or 'abs', got {kind!r}")
+        if isinstance(tol, bool) or not isinstance(tol, (int, float)):
+            raise ValueError(f"target: the tolerance must be a number, got {tol!r}")
+        return f"{output}.{stat}:{float(tol) * 100!r}%" if kind == "rel" else f"{output}.{stat}:{float(tol)!r}"
+    raise ValueError("target must be 'OUTPUT.STAT:TOL' or (output, statistic, tolerance[, 'abs']), "
+                     f"got {target!r}")
+
+
+def _simulate_target(sc, target, paths, max_paths, seed, threads, progress, keep_paths, bands,
+                     sampling, thresholds):
+    if sampling is not None and sampling not in ("random", "lhs", "sobol"):
+        raise ValueError(f"sampling must be 'random', 'lhs' or 'sobol', got {sampling!r}")
+    first = 0 if paths is None else _count(paths, "paths", 1)
+    cap = 10_000_000 if max_paths is None else _count(max_paths, "max_paths", 1)
+    seed = _count(seed, "seed", 0)
+    threads = 0 if threads is None else _count(threads, "threads", 1)
+    callback = progress if callable(progress) else None
+    core, info = _core.simulate_target(sc.to_toml(), sc.source, _target_text(target), first, cap,
+                                       seed, threads, bool(keep_paths), bool(bands), callback,
+                                       sampling or "")
+    res = Result(core)
+    method = sampling or _sampling_of(sc)
+    note = _core.sampling_note(method, res.n_paths)
+    _finish(res, sc, method, note, thresholds)
+    res.target = dict(info)
+    return res
+
+
+def _finish(res, sc, method, note, thresholds):
     res.sampling = method
     res.notes = [note] if note else []
     merged = {k: list(v) for k, v in _thresholds_of(sc).items()}
@@ -111,7 +164,6 @@ def simulate(scenario: ScenarioLike, paths: int = 100_000, seed: int = 1, thread
             raise ValueError(f"thresholds: no output named {name!r}; expected one of: "
                              f"{', '.join(res.output_names)}")
     res.thresholds = merged
-    return res
 
 
 def _thresholds_of(sc: Scenario) -> dict:

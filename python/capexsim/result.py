@@ -54,6 +54,9 @@ class Result:
     notes: list[str] = []
     #: Thresholds of exceedance(): {output: [values]}.
     thresholds: dict = {}
+    #: For a target run: {"target", "reached", "paths", "estimate", "ci95", "wanted_ci95",
+    #: "batches"}; None otherwise.
+    target = None
 
     def __init__(self, core: "_core.Result"):
         self._core = core

@@ -58,3 +58,30 @@ def test_exceedance_matches_the_per_path_values(reference_path):
     assert (e["ci95"] > 0).all()
     with pytest.raises(ValueError, match="no output named"):
         capexsim.simulate(reference_path, paths=10, thresholds={"nope": [1]})
+
+
+def test_target_run_equals_a_fixed_run(reference_path):
+    r = capexsim.simulate(reference_path, target=("funding_gap", "p95", 0.01), bands=False,
+                          paths=2000, seed=5)
+    assert r.target["reached"]
+    assert r.target["ci95"] <= r.target["wanted_ci95"]
+    assert r.target["paths"] == r.n_paths > 2000
+    fixed = capexsim.simulate(reference_path, paths=r.n_paths, bands=False, seed=5)
+    assert np.array_equal(fixed.per_path, r.per_path, equal_nan=True)
+    assert fixed.summary().equals(r.summary())
+
+
+def test_target_forms_and_refusals(reference_path):
+    r = capexsim.simulate(reference_path, target=("funding_gap", "mean", 0.5, "abs"), bands=False,
+                          paths=1024, max_paths=4096, sampling="sobol")
+    assert not r.target["reached"]
+    assert r.n_paths == 4096
+    assert all(b["paths"] in (1024, 2048, 4096) for b in r.target["batches"])
+    with pytest.raises(ValueError, match="lhs"):
+        capexsim.simulate(reference_path, target="funding_gap.p95:1%", sampling="lhs")
+    with pytest.raises(ValueError, match="no statistic named 'sd'"):
+        capexsim.simulate(reference_path, target=("funding_gap", "sd", 0.01))
+    with pytest.raises(ValueError, match="positive tolerance"):
+        capexsim.simulate(reference_path, target="funding_gap.p95:0%")
+    with pytest.raises(ValueError, match="max_paths"):
+        capexsim.simulate(reference_path, paths=10, max_paths=100)
