@@ -149,8 +149,8 @@ struct Scenario {
   /// rank correlations, row-major k x k (both empty when the table is absent).
   std::vector<Param> input_correlation_inputs;
   std::vector<double> input_correlation;
-  /// [outputs] thresholds: output name -> values v whose P(output > v) is reported, in
-  /// file order.
+  /// [outputs] thresholds: output name -> values v whose P(output > v) is reported (the
+  /// loader gives them in output-name order, as TOML tables have no order).
   std::vector<std::pair<std::string, std::vector<double>>> thresholds;
 
   const Distribution& operator[](Param p) const { return params[static_cast<std::size_t>(p)]; }
