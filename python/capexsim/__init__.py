@@ -141,9 +141,20 @@ def _simulate_target(sc, target, paths, max_paths, seed, threads, progress, keep
     seed = _count(seed, "seed", 0)
     threads = 0 if threads is None else _count(threads, "threads", 1)
     callback = progress if callable(progress) else None
-    core, info = _core.simulate_target(sc.to_toml(), sc.source, _target_text(target), first, cap,
-                                       seed, threads, bool(keep_paths), bool(bands), callback,
-                                       sampling or "")
+    bar = None
+    if progress is True:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=cap, unit="path", unit_scale=True, desc=f"{sc.name} (to target)")
+
+        def callback(done, total, _bar=bar):
+            _bar.update(done - _bar.n)
+    try:
+        core, info = _core.simulate_target(sc.to_toml(), sc.source, _target_text(target), first,
+                                           cap, seed, threads, bool(keep_paths), bool(bands),
+                                           callback, sampling or "")
+    finally:
+        if bar is not None:
+            bar.close()
     res = Result(core)
     method = sampling or _sampling_of(sc)
     note = _core.sampling_note(method, res.n_paths)
