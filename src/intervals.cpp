@@ -122,7 +122,13 @@ void add_intervals(Summary& s, const QuantileSketch& sketch) {
   if (m == 0) return;
   for (std::size_t k = 0; k < summary_levels.size(); ++k) {
     const auto [a, b] = quantile_ci_ranks(m, summary_levels[k]);
-    s.quantiles_ci95[k] = 0.5 * (sketch.order_statistic(b) - sketch.order_statistic(a));
+    const double lo = sketch.order_statistic(a), hi = sketch.order_statistic(b);
+    // Plus the sketch's own error bound, since both ends are bucket midpoints: the
+    // half-width then covers the Monte Carlo error and the sketch's resolution.
+    const double resolution =
+        QuantileSketch::relative_accuracy * std::max(std::abs(lo), std::abs(hi)) +
+        QuantileSketch::zero_threshold;
+    s.quantiles_ci95[k] = 0.5 * (hi - lo) + resolution;
   }
   // cvar05: ranks 0 .. floor(0.05 (m - 1)), the complement of a tail mean.
   const std::uint64_t head = static_cast<std::uint64_t>(0.05 * static_cast<double>(m - 1)) + 1;

@@ -289,8 +289,9 @@ std::pair<std::uint64_t, std::uint64_t> quantile_ci_ranks(std::uint64_t m, doubl
 /// probabilities are already set) from every path's value (NaN = no event): exact
 /// order-statistic intervals.
 void add_intervals(Summary& s, std::span<const double> values);
-/// The same from a stream: quantile intervals from the sketch's order statistics, cvar05
-/// from its buckets; the CVaR half-widths need the values and stay NaN.
+/// The same from a stream: quantile intervals from the sketch's order statistics widened
+/// by the sketch's error bound, cvar05 from its buckets; the CVaR half-widths need the
+/// values and stay NaN.
 void add_intervals(Summary& s, const QuantileSketch& sketch);
 
 /// P(x > threshold) over all paths (a NaN does not exceed) and its 95% half-width.
