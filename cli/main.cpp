@@ -7,6 +7,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -21,6 +22,7 @@
 #include <CLI/CLI.hpp>
 
 #include <capexsim/capexsim.hpp>
+#include <capexsim/sampling.hpp>
 
 #include "output.hpp"
 #include "progress.hpp"
@@ -135,16 +137,136 @@ struct RunArgs {
   std::string out;
   bool per_path = false;
   bool quiet = false;
-  std::string shard;  // "K/N": run shard K of N (see cmd_run_shard)
+  std::string shard;                    // "K/N": run shard K of N (see cmd_run_shard)
+  std::string sampling;                 // empty: the scenario's
+  std::vector<std::string> thresholds;  // "output=v1,v2"
+  std::string target;                   // OUTPUT.STAT:TOL
+  std::string max_paths = "1e7";
+  bool paths_given = false, max_paths_given = false;
 };
 
 int cmd_run_shard(const RunArgs& a);
 
+/// --target: batches until the half-width is within the target (docs/statistics.md).
+Timed simulate_to_target(const Scenario& scenario, RunOptions o, const Target& target,
+                         std::uint64_t first, std::uint64_t max_paths, bool quiet,
+                         cli::RunInfo& info) {
+  TargetOptions to;
+  to.first_paths = first;
+  to.max_paths = max_paths;
+  o.progress = [](std::uint64_t, std::uint64_t) { return !cli::interrupted().load(); };
+  const std::string label = target.output + "." + target.statistic;
+  to.on_batch = [&](const TargetProgress& p) {
+    if (!quiet) {
+      const int d = cli::decimals_for(cli::output_unit(target.output)) + 2;
+      char line[256];
+      std::snprintf(line, sizeof line, "capexsim: %s paths: %s = %.*f ± %.*f (target ± %.*f)\n",
+                    cli::grouped(p.paths).c_str(), label.c_str(), d, p.estimate, d, p.half_width, d,
+                    p.wanted);
+      std::cerr << line;
+    }
+    return !cli::interrupted().load();
+  };
+  const auto t0 = std::chrono::steady_clock::now();
+  TargetResult t;
+  try {
+    t = run_to_target(scenario, o, target, to);
+  } catch (const Cancelled&) {
+    throw Interrupted();
+  }
+  info.target = target.to_string();
+  info.target_reached = t.reached;
+  info.target_estimate = t.final.estimate;
+  info.target_half_width = t.final.half_width;
+  info.target_wanted = t.final.wanted;
+  return {std::move(t.result),
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()};
+}
+
+std::string target_line(const cli::RunInfo& info, std::uint64_t paths, std::uint64_t max_paths) {
+  char buf[512];
+  if (info.target_reached) {
+    std::snprintf(buf, sizeof buf, "target %s reached with %s paths: %.6g ± %.3g (wanted ± %.3g)\n",
+                  info.target.c_str(), cli::grouped(paths).c_str(), info.target_estimate,
+                  info.target_half_width, info.target_wanted);
+  } else {
+    const double r = info.target_half_width / info.target_wanted;
+    const double need = std::isfinite(r) ? static_cast<double>(paths) * r * r : NAN;
+    std::snprintf(buf, sizeof buf,
+                  "target %s NOT reached: the cap of %s paths (--max-paths %s) gives %.6g ± %.3g, "
+                  "wanted ± %.3g; about %s paths would be needed\n",
+                  info.target.c_str(), cli::grouped(paths).c_str(), cli::grouped(max_paths).c_str(),
+                  info.target_estimate, info.target_half_width, info.target_wanted,
+                  std::isfinite(need) ? cli::grouped(static_cast<std::uint64_t>(need)).c_str()
+                                      : "an unknown number of");
+  }
+  return buf;
+}
+
+/// --threshold OUTPUT=V1,V2,... added to the scenario's [outputs] thresholds.
+void add_threshold(cli::Thresholds& to, const std::string& text,
+                   const std::vector<std::string>& outputs) {
+  const auto eq = text.find('=');
+  const std::string name = text.substr(0, eq);
+  if (eq == std::string::npos || name.empty())
+    throw UsageError("--threshold " + text +
+                     ": expected OUTPUT=V1,V2,... (e.g. funding_gap=1000,2000)");
+  if (std::find(outputs.begin(), outputs.end(), name) == outputs.end()) {
+    std::string list;
+    for (const auto& o : outputs) list += (list.empty() ? "" : ", ") + o;
+    throw UsageError("--threshold " + text + ": no output named '" + name +
+                     "'; expected one of: " + list);
+  }
+  std::vector<double> values;
+  std::string rest = text.substr(eq + 1);
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t comma = rest.find(',', start);
+    const std::string item =
+        rest.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    std::size_t used = 0;
+    double v = 0;
+    try {
+      v = std::stod(item, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (item.empty() || used != item.size() || !std::isfinite(v))
+      throw UsageError("--threshold " + text + ": '" + item + "' is not a finite number");
+    values.push_back(v);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  for (auto& [n, vs] : to)
+    if (n == name) {
+      vs.insert(vs.end(), values.begin(), values.end());
+      return;
+    }
+  to.emplace_back(name, std::move(values));
+}
+
+/// The line under the table on the Monte Carlo error.
+std::string error_note(const std::string& sampling) {
+  return "(±95%: Monte Carlo half-width of the mean; summary.json has *_ci95 for every statistic" +
+         (sampling == "random" ? std::string(")\n")
+                               : "; with " + sampling + " sampling these are upper bounds)\n");
+}
+
 int cmd_run(const RunArgs& a) {
   if (!a.shard.empty()) return cmd_run_shard(a);
-  const Scenario scenario = load_scenario(a.scenario);
+  Scenario scenario = load_scenario(a.scenario);
+  if (!a.sampling.empty()) {
+    const auto m = sampling_from_name(a.sampling);
+    if (!m) throw UsageError("--sampling " + a.sampling + ": expected random, lhs or sobol");
+    scenario.sampling = *m;
+  }
   RunOptions o;
   o.paths = parse_count(a.paths, "--paths", 1e12);
+  cli::Thresholds thresholds = scenario.thresholds;
+  if (!a.thresholds.empty()) {
+    const std::vector<std::string> outputs = PathModel(scenario).output_names();
+    for (const auto& t : a.thresholds) add_threshold(thresholds, t, outputs);
+  }
   o.seed = parse_seed(a.seed);
   o.threads = parse_threads(a.threads);
   if (a.per_path && a.out.empty())
@@ -153,15 +275,54 @@ int cmd_run(const RunArgs& a) {
   o.keep_paths = a.per_path || o.paths <= keep_paths_limit;
   o.bands = !a.out.empty();
 
-  const Timed t = simulate(scenario, o, !a.quiet && stderr_is_terminal(), "");
+  cli::RunInfo info{
+      a.scenario, threads_used(o.threads), 0, sampling_name(scenario.sampling), thresholds, ""};
+  std::uint64_t max_paths = 0;
+  std::optional<Target> target;
+  if (!a.target.empty()) {
+    try {
+      target = parse_target(a.target);
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string("--target: ") + e.what());
+    }
+    if (scenario.sampling == Sampling::lhs)
+      throw UsageError("--target " + a.target +
+                       ": cannot be used with lhs sampling (a Latin hypercube's strata depend on "
+                       "the final path count, which a target run grows); use --sampling sobol "
+                       "or random");
+    const std::vector<std::string> outputs = PathModel(scenario).output_names();
+    if (std::find(outputs.begin(), outputs.end(), target->output) == outputs.end()) {
+      std::string list;
+      for (const auto& n : outputs) list += (list.empty() ? "" : ", ") + n;
+      throw UsageError("--target " + a.target + ": no output named '" + target->output +
+                       "'; expected one of: " + list);
+    }
+    max_paths = parse_count(a.max_paths, "--max-paths", 1e12);
+    const std::uint64_t first = a.paths_given ? o.paths : 0;
+    if (first > max_paths)
+      throw UsageError("--paths " + a.paths +
+                       " (the first batch of a target run) is above --max-paths " + a.max_paths);
+    o.keep_paths = a.per_path || max_paths <= keep_paths_limit;
+  } else if (a.max_paths_given) {
+    throw UsageError("--max-paths is the cap of a --target run; without --target use --paths");
+  }
+
+  const Timed t = target ? simulate_to_target(scenario, o, *target, a.paths_given ? o.paths : 0,
+                                              max_paths, a.quiet, info)
+                         : simulate(scenario, o, !a.quiet && stderr_is_terminal(), "");
   if (cli::interrupted()) throw Interrupted();
-  std::cout << header(t.result, a.scenario, t.seconds) << "\n" << cli::summary_table(t.result);
+  info.note = sampling_note(scenario.sampling, t.result.paths);
+  if (!info.note.empty()) std::cerr << "capexsim: note: " << info.note << "\n";
+  std::cout << header(t.result, a.scenario, t.seconds) << "\n"
+            << cli::summary_table(t.result) << error_note(sampling_name(scenario.sampling));
   if (!t.result.has_per_path())
     std::cout << "(quantiles from the streaming sketch: within 0.39% of the exact values)\n";
+  if (!thresholds.empty()) std::cout << "\n" << cli::thresholds_table(t.result, thresholds);
+  if (target) std::cout << "\n" << target_line(info, t.result.paths, max_paths);
 
   if (!a.out.empty()) {
     const std::filesystem::path dir(a.out);
-    cli::RunInfo info{a.scenario, threads_used(o.threads), t.seconds};
+    info.wall_seconds = t.seconds;
     // Build every file's content first, then write: a failure leaves no partial file.
     const std::string summary = cli::summary_json(t.result, info);
     const std::string bands = cli::bands_csv(t.result);
@@ -182,7 +343,13 @@ int cmd_run(const RunArgs& a) {
 // combines them into the files of the single run (cli/shard.hpp).
 
 int cmd_run_shard(const RunArgs& a) {
-  const Scenario scenario = load_scenario(a.scenario);
+  Scenario scenario = load_scenario(a.scenario);
+  if (!a.sampling.empty()) {
+    const auto m = sampling_from_name(a.sampling);
+    if (!m) throw UsageError("--sampling " + a.sampling + ": expected random, lhs or sobol");
+    scenario.sampling = *m;
+  }
+  if (!a.target.empty()) throw UsageError("--target runs batches itself; it cannot be sharded");
   const cli::ShardSpec spec = cli::parse_shard(a.shard);
   const std::uint64_t total = parse_count(a.paths, "--paths", 1e12);
   const std::uint64_t seed = parse_seed(a.seed);
@@ -196,6 +363,7 @@ int cmd_run_shard(const RunArgs& a) {
   o.first_path = range.first;
   o.seed = seed;
   o.threads = parse_threads(a.threads);
+  o.design_paths = total;  // a sampling design (lhs, sobol) spans the whole run
   // As the single run would: per-path values (exact quantiles) unless it would stream.
   o.keep_paths = a.per_path || total <= keep_paths_limit;
   o.bands = true;
@@ -206,7 +374,7 @@ int cmd_run_shard(const RunArgs& a) {
   std::cout << header(r, a.scenario, t.seconds) << "shard " << spec.k << "/" << spec.n << ": paths "
             << cli::grouped(range.first) << " to " << cli::grouped(range.first + range.count - 1)
             << " of " << cli::grouped(total) << "\n\n"
-            << cli::summary_table(r);
+            << cli::summary_table(r) << error_note(sampling_name(scenario.sampling));
   if (!r.has_per_path())
     std::cout << "(quantiles from the streaming sketch: within 0.39% of the exact values)\n";
   cli::ShardHeader h;
@@ -220,7 +388,7 @@ int cmd_run_shard(const RunArgs& a) {
   h.first_path = range.first;
   h.paths = range.count;
   h.total_paths = total;
-  h.design = "random";
+  h.design = sampling_name(scenario.sampling);
   h.per_path = a.per_path;
   h.threads = threads_used(o.threads);
   h.wall_seconds = t.seconds;
@@ -247,12 +415,13 @@ int cmd_merge(const MergeArgs& m) {
   double wall = 0;
   for (const cli::Shard& s : shards) wall += s.header.wall_seconds;
   std::cout << header(r, h.scenario_file, wall) << "merged from " << shards.size() << " shards\n\n"
-            << cli::summary_table(r);
+            << cli::summary_table(r) << error_note(h.design);
   if (!r.has_per_path())
     std::cout << "(quantiles from the streaming sketch: within 0.39% of the exact values)\n";
   // The files of the single run, written as `run` writes them.
   const std::filesystem::path dir(m.out);
-  const cli::RunInfo info{h.scenario_file, h.threads, wall};
+  cli::RunInfo info{h.scenario_file, h.threads, wall};
+  info.sampling = h.design;
   const std::string summary = cli::summary_json(r, info);
   const std::string bands = cli::bands_csv(r);
   const std::string paths = h.per_path ? cli::paths_csv(r) : std::string();
@@ -365,6 +534,19 @@ int main(int argc, char** argv) {
   run_cmd->add_option("--shard", ra.shard,
                       "Run only shard K/N of the paths and write DIR/result.bin (needs --out); "
                       "combine the shards with 'capexsim merge'");
+  run_cmd->add_option("--sampling", ra.sampling,
+                      "Sampling of the static inputs: random, lhs or sobol [default: the "
+                      "scenario's simulation.sampling, else random]");
+  run_cmd->add_option("--target", ra.target,
+                      "Run batches of growing size until the 95% half-width of OUTPUT.STAT is "
+                      "within TOL: e.g. funding_gap.p95:0.5% (relative) or "
+                      "runway.nan_share:0.002 (absolute); --paths is then the first batch "
+                      "[default: 10000, 8192 with sobol]");
+  run_cmd->add_option("--max-paths", ra.max_paths,
+                      "Cap of a --target run; accepts 1e6 [default: 1e7]");
+  run_cmd->add_option("--threshold", ra.thresholds,
+                      "Report P(OUTPUT > V) for each V, e.g. funding_gap=1000,2000 (repeatable; "
+                      "added to the scenario's [outputs] thresholds)");
 
   std::string check_file;
   CLI::App* check_cmd = app.add_subcommand(
@@ -408,6 +590,8 @@ int main(int argc, char** argv) {
     return exit_invalid;
   }
 
+  ra.paths_given = run_cmd->count("--paths") > 0;
+  ra.max_paths_given = run_cmd->count("--max-paths") > 0;
   cli::install_interrupt_handler();
   // --threads caps every parallel part of the command, the summaries' selection included.
   std::optional<tbb::global_control> thread_cap;

@@ -90,6 +90,20 @@ nlohmann::json json_number(double x) {
 }
 }  // namespace
 
+namespace {
+/// The 95% half-widths and cvar05 of a metric, after its v1 fields.
+void add_ci95_fields(nlohmann::ordered_json& m, const Summary& s) {
+  m["cvar05"] = json_number(s.cvar05);
+  m["mean_ci95"] = json_number(s.mean_ci95);
+  for (std::size_t q = 0; q < summary_levels.size(); ++q)
+    m[level_name(summary_levels[q]) + "_ci95"] = json_number(s.quantiles_ci95[q]);
+  m["prob_positive_ci95"] = json_number(s.prob_positive_ci95);
+  m["cvar95_ci95"] = json_number(s.cvar95_ci95);
+  m["cvar05_ci95"] = json_number(s.cvar05_ci95);
+  m["nan_share_ci95"] = json_number(s.nan_share_ci95);
+}
+}  // namespace
+
 std::string summary_json(const Result& r, const RunInfo& info) {
   using nlohmann::ordered_json;
   ordered_json j;
@@ -104,14 +118,22 @@ std::string summary_json(const Result& r, const RunInfo& info) {
   j["threads"] = info.threads;
   j["version"] = version_string;
   j["wall_time_s"] = info.wall_seconds;
+  j["sampling"] = info.sampling;
+  if (!info.note.empty()) j["note"] = info.note;
+  if (!info.target.empty())
+    j["target"] = {{"target", info.target},
+                   {"reached", info.target_reached},
+                   {"estimate", json_number(info.target_estimate)},
+                   {"ci95", json_number(info.target_half_width)},
+                   {"wanted_ci95", json_number(info.target_wanted)}};
   ordered_json metrics = ordered_json::object();
   for (std::size_t k = 0; k < r.output_names.size(); ++k) {
     const Summary s = r.summary(k);
-    const QuantityInfo info = describe_output(r.output_names[k]);
+    const QuantityInfo q = describe_output(r.output_names[k]);
     ordered_json m;
-    m["unit"] = info.unit;
-    m["kind"] = kind_name(info.kind);
-    m["adverse_tail"] = tail_name(info.adverse);
+    m["unit"] = q.unit;
+    m["kind"] = kind_name(q.kind);
+    m["adverse_tail"] = tail_name(q.adverse);
     m["mean"] = json_number(s.mean);
     m["sd"] = json_number(s.sd);
     m["stderr"] = json_number(s.std_error);
@@ -120,6 +142,16 @@ std::string summary_json(const Result& r, const RunInfo& info) {
     m["prob_positive"] = json_number(s.prob_positive);
     m["cvar95"] = json_number(s.cvar95);
     m["nan_share"] = json_number(s.nan_share);
+    add_ci95_fields(m, s);
+    for (const auto& [name, values] : info.thresholds) {
+      if (name != r.output_names[k]) continue;
+      ordered_json e = ordered_json::object();
+      for (double v : values) {
+        const Exceedance x = r.exceedance(k, v);
+        e[number(v)] = {{"prob", json_number(x.prob)}, {"ci95", json_number(x.ci95)}};
+      }
+      m["exceedance"] = e;
+    }
     metrics[r.output_names[k]] = m;
   }
   j["metrics"] = metrics;
@@ -180,8 +212,9 @@ std::string summary_table(const Result& r) {
   char line[512];
   int width = 16;  // the name column fits the longest output name
   for (const auto& name : r.output_names) width = std::max(width, static_cast<int>(name.size()));
-  std::snprintf(line, sizeof line, "%-*s %-6s %10s %10s %10s %10s %9s %9s\n", width, "output",
-                "unit", "mean", "p5", "p50", "p95", "P(>0)", "never");
+  // "±" is two bytes in UTF-8: a field one wider keeps the columns aligned.
+  std::snprintf(line, sizeof line, "%-*s %-6s %10s %9s %10s %10s %10s %9s %9s\n", width, "output",
+                "unit", "mean", "±95%", "p5", "p50", "p95", "P(>0)", "never");
   o << line;
   for (std::size_t k = 0; k < r.output_names.size(); ++k) {
     const std::string& name = r.output_names[k];
@@ -190,11 +223,26 @@ std::string summary_table(const Result& r) {
     const int d = decimals_for(unit);
     const std::string p_pos = is_event_time(name) ? "" : fixed(100 * s.prob_positive, 1) + "%";
     const std::string never = is_event_time(name) ? fixed(100 * s.nan_share, 1) + "%" : "";
-    std::snprintf(line, sizeof line, "%-*s %-6s %10s %10s %10s %10s %9s %9s\n", width, name.c_str(),
-                  unit.c_str(), fixed(s.mean, d).c_str(), fixed(s.quantile(0.05), d).c_str(),
+    std::snprintf(line, sizeof line, "%-*s %-6s %10s %8s %10s %10s %10s %9s %9s\n", width,
+                  name.c_str(), unit.c_str(), fixed(s.mean, d).c_str(),
+                  fixed(s.mean_ci95, d + 1).c_str(), fixed(s.quantile(0.05), d).c_str(),
                   fixed(s.quantile(0.5), d).c_str(), fixed(s.quantile(0.95), d).c_str(),
                   p_pos.c_str(), never.c_str());
     o << line;
+  }
+  return o.str();
+}
+
+std::string thresholds_table(const Result& r, const Thresholds& thresholds) {
+  std::ostringstream o;
+  for (const auto& [name, values] : thresholds) {
+    const std::size_t k = r.output_index(name);
+    const std::string unit = output_unit(name);
+    for (double v : values) {
+      const Exceedance e = r.exceedance(k, v);
+      o << "P(" << name << " > " << number(v) << (unit == std::string("years") ? " years" : "")
+        << ") = " << fixed(100 * e.prob, 2) << "% ± " << fixed(100 * e.ci95, 2) << "%\n";
+    }
   }
   return o.str();
 }

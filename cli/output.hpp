@@ -6,6 +6,8 @@
 #include <filesystem>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <capexsim/engine.hpp>
 
@@ -17,11 +19,21 @@ class UsageError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// Output name -> thresholds v of P(output > v).
+using Thresholds = std::vector<std::pair<std::string, std::vector<double>>>;
+
 /// Run metadata recorded in summary.json.
 struct RunInfo {
   std::string scenario_file;
   int threads = 0;
   double wall_seconds = 0;
+  std::string sampling = "random";
+  Thresholds thresholds;
+  std::string note;  // e.g. Sobol at a path count that is not a power of two
+  // --target: the target as written, whether it was reached, the estimate and half-widths.
+  std::string target;
+  bool target_reached = false;
+  double target_estimate = 0, target_half_width = 0, target_wanted = 0;
 };
 
 /// Make sure `dir` exists and is writable (before a long run); throws UsageError.
@@ -38,6 +50,8 @@ std::string paths_csv(const Result& r);
 
 /// The readable summary table (rows = outputs).
 std::string summary_table(const Result& r);
+/// Lines "P(funding_gap > 1000) = 72.30% ± 0.28%" for each threshold ("" when none).
+std::string thresholds_table(const Result& r, const Thresholds& thresholds);
 
 /// Units of an output for display: "$B", "years", "GW", "$B/yr".
 std::string output_unit(const std::string& name);  // from the schema (schema.hpp)

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <mutex>
+#include <optional>
 
 #include <tbb/blocked_range.h>
 #include <tbb/enumerable_thread_specific.h>
@@ -223,10 +224,34 @@ void check_options(const RunOptions& o) {
     throw std::invalid_argument("first_path + paths overflows 64 bits");
 }
 
+/// The model with the run's sampling design (docs/statistics.md) when the scenario asks
+/// for one; `model` itself otherwise (plain random draws keep their bits).
+const PathModel& with_design(const PathModel& model, const RunOptions& o,
+                             std::optional<PathModel>& holder) {
+  const Scenario& s = model.scenario();
+  if (s.sampling == Sampling::random && s.input_correlation_inputs.empty()) return model;
+  const std::uint64_t n = o.design_paths ? o.design_paths : o.first_path + o.paths;
+  if (s.sampling == Sampling::lhs && o.first_path + o.paths > n)
+    throw std::invalid_argument("lhs sampling: paths [" + std::to_string(o.first_path) + ", " +
+                                std::to_string(o.first_path + o.paths) +
+                                ") reach beyond the design of " + std::to_string(n) + " paths");
+  if (s.sampling == Sampling::sobol && o.first_path + o.paths > (std::uint64_t{1} << 32))
+    throw std::invalid_argument("sobol sampling supports paths below 2^32");
+  const StaticSampler& have = model.sampler();
+  if (have.active() && have.method() == s.sampling && have.seed() == o.seed &&
+      have.design_paths() == n)
+    return model;
+  holder.emplace(model);
+  holder->set_sampler(StaticSampler(s, o.seed, n));
+  return *holder;
+}
+
 }  // namespace
 
-Result run_serial(const PathModel& model, const RunOptions& o) {
+Result run_serial(const PathModel& model_in, const RunOptions& o) {
   check_options(o);
+  std::optional<PathModel> holder;
+  const PathModel& model = with_design(model_in, o, holder);
   Result r = empty_result(model, o);
   Local local(model, o.bands);
   // Same chunking of progress reports as run(); the arithmetic does not depend on it.
@@ -240,8 +265,10 @@ Result run_serial(const PathModel& model, const RunOptions& o) {
   return r;
 }
 
-Result run(const PathModel& model, const RunOptions& o) {
+Result run(const PathModel& model_in, const RunOptions& o) {
   check_options(o);
+  std::optional<PathModel> holder;
+  const PathModel& model = with_design(model_in, o, holder);
   Result r = empty_result(model, o);
   // Every accumulator merges exactly (integer counts and fixed-point sums) and per-path
   // outputs land at their path's row, so the result is the same whichever thread ran

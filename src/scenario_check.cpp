@@ -6,12 +6,14 @@
 #include <cmath>
 #include <cstdio>
 #include <limits>
+#include <numbers>
 #include <set>
 
 #include <Eigen/Cholesky>
 
 #include "capexsim/detail/format.hpp"
 #include "capexsim/scenario.hpp"
+#include "capexsim/schema.hpp"
 #include "scenario_internal.hpp"
 
 namespace capexsim {
@@ -80,6 +82,8 @@ class Checker {
       check_dist(e.amount_bn, base + "amount", *find_key("equity", "amount"));
     }
     check_correlation(s);
+    check_input_correlation(s);
+    check_thresholds(s);
     check_financing(s);
     std::set<std::string> names;
     const double end = s.start_year + n * s.dt();
@@ -373,6 +377,72 @@ class Checker {
           fail(key, "expected distinct contract names (each gets an unpaid_<name> output), got \"" +
                         n + "\" twice");
       }
+    }
+  }
+
+  // [input_correlation] (docs/statistics.md): drawn inputs, a symmetric unit-diagonal
+  // Spearman matrix that stays positive-definite on the normal scale of the copula.
+  void check_input_correlation(const Scenario& s) const {
+    const auto& in = s.input_correlation_inputs;
+    const std::size_t k = in.size();
+    if (k == 0) return;
+    if (s.input_correlation.size() != k * k)
+      fail("input_correlation.matrix", "expected a " + std::to_string(k) + "x" + std::to_string(k) +
+                                           " matrix (one row per input)");
+    for (std::size_t i = 0; i < k; ++i) {
+      const ParamInfo& info = param_info(in[i]);
+      const std::string name = std::string(info.section) + "." + info.key;
+      const std::string key = "input_correlation.inputs[" + std::to_string(i) + "]";
+      if (s[in[i]].is_fixed())
+        fail(key, "expected an input drawn from a distribution, got " + name + " = " +
+                      num(s[in[i]].value()) + " (fixed)");
+      for (std::size_t j = 0; j < i; ++j)
+        if (in[j] == in[i]) fail(key, "input \"" + name + "\" is listed twice");
+    }
+    Eigen::MatrixXd pearson(k, k);
+    for (std::size_t i = 0; i < k; ++i)
+      for (std::size_t j = 0; j < k; ++j) {
+        const double x = s.input_correlation[i * k + j], y = s.input_correlation[j * k + i];
+        const std::string key =
+            "input_correlation.matrix[" + std::to_string(i) + "][" + std::to_string(j) + "]";
+        if (!std::isfinite(x)) fail(key, "expected a finite number");
+        if (i == j && std::abs(x - 1.0) > 1e-12)
+          fail(key, "expected 1.0 on the diagonal of a correlation matrix, got " + num(x));
+        if (i != j && std::abs(x) > 1.0)
+          fail(key, "expected a correlation in [-1, 1], got " + num(x));
+        if (std::abs(x - y) > 1e-12)
+          fail(key, "expected a symmetric matrix: this entry is " + num(x) + " but its mirror is " +
+                        num(y));
+        pearson(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) =
+            i == j ? 1.0 : 2 * std::sin(std::numbers::pi * x / 6);
+      }
+    Eigen::LLT<Eigen::MatrixXd> llt(pearson);
+    if (llt.info() != Eigen::Success ||
+        llt.matrixL().toDenseMatrix().diagonal().minCoeff() <= 1e-10)
+      fail("input_correlation.matrix",
+           "expected a positive-definite rank correlation matrix (on the normal scale of the "
+           "copula, 2 sin(pi rho / 6), it has a zero or negative eigenvalue: some correlations "
+           "contradict others)");
+  }
+
+  // [outputs] thresholds: names of outputs (any the schema knows, or a checkpoint of this
+  // scenario) and finite values.
+  void check_thresholds(const Scenario& s) const {
+    std::vector<std::string> known;
+    for (std::size_t k = 0; k < output_kinds; ++k)
+      known.push_back(output_name(static_cast<Output>(k)));
+    for (double y : s.checkpoints) known.push_back(checkpoint_name(y));
+    for (const auto& [name, values] : s.thresholds) {
+      const std::string key = "outputs.thresholds." + name;
+      if (std::find(known.begin(), known.end(), name) == known.end() &&
+          name.rfind("unpaid_", 0) != 0) {
+        std::string list;
+        for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+        fail(key, "unknown output; expected one of: " + list);
+      }
+      for (std::size_t k = 0; k < values.size(); ++k)
+        if (!std::isfinite(values[k]))
+          fail(key + "[" + std::to_string(k) + "]", "expected a finite number");
     }
   }
 

@@ -36,6 +36,7 @@ const std::vector<KeyInfo> keys{
   {"", "name", none, K::string, "", false, no, "the file's stem", R::any, inf, 0, "Name shown in reports"},
   {"simulation", "start", none, K::number, "calendar year", true, no, "required", R::any, years, 2026, "Calendar year of t = 0"},
   {"simulation", "horizon_years", none, K::number, "years", true, no, "required", R::positive, years, 10, "Length of the simulated period"},
+  {"simulation", "sampling", none, K::word, "", false, no, "\"random\"", R::any, inf, 0, "Sampling of the static inputs: \"random\", \"lhs\" (Latin hypercube) or \"sobol\" (scrambled Sobol); docs/statistics.md"},
   {"simulation", "step", none, K::word, "", false, no, "\"month\"", R::any, inf, 0, "Time step: \"month\" (1/12), \"week\" (1/52) or \"quarter\" (1/4)"},
   {"finance", "initial_cash", Param::initial_cash, K::distribution, "$B", false, 0.0, "0", R::non_negative, money_stock, 40, "Cash on hand at the start"},
   {"build", "plan", none, K::word, "", false, no, "\"fixed\"", R::any, inf, 0, "\"fixed\" (the pace schedule, v1) or \"demand\" (start what projected demand needs)"},
@@ -113,6 +114,9 @@ const std::vector<KeyInfo> keys{
   {"warrant", "tranches", none, K::tables, "", true, no, "required", R::any, inf, 0, "[{gw = GW online, share = of shares_m, price_hurdle = $/share}, ...]; shares sum to <= 1"},
   {"constraint", "brake_cash", none, K::number, "$B", false, no, "none (no brake)", R::any, money_stock, 5, "Start no GW when opening cash is below this, or after a step with unpaid obligations"},
   {"constraint", "unpaid", none, K::boolean, "", false, no, "false", R::any, inf, 0, "Leave deficits unpaid (pro rata over the step's obligations) instead of letting cash go negative"},
+  {"input_correlation", "inputs", none, K::words, "", true, no, "required with [input_correlation]", R::any, inf, 0, "Drawn inputs to correlate, as \"section.key\" (e.g. \"cost.cost_per_gw\")"},
+  {"input_correlation", "matrix", none, K::matrix, "", true, no, "required with [input_correlation]", R::any, inf, 0, "Spearman rank correlations of those inputs (Gaussian copula)"},
+  {"outputs", "thresholds", none, K::tables, "", false, no, "none", R::any, inf, 0, "{ output = [v1, v2, ...] }: report P(output > v) for each value"},
   {"outputs", "checkpoints", none, K::numbers, "calendar year", false, no, "[]", R::any, inf, 0, "Years at which to report `arr_at_<year>`"},
 };
 // clang-format on

@@ -88,6 +88,14 @@ class Loader {
 
     const toml::table* sim = table(root, "simulation", true);
     allowed(*sim, "simulation", keys_of("simulation"));
+    if (auto* n = sim->get("sampling")) {
+      const std::string v = string(*n, "simulation.sampling");
+      const auto m = sampling_from_name(v);
+      if (!m)
+        fail(*n, "simulation.sampling",
+             "expected \"random\", \"lhs\" or \"sobol\", got \"" + v + "\"");
+      s.sampling = *m;
+    }
     s.start_year = number(required(*sim, "simulation", "start"), "simulation.start");
     s.horizon_years =
         number(required(*sim, "simulation", "horizon_years"), "simulation.horizon_years");
@@ -186,9 +194,25 @@ class Loader {
     financing(root, s.financing);
 
     if (const toml::table* c = table(root, "correlation", false)) correlation(*c, s);
+    if (const toml::table* c = table(root, "input_correlation", false)) input_correlation(*c, s);
 
     if (const toml::table* o = table(root, "outputs", false)) {
       allowed(*o, "outputs", keys_of("outputs"));
+      if (auto* n = o->get("thresholds")) {
+        note(*n, "outputs.thresholds");
+        if (!n->is_table())
+          fail(*n, "outputs.thresholds",
+               "expected a table such as { funding_gap = [1000, 2000] }, got " + type_of(*n));
+        for (auto&& [k, v] : *n->as_table()) {
+          const std::string key = "outputs.thresholds." + std::string(k.str());
+          std::vector<double> values;
+          if (v.is_array())
+            values = numbers(v, key, 0);
+          else
+            values.push_back(number(v, key));
+          s.thresholds.emplace_back(std::string(k.str()), std::move(values));
+        }
+      }
       if (auto* n = o->get("checkpoints")) {
         const toml::array& a = array(*n, "outputs.checkpoints");
         for (std::size_t k = 0; k < a.size(); ++k)
@@ -490,6 +514,39 @@ class Loader {
     }
     s.correlation = m;
     s.correlation_order = order;
+  }
+
+  void input_correlation(const toml::table& c, Scenario& s) {
+    allowed(c, "input_correlation", keys_of("input_correlation"));
+    const toml::node* in = c.get("inputs");
+    if (!in) missing(&c, "input_correlation.inputs");
+    const toml::array& a = array(*in, "input_correlation.inputs");
+    if (a.empty()) fail(*in, "input_correlation.inputs", "expected at least one input name");
+    for (std::size_t k = 0; k < a.size(); ++k) {
+      const std::string key = "input_correlation.inputs[" + std::to_string(k) + "]";
+      const std::string name = string(*a.get(k), key);
+      const ParamInfo* found = nullptr;
+      for (const ParamInfo& info : param_table())
+        if (name == std::string(info.section) + "." + info.key) found = &info;
+      if (!found)
+        fail(*a.get(k), key,
+             "expected an input key such as \"cost.cost_per_gw\" (section.key), got \"" + name +
+                 "\"");
+      s.input_correlation_inputs.push_back(found->id);
+    }
+    const toml::node* mn = c.get("matrix");
+    if (!mn) missing(&c, "input_correlation.matrix");
+    const toml::array& rows = array(*mn, "input_correlation.matrix");
+    const std::size_t k = a.size();
+    if (rows.size() != k)
+      fail(*mn, "input_correlation.matrix",
+           "expected a " + std::to_string(k) + "x" + std::to_string(k) +
+               " matrix (one row per listed input), got " + std::to_string(rows.size()) + " rows");
+    for (std::size_t i = 0; i < k; ++i) {
+      const auto row =
+          numbers(*rows.get(i), "input_correlation.matrix[" + std::to_string(i) + "]", k);
+      s.input_correlation.insert(s.input_correlation.end(), row.begin(), row.end());
+    }
   }
 
   std::string file_;

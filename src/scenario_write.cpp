@@ -44,6 +44,7 @@ std::string to_toml(const Scenario& s) {
   o << "start = " << format_double(s.start_year) << "\n";
   o << "horizon_years = " << format_double(s.horizon_years) << "\n";
   o << "step = \"" << step_name(s.step) << "\"\n";
+  if (s.sampling != Sampling::random) o << "sampling = \"" << sampling_name(s.sampling) << "\"\n";
   for (const std::string& section : detail::param_sections()) {
     o << "\n[" << section << "]\n";
     for (const ParamInfo& info : param_table()) {
@@ -91,11 +92,37 @@ std::string to_toml(const Scenario& s) {
     }
     o << "]\n";
   }
+  if (const std::size_t k = s.input_correlation_inputs.size()) {
+    o << "\n[input_correlation]\ninputs = [";
+    for (std::size_t i = 0; i < k; ++i) {
+      const ParamInfo& info = param_info(s.input_correlation_inputs[i]);
+      o << (i ? ", " : "") << '"' << info.section << '.' << info.key << '"';
+    }
+    o << "]\nmatrix = [";
+    for (std::size_t i = 0; i < k; ++i) {
+      o << (i ? ",\n          [" : "[");
+      for (std::size_t j = 0; j < k; ++j)
+        o << (j ? ", " : "") << format_double(s.input_correlation[i * k + j]);
+      o << "]";
+    }
+    o << "]\n";
+  }
+  if (!s.checkpoints.empty() || !s.thresholds.empty()) o << "\n[outputs]\n";
   if (!s.checkpoints.empty()) {
-    o << "\n[outputs]\ncheckpoints = [";
+    o << "checkpoints = [";
     for (std::size_t k = 0; k < s.checkpoints.size(); ++k)
       o << (k ? ", " : "") << format_double(s.checkpoints[k]);
     o << "]\n";
+  }
+  if (!s.thresholds.empty()) {
+    o << "thresholds = { ";
+    for (std::size_t k = 0; k < s.thresholds.size(); ++k) {
+      o << (k ? ", " : "") << s.thresholds[k].first << " = [";
+      for (std::size_t j = 0; j < s.thresholds[k].second.size(); ++j)
+        o << (j ? ", " : "") << format_double(s.thresholds[k].second[j]);
+      o << "]";
+    }
+    o << " }\n";
   }
   return o.str();
 }

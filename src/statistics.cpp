@@ -193,12 +193,16 @@ Summary ScalarAccumulator::moments() const {
 
 Summary ScalarAccumulator::summary() const {
   Summary s = moments();
-  if (s.count == 0) return s;
+  if (s.count == 0) {
+    add_intervals(s, sketch_);
+    return s;
+  }
   for (std::size_t k = 0; k < summary_levels.size(); ++k)
     s.quantiles[k] = sketch_.quantile(summary_levels[k]);
   // cvar95: values at or above p95, i.e. ranks from ceil(0.95 (m-1)).
   const auto from = static_cast<std::uint64_t>(std::ceil(0.95 * static_cast<double>(s.count - 1)));
   s.cvar95 = sketch_.tail_mean_from(from);
+  add_intervals(s, sketch_);
   return s;
 }
 
@@ -206,12 +210,16 @@ Summary ScalarAccumulator::summary(std::span<const double> values) const {
   Summary s = moments();
   if (values.size() != paths_)
     throw std::invalid_argument("ScalarAccumulator::summary: values do not match the paths");
-  if (s.count == 0) return s;
+  if (s.count == 0) {
+    add_intervals(s, values);
+    return s;
+  }
   // Selection, not a full sort: the same bits as sorting (see detail/select.hpp).
   const detail::ExactQuantiles e = detail::exact_quantiles(values, summary_levels, 0.95);
   std::copy(e.quantiles.begin(), e.quantiles.end(), s.quantiles.begin());
   s.cvar95 = e.tail_mean;
   s.exact_quantiles = true;
+  add_intervals(s, values);
   return s;
 }
 

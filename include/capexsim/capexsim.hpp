@@ -7,6 +7,8 @@
 #include "capexsim/engine.hpp"
 #include "capexsim/model.hpp"
 #include "capexsim/random.hpp"
+#include "capexsim/sampling.hpp"
 #include "capexsim/scenario.hpp"
 #include "capexsim/statistics.hpp"
+#include "capexsim/target.hpp"
 #include "capexsim/version.hpp"

@@ -23,6 +23,10 @@ struct RunOptions {
   std::uint64_t seed = 1;
   /// Index of the first path: a shard runs [first_path, first_path + paths).
   std::uint64_t first_path = 0;
+  /// Design size N of lhs/sobol sampling (docs/statistics.md): the total path count of
+  /// the run that this shard is part of. 0 = first_path + paths (the whole run). Path p's
+  /// static inputs depend on (seed, p, N), so every shard of a run must pass the same N.
+  std::uint64_t design_paths = 0;
   /// Worker threads; 0 = all cores.
   int threads = 0;
   /// Keep every path's outputs (paths x outputs doubles). Off: streaming statistics only,
@@ -68,6 +72,9 @@ class Result {
   std::size_t output_index(std::string_view name) const;  // throws std::out_of_range
   Summary summary(std::size_t output) const;
   Summary summary(std::string_view name) const { return summary(output_index(name)); }
+  /// P(output > threshold) over all paths, with its 95% half-width (exact from per-path
+  /// values, else from the sketch).
+  Exceedance exceedance(std::size_t output, double threshold) const;
   std::vector<BandRow> band(Series series) const;
   std::vector<BandRow> band(std::string_view series) const;  // throws std::out_of_range
 

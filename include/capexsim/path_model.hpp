@@ -13,6 +13,7 @@
 #include <Eigen/Core>
 
 #include "capexsim/random.hpp"
+#include "capexsim/sampling.hpp"
 #include "capexsim/scenario.hpp"
 #include "capexsim/schema.hpp"
 #include "capexsim/vmath.hpp"
@@ -107,6 +108,10 @@ class PathModel {
   /// Lower Cholesky factor of the correlation (canonical shock order).
   const Eigen::Matrix4d& cholesky() const { return chol_; }
   bool correlated() const { return correlated_; }
+  /// The sampling design of the static inputs (inactive: plain random draws). run() sets
+  /// it from the scenario's sampling and RunOptions (seed, design size).
+  const StaticSampler& sampler() const { return sampler_; }
+  void set_sampler(StaticSampler sampler) { sampler_ = std::move(sampler); }
 
   /// First step whose start is at or after `year` (calendar), with a 1e-9-step tolerance
   /// so that grid points computed in floating point land on the step they name.
@@ -122,6 +127,7 @@ class PathModel {
   std::vector<int> checkpoint_steps_;
   Eigen::Matrix4d chol_;
   bool correlated_;
+  StaticSampler sampler_;
   bool has_equity_ = false;
   std::vector<Output> outputs_;
   std::array<int, output_kinds> column_{};
@@ -145,9 +151,12 @@ struct PathWorkspace {
   std::array<double, param_count> inputs{};
 };
 
-/// Draw the static inputs of `path` into `inputs` (docs/model.md §3).
+/// Draw the static inputs of `path` into `inputs` (docs/model.md §2), through `design`
+/// when it is active (lhs, sobol, input correlation).
 inline void draw_inputs(const Scenario& s, const rng::PathRng& rng,
-                        std::array<double, param_count>& inputs) {
+                        std::array<double, param_count>& inputs,
+                        const StaticSampler* design = nullptr) {
+  if (design && design->active()) return design->draw(s, rng, inputs);
   for (std::size_t k = 0; k < param_count; ++k) {
     const Distribution& d = s.params[k];
     inputs[k] =
@@ -186,7 +195,7 @@ inline PathConstants path_constants(const PathModel& model, const rng::PathRng& 
                                     std::array<double, param_count>& in) {
   using P = Param;
   const Scenario& sc = model.scenario();
-  draw_inputs(sc, rng, in);
+  draw_inputs(sc, rng, in, &model.sampler());
   auto v = [&](Param p) { return in[static_cast<std::size_t>(p)]; };
   const int n = model.steps();
   const double dt = model.dt();
@@ -205,7 +214,9 @@ inline PathConstants path_constants(const PathModel& model, const rng::PathRng& 
   c.vol_x = sigma_x * std::sqrt(-std::expm1(-2 * theta * dt) / (2 * theta));
   c.x0 = 0;
   if (sigma_x > 0)
-    c.x0 = std::sqrt(c.var_x) * standard_normal_quantile(rng.static_uniform(rng::x0_id));
+    c.x0 = std::sqrt(c.var_x) * standard_normal_quantile(model.sampler().active()
+                                                             ? model.sampler().x0_uniform(rng)
+                                                             : rng.static_uniform(rng::x0_id));
   c.disruption_rate = v(P::disruption_rate);
   c.p_on = -std::expm1(-c.disruption_rate * dt);
   c.p_off = -std::expm1(-dt / v(P::disruption_mean_years));

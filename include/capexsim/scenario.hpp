@@ -8,6 +8,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <Eigen/Core>
@@ -176,6 +177,12 @@ enum class Shock { pace, cost, arr, growth };
 inline constexpr std::size_t shock_count = 4;
 const char* shock_name(Shock s);
 
+/// How the static inputs of a path are sampled (MODEL.md §9.1; docs/statistics.md).
+enum class Sampling { random, lhs, sobol };
+const char* sampling_name(Sampling s);  // "random", "lhs", "sobol"
+/// The method named `name`, or nullopt.
+std::optional<Sampling> sampling_from_name(std::string_view name);
+
 /// A complete, validated scenario (every default filled in).
 struct Scenario {
   std::string name;
@@ -201,6 +208,16 @@ struct Scenario {
   std::vector<Shock> correlation_order;
 
   std::vector<double> checkpoints;  // calendar years for arr_at_<year>
+
+  /// [simulation] sampling of the static inputs (random unless asked).
+  Sampling sampling = Sampling::random;
+  /// [input_correlation]: the correlated static inputs, in file order, and their Spearman
+  /// rank correlations, row-major k x k (both empty when the table is absent).
+  std::vector<Param> input_correlation_inputs;
+  std::vector<double> input_correlation;
+  /// [outputs] thresholds: output name -> values v whose P(output > v) is reported (the
+  /// loader gives them in output-name order, as TOML tables have no order).
+  std::vector<std::pair<std::string, std::vector<double>>> thresholds;
 
   const Distribution& operator[](Param p) const { return params[static_cast<std::size_t>(p)]; }
   Distribution& operator[](Param p) { return params[static_cast<std::size_t>(p)]; }

@@ -10,6 +10,7 @@
 #include <limits>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "capexsim/detail/bytes.hpp"
@@ -254,8 +255,55 @@ struct Summary {
   double prob_positive = 0, cvar95 = 0, nan_share = 0;
   bool exact_quantiles = false;  // from stored per-path values rather than the sketch
 
+  // 95% confidence half-widths: the Monte Carlo error of each statistic (see
+  // add_intervals and docs/statistics.md); NaN where undefined.
+  double mean_ci95 = std::numeric_limits<double>::quiet_NaN();
+  std::array<double, summary_levels.size()> quantiles_ci95{};
+  double prob_positive_ci95 = std::numeric_limits<double>::quiet_NaN();
+  double nan_share_ci95 = std::numeric_limits<double>::quiet_NaN();
+  double cvar95_ci95 = std::numeric_limits<double>::quiet_NaN();
+  /// Mean of the values at or below the 5th percentile (the adverse tail of cash and
+  /// ARR), and its half-width.
+  double cvar05 = std::numeric_limits<double>::quiet_NaN();
+  double cvar05_ci95 = std::numeric_limits<double>::quiet_NaN();
+
   double quantile(double level) const;  // one of summary_levels
+  double quantile_ci95(double level) const;
 };
+
+/// The 95% normal quantile, 1.959963984540054.
+inline constexpr double z95 = 1.959963984540054;
+
+/// 95% half-width of a proportion of `hits` out of `n`: z95 sqrt(p~(1 - p~)/(n + 4)) with
+/// p~ = (hits + 2)/(n + 4) (Agresti-Coull), which is the binomial standard error for
+/// proportions away from 0 and 1 and never 0 (a share of 0 out of n is not known to be
+/// exactly 0). NaN when n = 0.
+double proportion_ci95(std::uint64_t hits, std::uint64_t n);
+
+/// The 0-based ranks (lo, hi) of the order statistics bounding a 95% confidence interval
+/// of the q-quantile of m values (binomial: rank ~ Bin(m, q), normal approximation with
+/// continuity, clamped to [0, m-1]).
+std::pair<std::uint64_t, std::uint64_t> quantile_ci_ranks(std::uint64_t m, double q);
+
+/// Fill in the 95% half-widths and cvar05 of `s` (whose moments, quantiles and
+/// probabilities are already set) from every path's value (NaN = no event): exact
+/// order-statistic intervals.
+void add_intervals(Summary& s, std::span<const double> values);
+/// The same from a stream: quantile intervals from the sketch's order statistics widened
+/// by the sketch's error bound, cvar05 from its buckets; the CVaR half-widths need the
+/// values and stay NaN.
+void add_intervals(Summary& s, const QuantileSketch& sketch);
+
+/// P(x > threshold) over all paths (a NaN does not exceed) and its 95% half-width.
+struct Exceedance {
+  double threshold = 0;
+  double prob = 0;
+  double ci95 = 0;
+};
+Exceedance exceedance(std::span<const double> values, double threshold);
+/// From a stream: the count above the threshold from the sketch (exact except for values
+/// within the sketch's 0.39% bucket of the threshold).
+Exceedance exceedance(const QuantileSketch& sketch, std::uint64_t paths, double threshold);
 
 /// Streaming accumulator for one scalar output.
 class ScalarAccumulator {

@@ -54,9 +54,12 @@ def _count(value, name: str, minimum: int) -> int:
     return int(value)
 
 
-def simulate(scenario: ScenarioLike, paths: int = 100_000, seed: int = 1, threads: Optional[int] = None,
+def simulate(scenario: ScenarioLike, paths: Optional[int] = None, seed: int = 1, threads: Optional[int] = None,
              progress: Union[bool, Callable[[int, int], None]] = False, keep_paths: bool = True,
-             bands: bool = True, first_path: int = 0) -> Result:
+             bands: bool = True, first_path: int = 0, sampling: Optional[str] = None,
+             design_paths: Optional[int] = None,
+             thresholds: Optional[dict] = None, target=None,
+             max_paths: Optional[int] = None) -> Result:
     """Run `paths` Monte Carlo paths of `scenario` with `seed`.
 
     threads: worker threads (None or 0 = all cores); the result does not depend on it.
@@ -65,14 +68,36 @@ def simulate(scenario: ScenarioLike, paths: int = 100_000, seed: int = 1, thread
     keep_paths: keep every path's outputs (exact quantiles, ``Result.outputs``).
     bands: accumulate per-time bands for fan charts.
     first_path: run the shard [first_path, first_path + paths) (merge shards with merge()).
+    sampling: "random", "lhs" or "sobol" for the static inputs (None = the scenario's
+        ``simulation.sampling``, else random); see docs/statistics.md.
+    design_paths: the whole run's path count when this call is one shard of an lhs/sobol
+        run (None = first_path + paths). ``Result.notes`` says when Sobol is not run at a
+        power of two.
+    thresholds: {output: [v1, ...]} for ``Result.exceedance()``, added to the scenario's
+        ``[outputs] thresholds``.
+    target: run batches of growing size until a statistic's 95% half-width is within a
+        tolerance: ``("funding_gap", "p95", 0.005)`` (relative: 0.5% of the estimate),
+        ``("runway", "nan_share", 0.002, "abs")`` (absolute), or the CLI's text
+        ``"funding_gap.p95:0.5%"``. ``paths`` is then the first batch (default 10,000;
+        8,192 with sobol), ``max_paths`` the cap (default 10,000,000). ``Result.target``
+        says whether it was reached, the estimate, half-width and each batch. The result
+        equals a fixed run of its final path count, bit for bit. Not with lhs sampling.
 
     The GIL is released for the whole run; Ctrl-C raises KeyboardInterrupt within ~50 ms.
     """
     sc = _as_scenario(scenario)
-    paths = _count(paths, "paths", 1)
+    if target is not None:
+        return _simulate_target(sc, target, paths, max_paths, seed, threads, progress,
+                                keep_paths, bands, sampling, thresholds)
+    if max_paths is not None:
+        raise ValueError("max_paths is the cap of a target run; without target use paths")
+    paths = _count(100_000 if paths is None else paths, "paths", 1)
     seed = _count(seed, "seed", 0)
     first_path = _count(first_path, "first_path", 0)
     threads = 0 if threads is None else _count(threads, "threads", 0)
+    if sampling is not None and sampling not in ("random", "lhs", "sobol"):
+        raise ValueError(f"sampling must be 'random', 'lhs' or 'sobol', got {sampling!r}")
+    design = 0 if design_paths is None else _count(design_paths, "design_paths", 1)
     callback = None
     bar = None
     if progress is True:
@@ -85,11 +110,85 @@ def simulate(scenario: ScenarioLike, paths: int = 100_000, seed: int = 1, thread
         callback = progress
     try:
         core = _core.simulate(sc.to_toml(), sc.source, paths, seed, threads, first_path,
-                              bool(keep_paths), bool(bands), callback)
+                              bool(keep_paths), bool(bands), callback, sampling or "", design)
     finally:
         if bar is not None:
             bar.close()
-    return Result(core, sc)
+    res = Result(core, sc)
+    method = sampling or _sampling_of(sc)
+    note = _core.sampling_note(method, design or first_path + paths)
+    _finish(res, sc, method, note, thresholds)
+    return res
+
+
+def _target_text(target) -> str:
+    if isinstance(target, str):
+        return target
+    if isinstance(target, tuple) and len(target) in (3, 4):
+        output, stat, tol = target[:3]
+        kind = target[3] if len(target) == 4 else "rel"
+        if kind not in ("rel", "abs"):
+            raise ValueError(f"target: the 4th element must be 'rel' or 'abs', got {kind!r}")
+        if isinstance(tol, bool) or not isinstance(tol, (int, float)):
+            raise ValueError(f"target: the tolerance must be a number, got {tol!r}")
+        return f"{output}.{stat}:{float(tol) * 100!r}%" if kind == "rel" else f"{output}.{stat}:{float(tol)!r}"
+    raise ValueError("target must be 'OUTPUT.STAT:TOL' or (output, statistic, tolerance[, 'abs']), "
+                     f"got {target!r}")
+
+
+def _simulate_target(sc, target, paths, max_paths, seed, threads, progress, keep_paths, bands,
+                     sampling, thresholds):
+    if sampling is not None and sampling not in ("random", "lhs", "sobol"):
+        raise ValueError(f"sampling must be 'random', 'lhs' or 'sobol', got {sampling!r}")
+    first = 0 if paths is None else _count(paths, "paths", 1)
+    cap = 10_000_000 if max_paths is None else _count(max_paths, "max_paths", 1)
+    seed = _count(seed, "seed", 0)
+    threads = 0 if threads is None else _count(threads, "threads", 0)
+    callback = progress if callable(progress) else None
+    bar = None
+    if progress is True:
+        from tqdm.auto import tqdm
+        bar = tqdm(total=cap, unit="path", unit_scale=True, desc=f"{sc.name} (to target)")
+
+        def callback(done, total, _bar=bar):
+            _bar.update(done - _bar.n)
+    try:
+        core, info = _core.simulate_target(sc.to_toml(), sc.source, _target_text(target), first,
+                                           cap, seed, threads, bool(keep_paths), bool(bands),
+                                           callback, sampling or "")
+    finally:
+        if bar is not None:
+            bar.close()
+    res = Result(core, sc)
+    method = sampling or _sampling_of(sc)
+    note = _core.sampling_note(method, res.n_paths)
+    _finish(res, sc, method, note, thresholds)
+    res.target = dict(info)
+    return res
+
+
+def _finish(res, sc, method, note, thresholds):
+    res.sampling = method
+    res.notes = [note] if note else []
+    merged = {k: list(v) for k, v in _thresholds_of(sc).items()}
+    for name, values in (thresholds or {}).items():
+        values = list(values) if isinstance(values, (list, tuple)) else [values]
+        merged.setdefault(name, []).extend(float(v) for v in values)
+    for name in merged:
+        if name not in res.output_names:
+            raise ValueError(f"thresholds: no output named {name!r}; expected one of: "
+                             f"{', '.join(res.output_names)}")
+    res.thresholds = merged
+
+
+def _thresholds_of(sc: Scenario) -> dict:
+    return dict(sc.to_dict().get("outputs", {}).get("thresholds", {}))
+
+
+def _sampling_of(sc: Scenario) -> str:
+    import re
+    m = re.search(r'^sampling = "(\w+)"', sc.to_toml(), re.M)
+    return m.group(1) if m else "random"
 
 
 def merge(a: Result, b: Result) -> Result:

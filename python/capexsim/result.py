@@ -11,7 +11,11 @@ from .units import output_unit, series_unit
 SERIES_UNITS = {name: series_unit(name) for name in _core.series_names(True)}
 
 SUMMARY_COLUMNS = ["mean", "sd", "stderr", "p1", "p5", "p10", "p25", "p50", "p75", "p90", "p95",
-                   "p99", "prob_positive", "cvar95", "nan_share"]
+                   "p99", "prob_positive", "cvar95", "nan_share", "cvar05"]
+#: 95% Monte Carlo half-widths, one per statistic (docs/statistics.md).
+CI95_COLUMNS = ["mean_ci95", "p1_ci95", "p5_ci95", "p10_ci95", "p25_ci95", "p50_ci95", "p75_ci95",
+                "p90_ci95", "p95_ci95", "p99_ci95", "prob_positive_ci95", "cvar95_ci95",
+                "nan_share_ci95", "cvar05_ci95"]
 
 
 class Result:
@@ -24,6 +28,17 @@ class Result:
     - ``paths``: DataFrame of per-path outputs, indexed by path number.
     - pickles (its bytes are the C++ result's, bit for bit) and merges with adjacent shards.
     """
+
+    #: How the static inputs were sampled ("random", "lhs", "sobol").
+    sampling: str = "random"
+    #: Notes about the run that are not errors (e.g. Sobol at a path count that is not a
+    #: power of two); empty when there is nothing to say.
+    notes: list[str] = []
+    #: Thresholds of exceedance(): {output: [values]}.
+    thresholds: dict = {}
+    #: For a target run: {"target", "reached", "paths", "estimate", "ci95", "wanted_ci95",
+    #: "batches"}; None otherwise.
+    target = None
 
     def __init__(self, core: "_core.Result", scenario=None):
         self._core = core
@@ -92,9 +107,29 @@ class Result:
     def summary(self) -> pd.DataFrame:
         rows = [self._core.summary(k) for k in range(len(self.output_names))]
         df = pd.DataFrame(rows, index=pd.Index(self.output_names, name="output"))
-        df = df.reindex(columns=SUMMARY_COLUMNS).astype(float)  # None (undefined) -> NaN
+        # None (undefined) -> NaN; every statistic column numeric
+        df = df.reindex(columns=SUMMARY_COLUMNS + CI95_COLUMNS).astype(float)
         df.insert(0, "unit", [output_unit(n) for n in self.output_names])
-        return df[["unit"] + SUMMARY_COLUMNS]
+        return df[["unit"] + SUMMARY_COLUMNS + CI95_COLUMNS].astype(
+            {c: float for c in SUMMARY_COLUMNS + CI95_COLUMNS})
+
+    def exceedance(self, thresholds: "dict[str, list[float]] | None" = None) -> pd.DataFrame:
+        """P(output > threshold) over all paths (a NaN never exceeds) with its 95% half-width.
+
+        thresholds: {output: [v1, v2, ...]}; None = those given to simulate() (and the
+        scenario's ``[outputs] thresholds``). Columns: output, threshold, prob, ci95.
+        """
+        if thresholds is None:
+            thresholds = self.thresholds
+        rows = []
+        for name, values in thresholds.items():
+            if name not in self.output_names:
+                raise ValueError(f"no output named {name!r}; expected one of: {', '.join(self.output_names)}")
+            k = self.output_names.index(name)
+            for v in (values if isinstance(values, (list, tuple)) else [values]):
+                prob, ci = self._core.exceedance(k, float(v))
+                rows.append({"output": name, "threshold": float(v), "prob": prob, "ci95": ci})
+        return pd.DataFrame(rows, columns=["output", "threshold", "prob", "ci95"])
 
     def bands(self, series: str = "cash") -> pd.DataFrame:
         if not self._core.has_bands():

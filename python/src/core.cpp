@@ -31,6 +31,14 @@ py::dict summary_dict(const Summary& s) {
   d["nan_share"] = s.nan_share;
   d["count"] = s.count;
   d["exact_quantiles"] = s.exact_quantiles;
+  d["cvar05"] = s.cvar05;
+  d["mean_ci95"] = s.mean_ci95;
+  for (std::size_t q = 0; q < summary_levels.size(); ++q)
+    d[py::str(level_name(summary_levels[q]) + "_ci95")] = s.quantiles_ci95[q];
+  d["prob_positive_ci95"] = s.prob_positive_ci95;
+  d["cvar95_ci95"] = s.cvar95_ci95;
+  d["cvar05_ci95"] = s.cvar05_ci95;
+  d["nan_share_ci95"] = s.nan_share_ci95;
   return d;
 }
 
@@ -70,14 +78,26 @@ py::dict band_dict(const Result& r, const std::string& name) {
   return d;
 }
 
+template <class Work>
+Result in_worker(Work&& work, std::atomic<std::uint64_t>& done, std::atomic<bool>& cancel,
+                 std::uint64_t paths, py::object progress);
+
 /// Run on a worker thread while this thread, GIL released, waits in 50 ms slices; between
 /// slices it takes the GIL to check for Ctrl-C (KeyboardInterrupt) and report progress.
 Result simulate(const std::string& toml, const std::string& source, std::uint64_t paths,
                 std::uint64_t seed, int threads, std::uint64_t first_path, bool keep_paths,
-                bool bands, py::object progress) {
-  const Scenario scenario = parse_scenario(toml, source);
+                bool bands, py::object progress, const std::string& sampling,
+                std::uint64_t design_paths) {
+  Scenario scenario = parse_scenario(toml, source);
+  if (!sampling.empty()) {
+    const auto m = sampling_from_name(sampling);
+    if (!m)
+      throw py::value_error("sampling must be 'random', 'lhs' or 'sobol', got '" + sampling + "'");
+    scenario.sampling = *m;
+  }
   const PathModel model(scenario);
   RunOptions o;
+  o.design_paths = design_paths;
   o.paths = paths;
   o.seed = seed;
   o.threads = threads;
@@ -90,13 +110,20 @@ Result simulate(const std::string& toml, const std::string& source, std::uint64_
     done.store(d);
     return !cancel.load();
   };
+  return in_worker([&] { return run(model, o); }, done, cancel, paths, progress);
+}
+
+/// Run `work` on a worker thread (see simulate).
+template <class Work>
+Result in_worker(Work&& work, std::atomic<std::uint64_t>& done, std::atomic<bool>& cancel,
+                 std::uint64_t paths, py::object progress) {
   std::promise<void> finished;
   std::future<void> ready = finished.get_future();
   Result result;
   std::exception_ptr error;
   std::thread worker([&] {
     try {
-      result = run(model, o);
+      result = work();
     } catch (...) {
       error = std::current_exception();
     }
@@ -130,6 +157,61 @@ Result simulate(const std::string& toml, const std::string& source, std::uint64_
   worker.join();
   if (error) std::rethrow_exception(error);
   return result;
+}
+
+/// run_to_target on a worker thread; progress(paths so far, max_paths) after each batch.
+py::tuple simulate_target(const std::string& toml, const std::string& source,
+                          const std::string& target_text, std::uint64_t first_paths,
+                          std::uint64_t max_paths, std::uint64_t seed, int threads, bool keep_paths,
+                          bool bands, py::object progress, const std::string& sampling) {
+  Scenario scenario = parse_scenario(toml, source);
+  if (!sampling.empty()) {
+    const auto m = sampling_from_name(sampling);
+    if (!m)
+      throw py::value_error("sampling must be 'random', 'lhs' or 'sobol', got '" + sampling + "'");
+    scenario.sampling = *m;
+  }
+  Target target;
+  try {
+    target = parse_target(target_text);
+  } catch (const std::invalid_argument& e) {
+    throw py::value_error(e.what());
+  }
+  RunOptions o;
+  o.seed = seed;
+  o.threads = threads;
+  o.keep_paths = keep_paths;
+  o.bands = bands;
+  std::atomic<std::uint64_t> done{0};
+  std::atomic<bool> cancel{false};
+  o.progress = [&](std::uint64_t, std::uint64_t) { return !cancel.load(); };
+  TargetOptions to;
+  to.first_paths = first_paths;
+  to.max_paths = max_paths;
+  to.on_batch = [&](const TargetProgress& p) {
+    done.store(p.paths);
+    return !cancel.load();
+  };
+  TargetResult t;
+  Result r = in_worker(
+      [&] {
+        try {
+          t = run_to_target(scenario, o, target, to);
+        } catch (const std::invalid_argument& e) {
+          throw py::value_error(e.what());
+        }
+        return std::move(t.result);
+      },
+      done, cancel, max_paths, progress);
+  py::list batches;
+  for (const auto& b : t.batches)
+    batches.append(py::dict(py::arg("paths") = b.paths, py::arg("estimate") = b.estimate,
+                            py::arg("ci95") = b.half_width, py::arg("wanted_ci95") = b.wanted));
+  py::dict info(py::arg("target") = target.to_string(), py::arg("reached") = t.reached,
+                py::arg("paths") = t.final.paths, py::arg("estimate") = t.final.estimate,
+                py::arg("ci95") = t.final.half_width, py::arg("wanted_ci95") = t.final.wanted,
+                py::arg("batches") = batches);
+  return py::make_tuple(std::move(r), info);
 }
 
 }  // namespace
@@ -222,6 +304,13 @@ PYBIND11_MODULE(_core, m) {
           "summary", [](const Result& r, std::size_t k) { return summary_dict(r.summary(k)); },
           py::arg("output"))
       .def("band", &band_dict, py::arg("series"))
+      .def(
+          "exceedance",
+          [](const Result& r, std::size_t k, double v) {
+            const Exceedance e = r.exceedance(k, v);
+            return std::make_pair(e.prob, e.ci95);
+          },
+          py::arg("output"), py::arg("threshold"))
       .def("to_bytes", [](const Result& r) { return py::bytes(r.to_bytes()); })
       .def_static("from_bytes",
                   [](const py::bytes& b) { return Result::from_bytes(std::string(b)); });
@@ -248,5 +337,16 @@ PYBIND11_MODULE(_core, m) {
         "Merge results of adjacent path ranges of the same scenario and seed.");
   m.def("simulate", &simulate, py::arg("toml"), py::arg("source"), py::arg("paths"),
         py::arg("seed"), py::arg("threads"), py::arg("first_path"), py::arg("keep_paths"),
-        py::arg("bands"), py::arg("progress"));
+        py::arg("bands"), py::arg("progress"), py::arg("sampling") = "",
+        py::arg("design_paths") = 0);
+  m.def("simulate_target", &simulate_target, py::arg("toml"), py::arg("source"), py::arg("target"),
+        py::arg("first_paths"), py::arg("max_paths"), py::arg("seed"), py::arg("threads"),
+        py::arg("keep_paths"), py::arg("bands"), py::arg("progress"), py::arg("sampling") = "");
+  m.def(
+      "sampling_note",
+      [](const std::string& method, std::uint64_t n) {
+        const auto m = sampling_from_name(method);
+        return m ? sampling_note(*m, n) : std::string();
+      },
+      py::arg("method"), py::arg("design_paths"));
 }
