@@ -195,6 +195,7 @@ bool is_event_time(const std::string& name) {
 }
 
 int decimals_for(const std::string& unit) {
+  if (unit == "share") return 3;
   return unit == "years" || unit == "GW" ? 2 : 1;
 }
 
@@ -228,6 +229,33 @@ std::string summary_table(const Result& r) {
                   fixed(s.mean_ci95, d + 1).c_str(), fixed(s.quantile(0.05), d).c_str(),
                   fixed(s.quantile(0.5), d).c_str(), fixed(s.quantile(0.95), d).c_str(),
                   p_pos.c_str(), never.c_str());
+    o << line;
+  }
+  o << counterparty_table(r);
+  return o.str();
+}
+
+std::string counterparty_table(const Result& r) {
+  // One row per unpaid_<contract> output (docs/model.md §10.5), then the builders.
+  std::vector<std::pair<std::string, std::size_t>> rows;
+  for (std::size_t k = 0; k < r.output_names.size(); ++k) {
+    const std::string& name = r.output_names[k];
+    if (name.rfind("unpaid_", 0) == 0 && name != "unpaid_total" && name != "unpaid_capex")
+      rows.emplace_back(name.substr(7), k);
+  }
+  if (rows.empty()) return "";
+  for (std::size_t k = 0; k < r.output_names.size(); ++k)
+    if (r.output_names[k] == "unpaid_capex") rows.emplace_back("builders (capex)", k);
+  std::ostringstream o;
+  char line[256];
+  std::snprintf(line, sizeof line, "\n%-20s %16s %16s %16s\n", "counterparty", "P(paid in full)",
+                "unpaid mean $B", "unpaid p95 $B");
+  o << line;
+  for (const auto& [who, k] : rows) {
+    const Summary s = r.summary(k);
+    std::snprintf(line, sizeof line, "%-20s %15s%% %16s %16s\n", who.c_str(),
+                  fixed(100 * (1 - s.prob_positive), 1).c_str(), fixed(s.mean, 1).c_str(),
+                  fixed(s.quantile(0.95), 1).c_str());
     o << line;
   }
   return o.str();

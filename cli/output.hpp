@@ -50,6 +50,9 @@ std::string paths_csv(const Result& r);
 
 /// The readable summary table (rows = outputs).
 std::string summary_table(const Result& r);
+/// Per counterparty (contracts, then builders): P(paid in full), mean and p95 unpaid;
+/// empty unless the run has unpaid_<contract> outputs ([constraint] unpaid = true).
+std::string counterparty_table(const Result& r);
 /// Lines "P(funding_gap > 1000) = 72.30% ± 0.28%" for each threshold ("" when none).
 std::string thresholds_table(const Result& r, const Thresholds& thresholds);
 

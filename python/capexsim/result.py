@@ -113,6 +113,23 @@ class Result:
         return df[["unit"] + SUMMARY_COLUMNS + CI95_COLUMNS].astype(
             {c: float for c in SUMMARY_COLUMNS + CI95_COLUMNS})
 
+    def counterparties(self) -> pd.DataFrame:
+        """Under ``[constraint] unpaid = true``: per counterparty (each contract, then the
+        builders), P(paid in full) and the mean and 95th percentile of the amount left
+        unpaid, $B. Empty when the run has no unpaid outputs."""
+        names = [n for n in self.output_names
+                 if n.startswith("unpaid_") and n not in ("unpaid_total", "unpaid_capex")]
+        if names and "unpaid_capex" in self.output_names:
+            names.append("unpaid_capex")
+        rows = []
+        for n in names:
+            s = self._core.summary(self.output_names.index(n))
+            who = "builders (capex)" if n == "unpaid_capex" else n[len("unpaid_"):]
+            rows.append({"counterparty": who, "p_paid_in_full": 1 - s["prob_positive"],
+                         "unpaid_mean": s["mean"], "unpaid_p95": s["p95"]})
+        return pd.DataFrame(rows, columns=["counterparty", "p_paid_in_full", "unpaid_mean",
+                                           "unpaid_p95"]).set_index("counterparty")
+
     def exceedance(self, thresholds: "dict[str, list[float]] | None" = None) -> pd.DataFrame:
         """P(output > threshold) over all paths (a NaN never exceeds) with its 95% half-width.
 

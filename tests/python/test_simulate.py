@@ -238,3 +238,19 @@ def test_compare_pairs_paths(reference_path, tmp_path):
     # Paired stderr is far below that of independent runs.
     a = capexsim.simulate(sc, paths=2000, seed=4).summary().loc["funding_gap", "stderr"]
     assert df.loc["funding_gap", "stderr"] < 0.3 * a
+
+
+def test_counterparties_of_the_recalibrated_reference():
+    """ai-lab-2026 leaves obligations unpaid: one row per contract plus the builders, and
+    P(paid in full) is 1 - P(unpaid > 0) of each unpaid_<contract> output."""
+    src = os.environ["CAPEXSIM_SOURCE_DIR"]
+    sc = capexsim.Scenario.from_toml(f"{src}/scenarios/ai-lab-2026.toml")
+    res = capexsim.simulate(sc, paths=2000, seed=3)
+    table = res.counterparties()
+    assert list(table.index) == ["azure", "oracle", "aws", "builders (capex)"]
+    unpaid = np.asarray(res.outputs["unpaid_oracle"])
+    assert table.loc["oracle", "p_paid_in_full"] == pytest.approx(np.mean(unpaid <= 0), abs=1e-12)
+    assert table.loc["oracle", "unpaid_mean"] == pytest.approx(unpaid.mean(), rel=1e-9)
+    plain = capexsim.simulate(capexsim.Scenario.from_toml(f"{src}/scenarios/ai-lab-2025.toml"),
+                              paths=100, seed=3)
+    assert plain.counterparties().empty
