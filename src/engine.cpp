@@ -1,6 +1,7 @@
 #include "capexsim/engine.hpp"
 
 #include "capexsim/detail/block.hpp"
+#include "capexsim/memory.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -267,6 +268,7 @@ void check_options(const RunOptions& o) {
 
 Result run_serial(const PathModel& model, const RunOptions& o) {
   check_options(o);
+  check_memory(model, o);
   Result r = empty_result(model, o);
   Local local(model, o.bands);
   // Same chunking of progress reports as run(); the arithmetic does not depend on it.
@@ -282,6 +284,7 @@ Result run_serial(const PathModel& model, const RunOptions& o) {
 
 Result run(const PathModel& model, const RunOptions& o) {
   check_options(o);
+  check_memory(model, o);
   Result r = empty_result(model, o);
   // Every accumulator merges exactly (integer counts and fixed-point sums) and per-path
   // outputs land at their path's row, so the result is the same whichever thread ran

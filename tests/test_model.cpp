@@ -157,7 +157,7 @@ TEST_CASE("disruption regime: two-state Markov chain occupancy") {
     const double p = pi * (1 - std::pow(1 - p_on - p_off, step + 1));
     double on = 0;
     for (int q = 0; q < N; ++q) {
-      const auto& st = test::trace(m, 27, q).steps[step];
+      const auto st = test::trace(m, 27, q).steps[step];
       on += st.regime;
       if (st.regime) {  // the multiplier applies while disrupted
         const double undisrupted = st.pace_target * 52 * dt * st.exec_factor;

@@ -4,6 +4,7 @@
 #include "capexsim/bands.hpp"
 #include "capexsim/distribution.hpp"
 #include "capexsim/engine.hpp"
+#include "capexsim/memory.hpp"
 #include "capexsim/model.hpp"
 #include "capexsim/random.hpp"
 #include "capexsim/scenario.hpp"

@@ -53,7 +53,7 @@ def _count(value, name: str, minimum: int) -> int:
 
 def simulate(scenario: ScenarioLike, paths: int = 100_000, seed: int = 1, threads: Optional[int] = None,
              progress: Union[bool, Callable[[int, int], None]] = False, keep_paths: bool = True,
-             bands: bool = True, first_path: int = 0) -> Result:
+             bands: bool = True, first_path: int = 0, memory_limit: Optional[int] = None) -> Result:
     """Run `paths` Monte Carlo paths of `scenario` with `seed`.
 
     threads: worker threads (None = all cores); the result does not depend on it.
@@ -61,6 +61,8 @@ def simulate(scenario: ScenarioLike, paths: int = 100_000, seed: int = 1, thread
     keep_paths: keep every path's outputs (exact quantiles, ``Result.outputs``).
     bands: accumulate per-time bands for fan charts.
     first_path: run the shard [first_path, first_path + paths) (merge shards with merge()).
+    memory_limit: bytes; a run estimated to need more raises MemoryError before it starts
+    (None = 80% of the memory available now).
 
     The GIL is released for the whole run; Ctrl-C raises KeyboardInterrupt within ~50 ms.
     """
@@ -69,6 +71,7 @@ def simulate(scenario: ScenarioLike, paths: int = 100_000, seed: int = 1, thread
     seed = _count(seed, "seed", 0)
     first_path = _count(first_path, "first_path", 0)
     threads = 0 if threads is None else _count(threads, "threads", 1)
+    limit = 0 if memory_limit is None else _count(memory_limit, "memory_limit", 1)
     callback = None
     bar = None
     if progress is True:
@@ -81,7 +84,7 @@ def simulate(scenario: ScenarioLike, paths: int = 100_000, seed: int = 1, thread
         callback = progress
     try:
         core = _core.simulate(sc.to_toml(), sc.source, paths, seed, threads, first_path,
-                              bool(keep_paths), bool(bands), callback)
+                              bool(keep_paths), bool(bands), callback, limit)
     finally:
         if bar is not None:
             bar.close()

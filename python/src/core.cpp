@@ -69,7 +69,7 @@ py::dict band_dict(const Result& r, const std::string& name) {
 /// slices it takes the GIL to check for Ctrl-C (KeyboardInterrupt) and report progress.
 Result simulate(const std::string& toml, const std::string& source, std::uint64_t paths,
                 std::uint64_t seed, int threads, std::uint64_t first_path, bool keep_paths,
-                bool bands, py::object progress) {
+                bool bands, py::object progress, std::uint64_t memory_limit) {
   const Scenario scenario = parse_scenario(toml, source);
   const PathModel model(scenario);
   RunOptions o;
@@ -79,6 +79,8 @@ Result simulate(const std::string& toml, const std::string& source, std::uint64_
   o.first_path = first_path;
   o.keep_paths = keep_paths;
   o.bands = bands;
+  o.memory_limit = memory_limit;
+  check_memory(model, o);  // MemoryLimitError (Python MemoryError) before anything is allocated
   std::atomic<std::uint64_t> done{0};
   std::atomic<bool> cancel{false};
   o.progress = [&](std::uint64_t d, std::uint64_t) {
@@ -140,6 +142,8 @@ PYBIND11_MODULE(_core, m) {
       py::object cls = py::module_::import("capexsim.errors").attr("ScenarioError");
       py::object exc = cls(e.what(), e.file(), e.line(), e.column(), e.key(), e.message());
       PyErr_SetObject(cls.ptr(), exc.ptr());
+    } catch (const MemoryLimitError& e) {
+      PyErr_SetString(PyExc_MemoryError, e.what());
     }
   });
 
@@ -203,5 +207,5 @@ PYBIND11_MODULE(_core, m) {
         "Merge results of adjacent path ranges of the same scenario and seed.");
   m.def("simulate", &simulate, py::arg("toml"), py::arg("source"), py::arg("paths"),
         py::arg("seed"), py::arg("threads"), py::arg("first_path"), py::arg("keep_paths"),
-        py::arg("bands"), py::arg("progress"));
+        py::arg("bands"), py::arg("progress"), py::arg("memory_limit") = 0);
 }
