@@ -92,7 +92,7 @@ class RunOutputs(Base):
         # CSV numbers round-trip: the mean of the column equals summary.json's mean to ~1e-12.
         gaps = [float(r[1]) for r in rows[1:]]
         self.assertAlmostEqual(sum(gaps) / len(gaps), gap["mean"], delta=1e-9 * abs(gap["mean"]))
-        self.assertEqual(sorted(os.listdir(out)), ["bands.csv", "paths.csv", "summary.json"])
+        self.assertEqual(sorted(os.listdir(out)), [".capexsim", "bands.csv", "paths.csv", "summary.json"])
 
     def test_same_bits_for_any_thread_count(self):
         outs = []
@@ -117,7 +117,7 @@ class RunOutputs(Base):
         self.assertEqual(p.returncode, 0, p.stderr)
         with open(keep) as f:
             self.assertEqual(f.read(), "mine")
-        self.assertEqual(sorted(os.listdir(out)), ["bands.csv", "notes.txt", "summary.json"])
+        self.assertEqual(sorted(os.listdir(out)), [".capexsim", "bands.csv", "notes.txt", "summary.json"])
 
     def test_check_output_runs_to_the_same_results(self):
         p = run("check", reference())
@@ -223,7 +223,9 @@ class Errors(Base):
         self.assertEqual(proc.returncode, 130, stderr)
         self.assertLess(elapsed, 1.0)
         self.assertIn("interrupted", stderr)
-        self.assertEqual(os.listdir(out), [])  # the folder was prepared, nothing written
+        # The folder was prepared (with its lock), nothing written.
+        self.assertEqual(os.listdir(out), [".capexsim"])
+        self.assertEqual(os.listdir(os.path.join(out, ".capexsim")), ["lock"])
 
 
 class Progress(Base):
@@ -430,7 +432,7 @@ class OutputSets(Base):
         while time.time() < deadline and staged is None and proc.poll() is None:
             for d in os.listdir(meta):
                 f = os.path.join(meta, d, "paths.csv")
-                if d != live and os.path.exists(f) and os.path.getsize(f) > 0:
+                if d not in (live, "current", "lock") and os.path.exists(f) and os.path.getsize(f) > 0:
                     staged = f
             time.sleep(0.005)
         self.assertIsNotNone(staged, "paths.csv was never being written")
