@@ -363,6 +363,8 @@ void ScalarAccumulator::write(detail::ByteWriter& w) const {
   w.put(paths_);
   w.put(nan_);
   w.put(positive_);
+  w.put(min_);
+  w.put(max_);
   sum_.write(w);
   sum_sq_.write(w);
   sketch_.write(w);
@@ -372,6 +374,8 @@ void ScalarAccumulator::read(detail::ByteReader& r) {
   paths_ = r.get<std::uint64_t>();
   nan_ = r.get<std::uint64_t>();
   positive_ = r.get<std::uint64_t>();
+  min_ = r.get<double>();
+  max_ = r.get<double>();
   sum_.read(r);
   sum_sq_.read(r);
   sketch_.read(r);
@@ -396,6 +400,8 @@ ScalarAccumulator& ScalarAccumulator::operator+=(const ScalarAccumulator& o) {
   paths_ += o.paths_;
   nan_ += o.nan_;
   positive_ += o.positive_;
+  min_ = std::min(min_, o.min_);
+  max_ = std::max(max_, o.max_);
   sum_ += o.sum_;
   sum_sq_ += o.sum_sq_;
   sketch_ += o.sketch_;
@@ -420,11 +426,17 @@ Summary ScalarAccumulator::moments() const {
     s.mean = s.sd = s.std_error = nan;
     return s;
   }
-  if (sum_.has_big() || sum_sq_.has_big()) return exact_moments(s);
+  // Every value equal (min == max): sd 0, not what the sums' 2^-32 rounding leaves (~1e-4).
+  const bool constant = min_ == max_ && s.count > 1;
+  if (sum_.has_big() || sum_sq_.has_big()) {
+    s = exact_moments(s);
+    if (constant) s.sd = s.std_error = 0;
+    return s;
+  }
   s.mean = sum_.value() / m;
   if (s.count > 1) {
     const double ss = sum_sq_.value() - sum_.value() * s.mean;
-    s.sd = std::sqrt(std::max(0.0, ss / (m - 1)));
+    s.sd = constant ? 0.0 : std::sqrt(std::max(0.0, ss / (m - 1)));
     s.std_error = s.sd / std::sqrt(m);
   } else {
     s.sd = s.std_error = nan;

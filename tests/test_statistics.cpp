@@ -276,3 +276,22 @@ TEST_CASE("an infinite value makes the moments NaN, never a clamped number") {
   CHECK(f.saturated() == 1);
   CHECK(std::isnan(f.value()));
 }
+
+TEST_CASE("a constant output has sd exactly 0") {
+  // Before: 30.000001 rounded to 2^-32 in both sums left sd ~ 1e-4 (7.2e-5 was reported
+  // for a one-step horizon).
+  for (double c : {30.000001, -1234.5678901, 7e25}) {
+    ScalarAccumulator a, b;
+    for (int i = 0; i < 1000; ++i) (i % 2 ? a : b).add(c);
+    a.add(NAN);
+    a += b;
+    const Summary s = a.summary();
+    CAPTURE(c);
+    CHECK(s.sd == 0);
+    CHECK(s.std_error == 0);
+    CHECK(std::abs(s.mean - c) <= 0x1p-32 + 1e-15 * std::abs(c));
+  }
+  ScalarAccumulator one;
+  one.add(5);
+  CHECK(std::isnan(one.summary().sd));  // undefined for one value, as before
+}

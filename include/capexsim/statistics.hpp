@@ -302,6 +302,8 @@ class ScalarAccumulator {
       return;
     }
     if (x > 0) ++positive_;
+    min_ = std::min(min_, x);
+    max_ = std::max(max_, x);
     sum_.add(x);
     sum_sq_.add_square(x);
     sketch_.add(x);
@@ -323,6 +325,10 @@ class ScalarAccumulator {
   Summary moments() const;
   Summary exact_moments(Summary s) const;
   std::uint64_t paths_ = 0, nan_ = 0, positive_ = 0;
+  // Smallest and largest non-NaN value: exact in any merge order; equal for a constant
+  // output, whose sd is then exactly 0 (the sums' 2^-32 rounding would leave ~1e-4).
+  double min_ = std::numeric_limits<double>::infinity();
+  double max_ = -std::numeric_limits<double>::infinity();
   FixedPointSum sum_, sum_sq_;
   QuantileSketch sketch_;
 };
