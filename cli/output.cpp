@@ -257,7 +257,9 @@ void OutputSet::repair() {
     const std::string name = entry.path().filename().string();
     for (const std::string& known : known_names())
       if (name.rfind("." + known + ".tmp-", 0) == 0) fs::remove(entry.path(), ec);
-    if (name.rfind(std::string(".") + meta_name + ".tmp-", 0) == 0) fs::remove(entry.path(), ec);
+    if (name.rfind(std::string(".") + meta_name + ".tmp-", 0) == 0 ||
+        name.rfind(".capexsim-probe-", 0) == 0)
+      fs::remove(entry.path(), ec);
   }
   if (live.empty()) return;
   for (const std::string& known : known_names()) {

@@ -14,6 +14,14 @@
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
+// ThreadSanitizer builds (GCC defines __SANITIZE_THREAD__; CMake's CAPEXSIM_SANITIZE=thread
+// defines CAPEXSIM_THREAD_SANITIZER for any compiler) run chunks on plain threads: see run().
+#if defined(__SANITIZE_THREAD__) || defined(CAPEXSIM_THREAD_SANITIZER)
+#define CAPEXSIM_PLAIN_THREADS 1
+#else
+#define CAPEXSIM_PLAIN_THREADS 0
+#endif
+
 namespace capexsim {
 
 // ---------------------------------------------------------------------------------------
@@ -310,7 +318,7 @@ Result run(const PathModel& model, const RunOptions& o) {
     return true;
   };
 
-#if !defined(__SANITIZE_THREAD__)
+#if !CAPEXSIM_PLAIN_THREADS
   tbb::enumerable_thread_specific<Local> locals([&] { return Local(model, o.bands); });
   tbb::task_arena arena(o.threads > 0 ? o.threads : tbb::task_arena::automatic);
   arena.execute([&] {
@@ -347,7 +355,7 @@ Result run(const PathModel& model, const RunOptions& o) {
 #endif
   if (cancelled) throw Cancelled();
   for (const auto& local : locals) {
-#if defined(__SANITIZE_THREAD__)
+#if CAPEXSIM_PLAIN_THREADS
     if (local) fold(r, *local);
 #else
     fold(r, local);
