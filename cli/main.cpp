@@ -1,18 +1,22 @@
 // capexsim: the command line over the engine.
 //   capexsim run SCENARIO.toml [--paths N] [--seed S] [--threads T] [--out DIR] [--per-path]
-//   [--quiet] capexsim check SCENARIO.toml capexsim compare A.toml B.toml [--paths N] [--seed S]
+//   [--memory-limit SIZE] [--quiet] capexsim check SCENARIO.toml capexsim compare A.toml B.toml
+//   [--paths N] [--seed S]
 //   [--threads T] [--quiet]
 //   capexsim run SCENARIO.toml --shard K/N --out DIR ...   capexsim merge DIR... --out OUT
-// Exit codes: 0 ok, 2 invalid input, 1 internal error, 130 interrupted.
+// Exit codes: 0 ok, 2 invalid input (or a run too large for memory, or an --out folder
+// in use), 1 internal error, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
 
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <exception>
 #include <iostream>
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,7 +37,7 @@ namespace {
 using namespace capexsim;
 using capexsim::cli::UsageError;
 
-constexpr int exit_ok = 0, exit_internal = 1, exit_invalid = 2, exit_interrupted = 130;
+constexpr int exit_ok = 0, exit_internal = 1, exit_invalid = 2;
 
 /// Paths run with per-path outputs kept (exact quantiles) up to this count unless
 /// --per-path asks for them anyway; above it, statistics stream and quantiles come from
@@ -90,6 +94,31 @@ std::uint64_t parse_seed(const std::string& text) {
   return v;
 }
 
+/// --memory-limit: bytes, with an optional suffix K, M, G or T (powers of 1024), or
+/// "none" for no check.
+std::uint64_t parse_memory_limit(const std::string& text) {
+  if (text == "none") return std::numeric_limits<std::uint64_t>::max();
+  std::size_t used = 0;
+  double x = 0;
+  try {
+    x = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  double unit = 1;
+  if (used > 0 && used + 1 == text.size()) {
+    const char c = static_cast<char>(std::toupper(static_cast<unsigned char>(text.back())));
+    unit = c == 'K' ? 0x1p10 : c == 'M' ? 0x1p20 : c == 'G' ? 0x1p30 : c == 'T' ? 0x1p40 : 0;
+    if (unit > 0) ++used;
+  }
+  if (used == 0 || used != text.size() || unit == 0 || !std::isfinite(x) || x * unit < 1 ||
+      x * unit >= 0x1p64)
+    throw UsageError("--memory-limit " + text +
+                     ": expected a size in bytes with an optional K, M, G or T suffix (e.g. 8G), "
+                     "or none");
+  return static_cast<std::uint64_t>(x * unit);
+}
+
 bool stderr_is_terminal() {
   return ::isatty(STDERR_FILENO) == 1;
 }
@@ -136,6 +165,7 @@ struct RunArgs {
   std::string threads = "0";
   std::string out;
   bool per_path = false;
+  std::string memory_limit;
   bool quiet = false;
   std::string shard;                    // "K/N": run shard K of N (see cmd_run_shard)
   std::string sampling;                 // empty: the scenario's
@@ -269,14 +299,22 @@ int cmd_run(const RunArgs& a) {
   }
   o.seed = parse_seed(a.seed);
   o.threads = parse_threads(a.threads);
+  if (!a.memory_limit.empty()) o.memory_limit = parse_memory_limit(a.memory_limit);
   if (a.per_path && a.out.empty())
     throw UsageError("--per-path writes paths.csv and needs --out DIR");
-  if (!a.out.empty()) cli::prepare_out_dir(a.out);
   o.keep_paths = a.per_path || o.paths <= keep_paths_limit;
   o.bands = !a.out.empty();
+  // The memory check before the folder is touched; run() checks again (the same estimate).
+  check_memory(PathModel(scenario), o);
+  // Takes the folder's lock for the whole run: a second run into it fails here, at once.
+  std::optional<cli::OutputSet> set;
+  if (!a.out.empty()) set.emplace(a.out);
 
-  cli::RunInfo info{
-      a.scenario, threads_used(o.threads), 0, sampling_name(scenario.sampling), thresholds, ""};
+  cli::RunInfo info;
+  info.scenario_file = a.scenario;
+  info.threads = threads_used(o.threads);
+  info.sampling = sampling_name(scenario.sampling);
+  info.thresholds = thresholds;
   std::uint64_t max_paths = 0;
   std::optional<Target> target;
   if (!a.target.empty()) {
@@ -320,17 +358,22 @@ int cmd_run(const RunArgs& a) {
   if (!thresholds.empty()) std::cout << "\n" << cli::thresholds_table(t.result, thresholds);
   if (target) std::cout << "\n" << target_line(info, t.result.paths, max_paths);
 
-  if (!a.out.empty()) {
+  if (set) {
     const std::filesystem::path dir(a.out);
+    info.run_id = set->run_id();
     info.wall_seconds = t.seconds;
-    // Build every file's content first, then write: a failure leaves no partial file.
-    const std::string summary = cli::summary_json(t.result, info);
-    const std::string bands = cli::bands_csv(t.result);
-    const std::string paths = a.per_path ? cli::paths_csv(t.result) : std::string();
+    // Every file into the set's staging folder (summary.json, the manifest, last), then
+    // one switch: a failure or interruption before it leaves the folder as it was.
+    std::vector<std::pair<std::string, std::uint64_t>> files;
+    files.emplace_back("bands.csv", set->write("bands.csv", cli::bands_csv(t.result)));
+    if (a.per_path) {
+      auto f = set->open("paths.csv");
+      cli::write_paths_csv(t.result, *f);
+      files.emplace_back("paths.csv", f->close());
+    }
+    set->write("summary.json", cli::summary_json(t.result, info, files));
     if (cli::interrupted()) throw Interrupted();
-    cli::write_atomically(dir / "bands.csv", bands);
-    if (a.per_path) cli::write_atomically(dir / "paths.csv", paths);
-    cli::write_atomically(dir / "summary.json", summary);
+    set->commit();
     std::cout << "\nwrote " << (dir / "summary.json").string() << ", "
               << (dir / "bands.csv").string()
               << (a.per_path ? ", " + (dir / "paths.csv").string() : std::string()) << "\n";
@@ -406,7 +449,6 @@ struct MergeArgs {
 };
 
 int cmd_merge(const MergeArgs& m) {
-  cli::prepare_out_dir(m.out);
   std::vector<cli::Shard> shards;
   for (const std::string& d : m.dirs) shards.push_back(cli::read_shard(d));
   if (cli::interrupted()) throw Interrupted();
@@ -418,17 +460,21 @@ int cmd_merge(const MergeArgs& m) {
             << cli::summary_table(r) << error_note(h.design);
   if (!r.has_per_path())
     std::cout << "(quantiles from the streaming sketch: within 0.39% of the exact values)\n";
-  // The files of the single run, written as `run` writes them.
+  // The files of the single run, written as `run` writes them: one output set.
   const std::filesystem::path dir(m.out);
-  cli::RunInfo info{h.scenario_file, h.threads, wall};
+  cli::OutputSet set(dir);
+  cli::RunInfo info{h.scenario_file, set.run_id(), h.threads, wall};
   info.sampling = h.design;
-  const std::string summary = cli::summary_json(r, info);
-  const std::string bands = cli::bands_csv(r);
-  const std::string paths = h.per_path ? cli::paths_csv(r) : std::string();
+  std::vector<std::pair<std::string, std::uint64_t>> files;
+  files.emplace_back("bands.csv", set.write("bands.csv", cli::bands_csv(r)));
+  if (h.per_path) {
+    auto f = set.open("paths.csv");
+    cli::write_paths_csv(r, *f);
+    files.emplace_back("paths.csv", f->close());
+  }
+  set.write("summary.json", cli::summary_json(r, info, files));
   if (cli::interrupted()) throw Interrupted();
-  cli::write_atomically(dir / "bands.csv", bands);
-  if (h.per_path) cli::write_atomically(dir / "paths.csv", paths);
-  cli::write_atomically(dir / "summary.json", summary);
+  set.commit();
   std::cout << "\nwrote " << (dir / "summary.json").string() << ", " << (dir / "bands.csv").string()
             << (h.per_path ? ", " + (dir / "paths.csv").string() : std::string()) << "\n";
   return exit_ok;
@@ -530,6 +576,9 @@ int main(int argc, char** argv) {
                       "created if missing; other files there are left alone");
   run_cmd->add_flag("--per-path", ra.per_path,
                     "Also write paths.csv: one row per path, every output");
+  run_cmd->add_option("--memory-limit", ra.memory_limit,
+                      "Refuse runs estimated to need more memory than SIZE (bytes, or with K, M, "
+                      "G, T; none = no check) [default: 80% of available memory]");
   run_cmd->add_flag("--quiet,-q", ra.quiet, "No progress bar");
   run_cmd->add_option("--shard", ra.shard,
                       "Run only shard K/N of the paths and write DIR/result.bin (needs --out); "
@@ -613,12 +662,19 @@ int main(int argc, char** argv) {
   } catch (const UsageError& e) {
     print_error(e.what());
     return exit_invalid;
+  } catch (const MemoryLimitError& e) {
+    print_error(std::string(e.what()) + "\nNothing was run.");
+    return exit_invalid;
   } catch (const Interrupted&) {
     std::cerr << "capexsim: interrupted; no output written\n";
-    return exit_interrupted;
+    return cli::interrupt_exit_code();
+  } catch (const Cancelled&) {
+    std::cerr << "capexsim: interrupted; no output written\n";
+    return cli::interrupt_exit_code();
   } catch (const std::bad_alloc&) {
     print_error(
-        "out of memory; try fewer --paths (per-path outputs take 8 bytes x outputs x paths)");
+        "out of memory despite the memory estimate; try --memory-limit below the memory you "
+        "have, fewer --paths, or a coarser step");
     return exit_internal;
   } catch (const std::exception& e) {
     std::cerr << "capexsim: internal error: " << e.what() << "\n";

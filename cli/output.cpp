@@ -1,19 +1,24 @@
 #include "output.hpp"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <random>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include <capexsim/detail/format.hpp>
 #include <capexsim/version.hpp>
+
+#include "progress.hpp"
 
 namespace capexsim::cli {
 
@@ -83,6 +88,235 @@ void write_atomically(const fs::path& file, const std::string& content) {
   }
 }
 
+// ---------------------------------------------------------------------------------------
+// Output sets
+
+namespace {
+[[noreturn]] void io_error(const std::string& what) {
+  throw UsageError(what + ": " + std::strerror(errno));
+}
+
+void fsync_dir(const fs::path& dir, const std::string& shown) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) io_error("cannot open " + shown);
+  const int rc = ::fsync(fd);
+  const int saved = errno;
+  ::close(fd);
+  errno = saved;
+  if (rc != 0) io_error("cannot flush " + shown);
+}
+
+/// Point `link` at `target` atomically (a temporary link renamed over it).
+void replace_symlink(const fs::path& link, const std::string& target, const std::string& run_id) {
+  const fs::path tmp = link.parent_path() / ("." + link.filename().string() + ".tmp-" + run_id);
+  ::unlink(tmp.c_str());
+  if (::symlink(target.c_str(), tmp.c_str()) != 0) io_error("cannot create " + tmp.string());
+  if (::rename(tmp.c_str(), link.c_str()) != 0) {
+    const int saved = errno;
+    ::unlink(tmp.c_str());
+    errno = saved;
+    io_error("cannot replace " + link.string());
+  }
+}
+
+std::string read_link(const fs::path& p) {
+  char buf[4096];
+  const ssize_t n = ::readlink(p.c_str(), buf, sizeof buf);
+  return n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string();
+}
+
+std::string new_run_id() {
+  // UTC time, then 32 random bits: sortable and unique enough for concurrent hosts.
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t t = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%Y%m%dT%H%M%SZ", &tm);
+  std::random_device rd;
+  char id[96];
+  std::snprintf(id, sizeof id, "%s-%d-%08x", buf, static_cast<int>(::getpid()),
+                static_cast<unsigned>(rd()));
+  return id;
+}
+
+constexpr const char* meta_name = ".capexsim";
+}  // namespace
+
+OutFile::OutFile(fs::path path, std::string shown)
+    : path_(std::move(path)), shown_(std::move(shown)) {
+  fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd_ < 0) fail("create");
+  buffer_.reserve(1 << 20);
+}
+
+OutFile::~OutFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void OutFile::fail(const char* what) {
+  const std::string msg = "cannot write " + shown_ + " (" + what + "): " + std::strerror(errno) +
+                          "; the folder was left as it was";
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  throw UsageError(msg);
+}
+
+void OutFile::flush() {
+  const char* p = buffer_.data();
+  std::size_t left = buffer_.size();
+  while (left > 0) {
+    const ssize_t n = ::write(fd_, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail("write");
+    }
+    p += n;
+    left -= static_cast<std::size_t>(n);
+  }
+  buffer_.clear();
+}
+
+void OutFile::write(std::string_view text) {
+  buffer_.append(text);
+  size_ += text.size();
+  if (buffer_.size() >= (1u << 20)) flush();
+}
+
+std::uint64_t OutFile::close() {
+  flush();
+  if (::fsync(fd_) != 0) fail("fsync");
+  const int fd = fd_;
+  fd_ = -1;
+  if (::close(fd) != 0) fail("close");
+  return size_;
+}
+
+const std::vector<std::string>& OutputSet::known_names() {
+  static const std::vector<std::string> names{"summary.json", "bands.csv", "paths.csv"};
+  return names;
+}
+
+OutputSet::OutputSet(const fs::path& dir) : dir_(dir), meta_(dir / meta_name) {
+  prepare_out_dir(dir_);
+  std::error_code ec;
+  fs::create_directory(meta_, ec);
+  if (ec)
+    throw UsageError("--out " + dir_.string() + ": cannot create " + meta_.string() + ": " +
+                     ec.message());
+  const fs::path lock = meta_ / "lock";
+  lock_fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lock_fd_ < 0) io_error("--out " + dir_.string() + ": cannot open " + lock.string());
+  if (::flock(lock_fd_, LOCK_EX | LOCK_NB) != 0) {
+    const int saved = errno;
+    char buf[32] = {0};
+    const ssize_t n = ::pread(lock_fd_, buf, sizeof buf - 1, 0);
+    ::close(lock_fd_);
+    lock_fd_ = -1;
+    if (saved != EWOULDBLOCK) {
+      errno = saved;
+      io_error("--out " + dir_.string() + ": cannot lock " + lock.string());
+    }
+    std::string pid = n > 0 ? std::string(buf, static_cast<std::size_t>(n)) : std::string("?");
+    while (!pid.empty() && (pid.back() == '\n' || pid.back() == ' ')) pid.pop_back();
+    throw UsageError("--out " + dir_.string() + ": another capexsim run (pid " + pid +
+                     ") is writing this folder; wait for it to finish or choose another --out");
+  }
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(lock_fd_, 0) == 0 && ::pwrite(lock_fd_, pid.data(), pid.size(), 0) < 0) {
+    // The pid is only for the message above; the lock itself is what matters.
+  }
+  repair();
+  run_id_ = new_run_id();
+  staging_ = meta_ / run_id_;
+  if (!fs::create_directory(staging_, ec) || ec)
+    throw UsageError("--out " + dir_.string() + ": cannot create " + staging_.string() + ": " +
+                     (ec ? ec.message() : std::string("exists")));
+}
+
+OutputSet::~OutputSet() {
+  if (!committed_ && !staging_.empty()) {
+    std::error_code ec;
+    fs::remove_all(staging_, ec);
+  }
+  if (lock_fd_ >= 0) ::close(lock_fd_);  // releases the lock
+}
+
+void OutputSet::repair() {
+  // Under the lock: finish what a killed run left. The live set is what `current` points
+  // at; any other run folder is a killed run's staging (or a replaced set not yet
+  // removed) and goes; the names are made to match the live set.
+  std::error_code ec;
+  const std::string live = read_link(meta_ / "current");
+  for (const auto& entry : fs::directory_iterator(meta_, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name == "lock" || name == "current" || (!live.empty() && name == live)) continue;
+    fs::remove_all(entry.path(), ec);
+  }
+  // Temporary links and the temporary files of earlier versions (.NAME.tmp-XXXXXX).
+  for (const auto& entry : fs::directory_iterator(dir_, ec)) {
+    const std::string name = entry.path().filename().string();
+    for (const std::string& known : known_names())
+      if (name.rfind("." + known + ".tmp-", 0) == 0) fs::remove(entry.path(), ec);
+    if (name.rfind(std::string(".") + meta_name + ".tmp-", 0) == 0 ||
+        name.rfind(".capexsim-probe-", 0) == 0)
+      fs::remove(entry.path(), ec);
+  }
+  if (live.empty()) return;
+  for (const std::string& known : known_names()) {
+    const fs::path link = dir_ / known;
+    const std::string target = std::string(meta_name) + "/current/" + known;
+    if (fs::exists(meta_ / live / known, ec)) {
+      if (read_link(link) != target) replace_symlink(link, target, "repair");
+    } else if (fs::is_symlink(fs::symlink_status(link, ec))) {
+      fs::remove(link, ec);
+    }
+  }
+}
+
+std::unique_ptr<OutFile> OutputSet::open(const std::string& name) {
+  names_.push_back(name);
+  return std::make_unique<OutFile>(staging_ / name, (dir_ / name).string());
+}
+
+std::uint64_t OutputSet::write(const std::string& name, std::string_view content) {
+  auto f = open(name);
+  f->write(content);
+  return f->close();
+}
+
+void OutputSet::commit() {
+  const std::string shown = "--out " + dir_.string();
+  fsync_dir(staging_, shown);
+  const std::string old_live = read_link(meta_ / "current");
+  // Links first: each name of the set becomes (once; later runs find it in place) a link
+  // through `current`. Until the switch such a link shows the previous set's file, or
+  // nothing when the previous set had none, so it never mixes sets; and every step that
+  // can fail (a full disk included) comes before the switch.
+  std::vector<std::string> linked = names_;
+  for (const std::string& name : linked) {
+    const std::string target = std::string(meta_name) + "/current/" + name;
+    if (read_link(dir_ / name) != target) replace_symlink(dir_ / name, target, run_id_);
+  }
+  fsync_dir(dir_, shown);
+  // The switch: one rename of the `current` link.
+  replace_symlink(meta_ / "current", run_id_, run_id_);
+  committed_ = true;
+  // After the switch nothing may fail: best effort only.
+  std::error_code ec;
+  if (const int fd = ::open(meta_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); fd >= 0) {
+    [[maybe_unused]] const int rc = ::fsync(fd);
+    ::close(fd);
+  }
+  for (const std::string& known : known_names()) {
+    if (std::find(names_.begin(), names_.end(), known) != names_.end()) continue;
+    const fs::path link = dir_ / known;
+    const auto st = fs::symlink_status(link, ec);
+    if (fs::is_symlink(st) || fs::is_regular_file(st)) fs::remove(link, ec);
+  }
+  if (!old_live.empty() && old_live != run_id_) fs::remove_all(meta_ / old_live, ec);
+}
+
 namespace {
 nlohmann::json json_number(double x) {
   if (!std::isfinite(x)) return nullptr;  // JSON has no NaN
@@ -104,7 +338,8 @@ void add_ci95_fields(nlohmann::ordered_json& m, const Summary& s) {
 }
 }  // namespace
 
-std::string summary_json(const Result& r, const RunInfo& info) {
+std::string summary_json(const Result& r, const RunInfo& info,
+                         const std::vector<std::pair<std::string, std::uint64_t>>& files) {
   using nlohmann::ordered_json;
   ordered_json j;
   j["scenario"] = r.scenario_name;
@@ -118,6 +353,10 @@ std::string summary_json(const Result& r, const RunInfo& info) {
   j["threads"] = info.threads;
   j["version"] = version_string;
   j["wall_time_s"] = info.wall_seconds;
+  j["run_id"] = info.run_id;
+  ordered_json listed = ordered_json::object();
+  for (const auto& [name, bytes] : files) listed[name] = {{"bytes", bytes}};
+  j["files"] = listed;
   j["sampling"] = info.sampling;
   if (!info.note.empty()) j["note"] = info.note;
   if (!info.target.empty())
@@ -172,18 +411,22 @@ std::string bands_csv(const Result& r) {
   return out;
 }
 
-std::string paths_csv(const Result& r) {
+void write_paths_csv(const Result& r, OutFile& out) {
   if (!r.has_per_path()) throw std::logic_error("paths_csv: the run kept no per-path outputs");
-  std::string out = "path";
-  for (const auto& n : r.output_names) out += "," + n;
-  out += "\n";
+  std::string row = "path";
+  for (const auto& n : r.output_names) row += "," + n;
+  row += "\n";
+  out.write(row);
   for (std::uint64_t p = 0; p < r.paths; ++p) {
-    out += std::to_string(r.first_path + p);
-    for (std::size_t k = 0; k < r.output_names.size(); ++k)
-      out += "," + number(r.per_path(static_cast<Eigen::Index>(p), static_cast<Eigen::Index>(k)));
-    out += "\n";
+    if (p % 1024 == 0 && interrupted().load()) throw Cancelled();
+    row = std::to_string(r.first_path + p);
+    for (std::size_t k = 0; k < r.output_names.size(); ++k) {
+      row += ',';
+      row += number(r.per_path(static_cast<Eigen::Index>(p), static_cast<Eigen::Index>(k)));
+    }
+    row += '\n';
+    out.write(row);
   }
-  return out;
 }
 
 std::string output_unit(const std::string& name) {
@@ -203,7 +446,11 @@ namespace {
 std::string fixed(double x, int decimals) {
   if (std::isnan(x)) return "-";
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, x);
+  // Beyond 10 digits before the point, scientific notation keeps the columns aligned.
+  if (std::abs(x) >= 1e9)
+    std::snprintf(buf, sizeof buf, "%.3e", x);
+  else
+    std::snprintf(buf, sizeof buf, "%.*f", decimals, x);
   return buf;
 }
 }  // namespace

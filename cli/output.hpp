@@ -1,11 +1,13 @@
 #pragma once
 // Files and tables the command line writes: summary.json, bands.csv, paths.csv, and the
-// terminal summary table. Files are written atomically.
+// terminal summary table. The files of a run are switched in as one set (OutputSet).
 
 #include <cstdint>
 #include <filesystem>
+#include <memory>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -25,6 +27,7 @@ using Thresholds = std::vector<std::pair<std::string, std::vector<double>>>;
 /// Run metadata recorded in summary.json.
 struct RunInfo {
   std::string scenario_file;
+  std::string run_id;  // the output set's id (OutputSet::run_id)
   int threads = 0;
   double wall_seconds = 0;
   std::string sampling = "random";
@@ -39,6 +42,69 @@ struct RunInfo {
 /// Make sure `dir` exists and is writable (before a long run); throws UsageError.
 void prepare_out_dir(const std::filesystem::path& dir);
 
+/// A buffered file being written in an output set's staging folder. Errors (full disk,
+/// file-size limit) throw UsageError; the OutputSet then removes the staging folder.
+class OutFile {
+ public:
+  OutFile(std::filesystem::path path, std::string shown);
+  OutFile(const OutFile&) = delete;
+  OutFile& operator=(const OutFile&) = delete;
+  ~OutFile();
+  void write(std::string_view text);
+  /// Flush, fsync and close; returns the file's size in bytes.
+  std::uint64_t close();
+
+ private:
+  void flush();
+  [[noreturn]] void fail(const char* what);
+  std::filesystem::path path_;
+  std::string shown_;  // the name in messages: DIR/NAME
+  int fd_ = -1;
+  std::string buffer_;
+  std::uint64_t size_ = 0;
+};
+
+/// The files of one run in an --out folder, switched in all at once.
+///
+/// Layout: DIR/.capexsim/RUN_ID/ holds one run's files; DIR/.capexsim/current is a
+/// symbolic link to the live run's folder, and DIR/summary.json (and the other names) are
+/// symbolic links through it (.capexsim/current/summary.json). A run writes its files
+/// into a new DIR/.capexsim/RUN_ID/, fsyncs them, then replaces `current` with one
+/// rename(2): every name switches to the new set at the same instant, so at any moment
+/// (a kill included) the names show the whole previous set or the whole new one.
+/// DIR/.capexsim/lock (flock) keeps a second run out while the first holds the folder.
+/// Leftovers of a killed run (its staging folder) are removed by the next run.
+class OutputSet {
+ public:
+  /// The names an --out folder may hold; a set without one of them removes it.
+  static const std::vector<std::string>& known_names();
+
+  /// Creates DIR if needed, takes the lock (UsageError naming the other run's pid when it
+  /// is taken) and cleans up after killed runs. Call before the simulation starts.
+  explicit OutputSet(const std::filesystem::path& dir);
+  OutputSet(const OutputSet&) = delete;
+  OutputSet& operator=(const OutputSet&) = delete;
+  /// Without commit(), removes the staging folder: the folder is as it was.
+  ~OutputSet();
+
+  const std::string& run_id() const { return run_id_; }
+  const std::filesystem::path& dir() const { return dir_; }
+  /// Start a file of the set (in the staging folder).
+  std::unique_ptr<OutFile> open(const std::string& name);
+  /// Write a whole file of the set.
+  std::uint64_t write(const std::string& name, std::string_view content);
+  /// Switch the folder to this set (the files written so far).
+  void commit();
+
+ private:
+  void repair();
+  std::filesystem::path dir_, meta_, staging_;
+  std::string run_id_;
+  std::vector<std::string> names_;
+  int lock_fd_ = -1;
+  bool committed_ = false;
+};
+
 /// Write `content` to `file` atomically: a temporary file in the same folder, flushed,
 /// then renamed over the target. On failure the target is untouched and the temporary
 /// removed; throws UsageError.
@@ -46,7 +112,12 @@ void write_atomically(const std::filesystem::path& file, const std::string& cont
 
 std::string summary_json(const Result& r, const RunInfo& info);
 std::string bands_csv(const Result& r);
-std::string paths_csv(const Result& r);
+/// summary.json; `files` (name -> bytes) lists the set's other files (the manifest).
+std::string summary_json(const Result& r, const RunInfo& info,
+                         const std::vector<std::pair<std::string, std::uint64_t>>& files);
+/// Stream paths.csv into `out`, row by row; Ctrl-C (interrupted()) is checked every 1024
+/// rows and throws capexsim::Cancelled.
+void write_paths_csv(const Result& r, OutFile& out);
 
 /// The readable summary table (rows = outputs).
 std::string summary_table(const Result& r);

@@ -13,10 +13,17 @@ std::atomic<bool>& interrupted() {
 }
 
 namespace {
-extern "C" void on_sigint(int) {
+std::atomic<int> last_signal{0};
+extern "C" void on_sigint(int sig) {
+  last_signal.store(sig);
   interrupted().store(true);
 }
 }  // namespace
+
+int interrupt_exit_code() {
+  const int sig = last_signal.load();
+  return 128 + (sig ? sig : SIGINT);
+}
 
 void install_interrupt_handler() {
   struct sigaction sa;
@@ -25,6 +32,7 @@ void install_interrupt_handler() {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  std::signal(SIGXFSZ, SIG_IGN);
 }
 
 ProgressBar::ProgressBar(bool enabled, std::string label, double delay_seconds)

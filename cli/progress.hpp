@@ -9,9 +9,13 @@
 
 namespace capexsim::cli {
 
-/// Set by SIGINT; the run's progress callback turns it into a cancellation.
+/// Set by SIGINT or SIGTERM; the run's progress callback turns it into a cancellation.
 std::atomic<bool>& interrupted();
+/// Handles SIGINT and SIGTERM (they set interrupted()), and ignores SIGXFSZ so that a
+/// file-size limit fails the write (EFBIG, reported) instead of killing the process.
 void install_interrupt_handler();
+/// 128 + the signal that interrupted: 130 for SIGINT (Ctrl-C), 143 for SIGTERM.
+int interrupt_exit_code();
 
 /// Draws `[#####     ]  45%  45,000/100,000 paths  52.1k paths/s  ETA 1s` on stderr,
 /// only when enabled (stderr is a terminal and not --quiet) and only once the run has

@@ -14,7 +14,8 @@ using Lanes = double[W];
 
 // One build for every x86-64 CPU, with AVX2 and AVX-512 variants picked at load time.
 // The variants differ only in vector width: the same IEEE operations, so the same bits.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
+    !defined(CAPEXSIM_NO_TARGET_CLONES)
 #define CAPEXSIM_BLOCK_CLONES \
   __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else

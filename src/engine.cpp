@@ -2,16 +2,26 @@
 
 #include "capexsim/detail/block.hpp"
 #include "capexsim/detail/kernel.hpp"
+#include "capexsim/memory.hpp"
 
 #include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <optional>
+#include <thread>
 
 #include <tbb/blocked_range.h>
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
+
+// ThreadSanitizer builds (GCC defines __SANITIZE_THREAD__; CMake's CAPEXSIM_SANITIZE=thread
+// defines CAPEXSIM_THREAD_SANITIZER for any compiler) run chunks on plain threads: see run().
+#if defined(__SANITIZE_THREAD__) || defined(CAPEXSIM_THREAD_SANITIZER)
+#define CAPEXSIM_PLAIN_THREADS 1
+#else
+#define CAPEXSIM_PLAIN_THREADS 0
+#endif
 
 namespace capexsim {
 
@@ -252,6 +262,7 @@ Result run_serial(const PathModel& model_in, const RunOptions& o) {
   check_options(o);
   std::optional<PathModel> holder;
   const PathModel& model = with_design(model_in, o, holder);
+  check_memory(model, o);
   Result r = empty_result(model, o);
   Local local(model, o.bands);
   // Same chunking of progress reports as run(); the arithmetic does not depend on it.
@@ -269,6 +280,7 @@ Result run(const PathModel& model_in, const RunOptions& o) {
   check_options(o);
   std::optional<PathModel> holder;
   const PathModel& model = with_design(model_in, o, holder);
+  check_memory(model, o);
   Result r = empty_result(model, o);
   // Every accumulator merges exactly (integer counts and fixed-point sums) and per-path
   // outputs land at their path's row, so the result is the same whichever thread ran
@@ -276,32 +288,65 @@ Result run(const PathModel& model_in, const RunOptions& o) {
   // Chunks of at least one band flush, so that flushes stay full.
   const std::uint64_t grain = std::max<std::uint64_t>(256, o.bands ? band_flush_paths(model) : 0);
   const std::uint64_t chunks = (o.paths + grain - 1) / grain;
-  tbb::enumerable_thread_specific<Local> locals([&] { return Local(model, o.bands); });
   std::atomic<bool> cancelled{false};
   std::atomic<std::uint64_t> done{0};
   std::mutex progress_mutex;
+  // One chunk of paths on a worker's Local; false once the run is cancelled.
+  auto run_chunk = [&](Local& local, std::uint64_t c) {
+    if (cancelled.load(std::memory_order_relaxed)) return false;
+    const std::uint64_t b = c * grain, e = std::min(o.paths, b + grain);
+    run_range(model, o, b, e, local, r, Kernel::block);
+    const std::uint64_t now = done.fetch_add(e - b) + (e - b);
+    if (o.progress) {
+      std::lock_guard<std::mutex> lock(progress_mutex);
+      if (!o.progress(now, o.paths)) cancelled = true;
+    }
+    return true;
+  };
 
+#if !CAPEXSIM_PLAIN_THREADS
+  tbb::enumerable_thread_specific<Local> locals([&] { return Local(model, o.bands); });
   tbb::task_arena arena(o.threads > 0 ? o.threads : tbb::task_arena::automatic);
   arena.execute([&] {
     tbb::parallel_for(
         tbb::blocked_range<std::uint64_t>(0, chunks, 1),
         [&](const tbb::blocked_range<std::uint64_t>& range) {
           Local& local = locals.local();
-          for (std::uint64_t c = range.begin(); c != range.end(); ++c) {
-            if (cancelled.load(std::memory_order_relaxed)) return;
-            const std::uint64_t b = c * grain, e = std::min(o.paths, b + grain);
-            run_range(model, o, b, e, local, r, Kernel::block);
-            const std::uint64_t now = done.fetch_add(e - b) + (e - b);
-            if (o.progress) {
-              std::lock_guard<std::mutex> lock(progress_mutex);
-              if (!o.progress(now, o.paths)) cancelled = true;
-            }
-          }
+          for (std::uint64_t c = range.begin(); c != range.end(); ++c)
+            if (!run_chunk(local, c)) return;
         },
         tbb::simple_partitioner());
   });
+#else
+  // ThreadSanitizer build (CAPEXSIM_SANITIZE=thread): the system's oneTBB library is not
+  // instrumented, so TSan cannot see its task hand-offs and reports them as races. The
+  // same chunks run here on plain threads instead (any thread takes any chunk, as with
+  // TBB), so that TSan checks all of this code: workers' Locals, per-path rows, progress
+  // and cancellation.
+  const unsigned workers = o.threads > 0 ? static_cast<unsigned>(o.threads)
+                                         : std::max(1u, std::thread::hardware_concurrency());
+  std::vector<std::optional<Local> > locals(workers);
+  std::atomic<std::uint64_t> next{0};
+  {
+    std::vector<std::thread> pool;
+    for (unsigned w = 0; w < workers; ++w)
+      pool.emplace_back([&, w] {
+        for (std::uint64_t c; (c = next.fetch_add(1)) < chunks;) {
+          if (!locals[w]) locals[w].emplace(model, o.bands);
+          if (!run_chunk(*locals[w], c)) return;
+        }
+      });
+    for (auto& t : pool) t.join();
+  }
+#endif
   if (cancelled) throw Cancelled();
-  for (const Local& local : locals) fold(r, local);
+  for (const auto& local : locals) {
+#if CAPEXSIM_PLAIN_THREADS
+    if (local) fold(r, *local);
+#else
+    fold(r, local);
+#endif
+  }
   return r;
 }
 

@@ -45,6 +45,243 @@ bool same_dense(const std::vector<std::uint64_t>& a, std::int64_t alo,
 }
 }  // namespace
 
+// ---------------------------------------------------------------------------------------
+// FixedPointSum: the exact multi-word part.
+//
+// A multi-word integer is a vector of int64 words, each holding a 32-bit limb (least
+// significant first); normalised, every word but the last is in [0, 2^32) and the last
+// (signed) is in [-2^31, 2^31), with no redundant leading word: a unique two's-complement
+// form, so equal totals compare equal.
+
+namespace {
+using Words = std::vector<std::int64_t>;
+constexpr std::int64_t limb = std::int64_t{1} << 32;
+
+void normalise(Words& v) {
+  if (v.empty()) v.push_back(0);
+  for (std::size_t i = 0; i + 1 < v.size(); ++i) {
+    const std::int64_t carry = v[i] >> 32;  // floor division by 2^32
+    v[i] -= carry * limb;
+    v[i + 1] += carry;
+  }
+  while (v.back() >= limb / 2 || v.back() < -limb / 2) {
+    const std::int64_t carry = v.back() >> 32;
+    v.back() -= carry * limb;
+    v.push_back(carry);
+  }
+  while (v.size() > 1) {
+    const std::int64_t below = v[v.size() - 2];
+    if (v.back() == 0 && below < limb / 2) {
+      v.pop_back();
+    } else if (v.back() == -1 && below >= limb / 2) {
+      v.pop_back();
+      v.back() -= limb;
+    } else {
+      break;
+    }
+  }
+}
+
+/// v += o. Words are signed, so adding word by word gives the sum (no word gets near
+/// 2^63); normalising then propagates the carries.
+void add_words(Words& v, const Words& o) {
+  if (v.size() < o.size()) v.resize(o.size(), 0);
+  for (std::size_t i = 0; i < o.size(); ++i) v[i] += o[i];
+  normalise(v);
+}
+
+/// The words of a 128-bit integer times 2^32 (units 2^-32 to units 2^-64).
+Words from_int128(detail::int128 x) {
+  const auto u = static_cast<detail::uint128>(x);
+  Words v(6);
+  v[0] = 0;
+  for (int k = 0; k < 4; ++k) v[1 + k] = static_cast<std::int64_t>((u >> (32 * k)) & 0xffffffffu);
+  v[5] = x < 0 ? -1 : 0;
+  normalise(v);
+  return v;
+}
+
+bool negative(const Words& v) {
+  return !v.empty() && v.back() < 0;
+}
+
+/// |v| as non-negative limbs (each in [0, 2^32)).
+Words magnitude(Words v) {
+  if (negative(v)) {
+    for (auto& w : v) w = -w;
+    normalise(v);
+  }
+  return v;
+}
+
+/// Product of two non-negative normalised numbers.
+Words multiply(const Words& a, const Words& b) {
+  std::vector<detail::uint128> acc(a.size() + b.size() + 1, 0);
+  for (std::size_t i = 0; i < a.size(); ++i)
+    for (std::size_t j = 0; j < b.size(); ++j)
+      acc[i + j] += static_cast<detail::uint128>(static_cast<std::uint64_t>(a[i]) *
+                                                 static_cast<std::uint64_t>(b[j]));
+  Words out(acc.size() + 1, 0);
+  detail::uint128 carry = 0;
+  for (std::size_t k = 0; k < acc.size(); ++k) {
+    const detail::uint128 t = acc[k] + carry;
+    out[k] = static_cast<std::int64_t>(static_cast<std::uint64_t>(t & 0xffffffffu));
+    carry = t >> 32;
+  }
+  out[acc.size()] = static_cast<std::int64_t>(carry);  // < 2^32
+  out.push_back(0);
+  normalise(out);
+  return out;
+}
+
+/// A non-negative number's value as f * 2^e with f in [0.5, 1) correctly rounded to 53
+/// bits (f = 0 for zero); the number counts units of 2^-64.
+double mantissa_exponent(const Words& mag, int& e) {
+  std::size_t h = mag.size();
+  while (h > 0 && mag[h - 1] == 0) --h;
+  if (h == 0) {
+    e = 0;
+    return 0;
+  }
+  const std::size_t top = h - 1;
+  auto at = [&](std::ptrdiff_t i) -> detail::uint128 {
+    return i < 0 ? 0 : static_cast<std::uint64_t>(mag[static_cast<std::size_t>(i)]);
+  };
+  const auto t = static_cast<std::ptrdiff_t>(top);
+  const detail::uint128 w = (at(t) << 64) | (at(t - 1) << 32) | at(t - 2);
+  bool sticky = false;
+  for (std::ptrdiff_t i = 0; i < t - 2; ++i) sticky |= mag[static_cast<std::size_t>(i)] != 0;
+  int bits = 0;
+  for (detail::uint128 x = w; x; x >>= 1) ++bits;
+  // Keep 64 significant bits and fold everything below into a sticky bit: the
+  // conversion of a 64-bit integer to double then rounds to nearest, ties to even, as
+  // the exact value would.
+  std::uint64_t m;
+  int shift = bits - 64;
+  if (shift > 0) {
+    sticky |= (w & ((static_cast<detail::uint128>(1) << shift) - 1)) != 0;
+    m = static_cast<std::uint64_t>(w >> shift);
+  } else {
+    m = static_cast<std::uint64_t>(w) << -shift;
+  }
+  m |= sticky ? 1u : 0u;
+  const int exp2 = shift + 32 * (static_cast<int>(t) - 2) - 64;  // value = m * 2^exp2
+  int em = 0;
+  const double f = std::frexp(static_cast<double>(m), &em);  // f in [0.5, 1], exact
+  e = em + exp2;
+  return f;
+}
+
+double to_double(const Words& v) {
+  int e = 0;
+  const double f = mantissa_exponent(magnitude(v), e);
+  const double x = std::ldexp(f, e);
+  return negative(v) ? -x : x;
+}
+}  // namespace
+
+void FixedPointSum::add_slow(double x) {
+  const double a = std::abs(x);
+  if (a < big_threshold) {
+    acc_ += static_cast<detail::int128>(std::nearbyint(x * scale));
+    return;
+  }
+  if (!std::isfinite(x)) {
+    ++saturated_;
+    return;
+  }
+  int e = 0;
+  const double f = std::frexp(a, &e);  // a = f * 2^e, f in [0.5, 1)
+  add_big(static_cast<std::uint64_t>(std::ldexp(f, 53)), e - 53, x < 0, false);
+}
+
+void FixedPointSum::add_exact_square(double x) {
+  const double a = std::abs(x);
+  if (!std::isfinite(a)) {
+    ++saturated_;
+    return;
+  }
+  int e = 0;
+  const double f = std::frexp(a, &e);
+  add_big(static_cast<std::uint64_t>(std::ldexp(f, 53)), e - 53, false, true);
+}
+
+void FixedPointSum::add_big(std::uint64_t mantissa, int exponent, bool neg, bool square) {
+  // The value is mantissa * 2^exponent, or its square; in units of 2^-64 it is an integer
+  // (values >= 2^40 have no bits below 2^-12, squares of values >= 2^20 none below 2^-64).
+  detail::uint128 mag = mantissa;
+  if (square) {
+    mag *= mantissa;
+    exponent *= 2;
+  }
+  const int shift = exponent + 64;
+  if (shift < 0) throw std::logic_error("FixedPointSum: value below the exact part's resolution");
+  if (!big_) big_ = new Words{0};
+  Words& v = *big_;
+  const std::size_t first = static_cast<std::size_t>(shift / 32);
+  const int r = shift % 32;
+  // mag < 2^106, mag << r < 2^137: five 32-bit limbs.
+  std::uint64_t part[5];
+  const detail::uint128 lo = mag << r;
+  const detail::uint128 hi = r ? mag >> (128 - r) : 0;
+  for (int k = 0; k < 4; ++k) part[k] = static_cast<std::uint64_t>((lo >> (32 * k)) & 0xffffffffu);
+  part[4] = static_cast<std::uint64_t>(hi & 0xffffffffu);
+  if (v.size() < first + 5) v.resize(first + 5, 0);
+  for (int k = 0; k < 5; ++k) {
+    const auto p = static_cast<std::int64_t>(part[k]);
+    v[first + static_cast<std::size_t>(k)] += neg ? -p : p;
+  }
+  normalise(v);
+}
+
+FixedPointSum& FixedPointSum::operator+=(const FixedPointSum& o) {
+  acc_ += o.acc_;
+  saturated_ += o.saturated_;
+  if (o.big_) {
+    if (!big_)
+      big_ = new Words(*o.big_);
+    else
+      add_words(*big_, *o.big_);
+  }
+  return *this;
+}
+
+std::vector<std::int64_t> FixedPointSum::exact() const {
+  Words v = from_int128(acc_);
+  if (big_) add_words(v, *big_);
+  return v;
+}
+
+double FixedPointSum::big_value() const {
+  return to_double(exact());
+}
+
+bool operator==(const FixedPointSum& a, const FixedPointSum& b) {
+  if (a.acc_ != b.acc_ || a.saturated_ != b.saturated_) return false;
+  if (!a.big_ || !b.big_) return !a.big_ && !b.big_;
+  return *a.big_ == *b.big_;
+}
+
+void FixedPointSum::write(detail::ByteWriter& w) const {
+  w.put(acc_);
+  w.put(saturated_);
+  w.put_vector(big_ ? *big_ : Words{});
+}
+
+void FixedPointSum::read(detail::ByteReader& r) {
+  acc_ = r.get<detail::int128>();
+  saturated_ = r.get<std::uint64_t>();
+  Words v = r.get_vector<std::int64_t>();
+  delete big_;
+  big_ = nullptr;
+  if (v.empty()) return;
+  if (v.size() > 1000) throw std::invalid_argument("result bytes: corrupt sum");
+  Words check = v;
+  normalise(check);
+  if (check != v) throw std::invalid_argument("result bytes: corrupt sum");
+  big_ = new Words(std::move(v));
+}
+
 void QuantileSketch::merge(const QuantileSketch& o) {
   add_dense(pos_, pos_lo_, o.pos_, o.pos_lo_);
   add_dense(neg_, neg_lo_, o.neg_, o.neg_lo_);
@@ -128,6 +365,8 @@ void ScalarAccumulator::write(detail::ByteWriter& w) const {
   w.put(paths_);
   w.put(nan_);
   w.put(positive_);
+  w.put(min_);
+  w.put(max_);
   sum_.write(w);
   sum_sq_.write(w);
   sketch_.write(w);
@@ -137,6 +376,8 @@ void ScalarAccumulator::read(detail::ByteReader& r) {
   paths_ = r.get<std::uint64_t>();
   nan_ = r.get<std::uint64_t>();
   positive_ = r.get<std::uint64_t>();
+  min_ = r.get<double>();
+  max_ = r.get<double>();
   sum_.read(r);
   sum_sq_.read(r);
   sketch_.read(r);
@@ -161,6 +402,8 @@ ScalarAccumulator& ScalarAccumulator::operator+=(const ScalarAccumulator& o) {
   paths_ += o.paths_;
   nan_ += o.nan_;
   positive_ += o.positive_;
+  min_ = std::min(min_, o.min_);
+  max_ = std::max(max_, o.max_);
   sum_ += o.sum_;
   sum_sq_ += o.sum_sq_;
   sketch_ += o.sketch_;
@@ -180,14 +423,64 @@ Summary ScalarAccumulator::moments() const {
     s.quantiles.fill(nan);
     return s;
   }
+  if (sum_.saturated() || sum_sq_.saturated()) {
+    // An infinite value: the moments are undefined, not a clamped number.
+    s.mean = s.sd = s.std_error = nan;
+    return s;
+  }
+  // Every value equal (min == max): sd 0, not what the sums' 2^-32 rounding leaves (~1e-4).
+  const bool constant = min_ == max_ && s.count > 1;
+  if (sum_.has_big() || sum_sq_.has_big()) {
+    s = exact_moments(s);
+    if (constant) s.sd = s.std_error = 0;
+    return s;
+  }
   s.mean = sum_.value() / m;
   if (s.count > 1) {
     const double ss = sum_sq_.value() - sum_.value() * s.mean;
-    s.sd = std::sqrt(std::max(0.0, ss / (m - 1)));
+    s.sd = constant ? 0.0 : std::sqrt(std::max(0.0, ss / (m - 1)));
     s.std_error = s.sd / std::sqrt(m);
   } else {
     s.sd = s.std_error = nan;
   }
+  return s;
+}
+
+Summary ScalarAccumulator::exact_moments(Summary s) const {
+  // Values or squares beyond the 128-bit part: mean and variance from the exact totals,
+  //   mean = S1 / m,   var = (m S2 - S1^2) / (m (m - 1)),
+  // with m S2 - S1^2 computed exactly in multi-word integers (no cancellation), each
+  // result rounded once or twice (relative error a few units of 2^-53), and scaled by
+  // powers of two so that nothing overflows at any finite magnitude.
+  const auto n = s.count;
+  const Words s1 = sum_.exact(), s2 = sum_sq_.exact();  // units of 2^-64
+  int e1 = 0;
+  const double f1 = mantissa_exponent(magnitude(s1), e1);
+  s.mean = std::ldexp(f1 / static_cast<double>(n), e1) * (negative(s1) ? -1 : 1);
+  if (n < 2) {
+    s.sd = s.std_error = std::numeric_limits<double>::quiet_NaN();
+    return s;
+  }
+  // m S2 2^64 - S1^2, in units of 2^-128.
+  const Words count{static_cast<std::int64_t>(n & 0xffffffffu), static_cast<std::int64_t>(n >> 32),
+                    0};
+  Words a = multiply(magnitude(s2), magnitude(count));
+  a.insert(a.begin(), 2, 0);  // times 2^64
+  Words b = multiply(magnitude(s1), magnitude(s1));
+  for (auto& w : b) w = -w;
+  normalise(b);
+  add_words(a, b);
+  if (negative(a)) a.assign(1, 0);  // rounding of small values to 2^-32 can dip below 0
+  int ed = 0;
+  const double fd = mantissa_exponent(a, ed);  // value fd 2^ed in units of 2^-64
+  int ev = ed - 64;                            // the numerator's units are 2^-128
+  double q = fd / (static_cast<double>(n) * static_cast<double>(n - 1));
+  if (ev % 2 != 0) {
+    q *= 2;
+    --ev;
+  }
+  s.sd = std::ldexp(std::sqrt(q), ev / 2);
+  s.std_error = s.sd / std::sqrt(static_cast<double>(n));
   return s;
 }
 

@@ -5,6 +5,7 @@
 #include "capexsim/compare.hpp"
 #include "capexsim/distribution.hpp"
 #include "capexsim/engine.hpp"
+#include "capexsim/memory.hpp"
 #include "capexsim/model.hpp"
 #include "capexsim/random.hpp"
 #include "capexsim/sampling.hpp"

@@ -34,6 +34,10 @@ struct RunOptions {
   bool keep_paths = true;
   /// Accumulate per-time bands.
   bool bands = true;
+  /// Refuse (MemoryLimitError, before allocating) a run whose estimated memory
+  /// (estimate_memory in capexsim/memory.hpp) exceeds this many bytes; 0 = 80% of the
+  /// memory available when the run starts.
+  std::uint64_t memory_limit = 0;
   /// Called now and then with (paths done, paths total), from worker threads but never
   /// concurrently. Return false to cancel: the run then throws Cancelled.
   std::function<bool(std::uint64_t, std::uint64_t)> progress;

@@ -20,18 +20,27 @@ namespace capexsim {
 namespace detail {
 // __extension__ keeps -Wpedantic quiet in consumers: a GNU type, on GCC and Clang.
 __extension__ typedef __int128 int128;
+__extension__ typedef unsigned __int128 uint128;
 }  // namespace detail
 
-/// Sum of doubles in 128-bit fixed point with resolution 2^-32 (about 2.3e-10).
+/// Exact sum of doubles, mergeable in any order: 128-bit fixed point with resolution
+/// 2^-32 (about 2.3e-10) for ordinary values, and an exact multi-word integer for large ones.
 ///
-/// Each value is rounded to the nearest multiple of 2^-32 and added as an integer, so
-/// addition is associative and `a += b` merges shards to the same bits in any order
-/// (a floating-point sum would depend on the order). Values beyond +-2^62 are clamped and
-/// counted in `saturated()`; 2^64 such values fit before the total could overflow.
+/// A value below 2^40 in magnitude is rounded to the nearest multiple of 2^-32 and added
+/// to a 128-bit integer; a larger value (a multiple of 2^-12) is added exactly to a
+/// multi-word integer in units of 2^-64 that is allocated only when such a value arrives.
+/// add_square(x) adds x^2: as the rounded double x * x when that is below 2^62 (as before), and
+/// otherwise as the exact square, so there is no overflow or saturation at any finite magnitude.
+/// Every value's contribution is a fixed function of the value and the parts are integers, so `a +=
+/// b` merges shards to the same bits in any order. value() is the total correctly rounded to a
+/// double (for totals that never left the 128-bit part, exactly the old double(acc) / 2^32).
+/// Infinite values cannot be summed: they are counted in `saturated()` and make value()
+/// NaN rather than a wrong finite number.
 class FixedPointSum {
  public:
   static constexpr double scale = 0x1p32;
-  static constexpr double limit = 0x1p62;
+  /// Values at or above this magnitude go to the exact multi-word part.
+  static constexpr double big_threshold = 0x1p40;
 
   void add(double x) {
     const double v = x * scale;
@@ -44,6 +53,15 @@ class FixedPointSum {
       return;
     }
     add_slow(x);
+  }
+  /// Adds x^2 (see the class comment).
+  void add_square(double x) {
+    const double v = x * x;
+    if (v < big_threshold) {
+      add(v);
+      return;
+    }
+    add_exact_square(x);
   }
   /// add() for n values: runs of up to 1024 values below 2^19 in magnitude (the fast
   /// path) are rounded and summed in 64-bit integers (no overflow: 1024 * 2^51 < 2^63)
@@ -73,33 +91,49 @@ class FixedPointSum {
       }
     }
   }
-  FixedPointSum& operator+=(const FixedPointSum& o) {
-    acc_ += o.acc_;
-    saturated_ += o.saturated_;
+  FixedPointSum& operator+=(const FixedPointSum& o);
+  FixedPointSum() = default;
+  FixedPointSum(const FixedPointSum& o) : acc_(o.acc_), saturated_(o.saturated_) {
+    if (o.big_) big_ = new std::vector<std::int64_t>(*o.big_);
+  }
+  FixedPointSum(FixedPointSum&& o) noexcept
+      : acc_(o.acc_), saturated_(o.saturated_), big_(std::exchange(o.big_, nullptr)) {}
+  FixedPointSum& operator=(FixedPointSum o) noexcept {
+    acc_ = o.acc_;
+    saturated_ = o.saturated_;
+    std::swap(big_, o.big_);
     return *this;
   }
-  double value() const { return static_cast<double>(acc_) / scale; }
-  void add_slow(double x) {
-    if (!(std::abs(x) <= limit)) {
-      ++saturated_;
-      x = x > 0 ? limit : -limit;
-    }
-    acc_ += static_cast<detail::int128>(std::nearbyint(x * scale));
+  ~FixedPointSum() { delete big_; }
+
+  /// The total, correctly rounded; NaN when an infinite value was added.
+  double value() const {
+    if (saturated_) return std::numeric_limits<double>::quiet_NaN();
+    if (!big_) return static_cast<double>(acc_) / scale;
+    return big_value();
   }
+  void add_slow(double x);
+  /// Infinite values added (they make value() NaN).
   std::uint64_t saturated() const { return saturated_; }
-  void write(detail::ByteWriter& w) const {
-    w.put(acc_);
-    w.put(saturated_);
-  }
-  void read(detail::ByteReader& r) {
-    acc_ = r.get<detail::int128>();
-    saturated_ = r.get<std::uint64_t>();
-  }
-  friend bool operator==(const FixedPointSum&, const FixedPointSum&) = default;
+  /// True when some value or square went to the exact multi-word part.
+  bool has_big() const { return big_ != nullptr; }
+  /// The exact total as a two's-complement multi-word integer in units of 2^-64: 32-bit
+  /// limbs (least significant first) in int64 words, the last one signed.
+  std::vector<std::int64_t> exact() const;
+  void write(detail::ByteWriter& w) const;
+  void read(detail::ByteReader& r);
+  friend bool operator==(const FixedPointSum& a, const FixedPointSum& b);
 
  private:
+  void add_exact_square(double x);
+  void add_big(std::uint64_t mantissa, int exponent, bool negative, bool square);
+  double big_value() const;
+
   detail::int128 acc_ = 0;
   std::uint64_t saturated_ = 0;
+  // Multi-word part in units of 2^-64 (see exact()), normalised after every addition;
+  // null until a value at or above big_threshold arrives.
+  std::vector<std::int64_t>* big_ = nullptr;
 };
 
 /// Relative-error quantile sketch with exact (integer) merge.
@@ -315,8 +349,10 @@ class ScalarAccumulator {
       return;
     }
     if (x > 0) ++positive_;
+    min_ = std::min(min_, x);
+    max_ = std::max(max_, x);
     sum_.add(x);
-    sum_sq_.add(x * x);
+    sum_sq_.add_square(x);
     sketch_.add(x);
   }
   ScalarAccumulator& operator+=(const ScalarAccumulator& o);
@@ -334,7 +370,12 @@ class ScalarAccumulator {
 
  private:
   Summary moments() const;
+  Summary exact_moments(Summary s) const;
   std::uint64_t paths_ = 0, nan_ = 0, positive_ = 0;
+  // Smallest and largest non-NaN value: exact in any merge order; equal for a constant
+  // output, whose sd is then exactly 0 (the sums' 2^-32 rounding would leave ~1e-4).
+  double min_ = std::numeric_limits<double>::infinity();
+  double max_ = -std::numeric_limits<double>::infinity();
   FixedPointSum sum_, sum_sq_;
   QuantileSketch sketch_;
 };

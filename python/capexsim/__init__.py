@@ -59,7 +59,7 @@ def simulate(scenario: ScenarioLike, paths: Optional[int] = None, seed: int = 1,
              bands: bool = True, first_path: int = 0, sampling: Optional[str] = None,
              design_paths: Optional[int] = None,
              thresholds: Optional[dict] = None, target=None,
-             max_paths: Optional[int] = None) -> Result:
+             max_paths: Optional[int] = None, memory_limit: Optional[int] = None) -> Result:
     """Run `paths` Monte Carlo paths of `scenario` with `seed`.
 
     threads: worker threads (None or 0 = all cores); the result does not depend on it.
@@ -82,6 +82,8 @@ def simulate(scenario: ScenarioLike, paths: Optional[int] = None, seed: int = 1,
         8,192 with sobol), ``max_paths`` the cap (default 10,000,000). ``Result.target``
         says whether it was reached, the estimate, half-width and each batch. The result
         equals a fixed run of its final path count, bit for bit. Not with lhs sampling.
+    memory_limit: bytes; a run estimated to need more raises MemoryError before it starts
+    (None = 80% of the memory available now).
 
     The GIL is released for the whole run; Ctrl-C raises KeyboardInterrupt within ~50 ms.
     """
@@ -98,6 +100,7 @@ def simulate(scenario: ScenarioLike, paths: Optional[int] = None, seed: int = 1,
     if sampling is not None and sampling not in ("random", "lhs", "sobol"):
         raise ValueError(f"sampling must be 'random', 'lhs' or 'sobol', got {sampling!r}")
     design = 0 if design_paths is None else _count(design_paths, "design_paths", 1)
+    limit = 0 if memory_limit is None else _count(memory_limit, "memory_limit", 1)
     callback = None
     bar = None
     if progress is True:
@@ -110,7 +113,7 @@ def simulate(scenario: ScenarioLike, paths: Optional[int] = None, seed: int = 1,
         callback = progress
     try:
         core = _core.simulate(sc.to_toml(), sc.source, paths, seed, threads, first_path,
-                              bool(keep_paths), bool(bands), callback, sampling or "", design)
+                              bool(keep_paths), bool(bands), callback, sampling or "", design, limit)
     finally:
         if bar is not None:
             bar.close()

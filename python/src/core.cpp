@@ -87,7 +87,7 @@ Result in_worker(Work&& work, std::atomic<std::uint64_t>& done, std::atomic<bool
 Result simulate(const std::string& toml, const std::string& source, std::uint64_t paths,
                 std::uint64_t seed, int threads, std::uint64_t first_path, bool keep_paths,
                 bool bands, py::object progress, const std::string& sampling,
-                std::uint64_t design_paths) {
+                std::uint64_t design_paths, std::uint64_t memory_limit) {
   Scenario scenario = parse_scenario(toml, source);
   if (!sampling.empty()) {
     const auto m = sampling_from_name(sampling);
@@ -104,6 +104,8 @@ Result simulate(const std::string& toml, const std::string& source, std::uint64_
   o.first_path = first_path;
   o.keep_paths = keep_paths;
   o.bands = bands;
+  o.memory_limit = memory_limit;
+  check_memory(model, o);  // MemoryLimitError (Python MemoryError) before anything is allocated
   std::atomic<std::uint64_t> done{0};
   std::atomic<bool> cancel{false};
   o.progress = [&](std::uint64_t d, std::uint64_t) {
@@ -227,6 +229,8 @@ PYBIND11_MODULE(_core, m) {
       py::object cls = py::module_::import("capexsim.errors").attr("ScenarioError");
       py::object exc = cls(e.what(), e.file(), e.line(), e.column(), e.key(), e.message());
       PyErr_SetObject(cls.ptr(), exc.ptr());
+    } catch (const MemoryLimitError& e) {
+      PyErr_SetString(PyExc_MemoryError, e.what());
     }
   });
 
@@ -338,7 +342,7 @@ PYBIND11_MODULE(_core, m) {
   m.def("simulate", &simulate, py::arg("toml"), py::arg("source"), py::arg("paths"),
         py::arg("seed"), py::arg("threads"), py::arg("first_path"), py::arg("keep_paths"),
         py::arg("bands"), py::arg("progress"), py::arg("sampling") = "",
-        py::arg("design_paths") = 0);
+        py::arg("design_paths") = 0, py::arg("memory_limit") = 0);
   m.def("simulate_target", &simulate_target, py::arg("toml"), py::arg("source"), py::arg("target"),
         py::arg("first_paths"), py::arg("max_paths"), py::arg("seed"), py::arg("threads"),
         py::arg("keep_paths"), py::arg("bands"), py::arg("progress"), py::arg("sampling") = "");

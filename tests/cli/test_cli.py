@@ -93,7 +93,7 @@ class RunOutputs(Base):
         # CSV numbers round-trip: the mean of the column equals summary.json's mean to ~1e-12.
         gaps = [float(r[1]) for r in rows[1:]]
         self.assertAlmostEqual(sum(gaps) / len(gaps), gap["mean"], delta=1e-9 * abs(gap["mean"]))
-        self.assertEqual(sorted(os.listdir(out)), ["bands.csv", "paths.csv", "summary.json"])
+        self.assertEqual(sorted(os.listdir(out)), [".capexsim", "bands.csv", "paths.csv", "summary.json"])
 
     def test_same_bits_for_any_thread_count(self):
         outs = []
@@ -120,7 +120,7 @@ class RunOutputs(Base):
         self.assertEqual(p.returncode, 0, p.stderr)
         with open(keep) as f:
             self.assertEqual(f.read(), "mine")
-        self.assertEqual(sorted(os.listdir(out)), ["bands.csv", "notes.txt", "summary.json"])
+        self.assertEqual(sorted(os.listdir(out)), [".capexsim", "bands.csv", "notes.txt", "summary.json"])
 
     def test_check_output_runs_to_the_same_results(self):
         p = run("check", reference())
@@ -232,7 +232,9 @@ class Errors(Base):
         self.assertEqual(proc.returncode, 130, stderr)
         self.assertLess(elapsed, 1.0)
         self.assertIn("interrupted", stderr)
-        self.assertEqual(os.listdir(out), [])  # the folder was prepared, nothing written
+        # The folder was prepared (with its lock), nothing written.
+        self.assertEqual(os.listdir(out), [".capexsim"])
+        self.assertEqual(os.listdir(os.path.join(out, ".capexsim")), ["lock"])
 
 
 class Progress(Base):
@@ -277,6 +279,248 @@ class Progress(Base):
         self.assertEqual(p.returncode, 0)
         self.assertEqual(p.stderr, "")
 
+
+
+# ---------------------------------------------------------------------------------------
+# Output sets, memory limits, signals, large magnitudes (issue 10)
+
+def read_set(out):
+    """The files an --out folder shows, as {name: bytes}, read through the names."""
+    files = {}
+    for name in ("summary.json", "bands.csv", "paths.csv"):
+        path = os.path.join(out, name)
+        if os.path.exists(path):
+            with open(path, "rb") as f:
+                files[name] = f.read()
+    return files
+
+
+class OutputSets(Base):
+    def setUp(self):
+        super().setUp()
+        self.out = os.path.join(self.dir, "out")
+
+    def run_into(self, *extra, paths="2000", seed="1"):
+        return run("run", reference(), "--paths", paths, "--seed", seed, "--out", self.out, "--quiet", *extra)
+
+    def assert_complete(self, files, seed=None):
+        """One run's set: summary.json's run_id and manifest match the other files."""
+        self.assertIn("summary.json", files)
+        s = json.loads(files["summary.json"])
+        if seed is not None:
+            self.assertEqual(s["seed"], seed)
+        self.assertEqual(os.readlink(os.path.join(self.out, ".capexsim", "current")), s["run_id"])
+        listed = s["files"]
+        self.assertEqual(set(listed) | {"summary.json"}, set(files), "files that are not of this run")
+        for name, meta in listed.items():
+            self.assertEqual(len(files[name]), meta["bytes"], name)
+        if "paths.csv" in files:
+            rows = files["paths.csv"].decode().splitlines()
+            self.assertEqual(len(rows), s["paths"] + 1)
+        return s
+
+    def assert_no_leftovers(self):
+        meta = os.path.join(self.out, ".capexsim")
+        live = os.readlink(os.path.join(meta, "current"))
+        self.assertEqual(sorted(os.listdir(meta)), sorted(["lock", "current", live]))
+        hidden = [n for n in os.listdir(self.out) if n.startswith(".") and n != ".capexsim"]
+        self.assertEqual(hidden, [])
+
+    def test_new_set_replaces_the_whole_previous_one(self):
+        p = self.run_into("--per-path", seed="1")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assert_complete(read_set(self.out), seed=1)
+        # Without --per-path the previous paths.csv goes with its set.
+        p = self.run_into(seed="2")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        files = read_set(self.out)
+        self.assertNotIn("paths.csv", files)
+        self.assert_complete(files, seed=2)
+        self.assert_no_leftovers()
+        # Other files in the folder are left alone.
+        self.write(os.path.join("out", "notes.txt"), "mine")
+        self.assertEqual(self.run_into("--per-path", seed="3").returncode, 0)
+        self.assert_complete(read_set(self.out), seed=3)
+        with open(os.path.join(self.out, "notes.txt")) as f:
+            self.assertEqual(f.read(), "mine")
+
+    def test_file_size_limit_leaves_the_previous_set(self):
+        # RLIMIT_FSIZE: a write past it fails with EFBIG (SIGXFSZ is ignored), as a full
+        # disk would fail it; paths.csv of 20,000 paths is about 3 MB.
+        import resource
+        self.assertEqual(self.run_into("--per-path", seed="1").returncode, 0)
+        before = read_set(self.out)
+
+        def limit():
+            resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
+
+        p = run("run", reference(), "--paths", "20000", "--seed", "2", "--out", self.out, "--per-path",
+                "--quiet", preexec_fn=limit)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("paths.csv", p.stderr)
+        self.assertIn("File too large", p.stderr)
+        self.assertIn("left as it was", p.stderr)
+        self.assertEqual(read_set(self.out), before)
+        self.assert_no_leftovers()
+
+    def test_full_disk_leaves_the_previous_set(self):
+        mnt = os.path.join(self.dir, "small")
+        os.mkdir(mnt)
+        if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", mnt],
+                          capture_output=True).returncode != 0:
+            self.skipTest("cannot mount a small tmpfs here (not root); the file-size test covers it")
+        try:
+            self.out = os.path.join(mnt, "out")
+            self.assertEqual(self.run_into("--per-path", seed="1").returncode, 0)
+            before = read_set(self.out)
+            p = self.run_into("--per-path", paths="20000", seed="2")
+            self.assertEqual(p.returncode, 2, p.stderr)
+            self.assertIn("No space left on device", p.stderr)
+            self.assertEqual(read_set(self.out), before)
+            self.assert_no_leftovers()
+            # And the folder works again once there is room.
+            self.assertEqual(self.run_into("--per-path", seed="3").returncode, 0)
+            self.assert_complete(read_set(self.out), seed=3)
+        finally:
+            subprocess.run(["umount", mnt], capture_output=True)
+
+    def test_sigkill_at_any_moment_never_mixes_sets(self):
+        self.assertEqual(self.run_into("--per-path", seed="1").returncode, 0)
+        seeds = {1}
+        # Kill runs at spread-out moments (during the run, paths.csv, the switch); after
+        # each kill the folder shows one complete set, of the previous or the new run.
+        for k, delay in enumerate([0.05, 0.15, 0.25, 0.35, 0.45, 0.6, 0.8, 1.0, 1.3]):
+            seed = 10 + k
+            proc = subprocess.Popen([BIN, "run", reference(), "--paths", "60000", "--seed", str(seed), "--out",
+                                     self.out, "--per-path", "--quiet", "--threads", "1"],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(delay)
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            if proc.returncode == 0:
+                seeds.add(seed)
+            s = self.assert_complete(read_set(self.out))
+            self.assertTrue(s["seed"] in seeds or s["seed"] == seed, s["seed"])
+            seeds.add(s["seed"])
+        # The next run removes what the killed ones left.
+        self.assertEqual(self.run_into("--per-path", seed="99").returncode, 0)
+        self.assert_complete(read_set(self.out), seed=99)
+        self.assert_no_leftovers()
+
+    def test_second_run_into_the_same_folder_fails_fast(self):
+        first = subprocess.Popen([BIN, "run", reference(), "--paths", "400000", "--seed", "5", "--out", self.out,
+                                  "--per-path", "--quiet", "--threads", "1"],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        lock = os.path.join(self.out, ".capexsim", "lock")
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if os.path.exists(lock) and open(lock).read().strip() == str(first.pid):
+                break
+            time.sleep(0.01)
+        t0 = time.time()
+        second = self.run_into("--per-path", seed="6")
+        self.assertLess(time.time() - t0, 5)
+        self.assertIsNone(first.poll(), "the first run should still be running")
+        self.assert_invalid(second, "another capexsim run (pid %d)" % first.pid, self.out)
+        out, err = first.communicate(timeout=300)
+        self.assertEqual(first.returncode, 0, err)
+        self.assert_complete(read_set(self.out), seed=5)
+        self.assert_no_leftovers()
+
+    def test_ctrl_c_while_paths_csv_is_written(self):
+        self.assertEqual(self.run_into("--per-path", seed="1").returncode, 0)
+        before = read_set(self.out)
+        meta = os.path.join(self.out, ".capexsim")
+        live = os.readlink(os.path.join(meta, "current"))
+        proc = subprocess.Popen([BIN, "run", reference(), "--paths", "1e6", "--seed", "2", "--out", self.out,
+                                 "--per-path", "--quiet"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        # Wait until paths.csv is being written in the new run's staging folder.
+        staged = None
+        deadline = time.time() + 120
+        while time.time() < deadline and staged is None and proc.poll() is None:
+            for d in os.listdir(meta):
+                f = os.path.join(meta, d, "paths.csv")
+                if d not in (live, "current", "lock") and os.path.exists(f) and os.path.getsize(f) > 0:
+                    staged = f
+            time.sleep(0.005)
+        self.assertIsNotNone(staged, "paths.csv was never being written")
+        t0 = time.time()
+        proc.send_signal(signal.SIGINT)
+        err = proc.communicate(timeout=30)[1]
+        reacted = time.time() - t0
+        self.assertEqual(proc.returncode, 130, err)
+        self.assertIn("interrupted", err)
+        self.assertLess(reacted, 0.5)  # checked every 1,024 rows: a few ms
+        self.assertEqual(read_set(self.out), before)
+        self.assert_no_leftovers()
+
+    def test_sigterm_exits_143(self):
+        proc = subprocess.Popen([BIN, "run", reference(), "--paths", "1e7", "--threads", "1", "--quiet"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        err = proc.communicate(timeout=30)[1]
+        self.assertEqual(proc.returncode, 143, err)
+        self.assertIn("interrupted", err)
+
+
+class MemoryLimits(Base):
+    def test_per_path_too_large_is_refused_before_anything(self):
+        out = os.path.join(self.dir, "out")
+        p = run("run", reference(), "--paths", "1e12", "--per-path", "--out", out)
+        self.assert_invalid(p, "per-path outputs", "--per-path", "fewer paths", "Nothing was run")
+        self.assertFalse(os.path.exists(out))
+
+    def test_band_memory_of_a_long_weekly_horizon_is_refused(self):
+        # 1,923 years of weeks (under the 100,000-step limit): about 30 GB of bands with
+        # 2 threads, once killed by the system; now refused against an explicit limit.
+        s = self.scenario_with('step = "month"', 'step = "week"')
+        with open(s) as f:
+            text = f.read()
+        s = self.write("long.toml", text.replace("horizon_years = 10 ", "horizon_years = 1923 ", 1))
+        p = run("run", s, "--paths", "2000", "--threads", "2", "--out", os.path.join(self.dir, "o"),
+                "--memory-limit", "8G")
+        self.assert_invalid(p, "per-time bands", "coarser step", "8.6 GB", "--memory-limit")
+        # Without bands (no --out) the same run fits.
+        p = run("run", s, "--paths", "200", "--threads", "2", "--memory-limit", "8G", "--quiet")
+        self.assertEqual(p.returncode, 0, p.stderr)
+
+    def test_memory_limit_option(self):
+        p = run("run", reference(), "--paths", "1000", "--memory-limit", "1K")
+        self.assert_invalid(p, "more than the limit of 1.0 kB", "set by the memory limit option")
+        p = run("run", reference(), "--paths", "1000", "--memory-limit", "lots")
+        self.assert_invalid(p, "--memory-limit lots", "K, M, G or T")
+        p = run("run", reference(), "--paths", "1000", "--memory-limit", "none", "--quiet")
+        self.assertEqual(p.returncode, 0, p.stderr)
+
+
+class LargeMagnitudes(Base):
+    def test_sd_and_mean_are_exact_beyond_the_old_fixed_point_range(self):
+        # cost_per_gw ~ 5e8: capex above 2^31 (sd was exactly 0) and terminal cash far
+        # beyond. Compared with Python's exact-fraction statistics on paths.csv.
+        import statistics
+        from fractions import Fraction
+        s = self.scenario_with("cost_per_gw = { triangular = [40.0, 50.0, 60.0] }",
+                               "cost_per_gw = { triangular = [4e8, 5e8, 6e8] }")
+        out = os.path.join(self.dir, "out")
+        p = run("run", s, "--paths", "500", "--out", out, "--per-path", "--quiet")
+        if p.returncode == 2 and "cost.cost_per_gw" in p.stderr:
+            self.skipTest("the loader rejects this magnitude: " + p.stderr)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(os.path.join(out, "summary.json")) as f:
+            metrics = json.load(f)["metrics"]
+        with open(os.path.join(out, "paths.csv")) as f:
+            rows = list(csv.DictReader(f))
+        for name in ("capex_total", "funding_gap", "terminal_cash"):
+            xs = [Fraction(float(r[name])) for r in rows]
+            mean = statistics.mean(xs)
+            sd = float(statistics.variance(xs)) ** 0.5
+            m = metrics[name]
+            self.assertGreater(abs(float(mean)), 2.0 ** 31, name)
+            self.assertLessEqual(abs(m["mean"] - float(mean)), 1e-12 * abs(float(mean)), name)
+            self.assertGreater(m["sd"], 0, name)
+            self.assertLessEqual(abs(m["sd"] - sd), 1e-12 * sd, name)
 
 if __name__ == "__main__":
     BIN, SRC = sys.argv[1], sys.argv[2]

@@ -99,15 +99,18 @@ class Shards(unittest.TestCase):
             return f.read()
 
     def assert_same_files(self, a, b, files):
-        self.assertEqual(sorted(os.listdir(self.path(a))), sorted(files))
-        self.assertEqual(sorted(os.listdir(self.path(b))), sorted(files))
+        # Output folders also hold the output set's bookkeeping (.capexsim, docs/cli.md).
+        listed = lambda d: sorted(n for n in os.listdir(self.path(d)) if n != ".capexsim")
+        self.assertEqual(listed(a), sorted(files))
+        self.assertEqual(listed(b), sorted(files))
         for f in files:
             x, y = self.read(a, f), self.read(b, f)
             if f == "summary.json":
-                # Byte-identical except the wall time.
-                strip = lambda t: [l for l in t.splitlines() if b'"wall_time_s"' not in l]
+                # Byte-identical except the wall time and the output set's run id.
+                strip = lambda t: [l for l in t.splitlines()
+                                   if b'"wall_time_s"' not in l and b'"run_id"' not in l]
                 self.assertEqual(strip(x), strip(y))
-                self.assertEqual(len(x.splitlines()), len(strip(x)) + 1)
+                self.assertEqual(len(x.splitlines()), len(strip(x)) + 2)
             else:
                 self.assertEqual(x, y, f)
 
