@@ -78,7 +78,7 @@ class StaticSampler {
   std::uint64_t design_paths() const { return n_; }
   std::uint64_t seed() const { return seed_; }
 
-  /// The static inputs of the path of `rng` (MODEL.md §3), through the design.
+  /// The static inputs of the path of `rng` (docs/model.md §2), through the design.
   void draw(const Scenario& s, const rng::PathRng& rng, std::array<double, param_count>& in) const;
   /// The uniform of x_0, the initial execution factor, through the design.
   double x0_uniform(const rng::PathRng& rng) const;

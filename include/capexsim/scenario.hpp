@@ -177,7 +177,7 @@ enum class Shock { pace, cost, arr, growth };
 inline constexpr std::size_t shock_count = 4;
 const char* shock_name(Shock s);
 
-/// How the static inputs of a path are sampled (MODEL.md §9.1; docs/statistics.md).
+/// How the static inputs of a path are sampled (docs/statistics.md).
 enum class Sampling { random, lhs, sobol };
 const char* sampling_name(Sampling s);  // "random", "lhs", "sobol"
 /// The method named `name`, or nullopt.
