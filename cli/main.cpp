@@ -275,6 +275,14 @@ void add_threshold(cli::Thresholds& to, const std::string& text,
   to.emplace_back(name, std::move(values));
 }
 
+/// --sampling: replaces the scenario's simulation.sampling when given.
+void apply_sampling(Scenario& scenario, const std::string& sampling) {
+  if (sampling.empty()) return;
+  const auto m = sampling_from_name(sampling);
+  if (!m) throw UsageError("--sampling " + sampling + ": expected random, lhs or sobol");
+  scenario.sampling = *m;
+}
+
 /// The line under the table on the Monte Carlo error.
 std::string error_note(const std::string& sampling) {
   return "(±95%: Monte Carlo half-width of the mean; summary.json has *_ci95 for every statistic" +
@@ -285,11 +293,7 @@ std::string error_note(const std::string& sampling) {
 int cmd_run(const RunArgs& a) {
   if (!a.shard.empty()) return cmd_run_shard(a);
   Scenario scenario = load_scenario(a.scenario);
-  if (!a.sampling.empty()) {
-    const auto m = sampling_from_name(a.sampling);
-    if (!m) throw UsageError("--sampling " + a.sampling + ": expected random, lhs or sobol");
-    scenario.sampling = *m;
-  }
+  apply_sampling(scenario, a.sampling);
   RunOptions o;
   o.paths = parse_count(a.paths, "--paths", 1e12);
   cli::Thresholds thresholds = scenario.thresholds;
@@ -387,11 +391,7 @@ int cmd_run(const RunArgs& a) {
 
 int cmd_run_shard(const RunArgs& a) {
   Scenario scenario = load_scenario(a.scenario);
-  if (!a.sampling.empty()) {
-    const auto m = sampling_from_name(a.sampling);
-    if (!m) throw UsageError("--sampling " + a.sampling + ": expected random, lhs or sobol");
-    scenario.sampling = *m;
-  }
+  apply_sampling(scenario, a.sampling);
   if (!a.target.empty()) throw UsageError("--target runs batches itself; it cannot be sharded");
   const cli::ShardSpec spec = cli::parse_shard(a.shard);
   const std::uint64_t total = parse_count(a.paths, "--paths", 1e12);

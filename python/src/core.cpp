@@ -82,12 +82,9 @@ template <class Work>
 Result in_worker(Work&& work, std::atomic<std::uint64_t>& done, std::atomic<bool>& cancel,
                  std::uint64_t paths, py::object progress);
 
-/// Run on a worker thread while this thread, GIL released, waits in 50 ms slices; between
-/// slices it takes the GIL to check for Ctrl-C (KeyboardInterrupt) and report progress.
-Result simulate(const std::string& toml, const std::string& source, std::uint64_t paths,
-                std::uint64_t seed, int threads, std::uint64_t first_path, bool keep_paths,
-                bool bands, py::object progress, const std::string& sampling,
-                std::uint64_t design_paths, std::uint64_t memory_limit) {
+/// The scenario of `toml`, with its sampling replaced when `sampling` is not empty.
+Scenario load_with_sampling(const std::string& toml, const std::string& source,
+                            const std::string& sampling) {
   Scenario scenario = parse_scenario(toml, source);
   if (!sampling.empty()) {
     const auto m = sampling_from_name(sampling);
@@ -95,6 +92,16 @@ Result simulate(const std::string& toml, const std::string& source, std::uint64_
       throw py::value_error("sampling must be 'random', 'lhs' or 'sobol', got '" + sampling + "'");
     scenario.sampling = *m;
   }
+  return scenario;
+}
+
+/// Run on a worker thread while this thread, GIL released, waits in 50 ms slices; between
+/// slices it takes the GIL to check for Ctrl-C (KeyboardInterrupt) and report progress.
+Result simulate(const std::string& toml, const std::string& source, std::uint64_t paths,
+                std::uint64_t seed, int threads, std::uint64_t first_path, bool keep_paths,
+                bool bands, py::object progress, const std::string& sampling,
+                std::uint64_t design_paths, std::uint64_t memory_limit) {
+  const Scenario scenario = load_with_sampling(toml, source, sampling);
   const PathModel model(scenario);
   RunOptions o;
   o.design_paths = design_paths;
@@ -166,13 +173,7 @@ py::tuple simulate_target(const std::string& toml, const std::string& source,
                           const std::string& target_text, std::uint64_t first_paths,
                           std::uint64_t max_paths, std::uint64_t seed, int threads, bool keep_paths,
                           bool bands, py::object progress, const std::string& sampling) {
-  Scenario scenario = parse_scenario(toml, source);
-  if (!sampling.empty()) {
-    const auto m = sampling_from_name(sampling);
-    if (!m)
-      throw py::value_error("sampling must be 'random', 'lhs' or 'sobol', got '" + sampling + "'");
-    scenario.sampling = *m;
-  }
+  const Scenario scenario = load_with_sampling(toml, source, sampling);
   Target target;
   try {
     target = parse_target(target_text);
