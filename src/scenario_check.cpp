@@ -359,6 +359,9 @@ class Checker {
           fail(tk + "price_hurdle",
                "expected a price in [0, 1e6] $/share, got " + num(t.price_hurdle));
         total += t.share;
+        if (j > 0 && t.gw < w.tranches[j - 1].gw)
+          fail(tk + "gw", "expected tranches in order of gw (" + num(w.tranches[j - 1].gw) +
+                              " comes before), got " + num(t.gw));
       }
       if (total > 1 + 1e-9)
         fail(b + "tranches", "expected tranche shares summing to at most 1, got " + num(total));

@@ -401,6 +401,13 @@ TEST_CASE("financing sections load from TOML, round-trip, and bad input names it
   bad.replace(bad.find("share = 0.5, price_hurdle = 600"), 11, "share = 0.7");
   CHECK(error_of(bad).find("warrant[0].tranches") != std::string::npos);
   bad = text;
+  bad.replace(bad.find("{gw = 6, share = 0.5"), 7, "{gw = 0.5");  // tranches out of order
+  CHECK(error_of(bad).find("warrant[0].tranches[1].gw: expected tranches in order") !=
+        std::string::npos);
+  bad = text;
+  bad.replace(bad.find("limit = 100"), 11, "limit = { uniform = [1, 2] }");  // not a number
+  CHECK(error_of(bad).find("debt[0].limit: expected a number") != std::string::npos);
+  bad = text;
   bad.replace(bad.find("sweep = 0.25"), 12, "sweep = 1.5");
   const std::string e = error_of(bad);
   CHECK(e.find("fin.toml:") != std::string::npos);
