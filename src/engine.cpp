@@ -82,8 +82,9 @@ void BandAccumulator::read(detail::ByteReader& r) {
 // Result
 
 namespace {
-constexpr std::uint64_t result_magic = 0x3153455258504143ull;  // "CAPXRES1"
-}
+// "CAPXRES2": version 2 adds exact large-magnitude sums and min/max to the accumulators.
+constexpr std::uint64_t result_magic = 0x3253455258504143ull;  // "CAPXRES2"
+}  // namespace
 
 std::string Result::to_bytes() const {
   std::string out;
