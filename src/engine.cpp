@@ -29,8 +29,10 @@ namespace capexsim {
 // Result
 
 namespace {
+// "CAPXRES2": version 2 adds the banded series' names, and exact large-magnitude sums and
+// min/max to the accumulators.
 constexpr std::uint64_t result_magic = 0x3253455258504143ull;  // "CAPXRES2"
-}
+}  // namespace
 
 std::string Result::to_bytes() const {
   std::string out;
