@@ -89,6 +89,30 @@ cheap_result = capexsim.simulate(cheap, paths=200_000, seed=1)
 labels = ("reference", "cheap compute")
 ax = capexsim.plot_compare(reference, cheap_result, "funding_gap", labels=labels)"""),
     code("""ax = capexsim.plot_diff(reference, cheap_result, "funding_gap", labels=labels)"""),
+    md("""## A lab that cannot spend money it does not have
+
+`scenarios/ai-lab-2026.toml` recalibrates the reference (docs/scenarios.md): the lab owns
+at most 21.5 GW (30 GW in all, less 8.5 GW contracted), builds for demand, renews its
+contracts, and is funded by debt, equity rounds priced off its ARR, NVIDIA's equity and
+AMD's warrants. With `[constraint] unpaid = true`, what those sources cannot fund is left
+unpaid, pro rata across the counterparties; the funding gap is then 0 by construction.
+`counterparties()` says, for each contract and for the builders, how likely it is to be
+paid in full and how much it is owed when not."""),
+    code("""lab = capexsim.Scenario.from_toml(os.path.join(root, "scenarios", "ai-lab-2026.toml"))
+financed = capexsim.simulate(lab, paths=100_000, seed=1)
+table = financed.counterparties()
+table.round(3)"""),
+    code("""import matplotlib.pyplot as plt
+fig, ax = plt.subplots(figsize=(7, 3.2))
+ax.barh(table.index[::-1], table["unpaid_mean"][::-1], color="#c0504d", label="mean")
+ax.barh(table.index[::-1], table["unpaid_p95"][::-1], color="none", edgecolor="#7f7f7f",
+        label="95th percentile")
+ax.set_xlabel("left unpaid over 2026-2035, $B")
+ax.set_title("ai-lab-2026: what each counterparty is owed when the money runs out")
+ax.legend(loc="lower right", frameon=False)
+fig.tight_layout()"""),
+    code("""ax = financed.plot_fan("debt")"""),
+    code("""ax = financed.plot_fan("ownership")"""),
     md("""## Your own what-if
 
 Change any input by item access; an invalid value raises `ScenarioError` naming the key

@@ -22,9 +22,11 @@ def test_funding_gap_notebook_executes(source_dir, monkeypatch):
     stderr = [o.get("text", "") for o in outputs if o.get("output_type") == "stream" and o.get("name") == "stderr"]
     assert stderr == []
     images = [o for o in outputs if "image/png" in o.get("data", {})]
-    assert len(images) >= 6  # histogram, three fan charts, CDFs, paired differences
+    # histogram, three fan charts, CDFs, paired differences, counterparties, debt, ownership
+    assert len(images) >= 9
     text = "".join(str(o.get("data", {}).get("text/plain", "")) + o.get("text", "") for o in outputs)
     assert "funding_gap" in text
+    assert "p_paid_in_full" in text and "builders (capex)" in text  # the counterparty table
     assert "rejected: <dict>: build.lead_time_years" in text
     assert "it/s" not in text and "path/s" not in text  # no progress frames on stdout either
 
