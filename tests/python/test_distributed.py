@@ -1,4 +1,5 @@
 """capexsim.distributed on a LocalCluster: the single run's bits, even when a worker dies."""
+import operator
 import os
 import signal
 import threading
@@ -74,6 +75,11 @@ def test_two_worker_processes_give_the_single_run_bits(client, reference_path):
     assert res.summary().loc["funding_gap", "mean"] != one.summary().loc["funding_gap", "mean"]
     # client=None takes the default client (the one above).
     assert_same_result(cd.simulate(reference_path, paths=20_000, seed=3, shards=2), one)
+
+
+def test_map_shards_keeps_the_order_of_its_arguments(client):
+    args = [(i, 100) for i in range(7)]
+    assert cd.map_shards(operator.add, args, client) == [i + 100 for i in range(7)]
 
 
 def test_bad_arguments(client, reference_path):
