@@ -13,6 +13,15 @@
 #include <tbb/parallel_reduce.h>
 #include <tbb/parallel_sort.h>
 
+// ThreadSanitizer builds: Debian's oneTBB is not instrumented, and TSan reports races
+// inside its scheduler; there the selection runs serially (the same bits), as run() uses
+// plain threads (src/engine.cpp).
+#if defined(__SANITIZE_THREAD__) || defined(CAPEXSIM_THREAD_SANITIZER)
+#define CAPEXSIM_SERIAL_SELECT 1
+#else
+#define CAPEXSIM_SERIAL_SELECT 0
+#endif
+
 namespace capexsim::detail {
 
 namespace {
@@ -68,7 +77,7 @@ void multi_select(double* first, double* last, const std::uint64_t* r0, const st
   std::nth_element(first, nth, last, total_less);
   auto left = [&] { multi_select(first, nth, r0, mid, base); };
   auto right = [&] { multi_select(nth + 1, last, mid + 1, r1, *mid + 1); };
-  if (last - first > 65536 && mid != r0 && mid + 1 != r1) {
+  if (!CAPEXSIM_SERIAL_SELECT && last - first > 65536 && mid != r0 && mid + 1 != r1) {
     tbb::parallel_invoke(left, right);
   } else {
     left();
@@ -97,7 +106,10 @@ ExactQuantiles finish(std::span<const double> levels, double tail_level, std::ui
                                     [&](double x) { return x > threshold; });
   const auto end =
       std::partition(above, tail_candidates.end(), [&](double x) { return x == threshold; });
-  tbb::parallel_sort(tail_candidates.begin(), above);
+  if (CAPEXSIM_SERIAL_SELECT)
+    std::sort(tail_candidates.begin(), above);
+  else
+    tbb::parallel_sort(tail_candidates.begin(), above);
   double sum = 0;
   for (auto it = above; it != end; ++it) sum += *it;
   for (auto it = tail_candidates.begin(); it != above; ++it) sum += *it;
@@ -169,6 +181,10 @@ struct Gathered {
 
 ExactQuantiles exact_quantiles(std::span<const double> values, std::span<const double> levels,
                                double tail_level, const SelectOptions& options) {
+#if CAPEXSIM_SERIAL_SELECT
+  (void)options;
+  return on_copy(values, levels, tail_level);
+#else
   const std::size_t n = values.size();
   if (n < options.parallel_from || options.sample < 2) return on_copy(values, levels, tail_level);
 
@@ -318,7 +334,7 @@ ExactQuantiles exact_quantiles(std::span<const double> values, std::span<const d
     // Each thread's values go to their own stretch of each interval: in parallel.
     std::vector<Gathered*> parts;
     for (Gathered& g : locals) parts.push_back(&g);
-    std::vector<std::vector<std::size_t>> at(parts.size());
+    std::vector<std::vector<std::size_t> > at(parts.size());
     std::vector<std::size_t> next(start.begin(), start.end() - 1);
     for (std::size_t t = 0; t < parts.size(); ++t) {
       at[t] = next;
@@ -348,6 +364,7 @@ ExactQuantiles exact_quantiles(std::span<const double> values, std::span<const d
   std::vector<double> tail(grouped.begin() + static_cast<std::ptrdiff_t>(start[k - 1]),
                            grouped.end());
   return finish(levels, tail_level, m, value_at, tail);
+#endif
 }
 
 }  // namespace capexsim::detail
