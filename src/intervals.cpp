@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "capexsim/detail/select.hpp"
 #include "capexsim/engine.hpp"
 #include "capexsim/statistics.hpp"
 
@@ -47,15 +48,15 @@ std::pair<std::uint64_t, std::uint64_t> quantile_ci_ranks(std::uint64_t m, doubl
 
 void add_intervals(Summary& s, std::span<const double> values) {
   s.quantiles_ci95.fill(nan);
-  std::vector<double> v;
-  v.reserve(values.size());
-  std::uint64_t positive = 0;
+  // One serial pass for the counts and the tails (path order: deterministic), no copy; the
+  // order statistics at the interval ranks come from the parallel selection.
+  std::uint64_t m = 0, positive = 0;
   for (double x : values)
     if (!std::isnan(x)) {
-      v.push_back(x);
+      ++m;
       positive += x > 0;
     }
-  const std::uint64_t paths = values.size(), m = v.size();
+  const std::uint64_t paths = values.size();
   s.prob_positive_ci95 = proportion_ci95(positive, paths);
   s.nan_share_ci95 = proportion_ci95(paths - m, paths);
   s.mean_ci95 = m > 1 ? z95 * s.std_error : nan;
@@ -65,8 +66,8 @@ void add_intervals(Summary& s, std::span<const double> values) {
   const double p5 = s.quantile(0.05), p95 = s.quantile(0.95);
   double lo_sum = 0, lo_sq = 0, hi_sum = 0, hi_sq = 0;
   std::uint64_t lo_n = 0, hi_n = 0;
-  for (double x : v) {
-    if (x <= p5) {
+  for (double x : values) {
+    if (x <= p5) {  // false for NaN
       lo_sum += x;
       ++lo_n;
     }
@@ -77,7 +78,7 @@ void add_intervals(Summary& s, std::span<const double> values) {
   }
   s.cvar05 = lo_n ? lo_sum / static_cast<double>(lo_n) : nan;
   const double es_hi = hi_n ? hi_sum / static_cast<double>(hi_n) : nan;
-  for (double x : v) {
+  for (double x : values) {
     if (x <= p5) lo_sq += (x - s.cvar05) * (x - s.cvar05);
     if (x >= p95) hi_sq += (x - es_hi) * (x - es_hi);
   }
@@ -86,30 +87,20 @@ void add_intervals(Summary& s, std::span<const double> values) {
   s.cvar95_ci95 =
       hi_n > 1 ? es_ci95(hi_n, m, es_hi, hi_sq / static_cast<double>(hi_n - 1), p95) : nan;
 
-  // Order statistics at the interval ranks: successive selections on a growing prefix.
-  std::vector<std::uint64_t> ranks;
+  // Order statistics at the interval ranks: rank r is the quantile at level r / (m - 1)
+  // (nudged up by 1e-6 of a rank, so that rounding never lands on rank r - 1; the value
+  // then differs from X_(r) by at most 1e-6 of the gap to X_(r+1)).
+  std::vector<double> levels;
   for (double q : summary_levels) {
     const auto [a, b] = quantile_ci_ranks(m, q);
-    ranks.push_back(a);
-    ranks.push_back(b);
+    for (std::uint64_t r : {a, b})
+      levels.push_back(
+          m > 1 ? std::min(1.0, (static_cast<double>(r) + 1e-6) / static_cast<double>(m - 1))
+                : 0.0);
   }
-  std::vector<std::uint64_t> sorted_ranks = ranks;
-  std::sort(sorted_ranks.begin(), sorted_ranks.end());
-  sorted_ranks.erase(std::unique(sorted_ranks.begin(), sorted_ranks.end()), sorted_ranks.end());
-  std::vector<double> at(sorted_ranks.size());
-  auto first = v.begin();
-  for (std::size_t k = 0; k < sorted_ranks.size(); ++k) {
-    const auto nth = v.begin() + static_cast<std::ptrdiff_t>(sorted_ranks[k]);
-    std::nth_element(first, nth, v.end());
-    at[k] = *nth;
-    first = nth + 1;
-  }
-  auto value_at = [&](std::uint64_t r) {
-    return at[static_cast<std::size_t>(
-        std::lower_bound(sorted_ranks.begin(), sorted_ranks.end(), r) - sorted_ranks.begin())];
-  };
+  const detail::ExactQuantiles at = detail::exact_quantiles(values, levels, 1.0);
   for (std::size_t k = 0; k < summary_levels.size(); ++k)
-    s.quantiles_ci95[k] = 0.5 * (value_at(ranks[2 * k + 1]) - value_at(ranks[2 * k]));
+    s.quantiles_ci95[k] = 0.5 * (at.quantiles[2 * k + 1] - at.quantiles[2 * k]);
 }
 
 void add_intervals(Summary& s, const QuantileSketch& sketch) {

@@ -101,8 +101,8 @@ void check_memory(const PathModel& model, const RunOptions& o) {
             "paths and merge.";
   } else {
     what += "Most of it is the per-time bands: " + format_bytes(static_cast<double>(bands)) +
-            " for " + std::to_string(model.series().size()) + " series x " + std::to_string(model.steps()) +
-            " steps x " + std::to_string(e.workers + 1) +
+            " for " + std::to_string(model.series().size()) + " series x " +
+            std::to_string(model.steps()) + " steps x " + std::to_string(e.workers + 1) +
             " accumulators (one per worker thread and the result). Use a coarser step or a "
             "shorter horizon, fewer threads, or no bands (CLI: no --out; Python: "
             "bands=False).";
