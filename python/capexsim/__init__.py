@@ -51,6 +51,8 @@ def _count(value, name: str, minimum: int) -> int:
         value = int(value)  # paths=1e6
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise ValueError(f"{name} must be a whole number >= {minimum}, got {value!r}")
+    if value >= 2**64:  # every count and the seed are 64-bit in the engine
+        raise ValueError(f"{name} must be below 2**64, got {value!r}")
     return int(value)
 
 

@@ -1,6 +1,8 @@
 """Simulation results as NumPy arrays and pandas tables."""
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pandas as pd
 
@@ -178,10 +180,16 @@ class Result:
 
     # -- pickling ----------------------------------------------------------------------
     def __getstate__(self):
-        return {"bytes": self._core.to_bytes(), "scenario": self._scenario}
+        data = self._core.to_bytes()
+        return {"bytes": data, "sha256": hashlib.sha256(data).hexdigest(),
+                "scenario": self._scenario}
 
     def __setstate__(self, state):
-        self._core = _core.Result.from_bytes(state["bytes"])
+        data = state["bytes"]
+        if hashlib.sha256(data).hexdigest() != state.get("sha256"):
+            raise ValueError("corrupted pickled capexsim Result: its checksum does not match "
+                             "its bytes (the data changed after it was pickled)")
+        self._core = _core.Result.from_bytes(data)
         self._scenario = state.get("scenario")
 
     def __repr__(self) -> str:

@@ -13,10 +13,35 @@ from . import _core
 from .errors import ScenarioError
 
 
+def _untomlable(value, path: str):
+    """The key path and value of the first entry TOML cannot hold (None, an object), or None."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found = _untomlable(v, f"{path}.{k}" if path else str(k))
+            if found:
+                return found
+        return None
+    if isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            found = _untomlable(v, f"{path}[{i}]")
+            if found:
+                return found
+        return None
+    if value is None or not isinstance(value, (str, int, float, bool)):
+        return path, value
+    return None
+
+
 def _dumps(data: dict) -> str:
+    bad = _untomlable(data, "")
+    if bad:
+        key, value = bad
+        message = (f"expected a number, string, boolean, table or array, got {value!r} "
+                   f"({type(value).__name__}); to use a key's default, delete the key")
+        raise ScenarioError(f"<dict>: {key}: {message}", "<dict>", 0, 0, key, message)
     try:
         return tomli_w.dumps(data)
-    except TypeError as e:  # a value TOML cannot hold (None, an object, ...)
+    except TypeError as e:  # anything else TOML cannot hold
         raise ScenarioError(f"<dict>: cannot be written as TOML: {e}", "<dict>", 0, 0, "", str(e)) from None
 
 

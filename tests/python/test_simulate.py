@@ -254,3 +254,40 @@ def test_counterparties_of_the_recalibrated_reference():
     plain = capexsim.simulate(capexsim.Scenario.from_toml(f"{src}/scenarios/ai-lab-2025.toml"),
                               paths=100, seed=3)
     assert plain.counterparties().empty
+
+
+def test_seed_beyond_64_bits_is_a_clear_error(reference_path):
+    # Was pybind's TypeError with the whole resolved scenario pasted in.
+    with pytest.raises(ValueError, match=r"seed must be below 2\*\*64, got 18446744073709551616"):
+        capexsim.simulate(reference_path, paths=10, seed=2**64)
+    capexsim.simulate(reference_path, paths=10, seed=2**64 - 1)  # the largest seed runs
+
+
+def test_none_in_a_scenario_dict_names_its_key():
+    # Was "Object of type NoneType is not TOML serializable", without the key.
+    sc = capexsim.Scenario.from_toml(os.path.join(os.environ["CAPEXSIM_SOURCE_DIR"], "scenarios",
+                                                  "ai-lab-2025.toml"))
+    with pytest.raises(capexsim.ScenarioError, match=r"<dict>: revenue.arr0: expected a number"):
+        sc["revenue"]["arr0"] = None
+    d = sc.to_dict()
+    d["contract"][1]["gw"] = None
+    with pytest.raises(capexsim.ScenarioError) as e:
+        capexsim.Scenario.from_dict(d)
+    assert e.value.key == "contract[1].gw"
+
+
+def test_a_corrupted_pickle_is_refused(reference_path):
+    # Was loaded without error 97% of the time: the pickle now carries a SHA-256 of the
+    # result's bytes. Flipping any one byte of them is detected.
+    res = capexsim.simulate(reference_path, paths=50, seed=1)
+    blob = bytearray(pickle.dumps(res))
+    state = res.__getstate__()
+    start = bytes(blob).find(state["bytes"][:64])
+    assert start > 0
+    for offset in (0, 100, len(state["bytes"]) // 2, len(state["bytes"]) - 1):
+        bad = bytearray(blob)
+        bad[start + offset] ^= 0x01
+        with pytest.raises(ValueError, match="corrupted pickled capexsim Result"):
+            pickle.loads(bytes(bad))
+    again = pickle.loads(bytes(blob))
+    assert np.array_equal(again.per_path, res.per_path, equal_nan=True)
