@@ -426,6 +426,40 @@ TEST_CASE("financing sections load from TOML, round-trip, and bad input names it
   bad.replace(bad.find("coverage = { uniform = [1.1, 1.4] }"), 35, "coverage = 0.8");
   CHECK(error_of(bad).find("build.coverage") != std::string::npos);
   CHECK(error_of(text + "[debt_typo]\nx = 1\n").find("unknown key") != std::string::npos);
+  // The rest of the bad inputs the issue lists, each naming its key.
+  auto refused = [&](const std::string& from, const std::string& to, const std::string& key) {
+    std::string t = text;
+    const auto at = t.find(from);
+    REQUIRE(at != std::string::npos);
+    t.replace(at, from.size(), to);
+    const std::string e = error_of(t);
+    CAPTURE(e);
+    CHECK(e.find("fin.toml:") == 0);
+    CHECK(e.find(key) != std::string::npos);
+  };
+  refused("limit = 100", "limit = -5", "debt[0].limit: expected a value >= 0");
+  refused("rate = { uniform = [0.06, 0.1] }", "rate = -0.01", "debt[0].rate");
+  refused("maturity = 2030.0", "maturity = 2025.0", "debt[0].maturity: expected a maturity after");
+  refused("min_pre_money = 100", "min_pre_money = -1", "valuation.min_pre_money");
+  refused("kind = \"equity\"", "kind = \"loan\"",
+          "vendor_financing[0].kind: expected \"grant\" or \"equity\"");
+  refused("brake_cash = 2", "brake_cash = \"low\"", "constraint.brake_cash: expected a number");
+  std::string with_terms = text;
+  with_terms.replace(with_terms.find("[[debt]]"), 0,
+                     "[[contract]]\nname = \"c\"\ntotal = 10\nstart = 2026\nyears = 2\n"
+                     "cancel_probability = 0.5\nrenewals = 1\n");
+  CHECK(error_of(with_terms) == "no error");
+  auto names2 = [&](const std::string& from, const std::string& to, const std::string& key) {
+    std::string t = with_terms;
+    t.replace(t.find(from), from.size(), to);
+    const std::string e = error_of(t);
+    CAPTURE(e);
+    CHECK(e.find(key) != std::string::npos);
+  };
+  names2("cancel_probability = 0.5", "cancel_probability = 1.5",
+         "contract[0].cancel_probability: expected a value in [0, 1]");
+  names2("renewals = 1", "renewals = 1.5", "contract[0].renewals: expected a whole number");
+  names2("renewals = 1", "renewals = -1", "contract[0].renewals: expected a whole number");
 }
 
 TEST_CASE("deal terms: cancellation, renewals at a price factor, drawn contract terms") {
