@@ -108,8 +108,8 @@ ax.barh(table.index[::-1], table["unpaid_mean"][::-1], color="#c0504d", label="m
 ax.barh(table.index[::-1], table["unpaid_p95"][::-1], color="none", edgecolor="#7f7f7f",
         label="95th percentile")
 ax.set_xlabel("left unpaid over 2026-2035, $B")
-ax.set_title("ai-lab-2026: what each counterparty is owed when the money runs out")
-ax.legend(loc="lower right", frameon=False)
+ax.set_title("ai-lab-2026: left unpaid, by counterparty", loc="left")
+ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=2, frameon=False)
 fig.tight_layout()"""),
     code("""ax = financed.plot_fan("debt")"""),
     code("""ax = financed.plot_fan("ownership")"""),
