@@ -46,14 +46,20 @@ constexpr std::uint64_t keep_paths_limit = 10'000'000;
 
 class Interrupted : public std::exception {};
 
-std::uint64_t parse_count(const std::string& text, const char* option, double max) {
-  std::size_t used = 0;
-  double x = 0;
+/// The number at the start of `text` and how many characters it took (0 when none).
+double leading_number(const std::string& text, std::size_t& used) {
+  used = 0;
   try {
-    x = std::stod(text, &used);
+    return std::stod(text, &used);
   } catch (const std::exception&) {
     used = 0;
+    return 0;
   }
+}
+
+std::uint64_t parse_count(const std::string& text, const char* option, double max) {
+  std::size_t used = 0;
+  const double x = leading_number(text, used);
   if (used != text.size() || !std::isfinite(x) || x < 1 || x > max || x != std::floor(x))
     throw UsageError(std::string(option) + " " + text + ": expected a whole number from 1 to " +
                      cli::number(max) + " (1e6 is accepted)");
@@ -99,12 +105,7 @@ std::uint64_t parse_seed(const std::string& text) {
 std::uint64_t parse_memory_limit(const std::string& text) {
   if (text == "none") return std::numeric_limits<std::uint64_t>::max();
   std::size_t used = 0;
-  double x = 0;
-  try {
-    x = std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
+  const double x = leading_number(text, used);
   double unit = 1;
   if (used > 0 && used + 1 == text.size()) {
     const char c = static_cast<char>(std::toupper(static_cast<unsigned char>(text.back())));
@@ -255,12 +256,7 @@ void add_threshold(cli::Thresholds& to, const std::string& text,
     const std::string item =
         rest.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
     std::size_t used = 0;
-    double v = 0;
-    try {
-      v = std::stod(item, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
+    const double v = leading_number(item, used);
     if (item.empty() || used != item.size() || !std::isfinite(v))
       throw UsageError("--threshold " + text + ": '" + item + "' is not a finite number");
     values.push_back(v);
@@ -355,8 +351,9 @@ int cmd_run(const RunArgs& a) {
   if (cli::interrupted()) throw Interrupted();
   info.note = sampling_note(scenario.sampling, t.result.paths);
   if (!info.note.empty()) std::cerr << "capexsim: note: " << info.note << "\n";
+  const std::vector<Summary> stats = cli::summaries(t.result);
   std::cout << header(t.result, a.scenario, t.seconds) << "\n"
-            << cli::summary_table(t.result) << error_note(sampling_name(scenario.sampling));
+            << cli::summary_table(t.result, stats) << error_note(sampling_name(scenario.sampling));
   if (!t.result.has_per_path())
     std::cout << "(quantiles from the streaming sketch: within 0.39% of the exact values)\n";
   if (!thresholds.empty()) std::cout << "\n" << cli::thresholds_table(t.result, thresholds);
@@ -375,7 +372,7 @@ int cmd_run(const RunArgs& a) {
       cli::write_paths_csv(t.result, *f);
       files.emplace_back("paths.csv", f->close());
     }
-    set->write("summary.json", cli::summary_json(t.result, info, files));
+    set->write("summary.json", cli::summary_json(t.result, stats, info, files));
     if (cli::interrupted()) throw Interrupted();
     set->commit();
     std::cout << "\nwrote " << (dir / "summary.json").string() << ", "
@@ -417,7 +414,8 @@ int cmd_run_shard(const RunArgs& a) {
   std::cout << header(r, a.scenario, t.seconds) << "shard " << spec.k << "/" << spec.n << ": paths "
             << cli::grouped(range.first) << " to " << cli::grouped(range.first + range.count - 1)
             << " of " << cli::grouped(total) << "\n\n"
-            << cli::summary_table(r) << error_note(sampling_name(scenario.sampling));
+            << cli::summary_table(r, cli::summaries(r))
+            << error_note(sampling_name(scenario.sampling));
   if (!r.has_per_path())
     std::cout << "(quantiles from the streaming sketch: within 0.39% of the exact values)\n";
   cli::ShardHeader h;
@@ -453,11 +451,12 @@ int cmd_merge(const MergeArgs& m) {
   for (const std::string& d : m.dirs) shards.push_back(cli::read_shard(d));
   if (cli::interrupted()) throw Interrupted();
   const Result r = cli::merge_shards(shards);
+  const std::vector<Summary> stats = cli::summaries(r);
   const cli::ShardHeader& h = shards.front().header;  // shard 1 after merge_shards
   double wall = 0;
   for (const cli::Shard& s : shards) wall += s.header.wall_seconds;
   std::cout << header(r, h.scenario_file, wall) << "merged from " << shards.size() << " shards\n\n"
-            << cli::summary_table(r) << error_note(h.design);
+            << cli::summary_table(r, stats) << error_note(h.design);
   if (!r.has_per_path())
     std::cout << "(quantiles from the streaming sketch: within 0.39% of the exact values)\n";
   // The files of the single run, written as `run` writes them: one output set.
@@ -472,7 +471,7 @@ int cmd_merge(const MergeArgs& m) {
     cli::write_paths_csv(r, *f);
     files.emplace_back("paths.csv", f->close());
   }
-  set.write("summary.json", cli::summary_json(r, info, files));
+  set.write("summary.json", cli::summary_json(r, stats, info, files));
   if (cli::interrupted()) throw Interrupted();
   set.commit();
   std::cout << "\nwrote " << (dir / "summary.json").string() << ", " << (dir / "bands.csv").string()

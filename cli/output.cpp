@@ -338,7 +338,13 @@ void add_ci95_fields(nlohmann::ordered_json& m, const Summary& s) {
 }
 }  // namespace
 
-std::string summary_json(const Result& r, const RunInfo& info,
+std::vector<Summary> summaries(const Result& r) {
+  std::vector<Summary> out;
+  for (std::size_t k = 0; k < r.output_names.size(); ++k) out.push_back(r.summary(k));
+  return out;
+}
+
+std::string summary_json(const Result& r, const std::vector<Summary>& stats, const RunInfo& info,
                          const std::vector<std::pair<std::string, std::uint64_t>>& files) {
   using nlohmann::ordered_json;
   ordered_json j;
@@ -367,7 +373,7 @@ std::string summary_json(const Result& r, const RunInfo& info,
                    {"wanted_ci95", json_number(info.target_wanted)}};
   ordered_json metrics = ordered_json::object();
   for (std::size_t k = 0; k < r.output_names.size(); ++k) {
-    const Summary s = r.summary(k);
+    const Summary& s = stats[k];
     const QuantityInfo q = describe_output(r.output_names[k]);
     ordered_json m;
     m["unit"] = q.unit;
@@ -455,7 +461,7 @@ std::string fixed(double x, int decimals) {
 }
 }  // namespace
 
-std::string summary_table(const Result& r) {
+std::string summary_table(const Result& r, const std::vector<Summary>& stats) {
   std::ostringstream o;
   char line[512];
   int width = 16;  // the name column fits the longest output name
@@ -466,7 +472,7 @@ std::string summary_table(const Result& r) {
   o << line;
   for (std::size_t k = 0; k < r.output_names.size(); ++k) {
     const std::string& name = r.output_names[k];
-    const Summary s = r.summary(k);
+    const Summary& s = stats[k];
     const std::string unit = output_unit(name);
     const int d = decimals_for(unit);
     const std::string p_pos = is_event_time(name) ? "" : fixed(100 * s.prob_positive, 1) + "%";
@@ -478,11 +484,11 @@ std::string summary_table(const Result& r) {
                   p_pos.c_str(), never.c_str());
     o << line;
   }
-  o << counterparty_table(r);
+  o << counterparty_table(r, stats);
   return o.str();
 }
 
-std::string counterparty_table(const Result& r) {
+std::string counterparty_table(const Result& r, const std::vector<Summary>& stats) {
   // One row per unpaid_<contract> output (docs/model.md §10.5), then the builders.
   std::vector<std::pair<std::string, std::size_t>> rows;
   for (std::size_t k = 0; k < r.output_names.size(); ++k) {
@@ -499,7 +505,7 @@ std::string counterparty_table(const Result& r) {
                 "unpaid mean $B", "unpaid p95 $B");
   o << line;
   for (const auto& [who, k] : rows) {
-    const Summary s = r.summary(k);
+    const Summary& s = stats[k];
     std::snprintf(line, sizeof line, "%-20s %15s%% %16s %16s\n", who.c_str(),
                   fixed(100 * (1 - s.prob_positive), 1).c_str(), fixed(s.mean, 1).c_str(),
                   fixed(s.quantile(0.95), 1).c_str());

@@ -110,20 +110,23 @@ class OutputSet {
 /// removed; throws UsageError.
 void write_atomically(const std::filesystem::path& file, const std::string& content);
 
-std::string summary_json(const Result& r, const RunInfo& info);
+/// Every output's Summary, in column order: computed once per run (each costs a selection
+/// over all paths) and shared by the table and summary.json.
+std::vector<Summary> summaries(const Result& r);
+
 std::string bands_csv(const Result& r);
 /// summary.json; `files` (name -> bytes) lists the set's other files (the manifest).
-std::string summary_json(const Result& r, const RunInfo& info,
+std::string summary_json(const Result& r, const std::vector<Summary>& stats, const RunInfo& info,
                          const std::vector<std::pair<std::string, std::uint64_t>>& files);
 /// Stream paths.csv into `out`, row by row; Ctrl-C (interrupted()) is checked every 1024
 /// rows and throws capexsim::Cancelled.
 void write_paths_csv(const Result& r, OutFile& out);
 
 /// The readable summary table (rows = outputs).
-std::string summary_table(const Result& r);
+std::string summary_table(const Result& r, const std::vector<Summary>& stats);
 /// Per counterparty (contracts, then builders): P(paid in full), mean and p95 unpaid;
 /// empty unless the run has unpaid_<contract> outputs ([constraint] unpaid = true).
-std::string counterparty_table(const Result& r);
+std::string counterparty_table(const Result& r, const std::vector<Summary>& stats);
 /// Lines "P(funding_gap > 1000) = 72.30% ± 0.28%" for each threshold ("" when none).
 std::string thresholds_table(const Result& r, const Thresholds& thresholds);
 

@@ -207,33 +207,12 @@ Result merge_shards(std::vector<Shard>& shards) {
                      " are missing: a shard of the " + std::to_string(h0.n) +
                      " was not given (have " + std::to_string(shards.size()) + ")");
 
-  // Combine in path order. Counts and fixed-point sums add exactly, so the result is
-  // the single run's, bit for bit.
-  const Result& first = shards.front().result;
-  Result r;
-  r.scenario_name = first.scenario_name;
-  r.scenario_fingerprint = first.scenario_fingerprint;
-  r.seed = first.seed;
-  r.first_path = 0;
-  r.paths = h0.total_paths;
-  r.steps = first.steps;
-  r.dt = first.dt;
-  r.start_year = first.start_year;
-  r.output_names = first.output_names;
-  r.series_names = first.series_names;
-  r.stats = first.stats;
-  r.bands = first.bands;
+  // Combine in path order with the library's merge (the ranges are adjacent now): counts
+  // and fixed-point sums add exactly, so the result is the single run's, bit for bit.
+  Result r = std::move(shards.front().result);
   for (std::size_t i = 1; i < shards.size(); ++i) {
-    for (std::size_t k = 0; k < r.stats.size(); ++k) r.stats[k] += shards[i].result.stats[k];
-    r.bands += shards[i].result.bands;
-  }
-  if (first.has_per_path()) {
-    r.per_path.resize(static_cast<Eigen::Index>(r.paths), first.per_path.cols());
-    for (Shard& s : shards) {
-      r.per_path.middleRows(static_cast<Eigen::Index>(s.header.first_path),
-                            static_cast<Eigen::Index>(s.header.paths)) = s.result.per_path;
-      s.result.per_path.resize(0, 0);  // free as we go
-    }
+    r = capexsim::merge(r, shards[i].result);
+    shards[i].result = Result();  // free as we go
   }
   return r;
 }

@@ -148,6 +148,7 @@ struct PathWorkspace {
   std::vector<double> vintage_ring;     // v_j over the last U steps
   std::vector<double> fcf_ring;         // FCF_j over the trailing year
   std::vector<double> vendor_paid;
+  std::vector<double> vendor_terms;  // per_gw then cap, [vendor][lane]
   std::array<double, param_count> inputs{};
 };
 

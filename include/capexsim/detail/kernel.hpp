@@ -372,6 +372,15 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
   std::optional<LaneTerms<W>> terms;
   if (model.per_path_terms()) terms.emplace(model, seed, first_path);
   alignas(64) Lanes cpay, cgw, eq;
+  // Vendor terms per lane ([vendor][lane]): drawn per path, or the scenario's fixed ones.
+  ws.vendor_terms.resize(2 * vendors * W);
+  double* __restrict vendor_per_gw = ws.vendor_terms.data();
+  double* __restrict vendor_cap = vendor_per_gw + vendors * W;
+  for (std::size_t k = 0; k < vendors; ++k)
+    for (int l = 0; l < W; ++l) {
+      vendor_per_gw[k * W + l] = terms ? terms->per_gw[k * W + l] : sc.vendors[k].per_gw_bn.value();
+      vendor_cap[k * W + l] = terms ? terms->cap[k * W + l] : sc.vendors[k].cap_bn.value();
+    }
   // §10.5 a lab that reacts: demand-led starts and the funding brake (off in v1).
   const bool demand_led = model.demand_led(), brake = model.has_brake();
   const double brake_cash = brake ? *sc.financing.constraint->brake_cash_bn : 0.0;
@@ -507,12 +516,8 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
     // §4.7 vendor financing on owned GW coming online, until each vendor's cap.
     for (int l = 0; l < W; ++l) vendor[l] = 0;
     for (std::size_t k = 0; k < vendors; ++k) {
-      // Terms drawn per path, or the scenario's fixed ones.
-      alignas(64) Lanes per_gw, cap;
-      for (int l = 0; l < W; ++l) {
-        per_gw[l] = terms ? terms->per_gw[k * W + l] : sc.vendors[k].per_gw_bn.value();
-        cap[l] = terms ? terms->cap[k * W + l] : sc.vendors[k].cap_bn.value();
-      }
+      const double* __restrict per_gw = vendor_per_gw + k * W;
+      const double* __restrict cap = vendor_cap + k * W;
       // §10.2: equity-kind vendor money buys shares (it dilutes); a grant does not.
       const double as_equity = sc.vendors[k].kind == VendorFinancing::Kind::equity ? 1.0 : 0.0;
       double* __restrict vpaid = paid + k * W;
