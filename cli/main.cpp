@@ -28,14 +28,17 @@
 #include <capexsim/capexsim.hpp>
 #include <capexsim/sampling.hpp>
 
+#include "args.hpp"
 #include "output.hpp"
 #include "progress.hpp"
+#include "sensitivity.hpp"
 #include "shard.hpp"
 
 namespace {
 
 using namespace capexsim;
 using capexsim::cli::UsageError;
+using namespace capexsim::cli::args;
 
 constexpr int exit_ok = 0, exit_internal = 1, exit_invalid = 2;
 
@@ -46,59 +49,6 @@ constexpr std::uint64_t keep_paths_limit = 10'000'000;
 
 class Interrupted : public std::exception {};
 
-/// The number at the start of `text` and how many characters it took (0 when none).
-double leading_number(const std::string& text, std::size_t& used) {
-  used = 0;
-  try {
-    return std::stod(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-    return 0;
-  }
-}
-
-std::uint64_t parse_count(const std::string& text, const char* option, double max) {
-  std::size_t used = 0;
-  const double x = leading_number(text, used);
-  if (used != text.size() || !std::isfinite(x) || x < 1 || x > max || x != std::floor(x))
-    throw UsageError(std::string(option) + " " + text + ": expected a whole number from 1 to " +
-                     cli::number(max) + " (1e6 is accepted)");
-  return static_cast<std::uint64_t>(x);
-}
-
-/// --threads: 0 (all cores) or a count; returns the count asked for.
-int parse_threads(const std::string& text) {
-  constexpr int max_threads = 4096;
-  std::size_t used = 0;
-  long v = -1;
-  try {
-    if (!text.empty() && text[0] != '-') v = std::stol(text, &used, 10);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != text.size() || v < 0 || v > max_threads)
-    throw UsageError("--threads " + text + ": expected a whole number from 0 (all cores) to " +
-                     std::to_string(max_threads));
-  return static_cast<int>(v);
-}
-
-/// The worker count a run with `threads` uses (0 = all cores the process may use).
-int threads_used(int threads) {
-  return threads > 0 ? threads : tbb::info::default_concurrency();
-}
-
-std::uint64_t parse_seed(const std::string& text) {
-  std::size_t used = 0;
-  unsigned long long v = 0;
-  try {
-    if (!text.empty() && text[0] != '-') v = std::stoull(text, &used, 10);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used == 0 || used != text.size())
-    throw UsageError("--seed " + text + ": expected a whole number from 0 to 2^64-1");
-  return v;
-}
 
 /// --memory-limit: bytes, with an optional suffix K, M, G or T (powers of 1024), or
 /// "none" for no check.
@@ -620,12 +570,64 @@ int main(int argc, char** argv) {
   merge_cmd->add_option("--out,-o", ma.out, "Write summary.json, bands.csv (and paths.csv) here")
       ->required();
 
+  cli::SensitivityArgs sa;
+  CLI::App* sens_cmd = app.add_subcommand(
+      "sensitivity",
+      "What drives an output: rank measures, a tornado or Sobol indices (docs/sensitivity.md)");
+  sens_cmd->add_option("scenario", sa.scenario, "Scenario file (TOML)")->required();
+  sens_cmd->add_option("--method,-m", sa.method,
+                       "rank (one run: Spearman, SRRC, contribution to variance), tornado "
+                       "(one at a time, P10/P90) or sobol (variance shares of inputs and "
+                       "processes) [default: rank]");
+  sens_cmd->add_option("--output", sa.output, "The output analysed [default: funding_gap]");
+  sens_cmd->add_option("--stat", sa.stat,
+                       "Statistic: mean, pNN (e.g. p95) or prob_positive; sobol takes mean (the "
+                       "output) or prob_positive (the indicator > 0) [default: mean]");
+  sens_cmd->add_option("--paths,-n", sa.paths,
+                       "Paths: rank 100000 in one run; tornado 50000 per run; sobol N = 65536 "
+                       "base paths, N (k + 2) in all");
+  sens_cmd->add_option("--seed,-s", sa.seed, "Random seed [default: 1]");
+  sens_cmd->add_option("--threads,-t", sa.threads, "Worker threads, 0 = all cores [default: 0]");
+  sens_cmd->add_option("--out,-o", sa.out,
+                       "Write sensitivity.csv and sensitivity.json into DIR (a set of its own: "
+                       "use a folder other than a run's)");
+  sens_cmd->add_option("--vary", sa.vary,
+                       "tornado: also vary KEY over LO:HI, e.g. build.plan_cap_gw=20:40 or "
+                       "contract.oracle.total=200:300 (repeatable)");
+  sens_cmd->add_option("--low", sa.low, "tornado: low quantile of drawn inputs [default: 0.1]");
+  sens_cmd->add_option("--high", sa.high, "tornado: high quantile [default: 0.9]");
+  sens_cmd->add_option("--over-time", sa.over_time,
+                       "sobol: indices of a band SERIES (e.g. cash) at each checkpoint year");
+  sens_cmd->add_option("--bootstrap", sa.bootstrap,
+                       "sobol: bootstrap resamples of the 95% intervals [default: 1000]");
+  sens_cmd->add_flag("--quiet,-q", sa.quiet, "No progress bar");
+
+  cli::CalibrateArgs cal;
+  CLI::App* cal_cmd = app.add_subcommand(
+      "calibrate", "Goal seek: the value of one input at which a statistic hits a target");
+  cal_cmd->add_option("scenario", cal.scenario, "Scenario file (TOML)")->required();
+  cal_cmd->add_option("--vary", cal.vary,
+                      "KEY=LO:HI: the input and the range searched (a fixed number, or the mean "
+                      "of a distribution, which is shifted)")
+      ->required();
+  cal_cmd->add_option("--target", cal.target,
+                      "OUTPUT.STAT=VALUE, e.g. arr_at_2030.p50=100 (STAT: mean, pNN, "
+                      "prob_positive)")
+      ->required();
+  cal_cmd->add_option("--paths,-n", cal.paths, "Paths per run [default: 20000]");
+  cal_cmd->add_option("--seed,-s", cal.seed, "Random seed shared by every run [default: 1]");
+  cal_cmd->add_option("--threads,-t", cal.threads, "Worker threads, 0 = all cores [default: 0]");
+  cal_cmd->add_option("--write", cal.write, "Write the calibrated scenario (TOML) to FILE");
+  cal_cmd->add_flag("--quiet,-q", cal.quiet, "No progress bar");
+
   // CLI11 reports a mistyped command as "A subcommand is required"; name it instead.
   if (argc > 1 && argv[1][0] != '-') {
     const std::string cmd = argv[1];
-    if (cmd != "run" && cmd != "check" && cmd != "compare" && cmd != "merge") {
+    if (cmd != "run" && cmd != "check" && cmd != "compare" && cmd != "merge" &&
+        cmd != "sensitivity" && cmd != "calibrate") {
       print_error("unknown command '" + cmd +
-                  "'; expected run, check, compare or merge (see 'capexsim --help')");
+                  "'; expected run, check, compare, merge, sensitivity or calibrate (see "
+                  "'capexsim --help')");
       return exit_invalid;
     }
   }
@@ -645,7 +647,11 @@ int main(int argc, char** argv) {
   std::optional<tbb::global_control> thread_cap;
   int threads = 0;
   try {  // an invalid count is reported by the command itself
-    threads = parse_threads(*run_cmd ? ra.threads : *cmp_cmd ? ca.threads : "0");
+    threads = parse_threads(*run_cmd    ? ra.threads
+                            : *cmp_cmd  ? ca.threads
+                            : *sens_cmd ? sa.threads
+                            : *cal_cmd  ? cal.threads
+                                        : "0");
   } catch (const UsageError&) {
   }
   if (threads > 0) thread_cap.emplace(tbb::global_control::max_allowed_parallelism, threads);
@@ -654,6 +660,11 @@ int main(int argc, char** argv) {
     if (*check_cmd) return cmd_check(check_file);
     if (*cmp_cmd) return cmd_compare(ca);
     if (*merge_cmd) return cmd_merge(ma);
+    if (*sens_cmd) return cli::cmd_sensitivity(sa, !sa.quiet && stderr_is_terminal());
+    if (*cal_cmd) return cli::cmd_calibrate(cal, !cal.quiet && stderr_is_terminal());
+  } catch (const SensitivityError& e) {
+    print_error(std::string(e.what()) + "\nNothing was run. See docs/sensitivity.md.");
+    return exit_invalid;
   } catch (const ScenarioError& e) {
     print_error(std::string(e.what()) +
                 "\nNothing was run. The scenario format is in docs/model.md.");

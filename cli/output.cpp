@@ -193,7 +193,8 @@ std::uint64_t OutFile::close() {
 }
 
 const std::vector<std::string>& OutputSet::known_names() {
-  static const std::vector<std::string> names{"summary.json", "bands.csv", "paths.csv"};
+  static const std::vector<std::string> names{"summary.json", "bands.csv", "paths.csv",
+                                              "sensitivity.csv", "sensitivity.json"};
   return names;
 }
 
@@ -421,6 +422,10 @@ void write_paths_csv(const Result& r, OutFile& out) {
   if (!r.has_per_path()) throw std::logic_error("paths_csv: the run kept no per-path outputs");
   std::string row = "path";
   for (const auto& n : r.output_names) row += "," + n;
+  // The drawn static inputs of each path (docs/sensitivity.md), after the outputs.
+  const bool inputs = r.has_inputs();
+  if (inputs)
+    for (const auto& n : r.input_names) row += ",input." + n;
   row += "\n";
   out.write(row);
   for (std::uint64_t p = 0; p < r.paths; ++p) {
@@ -430,6 +435,11 @@ void write_paths_csv(const Result& r, OutFile& out) {
       row += ',';
       row += number(r.per_path(static_cast<Eigen::Index>(p), static_cast<Eigen::Index>(k)));
     }
+    if (inputs)
+      for (std::size_t k = 0; k < r.input_names.size(); ++k) {
+        row += ',';
+        row += number(r.inputs(static_cast<Eigen::Index>(p), static_cast<Eigen::Index>(k)));
+      }
     row += '\n';
     out.write(row);
   }

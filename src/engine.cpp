@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cstdint>
+#include <limits>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -30,8 +32,9 @@ namespace capexsim {
 
 namespace {
 // "CAPXRES2": version 2 adds the banded series' names, and exact large-magnitude sums and
-// min/max to the accumulators.
-constexpr std::uint64_t result_magic = 0x3253455258504143ull;  // "CAPXRES2"
+// min/max to the accumulators. "CAPXRES3" adds the drawn static inputs after the bands.
+constexpr std::uint64_t result_magic_v2 = 0x3253455258504143ull;  // "CAPXRES2"
+constexpr std::uint64_t result_magic = 0x3353455258504143ull;     // "CAPXRES3"
 }  // namespace
 
 std::string Result::to_bytes() const {
@@ -55,12 +58,20 @@ std::string Result::to_bytes() const {
   out.append(reinterpret_cast<const char*>(per_path.data()), sizeof(double) * per_path.size());
   for (const auto& s : stats) s.write(w);
   bands.write(w);
+  w.put<std::uint64_t>(input_names.size());
+  for (std::size_t k = 0; k < input_names.size(); ++k) {
+    w.put_string(input_names[k]);
+    w.put<std::uint64_t>(input_params[k]);
+  }
+  w.put<std::int64_t>(inputs.rows());
+  out.append(reinterpret_cast<const char*>(inputs.data()), sizeof(double) * inputs.size());
   return out;
 }
 
 Result Result::from_bytes(std::string_view bytes) {
   detail::ByteReader r(bytes);
-  if (r.get<std::uint64_t>() != result_magic)
+  const auto magic = r.get<std::uint64_t>();
+  if (magic != result_magic && magic != result_magic_v2)
     throw std::invalid_argument("not a capexsim result (bad header)");
   Result res;
   res.scenario_name = r.get_string();
@@ -86,6 +97,22 @@ Result Result::from_bytes(std::string_view bytes) {
   res.stats.resize(k);
   for (auto& s : res.stats) s.read(r);
   res.bands.read(r);
+  if (magic == result_magic) {
+    const auto ni = r.get<std::uint64_t>();
+    if (ni > param_count) throw std::invalid_argument("result bytes: corrupt input count");
+    for (std::uint64_t i = 0; i < ni; ++i) {
+      res.input_names.push_back(r.get_string());
+      res.input_params.push_back(r.get<std::uint64_t>());
+      if (res.input_params.back() >= param_count)
+        throw std::invalid_argument("result bytes: corrupt input id");
+    }
+    const auto irows = r.get<std::int64_t>();
+    if (irows < 0 || (irows > 0 && irows != rows))
+      throw std::invalid_argument("result bytes: corrupt input shape");
+    res.inputs.resize(irows, irows > 0 ? static_cast<Eigen::Index>(ni) : 0);
+    for (Eigen::Index c = 0; c < res.inputs.cols(); ++c)
+      for (Eigen::Index p = 0; p < irows; ++p) res.inputs(p, c) = r.get<double>();
+  }
   if (!r.done()) throw std::invalid_argument("result bytes: trailing data");
   return res;
 }
@@ -141,6 +168,22 @@ Result empty_result(const PathModel& model, const RunOptions& o) {
                       static_cast<Eigen::Index>(model.output_count()));
   for (Series s : model.series()) r.series_names.push_back(series_name(s));
   if (o.bands) r.bands = BandAccumulator(model.steps(), model.series().size());
+  const Scenario& sc = model.scenario();
+  for (std::size_t k = 0; k < param_count; ++k)
+    if (!sc.params[k].is_fixed()) {
+      const ParamInfo& info = param_table()[k];
+      r.input_names.push_back(std::string(info.section) + "." + info.key);
+      r.input_params.push_back(k);
+    }
+  if (o.keep_paths && o.keep_inputs && !r.input_params.empty())
+    r.inputs.resize(static_cast<Eigen::Index>(o.paths),
+                    static_cast<Eigen::Index>(r.input_params.size()));
+  if (!o.trace_series.empty()) {
+    r.trace_series = o.trace_series;
+    r.trace_years = sc.checkpoints;
+    r.trace.resize(static_cast<Eigen::Index>(o.paths),
+                   static_cast<Eigen::Index>(sc.checkpoints.size()));
+  }
   return r;
 }
 
@@ -187,12 +230,29 @@ void run_range(const PathModel& model, const RunOptions& o, std::uint64_t begin,
   const std::size_t k_out = model.output_count();
   const std::size_t steps = static_cast<std::size_t>(model.steps());
   const std::uint64_t band_block = local.band_block;
-  auto keep = [&](std::uint64_t p, const double* out, std::size_t stride) {
+  const bool inputs = r.inputs.size() > 0;
+  local.ws.keep_inputs = local.block_ws.keep_inputs = inputs;
+  auto keep = [&](std::uint64_t p, const double* out, std::size_t stride, const double* in) {
     for (std::size_t k = 0; k < k_out; ++k) local.stats[k].add(out[k * stride]);
     if (o.keep_paths)
       for (std::size_t k = 0; k < k_out; ++k)
         r.per_path(static_cast<Eigen::Index>(p), static_cast<Eigen::Index>(k)) = out[k * stride];
+    if (inputs)
+      for (std::size_t k = 0; k < r.input_params.size(); ++k)
+        r.inputs(static_cast<Eigen::Index>(p), static_cast<Eigen::Index>(k)) =
+            in[r.input_params[k] * stride];
   };
+  // Sensitivity over time: each path's value of one series at the checkpoints, read from
+  // the band buffer before it is folded into the sketches.
+  std::size_t trace_k = 0;
+  std::vector<std::size_t> trace_steps;
+  if (r.trace.size() > 0) {
+    for (std::size_t k = 0; k < r.series_names.size(); ++k)
+      if (r.series_names[k] == r.trace_series) trace_k = k;
+    // A checkpoint beyond the horizon has no value: NaN (as its arr_at output).
+    for (int cp : model.checkpoint_steps())
+      trace_steps.push_back(cp < model.steps() ? static_cast<std::size_t>(cp) : SIZE_MAX);
+  }
   for (std::uint64_t b0 = begin; b0 < end; b0 += band_block) {
     const std::uint64_t b1 = std::min(end, b0 + band_block);
     if (kernel == Kernel::block) {
@@ -205,7 +265,8 @@ void run_range(const PathModel& model, const RunOptions& o, std::uint64_t begin,
         detail::simulate_block(model, o.seed, o.first_path + p, local.block_ws,
                                local.block_out.data(), bands, band_block);
         const std::uint64_t lanes = std::min(w, b1 - p);
-        for (std::uint64_t l = 0; l < lanes; ++l) keep(p + l, local.block_out.data() + l, w);
+        for (std::uint64_t l = 0; l < lanes; ++l)
+          keep(p + l, local.block_out.data() + l, w, local.block_ws.lane_inputs.data() + l);
       }
     } else {
       for (std::uint64_t p = b0; p < b1; ++p) {
@@ -217,9 +278,16 @@ void run_range(const PathModel& model, const RunOptions& o, std::uint64_t begin,
         } else {
           simulate_path(model, o.seed, o.first_path + p, local.ws, out);
         }
-        keep(p, out, 1);
+        keep(p, out, 1, local.ws.lane_inputs.data());
       }
     }
+    if (!trace_steps.empty())
+      for (std::uint64_t p = b0; p < b1; ++p)
+        for (std::size_t c = 0; c < trace_steps.size(); ++c)
+          r.trace(static_cast<Eigen::Index>(p), static_cast<Eigen::Index>(c)) =
+              trace_steps[c] == SIZE_MAX
+                  ? std::numeric_limits<double>::quiet_NaN()
+                  : local.band_buffer[(trace_k * steps + trace_steps[c]) * band_block + (p - b0)];
     if (o.bands) local.bands.add_block(local.band_buffer.data(), b1 - b0, band_block);
   }
 }
@@ -232,6 +300,8 @@ void fold(Result& r, const Local& local) {
 void check_options(const RunOptions& o) {
   if (o.paths == 0) throw std::invalid_argument("paths must be at least 1");
   if (o.threads < 0) throw std::invalid_argument("threads must be >= 0 (0 = all cores)");
+  if (!o.trace_series.empty() && !o.bands)
+    throw std::invalid_argument("trace_series needs bands = true");
   if (o.first_path + o.paths < o.first_path)
     throw std::invalid_argument("first_path + paths overflows 64 bits");
 }
@@ -384,6 +454,16 @@ Result merge(const Result& a_in, const Result& b_in) {
   } else {
     r.per_path.resize(0, 0);
   }
+  if (a.has_inputs() && b.has_inputs() && a.input_names == b.input_names) {
+    r.inputs.resize(static_cast<Eigen::Index>(r.paths), a.inputs.cols());
+    r.inputs.topRows(static_cast<Eigen::Index>(a.paths)) = a.inputs;
+    r.inputs.bottomRows(static_cast<Eigen::Index>(b.paths)) = b.inputs;
+  } else {
+    r.inputs.resize(0, 0);
+  }
+  r.trace.resize(0, 0);
+  r.trace_series.clear();
+  r.trace_years.clear();
   return r;
 }
 

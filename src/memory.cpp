@@ -32,7 +32,11 @@ MemoryEstimate estimate_memory(const PathModel& model, const RunOptions& o) {
   const std::uint64_t chunks = (o.paths + 255) / 256;
   e.workers = static_cast<int>(std::min<std::uint64_t>(static_cast<std::uint64_t>(arena), chunks));
   const std::uint64_t workers = static_cast<std::uint64_t>(e.workers);
-  if (o.keep_paths) e.per_path = add(mul(mul(o.paths, outputs), 8), mul(o.paths, 8));
+  // Per-path outputs, their quantile scratch, and the drawn inputs (Result::inputs).
+  std::uint64_t drawn = 0;
+  if (o.keep_inputs)
+    for (const auto& d : model.scenario().params) drawn += d.is_fixed() ? 0 : 1;
+  if (o.keep_paths) e.per_path = add(mul(mul(o.paths, outputs + drawn), 8), mul(o.paths, 8));
   if (o.bands) {
     const std::uint64_t cell = sizeof(FixedPointSum) + sizeof(QuantileSketch) + band_sketch_bytes;
     e.bands = mul(mul(cells, cell), workers + 1);

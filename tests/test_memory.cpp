@@ -20,8 +20,12 @@ TEST_CASE("estimate: per-path outputs and bands as documented") {
   o.threads = 2;
   o.bands = false;
   const MemoryEstimate e = estimate_memory(reference(), o);
-  // 11 outputs (9 base and 2 checkpoints) x 8 bytes per path, plus one sorted column.
-  CHECK(e.per_path == 1'000'000ull * (11 * 8 + 8));
+  // 11 outputs (9 base and 2 checkpoints) and the 7 inputs the reference draws
+  // (Result::inputs) x 8 bytes per path, plus one sorted column.
+  CHECK(e.per_path == 1'000'000ull * ((11 + 7) * 8 + 8));
+  o.keep_inputs = false;
+  CHECK(estimate_memory(reference(), o).per_path == 1'000'000ull * (11 * 8 + 8));
+  o.keep_inputs = true;
   CHECK(e.bands == 0);
   CHECK(e.workers == 2);
   o.bands = true;

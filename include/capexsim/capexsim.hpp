@@ -10,6 +10,8 @@
 #include "capexsim/random.hpp"
 #include "capexsim/sampling.hpp"
 #include "capexsim/scenario.hpp"
+#include "capexsim/sensitivity.hpp"
+#include "capexsim/sobol.hpp"
 #include "capexsim/statistics.hpp"
 #include "capexsim/target.hpp"
 #include "capexsim/version.hpp"

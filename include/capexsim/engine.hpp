@@ -34,6 +34,12 @@ struct RunOptions {
   bool keep_paths = true;
   /// Accumulate per-time bands.
   bool bands = true;
+  /// Keep every path's drawn static inputs (Result::inputs; docs/sensitivity.md). Only
+  /// with keep_paths.
+  bool keep_inputs = true;
+  /// Keep every path's value of this band series at the scenario's checkpoint years
+  /// (Result::trace; "" = none). Needs bands. Used by `sensitivity --over-time`.
+  std::string trace_series;
   /// Refuse (MemoryLimitError, before allocating) a run whose estimated memory
   /// (estimate_memory in capexsim/memory.hpp) exceeds this many bytes; 0 = 80% of the
   /// memory available when the run starts.
@@ -67,6 +73,17 @@ class Result {
   /// paths x outputs, column-major (each output's values are contiguous). Empty when
   /// the run did not keep per-path outputs.
   Eigen::ArrayXXd per_path;
+  /// The drawn static inputs (docs/model.md §3, the inputs given as distributions):
+  /// their names as "<section>.<key>", their Param ids, and paths x inputs values,
+  /// column-major. Empty when the run kept no per-path outputs or draws no input.
+  std::vector<std::string> input_names;
+  std::vector<std::size_t> input_params;
+  Eigen::ArrayXXd inputs;
+  /// RunOptions::trace_series: its name, the checkpoint years, and paths x years values.
+  /// Not part of to_bytes (a sensitivity run's scratch).
+  std::string trace_series;
+  std::vector<double> trace_years;
+  Eigen::ArrayXXd trace;
   std::vector<ScalarAccumulator> stats;  // one per output
   BandAccumulator bands;
 
@@ -74,6 +91,9 @@ class Result {
     return per_path.rows() == static_cast<Eigen::Index>(paths) && paths > 0;
   }
   std::size_t output_index(std::string_view name) const;  // throws std::out_of_range
+  bool has_inputs() const {
+    return inputs.rows() == static_cast<Eigen::Index>(paths) && paths > 0 && inputs.cols() > 0;
+  }
   Summary summary(std::size_t output) const;
   Summary summary(std::string_view name) const { return summary(output_index(name)); }
   /// P(output > threshold) over all paths, with its 95% half-width (exact from per-path

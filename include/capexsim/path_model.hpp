@@ -20,6 +20,44 @@
 
 namespace capexsim {
 
+/// The random factors of a path that sensitivity analysis (docs/sensitivity.md) treats
+/// as groups: the four processes of docs/model.md §4 and, as one more group, every
+/// financing draw (deal terms, debt rates, valuation multiple, equity market, plan
+/// coverage, warrant prices).
+enum class ProcessGroup { pace, cost, demand, growth, financing };
+inline constexpr std::size_t process_group_count = 5;
+const char* process_group_name(ProcessGroup g);  // "pace", "cost", ...
+
+/// How a sensitivity run departs from a plain run (inactive by default, then the kernel
+/// draws exactly as always):
+///  - pick-freeze (Sobol): chosen static inputs and process groups draw from the
+///    counters of a second seed `alt_seed` instead of the run's seed. Each input and each
+///    group has its own counters, so switching one leaves every other variate untouched.
+///    The shocks are switched before the Cholesky factor: a group's independent normal
+///    comes from `alt_seed` and is then correlated with the others as usual.
+///  - pins (tornado): chosen static inputs take a fixed value on every path.
+struct Variation {
+  std::uint64_t alt_seed = 0;
+  std::array<bool, param_count> alt_input{};
+  std::array<bool, process_group_count> alt_group{};
+  std::array<bool, param_count> pinned{};
+  std::array<double, param_count> pin{};
+
+  bool any_alt_input() const {
+    return std::find(alt_input.begin(), alt_input.end(), true) != alt_input.end();
+  }
+  bool alt(ProcessGroup g) const { return alt_group[static_cast<std::size_t>(g)]; }
+  bool any_pin() const { return std::find(pinned.begin(), pinned.end(), true) != pinned.end(); }
+  bool active() const {
+    return any_alt_input() || any_pin() ||
+           std::find(alt_group.begin(), alt_group.end(), true) != alt_group.end();
+  }
+  /// The seed that group `g`'s variates are drawn with in a run of `seed`.
+  std::uint64_t seed_of(ProcessGroup g, std::uint64_t seed) const {
+    return alt(g) ? alt_seed : seed;
+  }
+};
+
 /// A scenario resolved onto its time grid: the deterministic schedules (contracts,
 /// equity, checkpoints) and the Cholesky factor of the shock correlation. Immutable and
 /// shared by every path and thread.
@@ -112,6 +150,9 @@ class PathModel {
   /// it from the scenario's sampling and RunOptions (seed, design size).
   const StaticSampler& sampler() const { return sampler_; }
   void set_sampler(StaticSampler sampler) { sampler_ = std::move(sampler); }
+  /// Sensitivity switches (pick-freeze seeds, pinned inputs); inactive by default.
+  const Variation& variation() const { return variation_; }
+  void set_variation(const Variation& v) { variation_ = v; }
 
   /// First step whose start is at or after `year` (calendar), with a 1e-9-step tolerance
   /// so that grid points computed in floating point land on the step they name.
@@ -128,6 +169,7 @@ class PathModel {
   Eigen::Matrix4d chol_;
   bool correlated_;
   StaticSampler sampler_;
+  Variation variation_;
   bool has_equity_ = false;
   std::vector<Output> outputs_;
   std::array<int, output_kinds> column_{};
@@ -150,6 +192,10 @@ struct PathWorkspace {
   std::vector<double> vendor_paid;
   std::vector<double> vendor_terms;  // per_gw then cap, [vendor][lane]
   std::array<double, param_count> inputs{};
+  /// When set (keep_inputs), the kernel copies each lane's static inputs here,
+  /// [param][lane] with the block's lane count as stride.
+  std::vector<double> lane_inputs;
+  bool keep_inputs = false;
 };
 
 /// Draw the static inputs of `path` into `inputs` (docs/model.md §2), through `design`
@@ -163,6 +209,20 @@ inline void draw_inputs(const Scenario& s, const rng::PathRng& rng,
     inputs[k] =
         d.is_fixed() ? d.value() : d.sample(rng.static_uniform(static_cast<std::uint32_t>(k)));
   }
+}
+
+/// Apply a sensitivity run's switches to the static inputs of the path of `rng`: inputs
+/// drawn with the second seed (pick-freeze), then pinned inputs.
+inline void vary_inputs(const Scenario& s, const Variation& v, const rng::PathRng& rng,
+                        std::array<double, param_count>& inputs) {
+  if (v.any_alt_input()) {
+    const rng::PathRng alt(v.alt_seed, rng.path());
+    for (std::size_t k = 0; k < param_count; ++k)
+      if (v.alt_input[k] && !s.params[k].is_fixed())
+        inputs[k] = s.params[k].sample(alt.static_uniform(static_cast<std::uint32_t>(k)));
+  }
+  for (std::size_t k = 0; k < param_count; ++k)
+    if (v.pinned[k]) inputs[k] = v.pin[k];
 }
 
 /// The per-path constants of the kernel: the static inputs (docs/model.md §3) turned into
@@ -197,6 +257,8 @@ inline PathConstants path_constants(const PathModel& model, const rng::PathRng& 
   using P = Param;
   const Scenario& sc = model.scenario();
   draw_inputs(sc, rng, in, &model.sampler());
+  const Variation& var = model.variation();
+  if (var.active()) vary_inputs(sc, var, rng, in);
   auto v = [&](Param p) { return in[static_cast<std::size_t>(p)]; };
   const int n = model.steps();
   const double dt = model.dt();
@@ -215,9 +277,12 @@ inline PathConstants path_constants(const PathModel& model, const rng::PathRng& 
   c.vol_x = sigma_x * std::sqrt(-std::expm1(-2 * theta * dt) / (2 * theta));
   c.x0 = 0;
   if (sigma_x > 0)
-    c.x0 = std::sqrt(c.var_x) * standard_normal_quantile(model.sampler().active()
-                                                             ? model.sampler().x0_uniform(rng)
-                                                             : rng.static_uniform(rng::x0_id));
+    c.x0 = std::sqrt(c.var_x) *
+           standard_normal_quantile(
+               model.sampler().active() ? model.sampler().x0_uniform(rng)
+               : var.alt(ProcessGroup::pace)
+                   ? rng::PathRng(var.alt_seed, rng.path()).static_uniform(rng::x0_id)
+                   : rng.static_uniform(rng::x0_id));
   c.disruption_rate = v(P::disruption_rate);
   c.p_on = -std::expm1(-c.disruption_rate * dt);
   c.p_off = -std::expm1(-dt / v(P::disruption_mean_years));

@@ -124,6 +124,18 @@ class StepVariates {
         k1_(static_cast<std::uint32_t>(seed >> 32)),
         shock_on_(shock_on),
         event_on_(event_on) {
+    // Pick-freeze (docs/sensitivity.md): groups whose variates come from a second seed.
+    const Variation& v = model.variation();
+    alt_k0_ = static_cast<std::uint32_t>(v.alt_seed);
+    alt_k1_ = static_cast<std::uint32_t>(v.alt_seed >> 32);
+    alt_shock_[0] = v.alt(ProcessGroup::pace);
+    alt_shock_[1] = v.alt(ProcessGroup::cost);
+    alt_shock_[2] = v.alt(ProcessGroup::demand);
+    alt_shock_[3] = v.alt(ProcessGroup::growth);
+    any_alt_shock_ = alt_shock_[0] || alt_shock_[1] || alt_shock_[2] || alt_shock_[3];
+    alt_reg_ = v.alt(ProcessGroup::pace);
+    alt_jump_ = v.alt(ProcessGroup::demand);
+    jump_seed_ = v.seed_of(ProcessGroup::demand, seed);
     for (int l = 0; l < W; ++l) {
       const std::uint64_t path = first_path + static_cast<std::uint64_t>(l);
       lo_[l] = static_cast<std::uint32_t>(path);
@@ -145,6 +157,21 @@ class StepVariates {
         z1[l] = on ? e1 : 0.0;
         z2[l] = on ? e2 : 0.0;
         z3[l] = on ? e3 : 0.0;
+      }
+      if (any_alt_shock_) {
+        // The groups switched to the second seed take their independent normals from
+        // its block; the others keep theirs. Then the Cholesky factor as always.
+        block(rng::Stream::shocks, step, ctr, alt_k0_, alt_k1_);
+        for (int l = 0; l < W; ++l) {
+          double e[4];
+          rng::box_muller(ctr[0][l], ctr[1][l], e[0], e[1]);
+          rng::box_muller(ctr[2][l], ctr[3][l], e[2], e[3]);
+          const bool on = shock_on_[l] != 0;
+          if (alt_shock_[0]) z0[l] = on ? e[0] : 0.0;
+          if (alt_shock_[1]) z1[l] = on ? e[1] : 0.0;
+          if (alt_shock_[2]) z2[l] = on ? e[2] : 0.0;
+          if (alt_shock_[3]) z3[l] = on ? e[3] : 0.0;
+        }
       }
       if (correlated_) {
         const double c00 = chol_(0, 0), c10 = chol_(1, 0), c11 = chol_(1, 1), c20 = chol_(2, 0),
@@ -170,6 +197,14 @@ class StepVariates {
         u_reg[l] = on ? rng::u01(ctr[0][l]) : u_none;
         u_jump[l] = on ? rng::u01(ctr[1][l]) : u_none;
       }
+      if (alt_reg_ || alt_jump_) {  // pick-freeze: the regime (pace), the jump count (demand)
+        block(rng::Stream::events, step, ctr, alt_k0_, alt_k1_);
+        for (int l = 0; l < W; ++l) {
+          const bool on = event_on_[l] != 0;
+          if (alt_reg_) u_reg[l] = on ? rng::u01(ctr[0][l]) : u_none;
+          if (alt_jump_) u_jump[l] = on ? rng::u01(ctr[1][l]) : u_none;
+        }
+      }
     } else {
       for (int l = 0; l < W; ++l) u_reg[l] = u_jump[l] = u_none;
     }
@@ -188,26 +223,35 @@ class StepVariates {
     if (!any) return;
     for (int l = 0; l < W; ++l)
       if (lambda[l] > 0 && u_jump[l] > p0[l])
-        jump[l] = jump_sum(pc[l], rng::PathRng(seed_, first_path_ + l), step, u_jump[l]);
+        jump[l] = jump_sum(pc[l], rng::PathRng(jump_seed_, first_path_ + l), step, u_jump[l]);
   }
 
  private:
   /// Every lane's Philox block of (stream, step), into ctr[word][lane].
   __attribute__((always_inline)) void block(rng::Stream stream, std::uint32_t step,
                                             std::uint32_t (&ctr)[4][W]) const {
+    block(stream, step, ctr, k0_, k1_);
+  }
+  __attribute__((always_inline)) void block(rng::Stream stream, std::uint32_t step,
+                                            std::uint32_t (&ctr)[4][W], std::uint32_t k0,
+                                            std::uint32_t k1) const {
     for (int l = 0; l < W; ++l) {
       ctr[0][l] = lo_[l];
       ctr[1][l] = hi_[l];
       ctr[2][l] = step;
       ctr[3][l] = static_cast<std::uint32_t>(stream) << 24;
     }
-    rng::philox_lanes<W>(ctr, k0_, k1_);
+    rng::philox_lanes<W>(ctr, k0, k1);
   }
 
   const Eigen::Matrix4d& chol_;
   bool correlated_, any_shock_, any_event_;
   std::uint64_t seed_, first_path_;
   std::uint32_t k0_, k1_;
+  std::uint32_t alt_k0_ = 0, alt_k1_ = 0;
+  bool alt_shock_[4] = {false, false, false, false};
+  bool any_alt_shock_ = false, alt_reg_ = false, alt_jump_ = false;
+  std::uint64_t jump_seed_ = 0;
   const Lanes& shock_on_;
   const Lanes& event_on_;
   alignas(64) std::uint32_t lo_[W], hi_[W];
@@ -233,8 +277,12 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
 
   // §3 static inputs and the per-path constants derived from them, lane by lane.
   PathConstants pc[W];
-  for (int l = 0; l < W; ++l)
+  if (ws.keep_inputs) ws.lane_inputs.resize(param_count * W);
+  for (int l = 0; l < W; ++l) {
     pc[l] = path_constants(model, rng::PathRng(seed, first_path + l), ws.inputs);
+    if (ws.keep_inputs)
+      for (std::size_t k = 0; k < param_count; ++k) ws.lane_inputs[k * W + l] = ws.inputs[k];
+  }
 
   alignas(64) Lanes initial_gw, plan_room, max_pace, ramp_mid, inv_width, half_var_x, decay_x,
       vol_x, dis_on, p_on, p_off, dis_mult, cost0, drift_c, vol_c, beta, inv_lead, inv_initial,
@@ -365,12 +413,14 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
   const StepVariates<W> rng_draw(model, seed, first_path, shock_on, event_on, any_shock, any_event);
   // §10 optional financing: only scenarios that configure it run it.
   std::optional<FinancingLanes<W>> financing;
-  if (model.has_financing()) financing.emplace(model, seed, first_path);
+  // Financing draws are one group for pick-freeze (docs/sensitivity.md).
+  const std::uint64_t fin_seed = model.variation().seed_of(ProcessGroup::financing, seed);
+  if (model.has_financing()) financing.emplace(model, fin_seed, first_path);
   alignas(64) Lanes vendor_equity;
   for (int l = 0; l < W; ++l) st.debt[l] = 0, st.ownership[l] = 1, vendor_equity[l] = 0;
   // §10 deal terms drawn per path: each lane's own schedules (off in v1).
   std::optional<LaneTerms<W>> terms;
-  if (model.per_path_terms()) terms.emplace(model, seed, first_path);
+  if (model.per_path_terms()) terms.emplace(model, fin_seed, first_path);
   alignas(64) Lanes cpay, cgw, eq;
   // Vendor terms per lane ([vendor][lane]): drawn per path, or the scenario's fixed ones.
   ws.vendor_terms.resize(2 * vendors * W);
@@ -391,7 +441,7 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
         !demand_led ? 0.0
         : cov.is_fixed()
             ? cov.value()
-            : cov.sample(rng::PathRng(seed, first_path + l).static_uniform(rng::coverage_id));
+            : cov.sample(rng::PathRng(fin_seed, first_path + l).static_uniform(rng::coverage_id));
     lead[l] = pc[l].lead;
     pipe[l] = 0;
   }

@@ -1,0 +1,70 @@
+#pragma once
+// Parsing of the command line's option values, shared by the commands: each throws
+// UsageError naming the option, the value and what is expected (exit code 2).
+
+#include <cmath>
+#include <cstdint>
+#include <exception>
+#include <string>
+
+#include <oneapi/tbb/info.h>
+
+#include "output.hpp"
+
+namespace capexsim::cli::args {
+
+/// The number at the start of `text` and how many characters it took (0 when none).
+inline double leading_number(const std::string& text, std::size_t& used) {
+  used = 0;
+  try {
+    return std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+    return 0;
+  }
+}
+
+inline std::uint64_t parse_count(const std::string& text, const char* option, double max) {
+  std::size_t used = 0;
+  const double x = leading_number(text, used);
+  if (used != text.size() || !std::isfinite(x) || x < 1 || x > max || x != std::floor(x))
+    throw UsageError(std::string(option) + " " + text + ": expected a whole number from 1 to " +
+                     cli::number(max) + " (1e6 is accepted)");
+  return static_cast<std::uint64_t>(x);
+}
+
+/// --threads: 0 (all cores) or a count; returns the count asked for.
+inline int parse_threads(const std::string& text) {
+  constexpr int max_threads = 4096;
+  std::size_t used = 0;
+  long v = -1;
+  try {
+    if (!text.empty() && text[0] != '-') v = std::stol(text, &used, 10);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != text.size() || v < 0 || v > max_threads)
+    throw UsageError("--threads " + text + ": expected a whole number from 0 (all cores) to " +
+                     std::to_string(max_threads));
+  return static_cast<int>(v);
+}
+
+/// The worker count a run with `threads` uses (0 = all cores the process may use).
+inline int threads_used(int threads) {
+  return threads > 0 ? threads : tbb::info::default_concurrency();
+}
+
+inline std::uint64_t parse_seed(const std::string& text) {
+  std::size_t used = 0;
+  unsigned long long v = 0;
+  try {
+    if (!text.empty() && text[0] != '-') v = std::stoull(text, &used, 10);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used == 0 || used != text.size())
+    throw UsageError("--seed " + text + ": expected a whole number from 0 to 2^64-1");
+  return v;
+}
+
+}  // namespace capexsim::cli::args

@@ -1,0 +1,292 @@
+// capexsim sensitivity SCENARIO --method rank|tornado|sobol --output OUTPUT ...
+// capexsim calibrate SCENARIO --vary KEY=LO:HI --target OUTPUT.STAT=VALUE [--write FILE]
+// (docs/sensitivity.md, docs/cli.md). Bad input throws SensitivityError or UsageError
+// (exit 2) before anything runs.
+
+#include "sensitivity.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include <capexsim/capexsim.hpp>
+#include <capexsim/sensitivity.hpp>
+
+#include "args.hpp"
+#include "output.hpp"
+#include "progress.hpp"
+
+namespace capexsim::cli {
+
+namespace {
+
+using namespace args;
+
+std::string f(double x, int decimals) {
+  if (std::isnan(x)) return "-";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, x);
+  return buf;
+}
+
+/// Decimals for a statistic of `output`: shares (prob_positive) get 4, else the unit's.
+int stat_decimals(const std::string& output, const Statistic& stat) {
+  if (stat.kind == Statistic::Kind::prob_positive) return 4;
+  return decimals_for(output_unit(output)) + 1;
+}
+
+nlohmann::json num(double x) {
+  if (!std::isfinite(x)) return nullptr;
+  return x;
+}
+
+RunOptions options_of(const SensitivityArgs& a, std::uint64_t default_paths) {
+  RunOptions o;
+  o.paths = a.paths.empty() ? default_paths : parse_count(a.paths, "--paths", 1e8);
+  o.seed = parse_seed(a.seed);
+  o.threads = parse_threads(a.threads);
+  return o;
+}
+
+/// Runs `body` with a progress bar fed by RunOptions::progress; Ctrl-C cancels.
+template <class Body>
+auto with_progress(RunOptions& o, bool show, const std::string& label, Body&& body) {
+  ProgressBar bar(show, label);
+  o.progress = [&](std::uint64_t done, std::uint64_t total) { return bar.update(done, total); };
+  try {
+    auto r = body();
+    bar.finish();
+    return r;
+  } catch (...) {
+    bar.finish();
+    throw;
+  }
+}
+
+std::string csv_number(double x) { return number(x); }
+
+/// An input value for display: 6 significant digits.
+std::string g6(double x) {
+  if (std::isnan(x)) return "-";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.6g", x);
+  return buf;
+}
+
+}  // namespace
+
+int cmd_sensitivity(const SensitivityArgs& a, bool progress) {
+  const Scenario scenario = load_scenario(a.scenario);
+  const std::string method = a.method;
+  if (method != "rank" && method != "tornado" && method != "sobol")
+    throw SensitivityError("unknown method '" + method + "'; expected rank, tornado or sobol");
+  const Statistic stat = parse_statistic(a.stat);
+  std::vector<VaryRange> vary;
+  for (const auto& v : a.vary) vary.push_back(parse_vary(v));
+  if (!vary.empty() && method != "tornado")
+    throw SensitivityError("--vary applies to --method tornado (and to calibrate), not " + method);
+  for (const auto& v : vary) with_key_value(scenario, v.key, v.lo);  // checks the key now
+  if (!a.over_time.empty() && method != "sobol")
+    throw SensitivityError("--over-time applies to --method sobol, not " + method);
+  if (method == "rank" && stat.kind != Statistic::Kind::mean)
+    throw SensitivityError("--stat " + stat.name() +
+                           " does not apply to rank: rank measures correlate every path's "
+                           "output with its inputs; use tornado or sobol for a statistic");
+  std::optional<OutputSet> set;
+  if (!a.out.empty()) set.emplace(a.out);  // takes the folder's lock before the runs
+
+  std::ostringstream table, csv;
+  nlohmann::ordered_json meta;
+  meta["capexsim_version"] = version_string;
+  meta["scenario"] = scenario.name;
+  meta["scenario_file"] = a.scenario;
+  meta["method"] = method;
+  meta["output"] = a.over_time.empty() ? a.output : a.over_time;
+  const auto t0 = std::chrono::steady_clock::now();
+  char line[512];
+
+  if (method == "rank") {
+    RunOptions o = options_of(a, 100'000);
+    o.bands = false;
+    const Result r = with_progress(o, progress, "rank ", [&] { return run(scenario, o); });
+    const RankTable t = rank_sensitivity(r, a.output);
+    meta["paths"] = t.paths;
+    meta["seed"] = o.seed;
+    meta["r2"] = num(t.r2);
+    meta["nan_share"] = t.nan_share;
+    table << "What drives " << a.output << " (" << scenario.name << "): rank measures over "
+          << grouped(t.paths) << " paths, seed " << o.seed << "\n";
+    if (t.nan_share > 0)
+      table << a.output << " is undefined (the event never happens) on " << f(100 * t.nan_share, 1)
+            << "% of paths. spearman, srrc and R^2 are over the " << grouped(t.defined)
+            << " paths where it is defined;\nevent_rho is the rank correlation with 'it "
+               "happens' over all paths.\n";
+    table << "R^2 of the rank regression: " << f(t.r2, 3)
+          << " (the share of the output's rank variance the inputs explain linearly)\n\n";
+    std::snprintf(line, sizeof line, "%-34s %9s %9s %13s %10s\n", "input", "spearman", "srrc",
+                  "contribution", "event_rho");
+    table << line;
+    csv << "factor,spearman,srrc,contribution,event_spearman\n";
+    for (const auto& row : t.rows) {
+      std::snprintf(line, sizeof line, "%-34s %9s %9s %12s%% %10s\n", row.factor.c_str(),
+                    f(row.spearman, 3).c_str(), f(row.srrc, 3).c_str(),
+                    f(100 * row.contribution, 1).c_str(), f(row.event_spearman, 3).c_str());
+      table << line;
+      csv << row.factor << ',' << csv_number(row.spearman) << ',' << csv_number(row.srrc) << ','
+          << csv_number(row.contribution) << ',' << csv_number(row.event_spearman) << '\n';
+    }
+  } else if (method == "tornado") {
+    RunOptions o = options_of(a, 50'000);
+    TornadoOptions to;
+    to.low = a.low;
+    to.high = a.high;
+    to.vary = vary;
+    const TornadoTable t = with_progress(o, progress, "tornado ", [&] {
+      return tornado(scenario, a.output, stat, o, to);
+    });
+    const int d = stat_decimals(a.output, stat);
+    meta["paths_per_run"] = o.paths;
+    meta["seed"] = o.seed;
+    meta["statistic"] = t.statistic;
+    meta["low_quantile"] = a.low;
+    meta["high_quantile"] = a.high;
+    meta["base"] = num(t.base);
+    meta["base_ci95"] = num(t.base_ci95);
+    table << "Tornado of " << a.output << "." << t.statistic << " (" << scenario.name
+          << "): each input pinned at its P" << f(100 * a.low, 0) << " and P" << f(100 * a.high, 0)
+          << " (or its --vary range), every other draw as in the base run\n(common random "
+             "numbers, "
+          << grouped(o.paths) << " paths per run, seed " << o.seed << "). Base: "
+          << f(t.base, d) << " ± " << f(t.base_ci95, d) << " (95%)\n\n";
+    std::snprintf(line, sizeof line, "%-34s %12s %12s %12s %12s %12s\n", "input", "low input",
+                  "high input", "stat at low", "stat at high", "swing");
+    table << line;
+    csv << "factor,low_input,high_input,stat_low,stat_base,stat_high,swing\n";
+    for (const auto& row : t.rows) {
+      std::snprintf(line, sizeof line, "%-34s %12s %12s %12s %12s %12s\n", row.factor.c_str(),
+                    g6(row.low_input).c_str(), g6(row.high_input).c_str(),
+                    f(row.stat_low, d).c_str(), f(row.stat_high, d).c_str(),
+                    f(row.swing, d).c_str());
+      table << line;
+      csv << row.factor << ',' << csv_number(row.low_input) << ',' << csv_number(row.high_input)
+          << ',' << csv_number(row.stat_low) << ',' << csv_number(row.stat_base) << ','
+          << csv_number(row.stat_high) << ',' << csv_number(row.swing) << '\n';
+    }
+  } else {
+    RunOptions o = options_of(a, 65'536);
+    SobolModelOptions so;
+    so.over_time = a.over_time;
+    so.estimator.bootstrap = static_cast<int>(parse_count(a.bootstrap, "--bootstrap", 1e5));
+    const SobolTable t = with_progress(o, progress, "sobol ", [&] {
+      return sobol_sensitivity(scenario, a.output, stat, o, so);
+    });
+    meta["base_paths"] = t.base_paths;
+    meta["total_paths"] = t.total_paths;
+    meta["seed"] = o.seed;
+    meta["statistic"] = t.statistic;
+    meta["bootstrap"] = so.estimator.bootstrap;
+    const std::string what = t.statistic == "prob_positive" ? "1[" + t.output + " > 0]" : t.output;
+    table << "Sobol indices of " << what << " (" << scenario.name << "): pick-freeze, N = "
+          << grouped(t.base_paths) << " base paths, " << grouped(t.total_paths)
+          << " paths in all, seed " << o.seed << ".\nS: the share of the variance the factor "
+             "explains alone; ST: with all its interactions. [lo, hi]: bootstrap 95%.\n";
+    auto print = [&](const std::vector<SobolIndex>& rows, const std::string& year) {
+      std::snprintf(line, sizeof line, "%-34s %7s %17s %7s %17s\n", "factor", "S", "[lo, hi]",
+                    "ST", "[lo, hi]");
+      table << line;
+      for (const auto& row : rows) {
+        std::snprintf(line, sizeof line, "%-34s %7s %17s %7s %17s\n", row.name.c_str(),
+                      f(row.S, 3).c_str(),
+                      ("[" + f(row.S_lo, 3) + ", " + f(row.S_hi, 3) + "]").c_str(),
+                      f(row.ST, 3).c_str(),
+                      ("[" + f(row.ST_lo, 3) + ", " + f(row.ST_hi, 3) + "]").c_str());
+        table << line;
+        csv << (year.empty() ? "" : year + ",") << row.name << ',' << csv_number(row.S) << ','
+            << csv_number(row.S_lo) << ',' << csv_number(row.S_hi) << ',' << csv_number(row.ST)
+            << ',' << csv_number(row.ST_lo) << ',' << csv_number(row.ST_hi) << '\n';
+      }
+    };
+    if (a.over_time.empty()) {
+      table << "Mean " << f(t.mean, 3) << ", variance " << f(t.variance, 3) << "\n\n";
+      csv << "factor,S,S_lo,S_hi,ST,ST_lo,ST_hi\n";
+      print(t.rows, "");
+    } else {
+      csv << "year,factor,S,S_lo,S_hi,ST,ST_lo,ST_hi\n";
+      for (std::size_t c = 0; c < t.years.size(); ++c) {
+        table << "\n" << t.output << " in " << number(t.years[c]) << ":\n";
+        print(t.over_time[c], number(t.years[c]));
+      }
+    }
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  meta["wall_seconds"] = seconds;
+  std::cout << table.str();
+  char tail[128];
+  std::snprintf(tail, sizeof tail, "\n(%.1f s)\n", seconds);
+  std::cout << tail;
+  if (set) {
+    set->write("sensitivity.csv", csv.str());
+    meta["run_id"] = set->run_id();
+    set->write("sensitivity.json", meta.dump(2) + "\n");
+    set->commit();
+    std::cout << "Wrote " << (set->dir() / "sensitivity.csv").string() << " and sensitivity.json\n";
+  }
+  return 0;
+}
+
+int cmd_calibrate(const CalibrateArgs& a, bool progress) {
+  const Scenario scenario = load_scenario(a.scenario);
+  const VaryRange range = parse_vary(a.vary);
+  // OUTPUT.STAT=VALUE
+  const auto eq = a.target.rfind('=');
+  const auto dot = a.target.substr(0, eq == std::string::npos ? 0 : eq).rfind('.');
+  if (eq == std::string::npos || dot == std::string::npos || dot == 0)
+    throw SensitivityError("--target '" + a.target +
+                           "': expected OUTPUT.STAT=VALUE, e.g. arr_at_2030.p50=100");
+  const std::string output = a.target.substr(0, dot);
+  const Statistic stat = parse_statistic(a.target.substr(dot + 1, eq - dot - 1));
+  std::size_t used = 0;
+  const std::string value_text = a.target.substr(eq + 1);
+  const double target = leading_number(value_text, used);
+  if (used == 0 || used != value_text.size() || !std::isfinite(target))
+    throw SensitivityError("--target '" + a.target + "': VALUE '" + value_text +
+                           "' is not a number");
+  with_key_value(scenario, range.key, range.lo);  // the key is checked before any run
+  RunOptions o;
+  o.paths = parse_count(a.paths, "--paths", 1e8);
+  o.seed = parse_seed(a.seed);
+  o.threads = parse_threads(a.threads);
+  if (!a.write.empty()) prepare_out_dir(std::filesystem::absolute(a.write).parent_path());
+  const auto t0 = std::chrono::steady_clock::now();
+  const CalibrateResult r = with_progress(o, progress, "calibrate ", [&] {
+    return calibrate(scenario, range, output, stat, target, o);
+  });
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const int d = stat_decimals(output, stat);
+  std::cout << r.key << " = " << g6(r.value) << " ± " << f(r.value_ci95, 6)
+            << " (95%, Monte Carlo)\n"
+            << "  puts " << output << "." << r.statistic << " at " << f(r.achieved, d) << " ± "
+            << f(r.achieved_ci95, d) << " (target " << number(target) << ")\n"
+            << "  " << r.runs << " runs of " << grouped(o.paths) << " paths, seed " << o.seed
+            << ", common random numbers, TOMS 748 on [" << number(range.lo) << ", "
+            << number(range.hi) << "]";
+  char tail[64];
+  std::snprintf(tail, sizeof tail, ", %.1f s\n", seconds);
+  std::cout << tail;
+  if (!a.write.empty()) {
+    write_atomically(a.write, "# " + scenario.name + " calibrated by capexsim: " + r.key + " = " +
+                                  number(r.value) + " puts " + output + "." + r.statistic +
+                                  " at " + number(r.achieved) + " (target " + number(target) +
+                                  ")\n" + to_toml(r.scenario));
+    std::cout << "Wrote the calibrated scenario to " << a.write << "\n";
+  }
+  return 0;
+}
+
+}  // namespace capexsim::cli

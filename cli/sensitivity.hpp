@@ -1,0 +1,41 @@
+#pragma once
+// capexsim sensitivity and capexsim calibrate (docs/sensitivity.md).
+
+#include <string>
+#include <vector>
+
+namespace capexsim::cli {
+
+struct SensitivityArgs {
+  std::string scenario;
+  std::string method = "rank";
+  std::string output = "funding_gap";
+  std::string stat = "mean";
+  std::string paths;  // empty: the method's default
+  std::string seed = "1";
+  std::string threads = "0";
+  std::string out;
+  std::vector<std::string> vary;  // KEY=LO:HI (tornado)
+  double low = 0.1, high = 0.9;   // tornado quantiles
+  std::string over_time;          // sobol: a band series
+  std::string bootstrap = "1000";  // sobol resamples
+  bool quiet = false;
+};
+
+struct CalibrateArgs {
+  std::string scenario;
+  std::string vary;    // KEY=LO:HI
+  std::string target;  // OUTPUT.STAT=VALUE
+  std::string paths = "20000";
+  std::string seed = "1";
+  std::string threads = "0";
+  std::string write;  // FILE: the calibrated scenario
+  bool quiet = false;
+};
+
+/// Default paths: rank one run of 100,000; tornado 50,000 per run; sobol N = 65,536
+/// base paths (N (k + 2) in all).
+int cmd_sensitivity(const SensitivityArgs& a, bool progress);
+int cmd_calibrate(const CalibrateArgs& a, bool progress);
+
+}  // namespace capexsim::cli

@@ -1,0 +1,757 @@
+// Sensitivity analysis (docs/sensitivity.md): rank measures, tornado, Sobol pick-freeze
+// on the model, goal seek. Every method is built from ordinary runs of the engine.
+
+#include "capexsim/sensitivity.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <optional>
+
+#include <Eigen/Dense>
+#include <boost/math/tools/roots.hpp>
+
+#include "capexsim/detail/format.hpp"
+#include "capexsim/detail/select.hpp"
+#include "capexsim/path_model.hpp"
+#include "capexsim/statistics.hpp"
+
+namespace capexsim {
+
+namespace {
+
+constexpr double nan = std::numeric_limits<double>::quiet_NaN();
+
+std::string fmt(double x) { return detail::format_double(x); }
+
+std::vector<std::string> split(std::string_view text, char sep) {
+  std::vector<std::string> parts;
+  std::size_t from = 0;
+  for (;;) {
+    const auto at = text.find(sep, from);
+    parts.emplace_back(text.substr(from, at == std::string_view::npos ? at : at - from));
+    if (at == std::string_view::npos) return parts;
+    from = at + 1;
+  }
+}
+
+/// A whole-string number, or nullopt.
+std::optional<double> number(std::string_view text) {
+  const std::string t(text);
+  if (t.empty()) return std::nullopt;
+  try {
+    std::size_t used = 0;
+    const double x = std::stod(t, &used);
+    if (used != t.size() || !std::isfinite(x)) return std::nullopt;
+    return x;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+/// The column of `output` in `r`, or SensitivityError listing the outputs.
+std::size_t output_column(const Result& r, std::string_view output) {
+  for (std::size_t k = 0; k < r.output_names.size(); ++k)
+    if (r.output_names[k] == output) return k;
+  std::string list;
+  for (const auto& n : r.output_names) list += (list.empty() ? "" : ", ") + n;
+  throw SensitivityError("unknown output '" + std::string(output) +
+                         "' for this scenario; expected one of: " + list);
+}
+
+std::span<const double> column(const Result& r, std::size_t k) {
+  return {r.per_path.col(static_cast<Eigen::Index>(k)).data(), r.paths};
+}
+
+/// Checks that `output` exists in `scenario`, before any run.
+void check_output(const Scenario& scenario, std::string_view output) {
+  const PathModel model(scenario);
+  const auto names = model.output_names();
+  if (std::find(names.begin(), names.end(), output) != names.end()) return;
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+  throw SensitivityError("unknown output '" + std::string(output) +
+                         "' for this scenario; expected one of: " + list);
+}
+
+/// Progress over several runs of `paths` each: the caller's callback sees the total.
+RunOptions run_of(const RunOptions& o, std::uint64_t done, std::uint64_t total) {
+  RunOptions r = o;
+  if (o.progress)
+    r.progress = [f = o.progress, done, total](std::uint64_t d, std::uint64_t) {
+      return f(done + d, total);
+    };
+  return r;
+}
+
+/// Average ranks (1-based) of v: ties share the mean of their ranks.
+std::vector<double> ranks(std::span<const double> v) {
+  const std::size_t n = v.size();
+  std::vector<std::size_t> idx(n);
+  std::iota(idx.begin(), idx.end(), 0);
+  std::stable_sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) { return v[a] < v[b]; });
+  std::vector<double> r(n);
+  for (std::size_t i = 0; i < n;) {
+    std::size_t j = i + 1;
+    while (j < n && v[idx[j]] == v[idx[i]]) ++j;
+    const double avg = 0.5 * static_cast<double>(i + j - 1) + 1;
+    for (std::size_t k = i; k < j; ++k) r[idx[k]] = avg;
+    i = j;
+  }
+  return r;
+}
+
+/// Pearson correlation; NaN when either side is constant.
+double correlation(const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
+  const Eigen::VectorXd x = a.array() - a.mean(), y = b.array() - b.mean();
+  const double sxx = x.squaredNorm(), syy = y.squaredNorm();
+  if (sxx <= 0 || syy <= 0) return nan;
+  return x.dot(y) / std::sqrt(sxx * syy);
+}
+
+std::uint64_t splitmix64(std::uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+/// A distribution moved by `delta` (every point x becomes x + delta).
+Distribution shifted(const Distribution& d, double delta, std::string_view key) {
+  using K = Distribution::Kind;
+  auto p = d.params();
+  switch (d.kind()) {
+    case K::fixed: return Distribution::fixed(p[0] + delta);
+    case K::uniform: return Distribution::uniform(p[0] + delta, p[1] + delta);
+    case K::triangular: return Distribution::triangular(p[0] + delta, p[1] + delta, p[2] + delta);
+    case K::pert: return Distribution::pert(p[0] + delta, p[1] + delta, p[2] + delta);
+    case K::normal: return Distribution::normal(p[0] + delta, p[1], d.min() + delta, d.max() + delta);
+    case K::choice:
+      for (auto& x : p) x += delta;
+      return Distribution::choice(p, d.weights());
+    case K::lognormal: break;
+  }
+  throw SensitivityError("'" + std::string(key) + "' is a " + kind_name(d.kind()) +
+                         " distribution, which has no location shift; vary a fixed input, or "
+                         "give this one as normal, uniform, triangular, pert or choice");
+}
+
+/// Where a varied key lives in a scenario.
+struct KeyRef {
+  Distribution* dist = nullptr;  // a distribution-valued key
+  double* number = nullptr;      // a plain number (cancel_probability)
+  std::size_t param = param_count;
+};
+
+const char* vary_forms =
+    "expected <section>.<key> of a model input (e.g. build.plan_cap_gw, revenue.growth0, "
+    "simulation.initial_cash), contract.<name>.<term> (total, start, years, gw, "
+    "renewal_price_factor, cancel_probability) or vendor_financing.<name>.<term> (per_gw, cap)";
+
+KeyRef find_ref(Scenario& s, std::string_view key) {
+  const auto parts = split(key, '.');
+  KeyRef ref;
+  if (parts.size() == 2) {
+    for (std::size_t k = 0; k < param_count; ++k) {
+      const ParamInfo& info = param_table()[k];
+      if (parts[0] == info.section && parts[1] == info.key) {
+        ref.dist = &s.params[k];
+        ref.param = k;
+        return ref;
+      }
+    }
+  } else if (parts.size() == 3 && parts[0] == "contract") {
+    for (auto& c : s.contracts)
+      if (c.name == parts[1]) {
+        const std::string& t = parts[2];
+        if (t == "total") ref.dist = &c.total_bn;
+        if (t == "start") ref.dist = &c.start_year;
+        if (t == "years") ref.dist = &c.years;
+        if (t == "gw") ref.dist = &c.gw;
+        if (t == "renewal_price_factor") ref.dist = &c.renewal_price_factor;
+        if (t == "cancel_probability") ref.number = &c.cancel_probability;
+        if (ref.dist || ref.number) return ref;
+        throw SensitivityError("unknown key '" + std::string(key) + "' in --vary: contract '" +
+                               c.name + "' has no term '" + t +
+                               "' that can be varied; expected total, start, years, gw, "
+                               "renewal_price_factor or cancel_probability");
+      }
+    std::string names;
+    for (const auto& c : s.contracts) names += (names.empty() ? "" : ", ") + c.name;
+    throw SensitivityError("unknown key '" + std::string(key) + "' in --vary: no contract named '" +
+                           parts[1] + "'" + (names.empty() ? " (the scenario has none)" : "; the contracts are: " + names));
+  } else if (parts.size() == 3 && parts[0] == "vendor_financing") {
+    for (auto& v : s.vendors)
+      if (v.name == parts[1]) {
+        if (parts[2] == "per_gw") ref.dist = &v.per_gw_bn;
+        if (parts[2] == "cap") ref.dist = &v.cap_bn;
+        if (ref.dist) return ref;
+        throw SensitivityError("unknown key '" + std::string(key) + "' in --vary: vendor '" +
+                               v.name + "' has no term '" + parts[2] +
+                               "' that can be varied; expected per_gw or cap");
+      }
+    throw SensitivityError("unknown key '" + std::string(key) + "' in --vary: no vendor named '" +
+                           parts[1] + "'");
+  }
+  throw SensitivityError("unknown key '" + std::string(key) + "' in --vary; " + vary_forms);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------
+// Statistics
+
+std::string Statistic::name() const {
+  switch (kind) {
+    case Kind::mean: return "mean";
+    case Kind::prob_positive: return "prob_positive";
+    case Kind::quantile: return "p" + fmt(level * 100);
+  }
+  return "?";
+}
+
+Statistic parse_statistic(std::string_view text) {
+  Statistic s;
+  if (text == "mean") return s;
+  if (text == "prob_positive") {
+    s.kind = Statistic::Kind::prob_positive;
+    return s;
+  }
+  if (text == "median") text = "p50";
+  if (text.size() > 1 && text[0] == 'p')
+    if (const auto q = number(text.substr(1)); q && *q > 0 && *q < 100) {
+      s.kind = Statistic::Kind::quantile;
+      s.level = *q / 100;
+      return s;
+    }
+  throw SensitivityError("unknown statistic '" + std::string(text) +
+                         "'; expected mean, pNN with 0 < NN < 100 (e.g. p50, p95, p2.5) or "
+                         "prob_positive");
+}
+
+StatisticValue evaluate_statistic(const Statistic& stat, std::span<const double> values) {
+  StatisticValue out;
+  std::uint64_t defined = 0, positive = 0;
+  double sum = 0;
+  for (double v : values)
+    if (!std::isnan(v)) {
+      ++defined;
+      sum += v;
+      positive += v > 0;
+    }
+  out.defined = defined;
+  if (stat.kind == Statistic::Kind::prob_positive) {
+    // Over all paths: a path where the output is undefined is not above 0.
+    const auto n = static_cast<std::uint64_t>(values.size());
+    out.value = n ? static_cast<double>(positive) / static_cast<double>(n) : nan;
+    out.ci95 = proportion_ci95(positive, n);
+    return out;
+  }
+  if (defined == 0) return {nan, nan, 0};
+  if (stat.kind == Statistic::Kind::mean) {
+    const double m = sum / static_cast<double>(defined);
+    double ss = 0;
+    for (double v : values)
+      if (!std::isnan(v)) ss += (v - m) * (v - m);
+    out.value = m;
+    out.ci95 = defined > 1 ? z95 * std::sqrt(ss / static_cast<double>(defined - 1) /
+                                             static_cast<double>(defined))
+                           : nan;
+    return out;
+  }
+  // A quantile (type 7) and its order-statistic 95% interval.
+  const auto [lo, hi] = quantile_ci_ranks(defined, stat.level);
+  const double m1 = static_cast<double>(defined - 1);
+  const std::vector<double> levels = {stat.level, m1 > 0 ? static_cast<double>(lo) / m1 : 0.0,
+                                      m1 > 0 ? static_cast<double>(hi) / m1 : 0.0};
+  const auto q = detail::exact_quantiles(values, levels, levels[0]);
+  out.value = q.quantiles[0];
+  out.ci95 = 0.5 * (q.quantiles[2] - q.quantiles[1]);
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------
+// Keys
+
+VaryRange parse_vary(std::string_view text) {
+  const auto eq = text.rfind('=');
+  const std::string shape = "expected KEY=LO:HI, e.g. build.plan_cap_gw=20:40";
+  if (eq == std::string_view::npos || eq == 0)
+    throw SensitivityError("--vary '" + std::string(text) + "': " + shape);
+  VaryRange r;
+  r.key = std::string(text.substr(0, eq));
+  const auto range = split(text.substr(eq + 1), ':');
+  if (range.size() != 2)
+    throw SensitivityError("--vary '" + std::string(text) + "': " + shape);
+  const auto lo = number(range[0]), hi = number(range[1]);
+  if (!lo || !hi)
+    throw SensitivityError("--vary '" + std::string(text) + "': LO and HI must be finite numbers; " +
+                           shape);
+  if (*lo >= *hi)
+    throw SensitivityError("--vary '" + std::string(text) + "': LO (" + range[0] +
+                           ") must be below HI (" + range[1] + ")");
+  r.lo = *lo;
+  r.hi = *hi;
+  return r;
+}
+
+double key_value(const Scenario& scenario, std::string_view key) {
+  Scenario s = scenario;
+  const KeyRef ref = find_ref(s, key);
+  if (ref.number) return *ref.number;
+  if (ref.param == static_cast<std::size_t>(Param::plan_cap_gw) && !s.has_plan_cap)
+    return std::numeric_limits<double>::infinity();
+  return ref.dist->is_fixed() ? ref.dist->value() : ref.dist->mean();
+}
+
+Scenario with_key_value(const Scenario& scenario, std::string_view key, double value) {
+  Scenario s = scenario;
+  const KeyRef ref = find_ref(s, key);
+  if (ref.number) {
+    *ref.number = value;
+  } else if (ref.dist->is_fixed()) {
+    *ref.dist = Distribution::fixed(value);
+  } else {
+    *ref.dist = shifted(*ref.dist, value - ref.dist->mean(), key);
+  }
+  if (ref.param == static_cast<std::size_t>(Param::plan_cap_gw)) s.has_plan_cap = true;
+  try {
+    validate(s, "--vary " + std::string(key) + "=" + fmt(value));
+  } catch (const std::exception& e) {
+    throw SensitivityError(std::string(key) + " = " + fmt(value) +
+                           " is not a valid scenario: " + e.what());
+  }
+  return s;
+}
+
+// ---------------------------------------------------------------------------------------
+// Rank measures
+
+RankTable rank_sensitivity(const Result& r, std::string_view output) {
+  const std::size_t col = output_column(r, output);
+  if (!r.has_per_path())
+    throw SensitivityError("rank measures need per-path outputs (run with keep_paths)");
+  RankTable t;
+  t.output = std::string(output);
+  t.paths = r.paths;
+  if (r.input_names.empty())
+    throw SensitivityError("the scenario draws no input (every input is a fixed number), so "
+                           "there is nothing to rank; use tornado with --vary");
+  if (!r.has_inputs())
+    throw SensitivityError("rank measures need the per-path inputs (run with keep_inputs)");
+  const auto y = column(r, col);
+  std::vector<std::size_t> rows;
+  for (std::size_t p = 0; p < r.paths; ++p)
+    if (!std::isnan(y[p])) rows.push_back(p);
+  t.defined = rows.size();
+  t.nan_share = 1 - static_cast<double>(t.defined) / static_cast<double>(r.paths);
+  const std::size_t k = r.input_names.size(), m = rows.size();
+  if (m < 3)
+    throw SensitivityError("output '" + t.output + "' is defined on " + std::to_string(m) +
+                           " of " + std::to_string(r.paths) +
+                           " paths; rank measures need at least 3");
+  // Ranks over the defined paths.
+  std::vector<double> buf(m);
+  for (std::size_t i = 0; i < m; ++i) buf[i] = y[rows[i]];
+  const auto ry = ranks(buf);
+  const Eigen::VectorXd Ry = Eigen::Map<const Eigen::VectorXd>(ry.data(), static_cast<Eigen::Index>(m));
+  Eigen::MatrixXd X(static_cast<Eigen::Index>(m), static_cast<Eigen::Index>(k));
+  for (std::size_t j = 0; j < k; ++j) {
+    const double* x = r.inputs.col(static_cast<Eigen::Index>(j)).data();
+    for (std::size_t i = 0; i < m; ++i) buf[i] = x[rows[i]];
+    const auto rx = ranks(buf);
+    for (std::size_t i = 0; i < m; ++i) X(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = rx[i];
+  }
+  t.rows.resize(k);
+  std::vector<Eigen::Index> varying;
+  for (std::size_t j = 0; j < k; ++j) {
+    t.rows[j].factor = r.input_names[j];
+    t.rows[j].spearman = correlation(X.col(static_cast<Eigen::Index>(j)), Ry);
+    t.rows[j].srrc = 0;
+    if (!std::isnan(t.rows[j].spearman)) varying.push_back(static_cast<Eigen::Index>(j));
+  }
+  // Standardised rank regression: b = Rxx^-1 rxy over the inputs that vary, R^2 = b.rxy.
+  const Eigen::Index v = static_cast<Eigen::Index>(varying.size());
+  if (v > 0) {
+    Eigen::MatrixXd Z(static_cast<Eigen::Index>(m), v);
+    for (Eigen::Index j = 0; j < v; ++j) {
+      const Eigen::VectorXd c = X.col(varying[static_cast<std::size_t>(j)]);
+      const Eigen::VectorXd d = c.array() - c.mean();
+      Z.col(j) = d / d.norm();
+    }
+    const Eigen::VectorXd yc = Ry.array() - Ry.mean();
+    const double yn = yc.norm();
+    if (yn > 0) {
+      const Eigen::VectorXd zy = yc / yn;
+      const Eigen::MatrixXd Rxx = Z.transpose() * Z;
+      const Eigen::VectorXd rxy = Z.transpose() * zy;
+      const Eigen::VectorXd b = Rxx.colPivHouseholderQr().solve(rxy);
+      t.r2 = b.dot(rxy);
+      const double sum_b2 = b.squaredNorm();
+      for (Eigen::Index j = 0; j < v; ++j) {
+        RankRow& row = t.rows[static_cast<std::size_t>(varying[static_cast<std::size_t>(j)])];
+        row.srrc = b(j);
+        row.contribution = sum_b2 > 0 ? b(j) * b(j) / sum_b2 * t.r2 : 0;
+      }
+    } else {
+      t.r2 = nan;  // a constant output: nothing to explain
+    }
+  }
+  // The event: does the output happen at all, against each input over every path.
+  for (std::size_t j = 0; j < k; ++j) t.rows[j].event_spearman = nan;
+  if (m < r.paths) {
+    std::vector<double> ev(r.paths);
+    for (std::size_t p = 0; p < r.paths; ++p) ev[p] = std::isnan(y[p]) ? 0.0 : 1.0;
+    const auto re = ranks(ev);
+    const Eigen::VectorXd Re = Eigen::Map<const Eigen::VectorXd>(re.data(), static_cast<Eigen::Index>(r.paths));
+    for (std::size_t j = 0; j < k; ++j) {
+      const auto rx = ranks(std::span<const double>(r.inputs.col(static_cast<Eigen::Index>(j)).data(), r.paths));
+      t.rows[j].event_spearman = correlation(
+          Eigen::Map<const Eigen::VectorXd>(rx.data(), static_cast<Eigen::Index>(r.paths)), Re);
+    }
+  }
+  std::stable_sort(t.rows.begin(), t.rows.end(), [](const RankRow& a, const RankRow& b) {
+    const double x = std::isnan(a.srrc) ? -1 : std::abs(a.srrc);
+    const double y = std::isnan(b.srrc) ? -1 : std::abs(b.srrc);
+    return x > y;
+  });
+  return t;
+}
+
+// ---------------------------------------------------------------------------------------
+// Tornado
+
+TornadoTable tornado(const Scenario& scenario, std::string_view output, const Statistic& stat,
+                     const RunOptions& options, const TornadoOptions& opt) {
+  if (!(opt.low > 0 && opt.low < opt.high && opt.high < 1))
+    throw SensitivityError("tornado quantiles: expected 0 < low < high < 1, got low = " +
+                           fmt(opt.low) + ", high = " + fmt(opt.high));
+  check_output(scenario, output);
+  for (const auto& v : opt.vary) {
+    if (!(v.lo < v.hi))
+      throw SensitivityError("--vary " + v.key + ": LO (" + fmt(v.lo) + ") must be below HI (" +
+                             fmt(v.hi) + ")");
+    with_key_value(scenario, v.key, v.lo);  // validates the key and both ends up front
+    with_key_value(scenario, v.key, v.hi);
+  }
+  RunOptions o = options;
+  o.keep_paths = true;
+  o.keep_inputs = false;
+  o.bands = false;
+  o.trace_series.clear();
+  const PathModel base_model(scenario);
+  std::vector<std::size_t> drawn;
+  for (std::size_t k = 0; k < param_count; ++k)
+    if (!scenario.params[k].is_fixed()) drawn.push_back(k);
+  const std::uint64_t runs = 1 + 2 * (drawn.size() + opt.vary.size());
+  std::uint64_t done = 0;
+  auto stat_of = [&](const PathModel& model) {
+    const Result r = run(model, run_of(o, done, runs * o.paths));
+    done += o.paths;
+    return evaluate_statistic(stat, column(r, output_column(r, output))).value;
+  };
+  TornadoTable t;
+  t.output = std::string(output);
+  t.statistic = stat.name();
+  {
+    const Result r = run(base_model, run_of(o, 0, runs * o.paths));
+    done += o.paths;
+    const auto b = evaluate_statistic(stat, column(r, output_column(r, output)));
+    t.base = b.value;
+    t.base_ci95 = b.ci95;
+  }
+  for (std::size_t k : drawn) {
+    TornadoRow row;
+    const ParamInfo& info = param_table()[k];
+    row.factor = std::string(info.section) + "." + info.key;
+    row.low_input = scenario.params[k].sample(opt.low);
+    row.high_input = scenario.params[k].sample(opt.high);
+    for (int side = 0; side < 2; ++side) {
+      PathModel m = base_model;
+      Variation v;
+      v.pinned[k] = true;
+      v.pin[k] = side == 0 ? row.low_input : row.high_input;
+      m.set_variation(v);
+      (side == 0 ? row.stat_low : row.stat_high) = stat_of(m);
+    }
+    t.rows.push_back(row);
+  }
+  for (const auto& vr : opt.vary) {
+    TornadoRow row;
+    row.factor = vr.key;
+    row.low_input = vr.lo;
+    row.high_input = vr.hi;
+    row.stat_low = stat_of(PathModel(with_key_value(scenario, vr.key, vr.lo)));
+    row.stat_high = stat_of(PathModel(with_key_value(scenario, vr.key, vr.hi)));
+    t.rows.push_back(row);
+  }
+  for (auto& row : t.rows) {
+    row.stat_base = t.base;
+    row.swing = std::abs(row.stat_high - row.stat_low);
+  }
+  std::stable_sort(t.rows.begin(), t.rows.end(), [](const TornadoRow& a, const TornadoRow& b) {
+    const double x = std::isnan(a.swing) ? -1 : a.swing, y = std::isnan(b.swing) ? -1 : b.swing;
+    return x > y;
+  });
+  return t;
+}
+
+// ---------------------------------------------------------------------------------------
+// Sobol on the model
+
+namespace {
+
+bool draws_financing(const Scenario& s) {
+  const Financing& f = s.financing;
+  if (!f.warrants.empty()) return true;
+  for (const auto& d : f.debt)
+    if (!d.rate.is_fixed()) return true;
+  if (f.valuation && !f.valuation->arr_multiple.is_fixed()) return true;
+  if (f.equity_policy && !f.equity_policy->capacity_per_year.is_fixed()) return true;
+  if (s.plan.kind == BuildPlan::Kind::demand && !s.plan.coverage.is_fixed()) return true;
+  return PathModel(s).per_path_terms();
+}
+
+}  // namespace
+
+std::vector<std::string> sobol_factors(const Scenario& scenario) {
+  std::vector<std::string> names;
+  for (std::size_t k = 0; k < param_count; ++k)
+    if (!scenario.params[k].is_fixed())
+      names.push_back(std::string(param_table()[k].section) + "." + param_table()[k].key);
+  for (std::size_t g = 0; g < 4; ++g) names.push_back(process_group_name(static_cast<ProcessGroup>(g)));
+  if (draws_financing(scenario)) names.push_back("financing");
+  return names;
+}
+
+SobolTable sobol_sensitivity(const Scenario& scenario_in, std::string_view output,
+                             const Statistic& stat, const RunOptions& options,
+                             const SobolModelOptions& sobol) {
+  if (stat.kind == Statistic::Kind::quantile)
+    throw SensitivityError("--stat " + stat.name() +
+                           " does not apply to sobol: Sobol indices split the variance of the "
+                           "per-path output; use --stat mean (the output) or prob_positive "
+                           "(the indicator output > 0)");
+  if (!scenario_in.input_correlation_inputs.empty())
+    throw SensitivityError(
+        "sobol: the scenario's [input_correlation] makes its inputs dependent, and Sobol "
+        "indices assume independent inputs; use --method rank or tornado, or remove "
+        "[input_correlation] for this analysis");
+  if (options.paths < 2) throw SensitivityError("sobol needs at least 2 base paths");
+  Scenario scenario = scenario_in;
+  scenario.sampling = Sampling::random;  // A and B are plain, independent draws
+  const PathModel model(scenario);
+  const bool over_time = !sobol.over_time.empty();
+  if (over_time) {
+    bool found = false;
+    std::string list;
+    for (Series s : model.series()) {
+      found = found || sobol.over_time == series_name(s);
+      list += (list.empty() ? "" : ", ") + std::string(series_name(s));
+    }
+    if (!found)
+      throw SensitivityError("unknown series '" + sobol.over_time +
+                             "' for --over-time; expected one of: " + list);
+    if (scenario.checkpoints.empty())
+      throw SensitivityError("--over-time needs checkpoint years ([simulation] checkpoints)");
+  } else {
+    check_output(scenario, output);
+  }
+
+  // Factors: the drawn inputs, then the process groups.
+  std::vector<Variation> switches;
+  std::vector<std::string> names = sobol_factors(scenario);
+  const std::uint64_t a = options.seed;
+  std::uint64_t b = splitmix64(a ^ 0x736f626f6c2d6246ull);  // "sobol-bF"
+  if (b == a) ++b;
+  for (std::size_t k = 0; k < param_count; ++k)
+    if (!scenario.params[k].is_fixed()) {
+      Variation v;
+      v.alt_seed = b;
+      v.alt_input[k] = true;
+      switches.push_back(v);
+    }
+  for (std::size_t g = 0; g < process_group_count; ++g) {
+    if (g == static_cast<std::size_t>(ProcessGroup::financing) && names.back() != "financing")
+      continue;
+    Variation v;
+    v.alt_seed = b;
+    v.alt_group[g] = true;
+    switches.push_back(v);
+  }
+
+  RunOptions o = options;
+  o.keep_paths = true;
+  o.keep_inputs = false;
+  o.bands = over_time;
+  o.trace_series = sobol.over_time;
+  o.first_path = 0;
+  o.design_paths = 0;
+  const std::uint64_t n = o.paths, runs = switches.size() + 2, total = runs * n;
+  std::uint64_t done = 0;
+  auto go = [&](const PathModel& m, std::uint64_t seed) {
+    RunOptions ro = run_of(o, done, total);
+    ro.seed = seed;
+    Result r = run(m, ro);
+    done += n;
+    return r;
+  };
+  std::vector<Result> results;
+  results.reserve(runs);
+  results.push_back(go(model, a));
+  results.push_back(go(model, b));
+  for (const auto& v : switches) {
+    PathModel m = model;
+    m.set_variation(v);
+    results.push_back(go(m, a));
+  }
+
+  SobolOptions est = sobol.estimator;
+  est.seed = splitmix64(a);
+  // The values analysed: the output (or its indicator) or a series at one checkpoint.
+  auto values = [&](const Result& r, std::optional<std::size_t> year) {
+    std::vector<double> y(r.paths);
+    if (year) {
+      for (std::size_t p = 0; p < r.paths; ++p)
+        y[p] = r.trace(static_cast<Eigen::Index>(p), static_cast<Eigen::Index>(*year));
+    } else {
+      const auto c = column(r, output_column(r, output));
+      std::copy(c.begin(), c.end(), y.begin());
+    }
+    if (stat.kind == Statistic::Kind::prob_positive)
+      for (double& v : y) v = v > 0 ? 1.0 : 0.0;
+    return y;
+  };
+  auto indices = [&](std::optional<std::size_t> year, SobolTable& t) {
+    std::vector<std::vector<double>> ys;
+    for (const auto& r : results) ys.push_back(values(r, year));
+    const std::string what = year ? sobol.over_time + " in " + fmt(scenario.checkpoints[*year])
+                                  : std::string(output);
+    for (const auto& y : ys) {
+      const auto bad = std::count_if(y.begin(), y.end(), [](double v) { return std::isnan(v); });
+      if (bad > 0)
+        throw SensitivityError(
+            what + " is NaN (the event never happens) on " + std::to_string(bad) + " of " +
+            std::to_string(y.size()) +
+            " paths; Sobol indices need a value on every path: use --stat prob_positive (the "
+            "chance it is positive) or --method rank, which reports the NaN share");
+    }
+    std::vector<std::span<const double>> ab;
+    for (std::size_t i = 2; i < ys.size(); ++i) ab.emplace_back(ys[i]);
+    double mean = 0, m2 = 0;
+    for (std::size_t i = 0; i < 2; ++i)
+      for (double v : ys[i]) mean += v;
+    mean /= static_cast<double>(2 * n);
+    for (std::size_t i = 0; i < 2; ++i)
+      for (double v : ys[i]) m2 += (v - mean) * (v - mean);
+    t.mean = mean;
+    t.variance = m2 / static_cast<double>(2 * n - 1);
+    return sobol_from_samples(ys[0], ys[1], ab, names, est);
+  };
+
+  SobolTable t;
+  t.output = over_time ? sobol.over_time : std::string(output);
+  t.statistic = stat.kind == Statistic::Kind::prob_positive ? "prob_positive" : "value";
+  t.base_paths = n;
+  t.total_paths = total;
+  if (!over_time) {
+    t.rows = indices(std::nullopt, t);
+  } else {
+    for (std::size_t c = 0; c < scenario.checkpoints.size(); ++c) {
+      if (model.checkpoint_steps()[c] >= model.steps()) continue;  // beyond the horizon
+      t.years.push_back(scenario.checkpoints[c]);
+      t.over_time.push_back(indices(c, t));
+    }
+  }
+  return t;
+}
+
+// ---------------------------------------------------------------------------------------
+// Goal seek
+
+CalibrateResult calibrate(const Scenario& scenario, const VaryRange& range,
+                          std::string_view output, const Statistic& stat, double target,
+                          const RunOptions& options) {
+  if (!(range.lo < range.hi))
+    throw SensitivityError("--vary " + range.key + ": LO (" + fmt(range.lo) +
+                           ") must be below HI (" + fmt(range.hi) + ")");
+  if (!std::isfinite(target)) throw SensitivityError("the target must be a finite number");
+  check_output(scenario, output);
+  with_key_value(scenario, range.key, range.lo);
+  with_key_value(scenario, range.key, range.hi);
+  RunOptions o = options;
+  o.keep_paths = true;
+  o.keep_inputs = false;
+  o.bands = false;
+  o.trace_series.clear();
+  CalibrateResult res;
+  res.key = range.key;
+  res.output = std::string(output);
+  res.statistic = stat.name();
+  res.target = target;
+  constexpr int max_runs = 40;
+  auto eval = [&](double x) {
+    const Result r = run(with_key_value(scenario, range.key, x),
+                         run_of(o, static_cast<std::uint64_t>(res.runs) * o.paths,
+                                static_cast<std::uint64_t>(max_runs) * o.paths));
+    ++res.runs;
+    const auto v = evaluate_statistic(stat, column(r, output_column(r, output)));
+    res.evaluations.emplace_back(x, v.value);
+    return v;
+  };
+  const auto at_lo = eval(range.lo), at_hi = eval(range.hi);
+  const double f_lo = at_lo.value - target, f_hi = at_hi.value - target;
+  if (std::isnan(f_lo) || std::isnan(f_hi))
+    throw SensitivityError("the " + stat.name() + " of " + res.output +
+                           " is undefined (no path has a value) at " + range.key + " = " +
+                           fmt(std::isnan(f_lo) ? range.lo : range.hi));
+  auto pick = [&](double x, const StatisticValue& v) {
+    res.value = x;
+    res.achieved = v.value;
+    res.achieved_ci95 = v.ci95;
+  };
+  if (f_lo == 0 || f_hi == 0) {
+    pick(f_lo == 0 ? range.lo : range.hi, f_lo == 0 ? at_lo : at_hi);
+  } else if ((f_lo > 0) == (f_hi > 0)) {
+    throw SensitivityError("the target " + res.output + "." + res.statistic + " = " + fmt(target) +
+                           " is outside what " + range.key + " in [" + fmt(range.lo) + ", " +
+                           fmt(range.hi) + "] reaches: " + res.statistic + " is " +
+                           fmt(at_lo.value) + " at " + fmt(range.lo) + " and " +
+                           fmt(at_hi.value) + " at " + fmt(range.hi) +
+                           "; widen the range or check the direction");
+  } else {
+    // The statistic of a finite sample is a step function of the key at the finest
+    // scale; stop when the bracket is 1e-6 of the range (far below Monte Carlo error).
+    const double width = (range.hi - range.lo) * 1e-6;
+    auto tol = [width](double l, double h) { return h - l <= width; };
+    std::uintmax_t iters = max_runs - 3;
+    StatisticValue last{};
+    double last_x = 0;
+    const auto f = [&](double x) {
+      last = eval(x);
+      last_x = x;
+      return last.value - target;
+    };
+    const auto [l, h] =
+        boost::math::tools::toms748_solve(f, range.lo, range.hi, f_lo, f_hi, tol, iters);
+    const double x = 0.5 * (l + h);
+    pick(x, eval(x));
+    (void)last_x;
+  }
+  // Monte Carlo error of the value: the statistic's half-width over the local slope,
+  // from the two evaluations closest to the answer on either side.
+  double slope = nan, best_l = -std::numeric_limits<double>::infinity(),
+         best_h = std::numeric_limits<double>::infinity();
+  double y_l = nan, y_h = nan;
+  for (const auto& [x, y] : res.evaluations) {
+    if (x < res.value && x > best_l) best_l = x, y_l = y;
+    if (x > res.value && x < best_h) best_h = x, y_h = y;
+  }
+  if (std::isfinite(best_l) && std::isfinite(best_h)) slope = (y_h - y_l) / (best_h - best_l);
+  res.value_ci95 = slope != 0 && std::isfinite(slope) ? std::abs(res.achieved_ci95 / slope) : nan;
+  res.scenario = with_key_value(scenario, range.key, res.value);
+  return res;
+}
+
+}  // namespace capexsim
