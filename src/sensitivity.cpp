@@ -206,7 +206,10 @@ std::string Statistic::name() const {
   switch (kind) {
     case Kind::mean: return "mean";
     case Kind::prob_positive: return "prob_positive";
-    case Kind::quantile: return "p" + fmt(level * 100);
+    case Kind::quantile: {
+      const double pct = level * 100;
+      return "p" + (pct == std::round(pct) ? std::to_string(static_cast<int>(pct)) : fmt(pct));
+    }
   }
   return "?";
 }

@@ -11,6 +11,7 @@
 #include <exception>
 #include <future>
 #include <thread>
+#include <type_traits>
 
 #include <capexsim/capexsim.hpp>
 
@@ -79,8 +80,9 @@ py::dict band_dict(const Result& r, const std::string& name) {
 }
 
 template <class Work>
-Result in_worker(Work&& work, std::atomic<std::uint64_t>& done, std::atomic<bool>& cancel,
-                 std::uint64_t paths, py::object progress);
+std::invoke_result_t<Work> in_worker(Work&& work, std::atomic<std::uint64_t>& done,
+                                     std::atomic<bool>& cancel, std::uint64_t paths,
+                                     py::object progress);
 
 /// The scenario of `toml`, with its sampling replaced when `sampling` is not empty.
 Scenario load_with_sampling(const std::string& toml, const std::string& source,
@@ -124,11 +126,12 @@ Result simulate(const std::string& toml, const std::string& source, std::uint64_
 
 /// Run `work` on a worker thread (see simulate).
 template <class Work>
-Result in_worker(Work&& work, std::atomic<std::uint64_t>& done, std::atomic<bool>& cancel,
-                 std::uint64_t paths, py::object progress) {
+std::invoke_result_t<Work> in_worker(Work&& work, std::atomic<std::uint64_t>& done,
+                                     std::atomic<bool>& cancel, std::uint64_t paths,
+                                     py::object progress) {
   std::promise<void> finished;
   std::future<void> ready = finished.get_future();
-  Result result;
+  std::invoke_result_t<Work> result;
   std::exception_ptr error;
   std::thread worker([&] {
     try {
@@ -217,6 +220,164 @@ py::tuple simulate_target(const std::string& toml, const std::string& source,
   return py::make_tuple(std::move(r), info);
 }
 
+// --- Sensitivity (docs/sensitivity.md) ------------------------------------------------
+
+Statistic statistic_of(const std::string& text) { return parse_statistic(text); }
+
+/// Options of a sensitivity run, with a progress hook the worker updates.
+struct Progress {
+  std::atomic<std::uint64_t> done{0};
+  std::atomic<bool> cancel{false};
+  std::uint64_t total = 0;
+};
+RunOptions sensitivity_options(std::uint64_t paths, std::uint64_t seed, int threads,
+                               Progress& p) {
+  RunOptions o;
+  o.paths = paths;
+  o.seed = seed;
+  o.threads = threads;
+  o.progress = [&p](std::uint64_t d, std::uint64_t total) {
+    p.done.store(d);
+    p.total = total;
+    return !p.cancel.load();
+  };
+  return o;
+}
+
+py::dict sobol_rows(const std::vector<SobolIndex>& rows) {
+  std::vector<std::string> name;
+  std::vector<double> S, S_lo, S_hi, ST, ST_lo, ST_hi;
+  for (const auto& r : rows) {
+    name.push_back(r.name);
+    S.push_back(r.S);
+    S_lo.push_back(r.S_lo);
+    S_hi.push_back(r.S_hi);
+    ST.push_back(r.ST);
+    ST_lo.push_back(r.ST_lo);
+    ST_hi.push_back(r.ST_hi);
+  }
+  return py::dict(py::arg("factor") = name, py::arg("S") = S, py::arg("S_lo") = S_lo,
+                  py::arg("S_hi") = S_hi, py::arg("ST") = ST, py::arg("ST_lo") = ST_lo,
+                  py::arg("ST_hi") = ST_hi);
+}
+
+py::dict rank_table(const Result& r, const std::string& output) {
+  const RankTable t = rank_sensitivity(r, output);
+  std::vector<std::string> factor;
+  std::vector<double> rho, srrc, contribution, event;
+  for (const auto& row : t.rows) {
+    factor.push_back(row.factor);
+    rho.push_back(row.spearman);
+    srrc.push_back(row.srrc);
+    contribution.push_back(row.contribution);
+    event.push_back(row.event_spearman);
+  }
+  py::dict rows(py::arg("factor") = factor, py::arg("spearman") = rho, py::arg("srrc") = srrc,
+                py::arg("contribution") = contribution, py::arg("event_spearman") = event);
+  return py::dict(py::arg("output") = t.output, py::arg("paths") = t.paths,
+                  py::arg("defined") = t.defined, py::arg("nan_share") = t.nan_share,
+                  py::arg("r2") = t.r2, py::arg("rows") = rows);
+}
+
+py::dict tornado_table(const std::string& toml, const std::string& source,
+                       const std::string& output, const std::string& stat, std::uint64_t paths,
+                       std::uint64_t seed, int threads, double low, double high,
+                       const std::vector<std::string>& vary, py::object progress) {
+  const Scenario scenario = parse_scenario(toml, source);
+  const Statistic st = statistic_of(stat);
+  TornadoOptions to;
+  to.low = low;
+  to.high = high;
+  for (const auto& v : vary) to.vary.push_back(parse_vary(v));
+  Progress p;
+  RunOptions o = sensitivity_options(paths, seed, threads, p);
+  std::size_t drawn = 0;
+  for (const auto& d : scenario.params) drawn += d.is_fixed() ? 0 : 1;
+  const std::uint64_t total = paths * (1 + 2 * (drawn + to.vary.size()));
+  TornadoTable t = in_worker([&] { return tornado(scenario, output, st, o, to); }, p.done,
+                             p.cancel, total, progress);
+  std::vector<std::string> factor;
+  std::vector<double> lo, hi, s_lo, s_base, s_hi, swing;
+  for (const auto& r : t.rows) {
+    factor.push_back(r.factor);
+    lo.push_back(r.low_input);
+    hi.push_back(r.high_input);
+    s_lo.push_back(r.stat_low);
+    s_base.push_back(r.stat_base);
+    s_hi.push_back(r.stat_high);
+    swing.push_back(r.swing);
+  }
+  py::dict rows(py::arg("factor") = factor, py::arg("low_input") = lo, py::arg("high_input") = hi,
+                py::arg("stat_low") = s_lo, py::arg("stat_base") = s_base,
+                py::arg("stat_high") = s_hi, py::arg("swing") = swing);
+  return py::dict(py::arg("output") = t.output, py::arg("statistic") = t.statistic,
+                  py::arg("base") = t.base, py::arg("base_ci95") = t.base_ci95,
+                  py::arg("paths") = paths, py::arg("rows") = rows);
+}
+
+py::dict sobol_table(const std::string& toml, const std::string& source, const std::string& output,
+                     const std::string& stat, std::uint64_t paths, std::uint64_t seed, int threads,
+                     int bootstrap, const std::string& over_time, py::object progress) {
+  const Scenario scenario = parse_scenario(toml, source);
+  const Statistic st = statistic_of(stat);
+  Progress p;
+  RunOptions o = sensitivity_options(paths, seed, threads, p);
+  SobolModelOptions so;
+  so.estimator.bootstrap = bootstrap;
+  so.over_time = over_time;
+  const std::uint64_t total = paths * (sobol_factors(scenario).size() + 2);
+  SobolTable t = in_worker([&] { return sobol_sensitivity(scenario, output, st, o, so); }, p.done,
+                           p.cancel, total, progress);
+  py::list over;
+  for (const auto& rows : t.over_time) over.append(sobol_rows(rows));
+  return py::dict(py::arg("output") = t.output, py::arg("statistic") = t.statistic,
+                  py::arg("base_paths") = t.base_paths, py::arg("total_paths") = t.total_paths,
+                  py::arg("mean") = t.mean, py::arg("variance") = t.variance,
+                  py::arg("rows") = sobol_rows(t.rows), py::arg("years") = t.years,
+                  py::arg("over_time") = over);
+}
+
+py::dict calibrate_dict(const std::string& toml, const std::string& source,
+                        const std::string& vary, const std::string& output,
+                        const std::string& stat, double target, std::uint64_t paths,
+                        std::uint64_t seed, int threads, py::object progress) {
+  const Scenario scenario = parse_scenario(toml, source);
+  const Statistic st = statistic_of(stat);
+  const VaryRange range = parse_vary(vary);
+  Progress p;
+  RunOptions o = sensitivity_options(paths, seed, threads, p);
+  CalibrateResult r = in_worker([&] { return calibrate(scenario, range, output, st, target, o); },
+                                p.done, p.cancel, paths * 40, progress);
+  std::vector<double> xs, ys;
+  for (const auto& [x, y] : r.evaluations) xs.push_back(x), ys.push_back(y);
+  return py::dict(py::arg("key") = r.key, py::arg("output") = r.output,
+                  py::arg("statistic") = r.statistic, py::arg("target") = r.target,
+                  py::arg("value") = r.value, py::arg("value_ci95") = r.value_ci95,
+                  py::arg("achieved") = r.achieved, py::arg("achieved_ci95") = r.achieved_ci95,
+                  py::arg("runs") = r.runs, py::arg("evaluated_values") = xs,
+                  py::arg("evaluated_statistics") = ys, py::arg("toml") = to_toml(r.scenario));
+}
+
+/// capexsim::sobol_indices over a Python function f((m, dims) array) -> m values.
+py::dict sobol_of_function(py::function f, std::size_t dims, std::uint64_t n, std::uint64_t seed,
+                           int bootstrap, double level, std::vector<std::string> names) {
+  SobolOptions so;
+  so.seed = seed;
+  so.bootstrap = bootstrap;
+  so.level = level;
+  const SobolBatch batch = [&](const double* u, std::size_t m, std::size_t d, double* y) {
+    py::array_t<double> x({static_cast<py::ssize_t>(m), static_cast<py::ssize_t>(d)});
+    std::copy(u, u + m * d, x.mutable_data());
+    py::array_t<double, py::array::c_style | py::array::forcecast> out =
+        py::array_t<double, py::array::c_style | py::array::forcecast>::ensure(f(x));
+    if (!out || out.ndim() != 1 || static_cast<std::size_t>(out.shape(0)) != m)
+      throw py::value_error("sobol_indices: f must return a 1-D array of " + std::to_string(m) +
+                            " values (one per row of its (m, dims) input)");
+    std::copy(out.data(), out.data() + m, y);
+  };
+  return sobol_rows(sobol_indices(batch, dims, n, so, std::move(names)));
+}
+
 }  // namespace
 
 PYBIND11_MODULE(_core, m) {
@@ -232,6 +393,8 @@ PYBIND11_MODULE(_core, m) {
       PyErr_SetObject(cls.ptr(), exc.ptr());
     } catch (const MemoryLimitError& e) {
       PyErr_SetString(PyExc_MemoryError, e.what());
+    } catch (const SensitivityError& e) {
+      PyErr_SetString(PyExc_ValueError, e.what());
     }
   });
 
@@ -292,6 +455,19 @@ PYBIND11_MODULE(_core, m) {
       .def_readonly("output_names", &Result::output_names)
       .def_readonly("series_names", &Result::series_names)
       .def("has_per_path", &Result::has_per_path)
+      .def_readonly("input_names", &Result::input_names)
+      .def_property_readonly(
+          "inputs",
+          [](py::object self) {
+            const Result& r = self.cast<const Result&>();
+            // Column-major paths x drawn inputs, read-only, keeping the Result alive.
+            py::array_t<double> a({r.inputs.rows(), r.inputs.cols()},
+                                  {static_cast<py::ssize_t>(sizeof(double)),
+                                   static_cast<py::ssize_t>(sizeof(double) * r.inputs.rows())},
+                                  r.inputs.data(), self);
+            py::detail::array_proxy(a.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+            return a;
+          })
       .def("has_bands", [](const Result& r) { return !r.bands.empty(); })
       .def_property_readonly(
           "per_path",
@@ -347,6 +523,20 @@ PYBIND11_MODULE(_core, m) {
   m.def("simulate_target", &simulate_target, py::arg("toml"), py::arg("source"), py::arg("target"),
         py::arg("first_paths"), py::arg("max_paths"), py::arg("seed"), py::arg("threads"),
         py::arg("keep_paths"), py::arg("bands"), py::arg("progress"), py::arg("sampling") = "");
+  m.def("sensitivity_rank", &rank_table, py::arg("result"), py::arg("output"),
+        "Rank measures of an output against a result's kept inputs.");
+  m.def("sensitivity_tornado", &tornado_table, py::arg("toml"), py::arg("source"),
+        py::arg("output"), py::arg("stat"), py::arg("paths"), py::arg("seed"), py::arg("threads"),
+        py::arg("low"), py::arg("high"), py::arg("vary"), py::arg("progress"));
+  m.def("sensitivity_sobol", &sobol_table, py::arg("toml"), py::arg("source"), py::arg("output"),
+        py::arg("stat"), py::arg("paths"), py::arg("seed"), py::arg("threads"),
+        py::arg("bootstrap"), py::arg("over_time"), py::arg("progress"));
+  m.def("calibrate", &calibrate_dict, py::arg("toml"), py::arg("source"), py::arg("vary"),
+        py::arg("output"), py::arg("stat"), py::arg("target"), py::arg("paths"), py::arg("seed"),
+        py::arg("threads"), py::arg("progress"));
+  m.def("sobol_indices", &sobol_of_function, py::arg("f"), py::arg("dims"), py::arg("n"),
+        py::arg("seed"), py::arg("bootstrap"), py::arg("level"), py::arg("names"),
+        "capexsim::sobol_indices over a Python function of an (m, dims) array of uniforms.");
   m.def(
       "sampling_note",
       [](const std::string& method, std::uint64_t n) {
