@@ -5,6 +5,7 @@
 
 #include "sensitivity.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -96,6 +97,14 @@ int cmd_sensitivity(const SensitivityArgs& a, bool progress) {
     throw SensitivityError("--stat " + stat.name() +
                            " does not apply to rank: rank measures correlate every path's "
                            "output with its inputs; use tornado or sobol for a statistic");
+  if (a.over_time.empty()) {  // an unknown output is refused before anything runs
+    const auto names = PathModel(scenario).output_names();
+    if (std::find(names.begin(), names.end(), a.output) == names.end()) {
+      std::string list;
+      for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+      throw SensitivityError("unknown output '" + a.output + "' for this scenario; expected one of: " + list);
+    }
+  }
   std::optional<OutputSet> set;
   if (!a.out.empty()) set.emplace(a.out);  // takes the folder's lock before the runs
 

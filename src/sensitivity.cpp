@@ -146,7 +146,7 @@ struct KeyRef {
 
 const char* vary_forms =
     "expected <section>.<key> of a model input (e.g. build.plan_cap_gw, revenue.growth0, "
-    "simulation.initial_cash), contract.<name>.<term> (total, start, years, gw, "
+    "finance.initial_cash), contract.<name>.<term> (total, start, years, gw, "
     "renewal_price_factor, cancel_probability) or vendor_financing.<name>.<term> (per_gw, cap)";
 
 KeyRef find_ref(Scenario& s, std::string_view key) {
@@ -236,11 +236,9 @@ Statistic parse_statistic(std::string_view text) {
 StatisticValue evaluate_statistic(const Statistic& stat, std::span<const double> values) {
   StatisticValue out;
   std::uint64_t defined = 0, positive = 0;
-  double sum = 0;
   for (double v : values)
     if (!std::isnan(v)) {
       ++defined;
-      sum += v;
       positive += v > 0;
     }
   out.defined = defined;
@@ -253,14 +251,13 @@ StatisticValue evaluate_statistic(const Statistic& stat, std::span<const double>
   }
   if (defined == 0) return {nan, nan, 0};
   if (stat.kind == Statistic::Kind::mean) {
-    const double m = sum / static_cast<double>(defined);
-    double ss = 0;
-    for (double v : values)
-      if (!std::isnan(v)) ss += (v - m) * (v - m);
-    out.value = m;
-    out.ci95 = defined > 1 ? z95 * std::sqrt(ss / static_cast<double>(defined - 1) /
-                                             static_cast<double>(defined))
-                           : nan;
+    // Through the run's own accumulator (exact sums), so the mean has the bits of the
+    // summary of a plain run.
+    ScalarAccumulator acc;
+    for (double v : values) acc.add(v);
+    const Summary sm = acc.summary();
+    out.value = sm.mean;
+    out.ci95 = sm.mean_ci95;
     return out;
   }
   // A quantile (type 7) and its order-statistic 95% interval.

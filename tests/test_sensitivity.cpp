@@ -1,0 +1,355 @@
+// Sensitivity analysis (docs/sensitivity.md): the pick-freeze and pin switches of the
+// kernel, the kept inputs, rank measures, tornado, Sobol indices of the model and goal
+// seek, against results that hold by construction (bit identities) or by hand.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include <tbb/global_control.h>
+
+#include "capexsim/engine.hpp"
+#include "capexsim/sensitivity.hpp"
+#include "test_util.hpp"
+
+using namespace capexsim;
+
+namespace {
+
+const Scenario& reference() {
+  static const Scenario s = load_scenario(CAPEXSIM_SOURCE_DIR "/scenarios/ai-lab-2025.toml");
+  return s;
+}
+const Scenario& financed() {
+  static const Scenario s = load_scenario(CAPEXSIM_SOURCE_DIR "/scenarios/ai-lab-2026.toml");
+  return s;
+}
+
+RunOptions opts(std::uint64_t paths, std::uint64_t seed = 7) {
+  RunOptions o;
+  o.paths = paths;
+  o.seed = seed;
+  o.threads = 2;
+  o.bands = false;
+  return o;
+}
+
+bool same_bits(const Eigen::ArrayXXd& a, const Eigen::ArrayXXd& b) {
+  return a.rows() == b.rows() && a.cols() == b.cols() &&
+         std::memcmp(a.data(), b.data(), sizeof(double) * static_cast<std::size_t>(a.size())) == 0;
+}
+
+/// Every drawn input and every process group switched to seed b.
+Variation everything_from(std::uint64_t b) {
+  Variation v;
+  v.alt_seed = b;
+  v.alt_input.fill(true);
+  v.alt_group.fill(true);
+  return v;
+}
+
+// No noise, no events: cost_per_gw is the only random input, and the funding gap rises
+// with it (a dearer GW costs more capex and nothing else changes).
+Scenario one_driver() {
+  return test::scenario("start = 2026.0\nhorizon_years = 6",
+                        "initial_gw = 1\nmax_pace_gw_per_week = 0.2\nramp_midpoint_years = 1\n"
+                        "ramp_width_years = 1\nlead_time_years = 1",
+                        "cost_per_gw = { uniform = [40.0, 60.0] }\nit_share = 0.5\n"
+                        "useful_life_years = 5",
+                        "arr0 = 10\ngrowth0 = 0.3\narr_per_gw = 10",
+                        "[finance]\ninitial_cash = 20\n[opex]\nfixed_opex = 5\n");
+}
+
+}  // namespace
+
+TEST_CASE("pick-freeze: every factor from seed b is the run of seed b, bit for bit") {
+  // If any variate escaped the groups (a stream left on the run's seed), this would differ.
+  for (const Scenario* s : {&reference(), &financed()}) {
+    CAPTURE(s->name);
+    const Result b = run(*s, opts(300, 99));
+    PathModel m(*s);
+    m.set_variation(everything_from(99));
+    const Result ab = run(m, opts(300, 7));
+    CHECK(same_bits(ab.per_path, b.per_path));
+    CHECK(same_bits(ab.inputs, b.inputs));
+    // And the reference kernel agrees with the block kernel under the switches.
+    const Result serial = run_serial(m, opts(300, 7));
+    CHECK(same_bits(serial.per_path, ab.per_path));
+  }
+}
+
+TEST_CASE("pick-freeze: switching to the run's own seed changes nothing; one group moves alone") {
+  const Scenario& s = financed();
+  const Result a = run(s, opts(300));
+  Variation v = everything_from(7);
+  PathModel m(s);
+  m.set_variation(v);
+  CHECK(same_bits(run(m, opts(300)).per_path, a.per_path));
+  // The cost group alone from another seed: the static inputs are untouched, the outputs move.
+  Variation c;
+  c.alt_seed = 1234;
+  c.alt_group[static_cast<std::size_t>(ProcessGroup::cost)] = true;
+  m.set_variation(c);
+  const Result rc = run(m, opts(300));
+  CHECK(same_bits(rc.inputs, a.inputs));
+  CHECK_FALSE(same_bits(rc.per_path, a.per_path));
+  // A group that draws nothing in a scenario (no cost noise, and no [correlation] through
+  // which cost's independent normal would reach the other shocks) moves nothing.
+  Scenario quiet = s;
+  quiet.params[static_cast<std::size_t>(Param::cost_volatility)] = Distribution::fixed(0);
+  quiet.correlation = Eigen::Matrix4d::Identity();
+  quiet.correlation_order.clear();
+  const Result q = run(quiet, opts(300));
+  PathModel mq(quiet);
+  mq.set_variation(c);
+  CHECK(same_bits(run(mq, opts(300)).per_path, q.per_path));
+}
+
+TEST_CASE("pins: an input pinned at v equals the scenario with that input fixed at v") {
+  // Common random numbers: each input has its own counter, so fixing one leaves the others.
+  const Scenario& s = reference();
+  const std::size_t k = static_cast<std::size_t>(Param::cost_per_gw);
+  PathModel m(s);
+  Variation v;
+  v.pinned[k] = true;
+  v.pin[k] = 47.5;
+  m.set_variation(v);
+  Scenario fixed = s;
+  fixed.params[k] = Distribution::fixed(47.5);
+  const Result pinned = run(m, opts(500)), plain = run(fixed, opts(500));
+  CHECK(same_bits(pinned.per_path, plain.per_path));
+}
+
+TEST_CASE("inputs: kept per path, the drawn ones only, through bytes and merge") {
+  const Scenario& s = reference();
+  const Result r = run(s, opts(1000));
+  std::size_t drawn = 0;
+  for (const auto& d : s.params) drawn += d.is_fixed() ? 0 : 1;
+  REQUIRE(r.input_names.size() == drawn);
+  REQUIRE(r.has_inputs());
+  for (std::size_t j = 0; j < drawn; ++j) {
+    const Distribution& d = s.params[r.input_params[j]];
+    const auto col = r.inputs.col(static_cast<Eigen::Index>(j));
+    CAPTURE(r.input_names[j]);
+    CHECK(col.minCoeff() >= d.lower());
+    CHECK(col.maxCoeff() <= d.upper());
+    CHECK(col.maxCoeff() > col.minCoeff());
+  }
+  CHECK(std::find(r.input_names.begin(), r.input_names.end(), "cost.cost_per_gw") !=
+        r.input_names.end());
+  const Result back = Result::from_bytes(r.to_bytes());
+  CHECK(back.input_names == r.input_names);
+  CHECK(same_bits(back.inputs, r.inputs));
+  RunOptions first = opts(400), second = opts(600);
+  second.first_path = 400;
+  const Result merged = merge(run(s, first), run(s, second));
+  CHECK(same_bits(merged.inputs, r.inputs));
+  RunOptions none = opts(100);
+  none.keep_inputs = false;
+  CHECK_FALSE(run(s, none).has_inputs());
+}
+
+TEST_CASE("rank: one monotone driver gives rank correlation 1 and R^2 1") {
+  const Result r = run(one_driver(), opts(2000));
+  const RankTable t = rank_sensitivity(r, "funding_gap");
+  REQUIRE(t.rows.size() == 1);
+  CHECK(t.rows[0].factor == "cost.cost_per_gw");
+  CHECK(t.rows[0].spearman == doctest::Approx(1.0).epsilon(1e-12));
+  CHECK(t.rows[0].srrc == doctest::Approx(1.0).epsilon(1e-12));
+  CHECK(t.r2 == doctest::Approx(1.0).epsilon(1e-12));
+  CHECK(t.rows[0].contribution == doctest::Approx(1.0).epsilon(1e-12));
+  CHECK(t.nan_share == 0);
+}
+
+TEST_CASE("rank: the reference's measures by hand; NaN outputs counted, never dropped silently") {
+  const Result r = run(reference(), opts(4000));
+  const RankTable t = rank_sensitivity(r, "funding_gap");
+  CHECK(t.r2 > 0);
+  CHECK(t.r2 <= 1);
+  double sum = 0;
+  for (const auto& row : t.rows) sum += row.contribution;
+  CHECK(sum == doctest::Approx(t.r2).epsilon(1e-9));
+  for (std::size_t i = 1; i < t.rows.size(); ++i)
+    CHECK(std::abs(t.rows[i - 1].srrc) >= std::abs(t.rows[i].srrc));
+  // An event output: breakeven never happens on some paths.
+  const std::size_t k = r.output_index("breakeven");
+  std::uint64_t nans = 0;
+  for (std::uint64_t p = 0; p < r.paths; ++p)
+    nans += std::isnan(r.per_path(static_cast<Eigen::Index>(p), static_cast<Eigen::Index>(k)));
+  const RankTable e = rank_sensitivity(r, "breakeven");
+  CHECK(e.defined == r.paths - nans);
+  CHECK(e.nan_share == doctest::Approx(static_cast<double>(nans) / r.paths));
+  if (nans > 0 && nans < r.paths)
+    for (const auto& row : e.rows) CHECK(std::isfinite(row.event_spearman));
+  CHECK_THROWS_AS(rank_sensitivity(r, "no_such_output"), SensitivityError);
+}
+
+TEST_CASE("tornado: base and pinned runs equal plain runs with the same seed") {
+  const Scenario& s = reference();
+  const Statistic mean = parse_statistic("mean");
+  TornadoOptions to;
+  to.vary.push_back(parse_vary("finance.initial_cash=0:100"));
+  const TornadoTable t = tornado(s, "funding_gap", mean, opts(2000), to);
+  const Result base = run(s, opts(2000));
+  CHECK(t.base == base.summary("funding_gap").mean);
+  std::size_t drawn = 0;
+  for (const auto& d : s.params) drawn += d.is_fixed() ? 0 : 1;
+  CHECK(t.rows.size() == drawn + 1);
+  for (std::size_t i = 1; i < t.rows.size(); ++i) CHECK(t.rows[i - 1].swing >= t.rows[i].swing);
+  for (const auto& row : t.rows) {
+    CAPTURE(row.factor);
+    CHECK(row.swing == std::abs(row.stat_high - row.stat_low));
+    CHECK(row.stat_base == t.base);
+  }
+  // The learning-rate row: its P10 by hand (uniform [0, 0.1]) and a run fixed there.
+  const auto lr = std::find_if(t.rows.begin(), t.rows.end(),
+                               [](const TornadoRow& r) { return r.factor == "cost.learning_rate"; });
+  REQUIRE(lr != t.rows.end());
+  CHECK(lr->low_input == doctest::Approx(0.01));
+  Scenario at_low = s;
+  at_low.params[static_cast<std::size_t>(Param::learning_rate)] = Distribution::fixed(lr->low_input);
+  CHECK(lr->stat_low == run(at_low, opts(2000)).summary("funding_gap").mean);
+  // More learning: cheaper GW, smaller gap.
+  CHECK(lr->stat_high < lr->stat_low);
+  // initial_cash via --vary: 100 $B more cash at the start cuts the mean gap.
+  const auto cash = std::find_if(t.rows.begin(), t.rows.end(), [](const TornadoRow& r) {
+    return r.factor == "finance.initial_cash";
+  });
+  REQUIRE(cash != t.rows.end());
+  CHECK(cash->stat_high < cash->stat_low);
+}
+
+TEST_CASE("sobol on the model: a single driver takes all the variance, idle groups none") {
+  const SobolTable t = sobol_sensitivity(one_driver(), "funding_gap", parse_statistic("mean"),
+                                         opts(4096));
+  REQUIRE(t.rows.size() == 5);  // cost_per_gw, pace, cost, demand, growth
+  CHECK(t.rows[0].name == "cost.cost_per_gw");
+  // Y = g(cost_per_gw) alone: A_B^(input) = B exactly, so the estimators reduce to
+  // S = mean(yB (yB - yA)) / V and ST = mean((yA - yB)^2) / (2V), both 1 up to sampling
+  // error of order 1/sqrt(N) = 0.016.
+  CHECK(t.rows[0].S == doctest::Approx(1.0).epsilon(0.06));
+  CHECK(t.rows[0].ST == doctest::Approx(1.0).epsilon(0.06));
+  // The groups draw nothing here: A_B^(g) = A, so both indices are exactly 0.
+  for (std::size_t i = 1; i < t.rows.size(); ++i) {
+    CAPTURE(t.rows[i].name);
+    CHECK(t.rows[i].S == 0);
+    CHECK(t.rows[i].ST == 0);
+  }
+}
+
+TEST_CASE("sobol on the model: reproducible across threads; the reference's factors") {
+  const Scenario& s = reference();
+  RunOptions one = opts(2048), two = opts(2048);
+  one.threads = 1;
+  SobolTable a, b;
+  {
+    tbb::global_control c(tbb::global_control::max_allowed_parallelism, 1);
+    a = sobol_sensitivity(s, "funding_gap", parse_statistic("mean"), one);
+  }
+  b = sobol_sensitivity(s, "funding_gap", parse_statistic("mean"), two);
+  REQUIRE(a.rows.size() == b.rows.size());
+  for (std::size_t i = 0; i < a.rows.size(); ++i) {
+    CHECK(a.rows[i].name == b.rows[i].name);
+    CHECK(a.rows[i].S == b.rows[i].S);
+    CHECK(a.rows[i].ST == b.rows[i].ST);
+    CHECK(a.rows[i].S_lo == b.rows[i].S_lo);
+    CHECK(a.rows[i].ST_hi == b.rows[i].ST_hi);
+  }
+  const auto names = sobol_factors(s);
+  CHECK(names.size() == b.rows.size());
+  CHECK(std::find(names.begin(), names.end(), "demand") != names.end());
+  CHECK(std::find(names.begin(), names.end(), "financing") == names.end());  // v1: none
+  CHECK(sobol_factors(financed()).back() == "financing");
+  // Over time: one set of indices per checkpoint year within the horizon.
+  SobolModelOptions so;
+  so.over_time = "cash";
+  const SobolTable ot = sobol_sensitivity(s, "", parse_statistic("mean"), opts(512), so);
+  CHECK(ot.years == s.checkpoints);
+  CHECK(ot.over_time.size() == s.checkpoints.size());
+  // Bad input.
+  CHECK_THROWS_AS(sobol_sensitivity(s, "funding_gap", parse_statistic("p95"), opts(64)),
+                  SensitivityError);
+  CHECK_THROWS_AS(sobol_sensitivity(s, "runway_years", parse_statistic("mean"), opts(256)),
+                  SensitivityError);  // NaN where the lab never runs out
+  so.over_time = "no_such_series";
+  CHECK_THROWS_AS(sobol_sensitivity(s, "", parse_statistic("mean"), opts(64), so),
+                  SensitivityError);
+}
+
+TEST_CASE("keys: fixed values, shifted distributions, errors naming the key") {
+  const Scenario& s = reference();
+  CHECK(key_value(s, "finance.initial_cash") ==
+        s.params[static_cast<std::size_t>(Param::initial_cash)].value());
+  // growth0 is triangular [0.5, 0.8, 1.1], mean 0.8; shifted to mean 0.9, shape kept.
+  CHECK(key_value(s, "revenue.growth0") == doctest::Approx(0.8));
+  const Scenario up = with_key_value(s, "revenue.growth0", 0.9);
+  const Distribution& g = up.params[static_cast<std::size_t>(Param::growth0)];
+  CHECK(g.kind() == Distribution::Kind::triangular);
+  CHECK(g.params()[0] == doctest::Approx(0.6));
+  CHECK(g.params()[2] == doctest::Approx(1.2));
+  CHECK(g.mean() == doctest::Approx(0.9));
+  // A lognormal has no shift.
+  Scenario ln = s;
+  ln.params[static_cast<std::size_t>(Param::arr0)] = Distribution::lognormal(20, 3);
+  CHECK_THROWS_WITH_AS(with_key_value(ln, "revenue.arr0", 25),
+                       doctest::Contains("no location shift"), SensitivityError);
+  CHECK_THROWS_WITH_AS(with_key_value(s, "revenue.no_such_key", 1),
+                       doctest::Contains("unknown key 'revenue.no_such_key'"), SensitivityError);
+  CHECK_THROWS_WITH_AS(with_key_value(s, "contract.nobody.total", 1),
+                       doctest::Contains("no contract named 'nobody'"), SensitivityError);
+  // A value the scenario format refuses, named.
+  CHECK_THROWS_WITH_AS(with_key_value(s, "cost.it_share", 1.5), doctest::Contains("cost.it_share"),
+                       SensitivityError);
+  // Contract terms of the financed scenario.
+  const std::string name = financed().contracts.at(0).name;
+  const Scenario c = with_key_value(financed(), "contract." + name + ".total", 123);
+  CHECK(c.contracts[0].total_bn.value() == 123);
+  // Parsers.
+  CHECK_THROWS_WITH_AS(parse_vary("build.plan_cap_gw=40:20"), doctest::Contains("must be below"),
+                       SensitivityError);
+  CHECK_THROWS_AS(parse_vary("build.plan_cap_gw=20"), SensitivityError);
+  CHECK_THROWS_AS(parse_vary("build.plan_cap_gw=a:b"), SensitivityError);
+  CHECK(parse_vary("build.plan_cap_gw=20:40").hi == 40);
+  CHECK(parse_statistic("p95").level == doctest::Approx(0.95));
+  CHECK(parse_statistic("p2.5").name() == "p2.5");
+  CHECK(parse_statistic("median").name() == "p50");
+  CHECK_THROWS_WITH_AS(parse_statistic("p100"), doctest::Contains("unknown statistic"),
+                       SensitivityError);
+  CHECK_THROWS_AS(parse_statistic("average"), SensitivityError);
+}
+
+TEST_CASE("statistics: mean, quantile and share with their half-widths") {
+  const std::vector<double> v = {1, 2, 3, 4, std::nan(""), -1};
+  const auto m = evaluate_statistic(parse_statistic("mean"), v);
+  CHECK(m.value == doctest::Approx(1.8));  // over the 5 defined values
+  CHECK(m.defined == 5);
+  CHECK(m.ci95 > 0);
+  const auto med = evaluate_statistic(parse_statistic("p50"), v);
+  CHECK(med.value == 2);  // type 7 over {-1, 1, 2, 3, 4}
+  const auto pp = evaluate_statistic(parse_statistic("prob_positive"), v);
+  CHECK(pp.value == doctest::Approx(4.0 / 6));  // over all paths: NaN is not positive
+}
+
+TEST_CASE("calibrate: hits the target, reproducible, refuses an unreachable one") {
+  // In the one-driver scenario 1 $B more initial cash cuts every path's gap by up to 1 $B;
+  // the mean gap is continuous and decreasing in initial_cash.
+  const Scenario s = one_driver();
+  const Statistic mean = parse_statistic("mean");
+  const double gap0 = run(s, opts(1000)).summary("funding_gap").mean;
+  REQUIRE(gap0 > 20);
+  const double target = gap0 - 10;
+  const CalibrateResult c =
+      calibrate(s, parse_vary("finance.initial_cash=0:200"), "funding_gap", mean, target,
+                opts(1000));
+  CHECK(c.achieved == doctest::Approx(target).epsilon(1e-6));
+  CHECK(c.value > 20);  // more cash than the scenario's 20
+  CHECK(c.runs <= 20);
+  // The calibrated scenario reproduces the statistic (same seed and paths).
+  CHECK(run(c.scenario, opts(1000)).summary("funding_gap").mean == c.achieved);
+  CHECK(std::isfinite(c.value_ci95));
+  CHECK_THROWS_WITH_AS(calibrate(s, parse_vary("finance.initial_cash=0:10"), "funding_gap",
+                                 mean, -5, opts(500)),
+                       doctest::Contains("outside what finance.initial_cash"),
+                       SensitivityError);
+}
