@@ -226,8 +226,8 @@ int cmd_sensitivity(const SensitivityArgs& a, bool progress) {
     } else {
       csv << "year,factor,S,S_lo,S_hi,ST,ST_lo,ST_hi\n";
       for (std::size_t c = 0; c < t.years.size(); ++c) {
-        table << "\n" << t.output << " in " << number(t.years[c]) << ":\n";
-        print(t.over_time[c], number(t.years[c]));
+        table << "\n" << t.output << " in " << g6(t.years[c]) << ":\n";
+        print(t.over_time[c], g6(t.years[c]));
       }
     }
   }
@@ -281,7 +281,7 @@ int cmd_calibrate(const CalibrateArgs& a, bool progress) {
   std::cout << r.key << " = " << g6(r.value) << " ± " << f(r.value_ci95, 6)
             << " (95%, Monte Carlo)\n"
             << "  puts " << output << "." << r.statistic << " at " << f(r.achieved, d) << " ± "
-            << f(r.achieved_ci95, d) << " (target " << number(target) << ")\n"
+            << f(r.achieved_ci95, d) << " (target " << g6(target) << ")\n"
             << "  " << r.runs << " runs of " << grouped(o.paths) << " paths, seed " << o.seed
             << ", common random numbers, TOMS 748 on [" << number(range.lo) << ", "
             << number(range.hi) << "]";

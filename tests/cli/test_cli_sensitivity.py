@@ -1,0 +1,185 @@
+"""End-to-end tests of `capexsim sensitivity` and `capexsim calibrate` (docs/sensitivity.md):
+files, reproducibility, consistency with `run`, and exit code 2 for each bad input.
+
+Run by ctest as: python3 test_cli_sensitivity.py CAPEXSIM_BINARY SOURCE_DIR
+Standard library only (unittest).
+"""
+import csv
+import json
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import unittest
+
+BIN = None
+SRC = None
+
+
+def run(*args, timeout=300):
+    return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=timeout)
+
+
+def reference():
+    return os.path.join(SRC, "scenarios", "ai-lab-2025.toml")
+
+
+def read_csv(path):
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+class Sensitivity(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.dir = self.tmp.name
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def sens(self, *args, out="out"):
+        path = os.path.join(self.dir, out)
+        p = run("sensitivity", reference(), "--quiet", "--out", path, *args)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(os.path.join(path, "sensitivity.json")) as f:
+            meta = json.load(f)
+        return p.stdout, read_csv(os.path.join(path, "sensitivity.csv")), meta
+
+    def assert_invalid(self, proc, *fragments):
+        self.assertEqual(proc.returncode, 2, proc.stderr)
+        self.assertTrue(proc.stderr.startswith("capexsim: error: "), proc.stderr)
+        for f in fragments:
+            self.assertIn(f, proc.stderr)
+        self.assertNotIn("terminate called", proc.stderr)
+
+    def test_rank_matches_paths_csv(self):
+        # Spearman's rho recomputed here from paths.csv (input.* columns) of the same run.
+        _, rows, meta = self.sens("--method", "rank", "--paths", "3000")
+        out = os.path.join(self.dir, "run")
+        p = run("run", reference(), "--paths", "3000", "--per-path", "--quiet", "--out", out)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        paths = read_csv(os.path.join(out, "paths.csv"))
+        inputs = [c for c in paths[0] if c.startswith("input.")]
+        self.assertIn("input.cost.cost_per_gw", inputs)
+        self.assertEqual(sorted("input." + r["factor"] for r in rows), sorted(inputs))
+
+        def ranks(xs):
+            order = sorted(range(len(xs)), key=lambda i: xs[i])
+            r = [0.0] * len(xs)
+            i = 0
+            while i < len(xs):
+                j = i
+                while j + 1 < len(xs) and xs[order[j + 1]] == xs[order[i]]:
+                    j += 1
+                for k in range(i, j + 1):
+                    r[order[k]] = (i + j) / 2 + 1
+                i = j + 1
+            return r
+
+        def pearson(a, b):
+            ma, mb = sum(a) / len(a), sum(b) / len(b)
+            sab = sum((x - ma) * (y - mb) for x, y in zip(a, b))
+            return sab / math.sqrt(sum((x - ma) ** 2 for x in a) * sum((y - mb) ** 2 for y in b))
+
+        gap = ranks([float(r["funding_gap"]) for r in paths])
+        for row in rows:
+            x = ranks([float(r["input." + row["factor"]]) for r in paths])
+            self.assertAlmostEqual(float(row["spearman"]), pearson(x, gap), places=9, msg=row["factor"])
+        self.assertAlmostEqual(sum(float(r["contribution"]) for r in rows), meta["r2"], places=9)
+        self.assertEqual(meta["paths"], 3000)
+
+    def test_tornado_base_is_the_run_mean_and_reproducible(self):
+        text, rows, meta = self.sens("--method", "tornado", "--paths", "2000",
+                                     "--vary", "build.plan_cap_gw=20:40")
+        _, again, _ = self.sens("--method", "tornado", "--paths", "2000",
+                                "--vary", "build.plan_cap_gw=20:40", out="out2")
+        self.assertEqual(rows, again)
+        swings = [float(r["swing"]) for r in rows]
+        self.assertEqual(swings, sorted(swings, reverse=True))
+        self.assertIn("build.plan_cap_gw", [r["factor"] for r in rows])
+        out = os.path.join(self.dir, "run")
+        p = run("run", reference(), "--paths", "2000", "--quiet", "--out", out)
+        with open(os.path.join(out, "summary.json")) as f:
+            mean = json.load(f)["metrics"]["funding_gap"]["mean"]
+        self.assertEqual(meta["base"], mean)
+        for r in rows:
+            self.assertEqual(float(r["stat_base"]), mean)
+
+    def test_sobol_prints_every_factor_with_intervals(self):
+        text, rows, meta = self.sens("--method", "sobol", "--paths", "2048", "--bootstrap", "200")
+        factors = [r["factor"] for r in rows]
+        for g in ("pace", "cost", "demand", "growth"):
+            self.assertIn(g, factors)
+            self.assertIn(g, text)
+        self.assertIn("cost.cost_per_gw", factors)
+        for r in rows:
+            for c in ("S", "S_lo", "S_hi", "ST", "ST_lo", "ST_hi"):
+                self.assertTrue(math.isfinite(float(r[c])), (r, c))
+            self.assertLessEqual(float(r["S_lo"]), float(r["S_hi"]))
+            self.assertLessEqual(float(r["ST_lo"]), float(r["ST_hi"]))
+        self.assertEqual(meta["total_paths"], 2048 * (len(rows) + 2))
+
+    def test_sobol_over_time(self):
+        _, rows, _ = self.sens("--method", "sobol", "--paths", "1024", "--bootstrap", "100",
+                               "--over-time", "cash")
+        self.assertEqual(sorted({r["year"] for r in rows}), ["2028", "2030"])
+
+    def test_calibrate_hits_target_and_writes_a_scenario_that_reproduces_it(self):
+        written = os.path.join(self.dir, "calibrated.toml")
+        p = run("calibrate", reference(), "--vary", "revenue.growth0=0.3:1.5", "--target",
+                "arr_at_2030.p50=100", "--paths", "4000", "--write", written, "--quiet")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("revenue.growth0 = ", p.stdout)
+        self.assertIn("(target 100)", p.stdout)
+        out = os.path.join(self.dir, "run")
+        q = run("run", written, "--paths", "4000", "--quiet", "--out", out)
+        self.assertEqual(q.returncode, 0, q.stderr)
+        with open(os.path.join(out, "summary.json")) as f:
+            p50 = json.load(f)["metrics"]["arr_at_2030"]["p50"]
+        self.assertAlmostEqual(p50, 100, delta=1e-6)
+
+    def test_calibrate_target_out_of_reach(self):
+        p = run("calibrate", reference(), "--vary", "revenue.growth0=0.3:0.4", "--target",
+                "arr_at_2030.p50=1000", "--paths", "500", "--quiet")
+        self.assert_invalid(p, "outside what revenue.growth0 in [0.3, 0.4] reaches")
+
+    def test_bad_input_exits_2_naming_it(self):
+        s = reference()
+        cases = [
+            (["sensitivity", s, "--method", "anova"], ["unknown method 'anova'"]),
+            (["sensitivity", s, "--output", "gap"], ["unknown output 'gap'"]),
+            (["sensitivity", s, "--method", "tornado", "--stat", "p101"], ["unknown statistic 'p101'"]),
+            (["sensitivity", s, "--method", "tornado", "--vary", "build.nothing=1:2"],
+             ["unknown key 'build.nothing'"]),
+            (["sensitivity", s, "--method", "tornado", "--vary", "build.plan_cap_gw=40:20"],
+             ["LO (40) must be below HI (20)"]),
+            (["sensitivity", s, "--method", "sobol", "--stat", "p90"], ["does not apply to sobol"]),
+            (["sensitivity", s, "--method", "sobol", "--over-time", "nope"], ["unknown series 'nope'"]),
+            (["calibrate", s, "--vary", "revenue.growth0=1:0.5", "--target", "arr_end.mean=100"],
+             ["must be below"]),
+            (["calibrate", s, "--vary", "revenue.growth0=0.5:1", "--target", "arr_end.avg=100"],
+             ["unknown statistic 'avg'"]),
+            (["calibrate", s, "--vary", "revenue.growth0=0.5:1", "--target", "arr_end.mean"],
+             ["expected OUTPUT.STAT=VALUE"]),
+        ]
+        for args, fragments in cases:
+            with self.subTest(args=args):
+                self.assert_invalid(run(*args, "--paths", "200", "--quiet"), *fragments)
+
+    def test_vary_on_a_distribution_without_a_shift(self):
+        with open(reference()) as f:
+            text = f.read()
+        old = "arr0 = 20.0"
+        self.assertIn(old, text)
+        path = os.path.join(self.dir, "ln.toml")
+        with open(path, "w") as f:
+            f.write(text.replace(old, "arr0 = { lognormal = [20.0, 3.0] }", 1))
+        p = run("sensitivity", path, "--method", "tornado", "--vary", "revenue.arr0=15:25",
+                "--paths", "200", "--quiet")
+        self.assert_invalid(p, "'revenue.arr0' is a lognormal distribution, which has no location shift")
+
+
+if __name__ == "__main__":
+    BIN, SRC = sys.argv[1], sys.argv[2]
+    unittest.main(argv=[sys.argv[0], "-v"])
