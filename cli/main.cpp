@@ -397,6 +397,10 @@ struct MergeArgs {
 };
 
 int cmd_merge(const MergeArgs& m) {
+  // Shards of a Sobol analysis (sensitivity --shard) hold sobol.bin instead of result.bin.
+  if (!m.dirs.empty() &&
+      std::filesystem::exists(std::filesystem::path(m.dirs.front()) / cli::sobol_shard_file))
+    return cli::cmd_merge_sobol(m.dirs, m.out);
   std::vector<cli::Shard> shards;
   for (const std::string& d : m.dirs) shards.push_back(cli::read_shard(d));
   if (cli::interrupted()) throw Interrupted();
@@ -600,6 +604,9 @@ int main(int argc, char** argv) {
                        "sobol: indices of a band SERIES (e.g. cash) at each checkpoint year");
   sens_cmd->add_option("--bootstrap", sa.bootstrap,
                        "sobol: bootstrap resamples of the 95% intervals [default: 1000]");
+  sens_cmd->add_option("--shard", sa.shard,
+                       "sobol: run only shard K/N of the base paths and write DIR/sobol.bin "
+                       "(needs --out); combine the shards with 'capexsim merge'");
   sens_cmd->add_flag("--quiet,-q", sa.quiet, "No progress bar");
 
   cli::CalibrateArgs cal;

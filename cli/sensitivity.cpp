@@ -7,12 +7,17 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstring>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <iostream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
+
+#include <capexsim/detail/bytes.hpp>
 
 #include <capexsim/capexsim.hpp>
 #include <capexsim/sensitivity.hpp>
@@ -20,6 +25,7 @@
 #include "args.hpp"
 #include "output.hpp"
 #include "progress.hpp"
+#include "shard.hpp"
 
 namespace capexsim::cli {
 
@@ -78,7 +84,167 @@ std::string g6(double x) {
   return buf;
 }
 
+/// The Sobol table as printed and as sensitivity.csv.
+void render_sobol(const SobolTable& t, std::uint64_t seed, const std::string& scenario_name,
+                  std::ostringstream& table, std::ostringstream& csv) {
+  char line[512];
+  const std::string what = t.statistic == "prob_positive" ? "1[" + t.output + " > 0]" : t.output;
+  table << "Sobol indices of " << what << " (" << scenario_name << "): pick-freeze, N = "
+        << grouped(t.base_paths) << " base paths, " << grouped(t.total_paths)
+        << " paths in all, seed " << seed << ".\nS: the share of the variance the factor "
+           "explains alone; ST: with all its interactions. [lo, hi]: bootstrap 95%.\n";
+  auto print = [&](const std::vector<SobolIndex>& rows, const std::string& year) {
+    std::snprintf(line, sizeof line, "%-34s %7s %17s %7s %17s\n", "factor", "S", "[lo, hi]",
+                  "ST", "[lo, hi]");
+    table << line;
+    for (const auto& row : rows) {
+      std::snprintf(line, sizeof line, "%-34s %7s %17s %7s %17s\n", row.name.c_str(),
+                    f(row.S, 3).c_str(),
+                    ("[" + f(row.S_lo, 3) + ", " + f(row.S_hi, 3) + "]").c_str(),
+                    f(row.ST, 3).c_str(),
+                    ("[" + f(row.ST_lo, 3) + ", " + f(row.ST_hi, 3) + "]").c_str());
+      table << line;
+      csv << (year.empty() ? "" : year + ",") << row.name << ',' << csv_number(row.S) << ','
+          << csv_number(row.S_lo) << ',' << csv_number(row.S_hi) << ',' << csv_number(row.ST)
+          << ',' << csv_number(row.ST_lo) << ',' << csv_number(row.ST_hi) << '\n';
+    }
+  };
+  if (t.years.empty()) {
+    table << "Mean " << f(t.mean, 3) << ", variance " << f(t.variance, 3) << "\n\n";
+    csv << "factor,S,S_lo,S_hi,ST,ST_lo,ST_hi\n";
+    print(t.rows, "");
+  } else {
+    csv << "year,factor,S,S_lo,S_hi,ST,ST_lo,ST_hi\n";
+    for (std::size_t c = 0; c < t.years.size(); ++c) {
+      table << "\n" << t.output << " in " << g6(t.years[c]) << ":\n";
+      print(t.over_time[c], g6(t.years[c]));
+    }
+  }
+}
+
+// sobol.bin: "CAPXSOBL", u32 version 1, u64 shard K, u64 shard N, u64 base paths of the
+// whole analysis, u64 bootstrap, string scenario file, string scenario name, u64 + bytes
+// SobolSamples::to_bytes(), u64 FNV-1a of every byte before it.
+constexpr char sobol_magic[8] = {'C', 'A', 'P', 'X', 'S', 'O', 'B', 'L'};
+
+struct SobolShard {
+  std::uint64_t k = 0, n = 0, total = 0, bootstrap = 0;
+  std::string scenario_file, scenario_name, source;
+  SobolSamples samples;
+};
+
+std::string encode_sobol_shard(const SobolShard& s) {
+  std::string out(sobol_magic, sizeof sobol_magic);
+  detail::ByteWriter w(out);
+  w.put(std::uint32_t{1});
+  w.put(s.k);
+  w.put(s.n);
+  w.put(s.total);
+  w.put(s.bootstrap);
+  w.put_string(s.scenario_file);
+  w.put_string(s.scenario_name);
+  w.put_string(s.samples.to_bytes());
+  w.put(fnv1a(out));
+  return out;
+}
+
+SobolShard read_sobol_shard(const std::filesystem::path& dir) {
+  const std::filesystem::path file = dir / sobol_shard_file;
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw UsageError(file.string() + ": cannot read (is it a sensitivity --shard folder?)");
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto corrupt = [&](const std::string& why) {
+    return UsageError(file.string() + ": not a readable Sobol shard: " + why);
+  };
+  if (bytes.size() < 8 + 4 + 8 || std::string_view(bytes).substr(0, 8) != std::string_view(sobol_magic, 8))
+    throw corrupt("bad header");
+  const std::string_view body = std::string_view(bytes).substr(0, bytes.size() - 8);
+  std::uint64_t stored = 0;
+  std::memcpy(&stored, bytes.data() + bytes.size() - 8, 8);
+  if (fnv1a(body) != stored) throw corrupt("checksum mismatch: the file is damaged or truncated");
+  try {
+    detail::ByteReader r(body.substr(8));
+    if (r.get<std::uint32_t>() != 1) throw corrupt("unknown format version");
+    SobolShard s;
+    s.k = r.get<std::uint64_t>();
+    s.n = r.get<std::uint64_t>();
+    s.total = r.get<std::uint64_t>();
+    s.bootstrap = r.get<std::uint64_t>();
+    s.scenario_file = r.get_string();
+    s.scenario_name = r.get_string();
+    s.samples = SobolSamples::from_bytes(r.get_string());
+    s.source = file.string();
+    return s;
+  } catch (const UsageError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw corrupt(e.what());
+  }
+}
+
 }  // namespace
+
+int cmd_merge_sobol(const std::vector<std::string>& dirs, const std::string& out) {
+  std::vector<SobolShard> shards;
+  for (const auto& d : dirs) shards.push_back(read_sobol_shard(d));
+  std::sort(shards.begin(), shards.end(),
+            [](const SobolShard& a, const SobolShard& b) { return a.k < b.k; });
+  const SobolShard& first = shards.front();
+  for (std::size_t i = 0; i < shards.size(); ++i) {
+    const SobolShard& s = shards[i];
+    if (s.n != first.n || s.total != first.total || s.bootstrap != first.bootstrap)
+      throw UsageError(s.source + ": shard " + std::to_string(s.k) + "/" + std::to_string(s.n) +
+                       " is not of the same analysis as " + first.source +
+                       " (shard count, paths or bootstrap differ)");
+    if (i > 0 && s.k == shards[i - 1].k)
+      throw UsageError(s.source + ": shard " + std::to_string(s.k) + "/" + std::to_string(s.n) +
+                       " is given twice (also " + shards[i - 1].source + ")");
+  }
+  if (shards.size() != first.n) {
+    std::string missing;
+    std::size_t j = 0;
+    for (std::uint64_t k = 1; k <= first.n; ++k) {
+      if (j < shards.size() && shards[j].k == k) {
+        ++j;
+        continue;
+      }
+      missing += (missing.empty() ? "" : ", ") + std::to_string(k);
+    }
+    throw UsageError("merge: shards " + missing + " of " + std::to_string(first.n) +
+                     " are missing; every shard of the analysis is needed");
+  }
+  SobolSamples all = first.samples;
+  try {
+    for (std::size_t i = 1; i < shards.size(); ++i) all = merge(all, shards[i].samples);
+  } catch (const SensitivityError& e) {
+    throw UsageError(std::string(e.what()));
+  }
+  SobolOptions so;
+  so.bootstrap = static_cast<int>(first.bootstrap);
+  const SobolTable t = sobol_table(all, so);
+  std::ostringstream table, csv;
+  render_sobol(t, all.seed, first.scenario_name, table, csv);
+  std::cout << table.str() << "merged from " << shards.size() << " shards\n";
+  OutputSet set(out);
+  nlohmann::ordered_json meta;
+  meta["capexsim_version"] = version_string;
+  meta["scenario"] = first.scenario_name;
+  meta["scenario_file"] = first.scenario_file;
+  meta["method"] = "sobol";
+  meta["output"] = t.output;
+  meta["base_paths"] = t.base_paths;
+  meta["total_paths"] = t.total_paths;
+  meta["seed"] = all.seed;
+  meta["statistic"] = t.statistic;
+  meta["bootstrap"] = so.bootstrap;
+  meta["shards"] = shards.size();
+  set.write("sensitivity.csv", csv.str());
+  meta["run_id"] = set.run_id();
+  set.write("sensitivity.json", meta.dump(2) + "\n");
+  set.commit();
+  std::cout << "Wrote " << (set.dir() / "sensitivity.csv").string() << " and sensitivity.json\n";
+  return 0;
+}
 
 int cmd_sensitivity(const SensitivityArgs& a, bool progress) {
   const Scenario scenario = load_scenario(a.scenario);
@@ -105,8 +271,41 @@ int cmd_sensitivity(const SensitivityArgs& a, bool progress) {
       throw SensitivityError("unknown output '" + a.output + "' for this scenario; expected one of: " + list);
     }
   }
+  if (!a.shard.empty() && method != "sobol")
+    throw SensitivityError("--shard applies to --method sobol; for rank, shard 'run --per-path' "
+                           "and merge, then rank the merged paths in Python");
+  if (!a.shard.empty() && a.out.empty())
+    throw UsageError("--shard " + a.shard + " needs --out DIR (the shard's sobol.bin goes there)");
   std::optional<OutputSet> set;
   if (!a.out.empty()) set.emplace(a.out);  // takes the folder's lock before the runs
+  if (!a.shard.empty()) {
+    const ShardSpec spec = parse_shard(a.shard);
+    RunOptions o = options_of(a, 65'536);
+    const PathRange range = shard_range(spec, o.paths);
+    if (range.count < 1)
+      throw UsageError("--shard " + a.shard + ": " + std::to_string(o.paths) +
+                       " base paths leave this shard empty; use fewer shards");
+    SobolShard sh;
+    sh.k = spec.k;
+    sh.n = spec.n;
+    sh.total = o.paths;
+    sh.bootstrap = parse_count(a.bootstrap, "--bootstrap", 1e5);
+    sh.scenario_file = a.scenario;
+    sh.scenario_name = scenario.name;
+    o.first_path = range.first;
+    o.paths = range.count;
+    sh.samples = with_progress(o, progress, "sobol shard ", [&] {
+      return sobol_samples(scenario, a.output, stat, o, a.over_time);
+    });
+    set->write(sobol_shard_file, encode_sobol_shard(sh));
+    set->commit();
+    std::cout << "Sobol shard " << spec.k << "/" << spec.n << " of " << scenario.name
+              << ": base paths [" << range.first << ", " << range.first + range.count << ") of "
+              << grouped(sh.total) << ", written to "
+              << (set->dir() / sobol_shard_file).string()
+              << "\nCombine every shard with: capexsim merge DIR1 DIR2 ... --out OUT\n";
+    return 0;
+  }
 
   std::ostringstream table, csv;
   nlohmann::ordered_json meta;
@@ -198,38 +397,7 @@ int cmd_sensitivity(const SensitivityArgs& a, bool progress) {
     meta["seed"] = o.seed;
     meta["statistic"] = t.statistic;
     meta["bootstrap"] = so.estimator.bootstrap;
-    const std::string what = t.statistic == "prob_positive" ? "1[" + t.output + " > 0]" : t.output;
-    table << "Sobol indices of " << what << " (" << scenario.name << "): pick-freeze, N = "
-          << grouped(t.base_paths) << " base paths, " << grouped(t.total_paths)
-          << " paths in all, seed " << o.seed << ".\nS: the share of the variance the factor "
-             "explains alone; ST: with all its interactions. [lo, hi]: bootstrap 95%.\n";
-    auto print = [&](const std::vector<SobolIndex>& rows, const std::string& year) {
-      std::snprintf(line, sizeof line, "%-34s %7s %17s %7s %17s\n", "factor", "S", "[lo, hi]",
-                    "ST", "[lo, hi]");
-      table << line;
-      for (const auto& row : rows) {
-        std::snprintf(line, sizeof line, "%-34s %7s %17s %7s %17s\n", row.name.c_str(),
-                      f(row.S, 3).c_str(),
-                      ("[" + f(row.S_lo, 3) + ", " + f(row.S_hi, 3) + "]").c_str(),
-                      f(row.ST, 3).c_str(),
-                      ("[" + f(row.ST_lo, 3) + ", " + f(row.ST_hi, 3) + "]").c_str());
-        table << line;
-        csv << (year.empty() ? "" : year + ",") << row.name << ',' << csv_number(row.S) << ','
-            << csv_number(row.S_lo) << ',' << csv_number(row.S_hi) << ',' << csv_number(row.ST)
-            << ',' << csv_number(row.ST_lo) << ',' << csv_number(row.ST_hi) << '\n';
-      }
-    };
-    if (a.over_time.empty()) {
-      table << "Mean " << f(t.mean, 3) << ", variance " << f(t.variance, 3) << "\n\n";
-      csv << "factor,S,S_lo,S_hi,ST,ST_lo,ST_hi\n";
-      print(t.rows, "");
-    } else {
-      csv << "year,factor,S,S_lo,S_hi,ST,ST_lo,ST_hi\n";
-      for (std::size_t c = 0; c < t.years.size(); ++c) {
-        table << "\n" << t.output << " in " << g6(t.years[c]) << ":\n";
-        print(t.over_time[c], g6(t.years[c]));
-      }
-    }
+    render_sobol(t, o.seed, scenario.name, table, csv);
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -19,6 +19,7 @@ struct SensitivityArgs {
   double low = 0.1, high = 0.9;   // tornado quantiles
   std::string over_time;          // sobol: a band series
   std::string bootstrap = "1000";  // sobol resamples
+  std::string shard;               // sobol: "K/N", one path range into DIR/sobol.bin
   bool quiet = false;
 };
 
@@ -37,5 +38,10 @@ struct CalibrateArgs {
 /// base paths (N (k + 2) in all).
 int cmd_sensitivity(const SensitivityArgs& a, bool progress);
 int cmd_calibrate(const CalibrateArgs& a, bool progress);
+
+/// The name of a Sobol shard's file in its --out folder.
+inline constexpr const char* sobol_shard_file = "sobol.bin";
+/// `capexsim merge` of folders holding sobol.bin: the indices of the whole analysis.
+int cmd_merge_sobol(const std::vector<std::string>& dirs, const std::string& out);
 
 }  // namespace capexsim::cli

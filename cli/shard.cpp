@@ -20,15 +20,6 @@ namespace {
 
 constexpr char shard_magic[8] = {'C', 'A', 'P', 'X', 'S', 'H', 'R', 'D'};
 
-std::uint64_t fnv1a(std::string_view bytes) {
-  std::uint64_t h = 0xcbf29ce484222325ull;
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= 0x100000001b3ull;
-  }
-  return h;
-}
-
 std::string range_text(std::uint64_t first, std::uint64_t count) {
   return "paths [" + std::to_string(first) + ", " + std::to_string(first + count) + ")";
 }
@@ -39,6 +30,15 @@ std::string shard_name(const Shard& s) {
 }
 
 }  // namespace
+
+std::uint64_t fnv1a(std::string_view bytes) {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (unsigned char c : bytes) {
+    h ^= c;
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
 
 ShardSpec parse_shard(const std::string& text) {
   const auto bad = [&] {

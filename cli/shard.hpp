@@ -27,6 +27,9 @@ namespace capexsim::cli {
 inline constexpr std::uint32_t shard_format_version = 1;
 inline constexpr const char* shard_file_name = "result.bin";
 
+/// FNV-1a 64 of `bytes`: the checksum of shard files.
+std::uint64_t fnv1a(std::string_view bytes);
+
 /// "K/N" with 1 <= K <= N; throws UsageError naming --shard.
 struct ShardSpec {
   std::uint64_t k = 0, n = 0;

@@ -12,6 +12,7 @@
 #include <Eigen/Dense>
 #include <boost/math/tools/roots.hpp>
 
+#include "capexsim/detail/bytes.hpp"
 #include "capexsim/detail/format.hpp"
 #include "capexsim/detail/select.hpp"
 #include "capexsim/path_model.hpp"
@@ -525,9 +526,9 @@ std::vector<std::string> sobol_factors(const Scenario& scenario) {
   return names;
 }
 
-SobolTable sobol_sensitivity(const Scenario& scenario_in, std::string_view output,
-                             const Statistic& stat, const RunOptions& options,
-                             const SobolModelOptions& sobol) {
+SobolSamples sobol_samples(const Scenario& scenario_in, std::string_view output,
+                           const Statistic& stat, const RunOptions& options,
+                           const std::string& over_time_series) {
   if (stat.kind == Statistic::Kind::quantile)
     throw SensitivityError("--stat " + stat.name() +
                            " does not apply to sobol: Sobol indices split the variance of the "
@@ -538,30 +539,31 @@ SobolTable sobol_sensitivity(const Scenario& scenario_in, std::string_view outpu
         "sobol: the scenario's [input_correlation] makes its inputs dependent, and Sobol "
         "indices assume independent inputs; use --method rank or tornado, or remove "
         "[input_correlation] for this analysis");
-  if (options.paths < 2) throw SensitivityError("sobol needs at least 2 base paths");
+  if (options.paths < 1) throw SensitivityError("sobol needs at least 1 path per range");
   Scenario scenario = scenario_in;
   scenario.sampling = Sampling::random;  // A and B are plain, independent draws
   const PathModel model(scenario);
-  const bool over_time = !sobol.over_time.empty();
+  const bool over_time = !over_time_series.empty();
   if (over_time) {
     bool found = false;
     std::string list;
     for (Series s : model.series()) {
-      found = found || sobol.over_time == series_name(s);
+      found = found || over_time_series == series_name(s);
       list += (list.empty() ? "" : ", ") + std::string(series_name(s));
     }
     if (!found)
-      throw SensitivityError("unknown series '" + sobol.over_time +
+      throw SensitivityError("unknown series '" + over_time_series +
                              "' for --over-time; expected one of: " + list);
     if (scenario.checkpoints.empty())
-      throw SensitivityError("--over-time needs checkpoint years ([simulation] checkpoints)");
+      throw SensitivityError("--over-time needs checkpoint years ([outputs] checkpoints)");
   } else {
     check_output(scenario, output);
   }
 
   // Factors: the drawn inputs, then the process groups.
   std::vector<Variation> switches;
-  std::vector<std::string> names = sobol_factors(scenario);
+  SobolSamples out;
+  out.factors = sobol_factors(scenario);
   const std::uint64_t a = options.seed;
   std::uint64_t b = splitmix64(a ^ 0x736f626f6c2d6246ull);  // "sobol-bF"
   if (b == a) ++b;
@@ -573,7 +575,8 @@ SobolTable sobol_sensitivity(const Scenario& scenario_in, std::string_view outpu
       switches.push_back(v);
     }
   for (std::size_t g = 0; g < process_group_count; ++g) {
-    if (g == static_cast<std::size_t>(ProcessGroup::financing) && names.back() != "financing")
+    if (g == static_cast<std::size_t>(ProcessGroup::financing) &&
+        out.factors.back() != "financing")
       continue;
     Variation v;
     v.alt_seed = b;
@@ -585,49 +588,152 @@ SobolTable sobol_sensitivity(const Scenario& scenario_in, std::string_view outpu
   o.keep_paths = true;
   o.keep_inputs = false;
   o.bands = over_time;
-  o.trace_series = sobol.over_time;
-  o.first_path = 0;
+  o.trace_series = over_time_series;
   o.design_paths = 0;
   const std::uint64_t n = o.paths, runs = switches.size() + 2, total = runs * n;
+  out.scenario_fingerprint = fingerprint(scenario_in);
+  out.output = over_time ? over_time_series : std::string(output);
+  out.over_time = over_time_series;
+  out.statistic = stat.kind == Statistic::Kind::prob_positive ? "prob_positive" : "value";
+  out.seed = a;
+  out.first_path = o.first_path;
+  out.paths = n;
+  std::vector<std::size_t> quantities;  // the trace columns analysed (over time)
+  if (over_time) {
+    for (std::size_t c = 0; c < scenario.checkpoints.size(); ++c)
+      if (model.checkpoint_steps()[c] < model.steps()) {  // within the horizon
+        quantities.push_back(c);
+        out.years.push_back(scenario.checkpoints[c]);
+      }
+    out.values.resize(quantities.size());
+  } else {
+    out.values.resize(1);
+  }
+  for (auto& q : out.values) q.resize(runs);
+
   std::uint64_t done = 0;
-  auto go = [&](const PathModel& m, std::uint64_t seed) {
+  auto go = [&](const PathModel& m, std::uint64_t seed, std::size_t r) {
     RunOptions ro = run_of(o, done, total);
     ro.seed = seed;
-    Result r = run(m, ro);
+    const Result res = run(m, ro);
     done += n;
-    return r;
-  };
-  std::vector<Result> results;
-  results.reserve(runs);
-  results.push_back(go(model, a));
-  results.push_back(go(model, b));
-  for (const auto& v : switches) {
-    PathModel m = model;
-    m.set_variation(v);
-    results.push_back(go(m, a));
-  }
-
-  SobolOptions est = sobol.estimator;
-  est.seed = splitmix64(a);
-  // The values analysed: the output (or its indicator) or a series at one checkpoint.
-  auto values = [&](const Result& r, std::optional<std::size_t> year) {
-    std::vector<double> y(r.paths);
-    if (year) {
-      for (std::size_t p = 0; p < r.paths; ++p)
-        y[p] = r.trace(static_cast<Eigen::Index>(p), static_cast<Eigen::Index>(*year));
+    auto keep = [&](std::vector<double>& y) {
+      if (stat.kind == Statistic::Kind::prob_positive)
+        for (double& v : y) v = v > 0 ? 1.0 : 0.0;
+    };
+    if (over_time) {
+      for (std::size_t q = 0; q < quantities.size(); ++q) {
+        const auto col = res.trace.col(static_cast<Eigen::Index>(quantities[q]));
+        out.values[q][r].assign(col.data(), col.data() + n);
+        keep(out.values[q][r]);
+      }
     } else {
-      const auto c = column(r, output_column(r, output));
-      std::copy(c.begin(), c.end(), y.begin());
+      const auto c = column(res, output_column(res, output));
+      out.values[0][r].assign(c.begin(), c.end());
+      keep(out.values[0][r]);
     }
-    if (stat.kind == Statistic::Kind::prob_positive)
-      for (double& v : y) v = v > 0 ? 1.0 : 0.0;
-    return y;
   };
-  auto indices = [&](std::optional<std::size_t> year, SobolTable& t) {
-    std::vector<std::vector<double>> ys;
-    for (const auto& r : results) ys.push_back(values(r, year));
-    const std::string what = year ? sobol.over_time + " in " + fmt(scenario.checkpoints[*year])
-                                  : std::string(output);
+  go(model, a, 0);
+  go(model, b, 1);
+  for (std::size_t i = 0; i < switches.size(); ++i) {
+    PathModel m = model;
+    m.set_variation(switches[i]);
+    go(m, a, i + 2);
+  }
+  return out;
+}
+
+namespace {
+constexpr std::uint64_t samples_magic = 0x3153454c504d4153ull;  // "SAMPLES1"
+}
+
+std::string SobolSamples::to_bytes() const {
+  std::string out;
+  detail::ByteWriter w(out);
+  w.put(samples_magic);
+  w.put_string(scenario_fingerprint);
+  w.put_string(output);
+  w.put_string(statistic);
+  w.put_string(over_time);
+  w.put(seed);
+  w.put(first_path);
+  w.put(paths);
+  w.put<std::uint64_t>(factors.size());
+  for (const auto& f : factors) w.put_string(f);
+  w.put_vector(years);
+  w.put<std::uint64_t>(values.size());
+  for (const auto& q : values) {
+    w.put<std::uint64_t>(q.size());
+    for (const auto& r : q) w.put_vector(r);
+  }
+  return out;
+}
+
+SobolSamples SobolSamples::from_bytes(std::string_view bytes) {
+  detail::ByteReader r(bytes);
+  if (r.get<std::uint64_t>() != samples_magic)
+    throw std::invalid_argument("not capexsim Sobol samples (bad header)");
+  SobolSamples s;
+  s.scenario_fingerprint = r.get_string();
+  s.output = r.get_string();
+  s.statistic = r.get_string();
+  s.over_time = r.get_string();
+  s.seed = r.get<std::uint64_t>();
+  s.first_path = r.get<std::uint64_t>();
+  s.paths = r.get<std::uint64_t>();
+  const auto k = r.get<std::uint64_t>();
+  if (k > 4096) throw std::invalid_argument("Sobol samples: corrupt factor count");
+  for (std::uint64_t i = 0; i < k; ++i) s.factors.push_back(r.get_string());
+  s.years = r.get_vector<double>();
+  const auto nq = r.get<std::uint64_t>();
+  if (nq > 4096) throw std::invalid_argument("Sobol samples: corrupt quantity count");
+  s.values.resize(nq);
+  for (auto& q : s.values) {
+    const auto runs = r.get<std::uint64_t>();
+    if (runs != k + 2) throw std::invalid_argument("Sobol samples: corrupt run count");
+    q.resize(runs);
+    for (auto& v : q) {
+      v = r.get_vector<double>();
+      if (v.size() != s.paths) throw std::invalid_argument("Sobol samples: corrupt path count");
+    }
+  }
+  if (!r.done()) throw std::invalid_argument("Sobol samples: trailing data");
+  return s;
+}
+
+SobolSamples merge(const SobolSamples& a_in, const SobolSamples& b_in) {
+  const bool swap = b_in.first_path + b_in.paths == a_in.first_path;
+  const SobolSamples& a = swap ? b_in : a_in;
+  const SobolSamples& b = swap ? a_in : b_in;
+  if (a.scenario_fingerprint != b.scenario_fingerprint || a.output != b.output ||
+      a.statistic != b.statistic || a.over_time != b.over_time || a.factors != b.factors ||
+      a.years != b.years)
+    throw SensitivityError("merge: the Sobol samples come from different analyses (scenario, "
+                           "output, statistic or factors differ)");
+  if (a.seed != b.seed) throw SensitivityError("merge: the Sobol samples have different seeds");
+  if (a.first_path + a.paths != b.first_path)
+    throw SensitivityError("merge: the Sobol samples' path ranges are not adjacent ([" +
+                           std::to_string(a.first_path) + ", " +
+                           std::to_string(a.first_path + a.paths) + ") and [" +
+                           std::to_string(b.first_path) + ", " +
+                           std::to_string(b.first_path + b.paths) + "))");
+  SobolSamples m = a;
+  m.paths = a.paths + b.paths;
+  for (std::size_t q = 0; q < m.values.size(); ++q)
+    for (std::size_t r = 0; r < m.values[q].size(); ++r)
+      m.values[q][r].insert(m.values[q][r].end(), b.values[q][r].begin(), b.values[q][r].end());
+  return m;
+}
+
+SobolTable sobol_table(const SobolSamples& s, const SobolOptions& estimator) {
+  if (s.paths < 2) throw SensitivityError("sobol needs at least 2 base paths");
+  SobolOptions est = estimator;
+  est.seed = splitmix64(s.seed);
+  const std::uint64_t n = s.paths;
+  auto indices = [&](std::size_t q, SobolTable& t) {
+    const auto& ys = s.values[q];
+    const std::string what =
+        s.over_time.empty() ? s.output : s.over_time + " in " + fmt(s.years[q]);
     for (const auto& y : ys) {
       const auto bad = std::count_if(y.begin(), y.end(), [](double v) { return std::isnan(v); });
       if (bad > 0)
@@ -647,24 +753,29 @@ SobolTable sobol_sensitivity(const Scenario& scenario_in, std::string_view outpu
       for (double v : ys[i]) m2 += (v - mean) * (v - mean);
     t.mean = mean;
     t.variance = m2 / static_cast<double>(2 * n - 1);
-    return sobol_from_samples(ys[0], ys[1], ab, names, est);
+    return sobol_from_samples(ys[0], ys[1], ab, s.factors, est);
   };
-
   SobolTable t;
-  t.output = over_time ? sobol.over_time : std::string(output);
-  t.statistic = stat.kind == Statistic::Kind::prob_positive ? "prob_positive" : "value";
+  t.output = s.output;
+  t.statistic = s.statistic;
   t.base_paths = n;
-  t.total_paths = total;
-  if (!over_time) {
-    t.rows = indices(std::nullopt, t);
+  t.total_paths = n * (s.factors.size() + 2);
+  if (s.over_time.empty()) {
+    t.rows = indices(0, t);
   } else {
-    for (std::size_t c = 0; c < scenario.checkpoints.size(); ++c) {
-      if (model.checkpoint_steps()[c] >= model.steps()) continue;  // beyond the horizon
-      t.years.push_back(scenario.checkpoints[c]);
-      t.over_time.push_back(indices(c, t));
-    }
+    t.years = s.years;
+    for (std::size_t q = 0; q < s.values.size(); ++q) t.over_time.push_back(indices(q, t));
   }
   return t;
+}
+
+SobolTable sobol_sensitivity(const Scenario& scenario, std::string_view output,
+                             const Statistic& stat, const RunOptions& options,
+                             const SobolModelOptions& sobol) {
+  if (options.paths < 2) throw SensitivityError("sobol needs at least 2 base paths");
+  RunOptions o = options;
+  o.first_path = 0;
+  return sobol_table(sobol_samples(scenario, output, stat, o, sobol.over_time), sobol.estimator);
 }
 
 // ---------------------------------------------------------------------------------------

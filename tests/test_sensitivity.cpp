@@ -353,3 +353,35 @@ TEST_CASE("calibrate: hits the target, reproducible, refuses an unreachable one"
                        doctest::Contains("outside what finance.initial_cash"),
                        SensitivityError);
 }
+
+TEST_CASE("sobol shards: ranges merged in any order give the whole analysis, bit for bit") {
+  const Scenario& s = reference();
+  const Statistic mean = parse_statistic("mean");
+  const SobolTable whole = sobol_sensitivity(s, "funding_gap", mean, opts(1000));
+  RunOptions first = opts(400), second = opts(600);
+  second.first_path = 400;
+  const SobolSamples a = sobol_samples(s, "funding_gap", mean, first);
+  const SobolSamples b = SobolSamples::from_bytes(sobol_samples(s, "funding_gap", mean, second).to_bytes());
+  const SobolTable merged = sobol_table(merge(b, a));
+  REQUIRE(merged.rows.size() == whole.rows.size());
+  for (std::size_t i = 0; i < whole.rows.size(); ++i) {
+    CHECK(merged.rows[i].S == whole.rows[i].S);
+    CHECK(merged.rows[i].ST == whole.rows[i].ST);
+    CHECK(merged.rows[i].S_lo == whole.rows[i].S_lo);
+    CHECK(merged.rows[i].ST_hi == whole.rows[i].ST_hi);
+  }
+  // Mismatches are refused.
+  RunOptions other_seed = second;
+  other_seed.seed = 8;
+  CHECK_THROWS_WITH_AS(merge(a, sobol_samples(s, "funding_gap", mean, other_seed)),
+                       doctest::Contains("different seeds"), SensitivityError);
+  CHECK_THROWS_WITH_AS(merge(a, sobol_samples(s, "capex_total", mean, second)),
+                       doctest::Contains("different analyses"), SensitivityError);
+  RunOptions gap = opts(100);
+  gap.first_path = 2000;
+  CHECK_THROWS_WITH_AS(merge(a, sobol_samples(s, "funding_gap", mean, gap)),
+                       doctest::Contains("not adjacent"), SensitivityError);
+  std::string bytes = a.to_bytes();
+  bytes[0] ^= 1;
+  CHECK_THROWS_AS(SobolSamples::from_bytes(bytes), std::invalid_argument);
+}

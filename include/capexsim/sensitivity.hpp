@@ -130,6 +130,32 @@ struct SobolTable {
   std::vector<double> years;
   std::vector<std::vector<SobolIndex>> over_time;
 };
+/// The model evaluations of a Sobol analysis over a path range: per analysed quantity
+/// (the output, or the series at each checkpoint year), per run (A, B, then A_B^(i) for
+/// each factor), every path's value. Ranges of one analysis merge (in path order) into
+/// the samples of the whole, bit for bit, so the analysis shards like a run.
+struct SobolSamples {
+  std::string scenario_fingerprint, output, statistic, over_time;
+  std::uint64_t seed = 0, first_path = 0, paths = 0;
+  std::vector<std::string> factors;
+  std::vector<double> years;  // with over_time: the checkpoint years analysed
+  /// values[q][r][p]: quantity q (one without over_time, else one per year), run r
+  /// (0 = A, 1 = B, 2 + i = A_B^(i)), path first_path + p.
+  std::vector<std::vector<std::vector<double>>> values;
+
+  std::string to_bytes() const;
+  static SobolSamples from_bytes(std::string_view bytes);  // throws std::invalid_argument
+};
+/// The evaluations of sobol_sensitivity for paths [options.first_path, + options.paths).
+SobolSamples sobol_samples(const Scenario& scenario, std::string_view output,
+                           const Statistic& stat, const RunOptions& options,
+                           const std::string& over_time = "");
+/// Samples of adjacent path ranges of one analysis (either order); throws
+/// SensitivityError when they are of different analyses or not adjacent.
+SobolSamples merge(const SobolSamples& a, const SobolSamples& b);
+/// The indices from samples (the whole analysis: bootstrap resamples every path).
+SobolTable sobol_table(const SobolSamples& samples, const SobolOptions& estimator = {});
+
 /// The factors of `scenario` for Sobol analysis: its drawn inputs ("<section>.<key>"),
 /// then the groups pace, cost, demand, growth, and financing when it draws any deal
 /// term, financing rate or warrant price.

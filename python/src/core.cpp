@@ -6,6 +6,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <exception>
@@ -315,7 +316,9 @@ py::dict tornado_table(const std::string& toml, const std::string& source,
                   py::arg("paths") = paths, py::arg("rows") = rows);
 }
 
-py::dict sobol_table(const std::string& toml, const std::string& source, const std::string& output,
+py::dict sobol_table_dict(const SobolTable& t);
+
+py::dict sobol_dict(const std::string& toml, const std::string& source, const std::string& output,
                      const std::string& stat, std::uint64_t paths, std::uint64_t seed, int threads,
                      int bootstrap, const std::string& over_time, py::object progress) {
   const Scenario scenario = parse_scenario(toml, source);
@@ -328,6 +331,49 @@ py::dict sobol_table(const std::string& toml, const std::string& source, const s
   const std::uint64_t total = paths * (sobol_factors(scenario).size() + 2);
   SobolTable t = in_worker([&] { return sobol_sensitivity(scenario, output, st, o, so); }, p.done,
                            p.cancel, total, progress);
+  return sobol_table_dict(t);
+}
+
+/// The evaluations of a Sobol analysis over paths [first_path, first_path + paths), as
+/// bytes (SobolSamples::to_bytes): one shard of the analysis (capexsim.distributed).
+py::bytes sobol_samples_bytes(const std::string& toml, const std::string& source,
+                              const std::string& output, const std::string& stat,
+                              std::uint64_t paths, std::uint64_t first_path, std::uint64_t seed,
+                              int threads, const std::string& over_time) {
+  const Scenario scenario = parse_scenario(toml, source);
+  const Statistic st = statistic_of(stat);
+  Progress p;
+  RunOptions o = sensitivity_options(paths, seed, threads, p);
+  o.first_path = first_path;
+  o.progress = nullptr;
+  std::string bytes;
+  {
+    py::gil_scoped_release release;
+    bytes = sobol_samples(scenario, output, st, o, over_time).to_bytes();
+  }
+  return py::bytes(bytes);
+}
+
+/// The indices of the merged samples of every shard (any order).
+py::dict sobol_from_shards(const std::vector<py::bytes>& shards, int bootstrap) {
+  if (shards.empty()) throw py::value_error("sobol_from_shards: no shards");
+  std::vector<SobolSamples> parts;
+  for (const auto& b : shards) parts.push_back(SobolSamples::from_bytes(std::string(b)));
+  std::sort(parts.begin(), parts.end(),
+            [](const SobolSamples& x, const SobolSamples& y) { return x.first_path < y.first_path; });
+  SobolSamples all = parts[0];
+  for (std::size_t i = 1; i < parts.size(); ++i) all = merge(all, parts[i]);
+  SobolOptions so;
+  so.bootstrap = bootstrap;
+  SobolTable t;
+  {
+    py::gil_scoped_release release;
+    t = sobol_table(all, so);
+  }
+  return sobol_table_dict(t);
+}
+
+py::dict sobol_table_dict(const SobolTable& t) {
   py::list over;
   for (const auto& rows : t.over_time) over.append(sobol_rows(rows));
   return py::dict(py::arg("output") = t.output, py::arg("statistic") = t.statistic,
@@ -514,7 +560,8 @@ PYBIND11_MODULE(_core, m) {
       },
       py::arg("a"), py::arg("b"),
       "Paired differences B - A per common output (capexsim::compare), one dict per output.");
-  m.def("merge", &merge, py::arg("a"), py::arg("b"),
+  m.def("merge", static_cast<Result (*)(const Result&, const Result&)>(&merge), py::arg("a"),
+        py::arg("b"),
         "Merge results of adjacent path ranges of the same scenario and seed.");
   m.def("simulate", &simulate, py::arg("toml"), py::arg("source"), py::arg("paths"),
         py::arg("seed"), py::arg("threads"), py::arg("first_path"), py::arg("keep_paths"),
@@ -528,9 +575,16 @@ PYBIND11_MODULE(_core, m) {
   m.def("sensitivity_tornado", &tornado_table, py::arg("toml"), py::arg("source"),
         py::arg("output"), py::arg("stat"), py::arg("paths"), py::arg("seed"), py::arg("threads"),
         py::arg("low"), py::arg("high"), py::arg("vary"), py::arg("progress"));
-  m.def("sensitivity_sobol", &sobol_table, py::arg("toml"), py::arg("source"), py::arg("output"),
+  m.def("sensitivity_sobol", &sobol_dict, py::arg("toml"), py::arg("source"), py::arg("output"),
         py::arg("stat"), py::arg("paths"), py::arg("seed"), py::arg("threads"),
         py::arg("bootstrap"), py::arg("over_time"), py::arg("progress"));
+  m.def("sobol_samples", &sobol_samples_bytes, py::arg("toml"), py::arg("source"),
+        py::arg("output"), py::arg("stat"), py::arg("paths"), py::arg("first_path"),
+        py::arg("seed"), py::arg("threads"), py::arg("over_time"),
+        "One path range of a Sobol analysis: its evaluations as bytes (merge with "
+        "sobol_from_shards).");
+  m.def("sobol_from_shards", &sobol_from_shards, py::arg("shards"), py::arg("bootstrap"),
+        "Sobol indices from the samples of every path range of one analysis.");
   m.def("calibrate", &calibrate_dict, py::arg("toml"), py::arg("source"), py::arg("vary"),
         py::arg("output"), py::arg("stat"), py::arg("target"), py::arg("paths"), py::arg("seed"),
         py::arg("threads"), py::arg("progress"));

@@ -167,6 +167,30 @@ class Sensitivity(unittest.TestCase):
             with self.subTest(args=args):
                 self.assert_invalid(run(*args, "--paths", "200", "--quiet"), *fragments)
 
+    def test_sobol_shards_merge_to_the_single_analysis_byte_for_byte(self):
+        _, whole, _ = self.sens("--method", "sobol", "--paths", "3000", "--bootstrap", "100")
+        dirs = []
+        for k in (1, 2, 3):
+            d = os.path.join(self.dir, f"s{k}")
+            p = run("sensitivity", reference(), "--method", "sobol", "--paths", "3000",
+                    "--bootstrap", "100", "--shard", f"{k}/3", "--out", d, "--quiet")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            dirs.append(d)
+        out = os.path.join(self.dir, "merged")
+        p = run("merge", dirs[2], dirs[0], dirs[1], "--out", out)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(read_csv(os.path.join(out, "sensitivity.csv")), whole)
+        self.assert_invalid(run("merge", dirs[0], dirs[1], "--out", out), "shards 3 of 3 are missing")
+        self.assert_invalid(run("merge", dirs[0], dirs[0], dirs[1], "--out", out), "given twice")
+        with open(os.path.join(dirs[1], "sobol.bin"), "r+b") as f:
+            f.seek(40)
+            b = f.read(1)
+            f.seek(40)
+            f.write(bytes([b[0] ^ 1]))
+        self.assert_invalid(run("merge", *dirs, "--out", out), "checksum mismatch")
+        self.assert_invalid(run("sensitivity", reference(), "--method", "rank", "--shard", "1/2",
+                                "--out", out), "--shard applies to --method sobol")
+
     def test_vary_on_a_distribution_without_a_shift(self):
         with open(reference()) as f:
             text = f.read()
