@@ -1,0 +1,254 @@
+#include "capexsim/sobol.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
+#include "capexsim/random.hpp"
+
+namespace capexsim {
+
+namespace {
+
+// Counter tags (word 3, top byte) of the two Philox streams here. They only need to differ
+// from each other: the design and the bootstrap share options.seed as their key.
+constexpr std::uint32_t design_tag = 0x5Au << 24;
+constexpr std::uint32_t bootstrap_tag = 0x5Bu << 24;
+
+/// The pick-freeze evaluations, as raw pointers for the inner loops.
+struct Samples {
+  const double* yA;
+  const double* yB;
+  std::vector<const double*> yAB;
+  std::size_t n;
+};
+
+/// V, S_i and ST_i over the rows row(0), ..., row(N-1) (the identity for the point
+/// estimate, a resample in the bootstrap), into S[i] and ST[i]. `acc` is scratch.
+template <class Row>
+void estimate(const Samples& d, Row row, double* S, double* ST, std::vector<double>& acc) {
+  const std::size_t n = d.n, k = d.yAB.size();
+  // Pass 1: the shift m (mean of yA u yB), and whether the output is constant. The test is
+  // min == max rather than V == 0, because the rounded mean of equal values need not equal
+  // them, which would leave V a rounding residue instead of 0.
+  double sum = 0, lo = d.yA[row(0)], hi = lo;
+  for (std::size_t j = 0; j < n; ++j) {
+    const std::size_t r = row(j);
+    sum += d.yA[r] + d.yB[r];
+    lo = std::min({lo, d.yA[r], d.yB[r]});
+    hi = std::max({hi, d.yA[r], d.yB[r]});
+  }
+  if (lo == hi) {
+    std::fill(S, S + k, 0.0);
+    std::fill(ST, ST + k, 0.0);
+    return;
+  }
+  const double two_n = 2.0 * static_cast<double>(n), m = sum / two_n;
+  // Pass 2 on centred values. The differences f(A_B^(i)) - f(A) are taken uncentred: they are
+  // shift-free already, and the direct difference is the more accurate one.
+  acc.assign(2 * k, 0.0);
+  double* sS = acc.data();
+  double* sT = acc.data() + k;
+  double ss = 0, s = 0;
+  for (std::size_t j = 0; j < n; ++j) {
+    const std::size_t r = row(j);
+    const double a = d.yA[r] - m, b = d.yB[r] - m;
+    ss += a * a + b * b;
+    s += a + b;
+    for (std::size_t i = 0; i < k; ++i) {
+      const double diff = d.yAB[i][r] - d.yA[r];
+      sS[i] += b * diff;
+      sT[i] += diff * diff;
+    }
+  }
+  // Corrected two-pass variance (Chan, Golub and LeVeque 1983): s is the rounding residue of
+  // the centring, zero in exact arithmetic.
+  const double V = (ss - s * s / two_n) / two_n;
+  if (!(V > 0)) {  // only by rounding of nearly constant data
+    std::fill(S, S + k, 0.0);
+    std::fill(ST, ST + k, 0.0);
+    return;
+  }
+  for (std::size_t i = 0; i < k; ++i) {
+    S[i] = sS[i] / static_cast<double>(n) / V;
+    ST[i] = sT[i] / two_n / V;
+  }
+}
+
+/// Percentile p of sorted values, linear between order statistics (Hyndman-Fan type 7).
+double percentile(const double* sorted, std::size_t count, double p) {
+  const double h = static_cast<double>(count - 1) * p;
+  const std::size_t lo = std::min(static_cast<std::size_t>(h), count - 1);
+  const std::size_t hi = std::min(lo + 1, count - 1);
+  return sorted[lo] + (h - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
+}
+
+/// Uniform index in [0, n) from 64 random bits: the high word of bits * n (Lemire's
+/// multiply-shift without the rejection step; its bias is below n / 2^64).
+std::size_t index_below(std::uint32_t w0, std::uint32_t w1, std::size_t n) {
+  __extension__ using u128 = unsigned __int128;
+  const std::uint64_t bits = (static_cast<std::uint64_t>(w0) << 32) | w1;
+  return static_cast<std::size_t>((static_cast<u128>(bits) * n) >> 64);
+}
+
+void check_finite(std::span<const double> y, const std::string& what) {
+  for (std::size_t j = 0; j < y.size(); ++j)
+    if (!std::isfinite(y[j]))
+      throw std::invalid_argument("sobol: non-finite value " + std::to_string(y[j]) + " in " +
+                                  what + ", row " + std::to_string(j));
+}
+
+}  // namespace
+
+std::vector<SobolIndex> sobol_from_samples(std::span<const double> yA, std::span<const double> yB,
+                                           const std::vector<std::span<const double>>& yAB,
+                                           const std::vector<std::string>& names,
+                                           const SobolOptions& options) {
+  const std::size_t n = yA.size(), k = yAB.size();
+  if (names.size() != k)
+    throw std::invalid_argument("sobol: " + std::to_string(names.size()) + " names for " +
+                                std::to_string(k) + " factors");
+  if (yB.size() != n)
+    throw std::invalid_argument("sobol: yB has " + std::to_string(yB.size()) + " values, yA has " +
+                                std::to_string(n));
+  for (std::size_t i = 0; i < k; ++i)
+    if (yAB[i].size() != n)
+      throw std::invalid_argument("sobol: yAB of factor '" + names[i] + "' has " +
+                                  std::to_string(yAB[i].size()) + " values, yA has " +
+                                  std::to_string(n));
+  if (n < 2) throw std::invalid_argument("sobol: needs N >= 2 rows, got " + std::to_string(n));
+  if (options.bootstrap < 0)
+    throw std::invalid_argument("sobol: bootstrap must be >= 0, got " +
+                                std::to_string(options.bootstrap));
+  if (!(options.level > 0 && options.level < 1))
+    throw std::invalid_argument("sobol: level must lie in (0, 1), got " +
+                                std::to_string(options.level));
+  check_finite(yA, "yA");
+  check_finite(yB, "yB");
+  for (std::size_t i = 0; i < k; ++i) check_finite(yAB[i], "yAB of factor '" + names[i] + "'");
+
+  Samples d{yA.data(), yB.data(), {}, n};
+  for (const auto& y : yAB) d.yAB.push_back(y.data());
+
+  std::vector<SobolIndex> out(k);
+  {
+    std::vector<double> S(k), ST(k), acc;
+    estimate(
+        d, [](std::size_t j) { return j; }, S.data(), ST.data(), acc);
+    for (std::size_t i = 0; i < k; ++i) {
+      out[i].name = names[i];
+      out[i].S = out[i].S_lo = out[i].S_hi = S[i];
+      out[i].ST = out[i].ST_lo = out[i].ST_hi = ST[i];
+    }
+  }
+  const std::size_t reps = static_cast<std::size_t>(options.bootstrap);
+  if (reps == 0 || k == 0) return out;
+  // A constant output gives [0, 0] for every replicate too; skip the work.
+  if (std::all_of(yA.begin(), yA.end(), [&](double v) { return v == yA[0]; }) &&
+      std::all_of(yB.begin(), yB.end(), [&](double v) { return v == yA[0]; }))
+    return out;
+
+  // Replicate r's results go to Sb[i * reps + r] (and STb): stored by r, so the order in which
+  // threads finish cannot matter, and each factor's replicates are contiguous for sorting.
+  std::vector<double> Sb(k * reps), STb(k * reps);
+  const std::uint32_t k0 = static_cast<std::uint32_t>(options.seed);
+  const std::uint32_t k1 = static_cast<std::uint32_t>(options.seed >> 32);
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, reps), [&](const auto& range) {
+    std::vector<std::size_t> idx(n);
+    std::vector<double> S(k), ST(k), acc;
+    for (std::size_t r = range.begin(); r != range.end(); ++r) {
+      // Block t of replicate r: counter {t lo, t hi, r, tag}; two indices per block.
+      for (std::size_t t = 0; 2 * t < n; ++t) {
+        const rng::Words w = rng::philox(
+            {static_cast<std::uint32_t>(t), static_cast<std::uint32_t>(std::uint64_t{t} >> 32),
+             static_cast<std::uint32_t>(r), bootstrap_tag},
+            k0, k1);
+        idx[2 * t] = index_below(w[0], w[1], n);
+        if (2 * t + 1 < n) idx[2 * t + 1] = index_below(w[2], w[3], n);
+      }
+      estimate(
+          d, [&](std::size_t j) { return idx[j]; }, S.data(), ST.data(), acc);
+      for (std::size_t i = 0; i < k; ++i) {
+        Sb[i * reps + r] = S[i];
+        STb[i * reps + r] = ST[i];
+      }
+    }
+  });
+  const double p_lo = (1 - options.level) / 2, p_hi = (1 + options.level) / 2;
+  for (std::size_t i = 0; i < k; ++i) {
+    double* s = Sb.data() + i * reps;
+    double* t = STb.data() + i * reps;
+    std::sort(s, s + reps);
+    std::sort(t, t + reps);
+    out[i].S_lo = percentile(s, reps, p_lo);
+    out[i].S_hi = percentile(s, reps, p_hi);
+    out[i].ST_lo = percentile(t, reps, p_lo);
+    out[i].ST_hi = percentile(t, reps, p_hi);
+  }
+  return out;
+}
+
+std::vector<SobolIndex> sobol_indices(const SobolBatch& f, std::size_t dims, std::uint64_t n,
+                                      const SobolOptions& options, std::vector<std::string> names) {
+  if (dims == 0) throw std::invalid_argument("sobol: needs at least one input dimension");
+  if (dims > std::numeric_limits<std::uint32_t>::max())
+    throw std::invalid_argument("sobol: too many input dimensions");
+  if (n < 2) throw std::invalid_argument("sobol: needs n >= 2, got " + std::to_string(n));
+  if (names.empty()) {
+    // append, not "x" + to_string: GCC 12 warns falsely (-Wrestrict) on the operator+ form
+    // (GCC bug 105329).
+    for (std::size_t c = 0; c < dims; ++c)
+      names.push_back(std::string("x").append(std::to_string(c + 1)));
+  } else if (names.size() != dims) {
+    throw std::invalid_argument("sobol: " + std::to_string(names.size()) + " names for " +
+                                std::to_string(dims) + " dimensions");
+  }
+  if (!f) throw std::invalid_argument("sobol: no function to evaluate");
+  std::size_t rows = 0, cells = 0;
+  if (__builtin_mul_overflow(n, dims + 2, &rows) || __builtin_mul_overflow(rows, dims, &cells))
+    throw std::invalid_argument("sobol: design of n * (dims + 2) rows too large");
+  const std::size_t N = static_cast<std::size_t>(n);
+
+  // Stacked design [A; B; A_B^(0); ...; A_B^(dims-1)], row-major; row j of each block is
+  // filled by the task that draws row j of A and B, so no two tasks write the same cell.
+  std::vector<double> u(cells);
+  const std::uint32_t k0 = static_cast<std::uint32_t>(options.seed);
+  const std::uint32_t k1 = static_cast<std::uint32_t>(options.seed >> 32);
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, N), [&](const auto& range) {
+    for (std::size_t j = range.begin(); j != range.end(); ++j) {
+      double* a = u.data() + j * dims;
+      double* b = u.data() + (N + j) * dims;
+      for (std::size_t c = 0; c < dims; ++c) {
+        const auto draw = [&](std::uint32_t matrix) {
+          const rng::Words w = rng::philox(
+              {static_cast<std::uint32_t>(j), static_cast<std::uint32_t>(std::uint64_t{j} >> 32),
+               static_cast<std::uint32_t>(c), design_tag | matrix},
+              k0, k1);
+          return rng::u01(w[0], w[1]);
+        };
+        a[c] = draw(0);
+        b[c] = draw(1);
+      }
+      for (std::size_t i = 0; i < dims; ++i) {
+        double* ab = u.data() + ((2 + i) * N + j) * dims;
+        std::copy(a, a + dims, ab);
+        ab[i] = b[i];
+      }
+    }
+  });
+
+  std::vector<double> y(rows);
+  f(u.data(), rows, dims, y.data());
+  u = {};  // the design is not needed by the estimator; free it before the bootstrap
+
+  const std::span<const double> all(y);
+  std::vector<std::span<const double>> yAB;
+  for (std::size_t i = 0; i < dims; ++i) yAB.push_back(all.subspan((2 + i) * N, N));
+  return sobol_from_samples(all.subspan(0, N), all.subspan(N, N), yAB, names, options);
+}
+
+}  // namespace capexsim
