@@ -416,7 +416,11 @@ int cmd_merge(const MergeArgs& m) {
   // The files of the single run, written as `run` writes them: one output set.
   const std::filesystem::path dir(m.out);
   cli::OutputSet set(dir);
-  cli::RunInfo info{h.scenario_file, set.run_id(), h.threads, wall};
+  cli::RunInfo info;
+  info.scenario_file = h.scenario_file;
+  info.run_id = set.run_id();
+  info.threads = h.threads;
+  info.wall_seconds = wall;
   info.sampling = h.design;
   std::vector<std::pair<std::string, std::uint64_t>> files;
   files.emplace_back("bands.csv", set.write("bands.csv", cli::bands_csv(r)));

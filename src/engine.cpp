@@ -231,7 +231,7 @@ void run_range(const PathModel& model, const RunOptions& o, std::uint64_t begin,
   const std::size_t steps = static_cast<std::size_t>(model.steps());
   const std::uint64_t band_block = local.band_block;
   const bool inputs = r.inputs.size() > 0;
-  local.ws.keep_inputs = local.block_ws.keep_inputs = inputs;
+  if (inputs) local.ws.keep_params = local.block_ws.keep_params = r.input_params;
   auto keep = [&](std::uint64_t p, const double* out, std::size_t stride, const double* in) {
     for (std::size_t k = 0; k < k_out; ++k) local.stats[k].add(out[k * stride]);
     if (o.keep_paths)
@@ -239,8 +239,7 @@ void run_range(const PathModel& model, const RunOptions& o, std::uint64_t begin,
         r.per_path(static_cast<Eigen::Index>(p), static_cast<Eigen::Index>(k)) = out[k * stride];
     if (inputs)
       for (std::size_t k = 0; k < r.input_params.size(); ++k)
-        r.inputs(static_cast<Eigen::Index>(p), static_cast<Eigen::Index>(k)) =
-            in[r.input_params[k] * stride];
+        r.inputs(static_cast<Eigen::Index>(p), static_cast<Eigen::Index>(k)) = in[k * stride];
   };
   // Sensitivity over time: each path's value of one series at the checkpoints, read from
   // the band buffer before it is folded into the sketches.

@@ -192,10 +192,10 @@ struct PathWorkspace {
   std::vector<double> vendor_paid;
   std::vector<double> vendor_terms;  // per_gw then cap, [vendor][lane]
   std::array<double, param_count> inputs{};
-  /// When set (keep_inputs), the kernel copies each lane's static inputs here,
-  /// [param][lane] with the block's lane count as stride.
+  /// The inputs the kernel copies per lane (Param ids; empty: none) into lane_inputs,
+  /// [j][lane] with the block's lane count as stride (Result::inputs).
+  std::vector<std::size_t> keep_params;
   std::vector<double> lane_inputs;
-  bool keep_inputs = false;
 };
 
 /// Draw the static inputs of `path` into `inputs` (docs/model.md §2), through `design`

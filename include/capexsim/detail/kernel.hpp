@@ -277,11 +277,11 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
 
   // §3 static inputs and the per-path constants derived from them, lane by lane.
   PathConstants pc[W];
-  if (ws.keep_inputs) ws.lane_inputs.resize(param_count * W);
+  const std::size_t kept = ws.keep_params.size();
+  if (kept) ws.lane_inputs.resize(kept * W);
   for (int l = 0; l < W; ++l) {
     pc[l] = path_constants(model, rng::PathRng(seed, first_path + l), ws.inputs);
-    if (ws.keep_inputs)
-      for (std::size_t k = 0; k < param_count; ++k) ws.lane_inputs[k * W + l] = ws.inputs[k];
+    for (std::size_t j = 0; j < kept; ++j) ws.lane_inputs[j * W + l] = ws.inputs[ws.keep_params[j]];
   }
 
   alignas(64) Lanes initial_gw, plan_room, max_pace, ramp_mid, inv_width, half_var_x, decay_x,
