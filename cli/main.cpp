@@ -49,7 +49,6 @@ constexpr std::uint64_t keep_paths_limit = 10'000'000;
 
 class Interrupted : public std::exception {};
 
-
 /// --memory-limit: bytes, with an optional suffix K, M, G or T (powers of 1024), or
 /// "none" for no check.
 std::uint64_t parse_memory_limit(const std::string& text) {
@@ -617,13 +616,15 @@ int main(int argc, char** argv) {
   CLI::App* cal_cmd = app.add_subcommand(
       "calibrate", "Goal seek: the value of one input at which a statistic hits a target");
   cal_cmd->add_option("scenario", cal.scenario, "Scenario file (TOML)")->required();
-  cal_cmd->add_option("--vary", cal.vary,
-                      "KEY=LO:HI: the input and the range searched (a fixed number, or the mean "
-                      "of a distribution, which is shifted)")
+  cal_cmd
+      ->add_option("--vary", cal.vary,
+                   "KEY=LO:HI: the input and the range searched (a fixed number, or the mean "
+                   "of a distribution, which is shifted)")
       ->required();
-  cal_cmd->add_option("--target", cal.target,
-                      "OUTPUT.STAT=VALUE, e.g. arr_at_2030.p50=100 (STAT: mean, pNN, "
-                      "prob_positive)")
+  cal_cmd
+      ->add_option("--target", cal.target,
+                   "OUTPUT.STAT=VALUE, e.g. arr_at_2030.p50=100 (STAT: mean, pNN, "
+                   "prob_positive)")
       ->required();
   cal_cmd->add_option("--paths,-n", cal.paths, "Paths per run [default: 20000]");
   cal_cmd->add_option("--seed,-s", cal.seed, "Random seed shared by every run [default: 1]");

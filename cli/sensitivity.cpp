@@ -7,12 +7,12 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
-#include <iterator>
 #include <iostream>
+#include <iterator>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -74,7 +74,9 @@ auto with_progress(RunOptions& o, bool show, const std::string& label, Body&& bo
   }
 }
 
-std::string csv_number(double x) { return number(x); }
+std::string csv_number(double x) {
+  return number(x);
+}
 
 /// An input value for display: 6 significant digits.
 std::string g6(double x) {
@@ -89,24 +91,24 @@ void render_sobol(const SobolTable& t, std::uint64_t seed, const std::string& sc
                   std::ostringstream& table, std::ostringstream& csv) {
   char line[512];
   const std::string what = t.statistic == "prob_positive" ? "1[" + t.output + " > 0]" : t.output;
-  table << "Sobol indices of " << what << " (" << scenario_name << "): pick-freeze, N = "
-        << grouped(t.base_paths) << " base paths, " << grouped(t.total_paths)
-        << " paths in all, seed " << seed << ".\nS: the share of the variance the factor "
+  table << "Sobol indices of " << what << " (" << scenario_name
+        << "): pick-freeze, N = " << grouped(t.base_paths) << " base paths, "
+        << grouped(t.total_paths) << " paths in all, seed " << seed
+        << ".\nS: the share of the variance the factor "
            "explains alone; ST: with all its interactions. [lo, hi]: bootstrap 95%.\n";
   auto print = [&](const std::vector<SobolIndex>& rows, const std::string& year) {
-    std::snprintf(line, sizeof line, "%-34s %7s %17s %7s %17s\n", "factor", "S", "[lo, hi]",
-                  "ST", "[lo, hi]");
+    std::snprintf(line, sizeof line, "%-34s %7s %17s %7s %17s\n", "factor", "S", "[lo, hi]", "ST",
+                  "[lo, hi]");
     table << line;
     for (const auto& row : rows) {
-      std::snprintf(line, sizeof line, "%-34s %7s %17s %7s %17s\n", row.name.c_str(),
-                    f(row.S, 3).c_str(),
-                    ("[" + f(row.S_lo, 3) + ", " + f(row.S_hi, 3) + "]").c_str(),
-                    f(row.ST, 3).c_str(),
-                    ("[" + f(row.ST_lo, 3) + ", " + f(row.ST_hi, 3) + "]").c_str());
+      std::snprintf(
+          line, sizeof line, "%-34s %7s %17s %7s %17s\n", row.name.c_str(), f(row.S, 3).c_str(),
+          ("[" + f(row.S_lo, 3) + ", " + f(row.S_hi, 3) + "]").c_str(), f(row.ST, 3).c_str(),
+          ("[" + f(row.ST_lo, 3) + ", " + f(row.ST_hi, 3) + "]").c_str());
       table << line;
       csv << (year.empty() ? "" : year + ",") << row.name << ',' << csv_number(row.S) << ','
-          << csv_number(row.S_lo) << ',' << csv_number(row.S_hi) << ',' << csv_number(row.ST)
-          << ',' << csv_number(row.ST_lo) << ',' << csv_number(row.ST_hi) << '\n';
+          << csv_number(row.S_lo) << ',' << csv_number(row.S_hi) << ',' << csv_number(row.ST) << ','
+          << csv_number(row.ST_lo) << ',' << csv_number(row.ST_hi) << '\n';
     }
   };
   if (t.years.empty()) {
@@ -156,7 +158,8 @@ SobolShard read_sobol_shard(const std::filesystem::path& dir) {
   auto corrupt = [&](const std::string& why) {
     return UsageError(file.string() + ": not a readable Sobol shard: " + why);
   };
-  if (bytes.size() < 8 + 4 + 8 || std::string_view(bytes).substr(0, 8) != std::string_view(sobol_magic, 8))
+  if (bytes.size() < 8 + 4 + 8 ||
+      std::string_view(bytes).substr(0, 8) != std::string_view(sobol_magic, 8))
     throw corrupt("bad header");
   const std::string_view body = std::string_view(bytes).substr(0, bytes.size() - 8);
   std::uint64_t stored = 0;
@@ -268,12 +271,14 @@ int cmd_sensitivity(const SensitivityArgs& a, bool progress) {
     if (std::find(names.begin(), names.end(), a.output) == names.end()) {
       std::string list;
       for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-      throw SensitivityError("unknown output '" + a.output + "' for this scenario; expected one of: " + list);
+      throw SensitivityError("unknown output '" + a.output +
+                             "' for this scenario; expected one of: " + list);
     }
   }
   if (!a.shard.empty() && method != "sobol")
-    throw SensitivityError("--shard applies to --method sobol; for rank, shard 'run --per-path' "
-                           "and merge, then rank the merged paths in Python");
+    throw SensitivityError(
+        "--shard applies to --method sobol; for rank, shard 'run --per-path' "
+        "and merge, then rank the merged paths in Python");
   if (!a.shard.empty() && a.out.empty())
     throw UsageError("--shard " + a.shard + " needs --out DIR (the shard's sobol.bin goes there)");
   std::optional<OutputSet> set;
@@ -301,8 +306,7 @@ int cmd_sensitivity(const SensitivityArgs& a, bool progress) {
     set->commit();
     std::cout << "Sobol shard " << spec.k << "/" << spec.n << " of " << scenario.name
               << ": base paths [" << range.first << ", " << range.first + range.count << ") of "
-              << grouped(sh.total) << ", written to "
-              << (set->dir() / sobol_shard_file).string()
+              << grouped(sh.total) << ", written to " << (set->dir() / sobol_shard_file).string()
               << "\nCombine every shard with: capexsim merge DIR1 DIR2 ... --out OUT\n";
     return 0;
   }
@@ -353,9 +357,8 @@ int cmd_sensitivity(const SensitivityArgs& a, bool progress) {
     to.low = a.low;
     to.high = a.high;
     to.vary = vary;
-    const TornadoTable t = with_progress(o, progress, "tornado ", [&] {
-      return tornado(scenario, a.output, stat, o, to);
-    });
+    const TornadoTable t = with_progress(o, progress, "tornado ",
+                                         [&] { return tornado(scenario, a.output, stat, o, to); });
     const int d = stat_decimals(a.output, stat);
     meta["paths_per_run"] = o.paths;
     meta["seed"] = o.seed;
@@ -368,8 +371,8 @@ int cmd_sensitivity(const SensitivityArgs& a, bool progress) {
           << "): each input pinned at its P" << f(100 * a.low, 0) << " and P" << f(100 * a.high, 0)
           << " (or its --vary range), every other draw as in the base run\n(common random "
              "numbers, "
-          << grouped(o.paths) << " paths per run, seed " << o.seed << "). Base: "
-          << f(t.base, d) << " ± " << f(t.base_ci95, d) << " (95%)\n\n";
+          << grouped(o.paths) << " paths per run, seed " << o.seed << "). Base: " << f(t.base, d)
+          << " ± " << f(t.base_ci95, d) << " (95%)\n\n";
     std::snprintf(line, sizeof line, "%-34s %12s %12s %12s %12s %12s\n", "input", "low input",
                   "high input", "stat at low", "stat at high", "swing");
     table << line;
@@ -389,9 +392,8 @@ int cmd_sensitivity(const SensitivityArgs& a, bool progress) {
     SobolModelOptions so;
     so.over_time = a.over_time;
     so.estimator.bootstrap = static_cast<int>(parse_count(a.bootstrap, "--bootstrap", 1e5));
-    const SobolTable t = with_progress(o, progress, "sobol ", [&] {
-      return sobol_sensitivity(scenario, a.output, stat, o, so);
-    });
+    const SobolTable t = with_progress(
+        o, progress, "sobol ", [&] { return sobol_sensitivity(scenario, a.output, stat, o, so); });
     meta["base_paths"] = t.base_paths;
     meta["total_paths"] = t.total_paths;
     meta["seed"] = o.seed;
@@ -458,9 +460,9 @@ int cmd_calibrate(const CalibrateArgs& a, bool progress) {
   std::cout << tail;
   if (!a.write.empty()) {
     write_atomically(a.write, "# " + scenario.name + " calibrated by capexsim: " + r.key + " = " +
-                                  number(r.value) + " puts " + output + "." + r.statistic +
-                                  " at " + number(r.achieved) + " (target " + number(target) +
-                                  ")\n" + to_toml(r.scenario));
+                                  number(r.value) + " puts " + output + "." + r.statistic + " at " +
+                                  number(r.achieved) + " (target " + number(target) + ")\n" +
+                                  to_toml(r.scenario));
     std::cout << "Wrote the calibrated scenario to " << a.write << "\n";
   }
   return 0;

@@ -15,9 +15,9 @@ struct SensitivityArgs {
   std::string seed = "1";
   std::string threads = "0";
   std::string out;
-  std::vector<std::string> vary;  // KEY=LO:HI (tornado)
-  double low = 0.1, high = 0.9;   // tornado quantiles
-  std::string over_time;          // sobol: a band series
+  std::vector<std::string> vary;   // KEY=LO:HI (tornado)
+  double low = 0.1, high = 0.9;    // tornado quantiles
+  std::string over_time;           // sobol: a band series
   std::string bootstrap = "1000";  // sobol resamples
   std::string shard;               // sobol: "K/N", one path range into DIR/sobol.bin
   bool quiet = false;

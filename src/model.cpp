@@ -167,11 +167,16 @@ std::vector<std::string> PathModel::output_names() const {
 namespace capexsim {
 const char* process_group_name(ProcessGroup g) {
   switch (g) {
-    case ProcessGroup::pace: return "pace";
-    case ProcessGroup::cost: return "cost";
-    case ProcessGroup::demand: return "demand";
-    case ProcessGroup::growth: return "growth";
-    case ProcessGroup::financing: return "financing";
+    case ProcessGroup::pace:
+      return "pace";
+    case ProcessGroup::cost:
+      return "cost";
+    case ProcessGroup::demand:
+      return "demand";
+    case ProcessGroup::growth:
+      return "growth";
+    case ProcessGroup::financing:
+      return "financing";
   }
   return "?";
 }

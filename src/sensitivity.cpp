@@ -24,7 +24,9 @@ namespace {
 
 constexpr double nan = std::numeric_limits<double>::quiet_NaN();
 
-std::string fmt(double x) { return detail::format_double(x); }
+std::string fmt(double x) {
+  return detail::format_double(x);
+}
 
 std::vector<std::string> split(std::string_view text, char sep) {
   std::vector<std::string> parts;
@@ -91,7 +93,8 @@ std::vector<double> ranks(std::span<const double> v) {
   const std::size_t n = v.size();
   std::vector<std::size_t> idx(n);
   std::iota(idx.begin(), idx.end(), 0);
-  std::stable_sort(idx.begin(), idx.end(), [&](std::size_t a, std::size_t b) { return v[a] < v[b]; });
+  std::stable_sort(idx.begin(), idx.end(),
+                   [&](std::size_t a, std::size_t b) { return v[a] < v[b]; });
   std::vector<double> r(n);
   for (std::size_t i = 0; i < n;) {
     std::size_t j = i + 1;
@@ -123,15 +126,21 @@ Distribution shifted(const Distribution& d, double delta, std::string_view key) 
   using K = Distribution::Kind;
   auto p = d.params();
   switch (d.kind()) {
-    case K::fixed: return Distribution::fixed(p[0] + delta);
-    case K::uniform: return Distribution::uniform(p[0] + delta, p[1] + delta);
-    case K::triangular: return Distribution::triangular(p[0] + delta, p[1] + delta, p[2] + delta);
-    case K::pert: return Distribution::pert(p[0] + delta, p[1] + delta, p[2] + delta);
-    case K::normal: return Distribution::normal(p[0] + delta, p[1], d.min() + delta, d.max() + delta);
+    case K::fixed:
+      return Distribution::fixed(p[0] + delta);
+    case K::uniform:
+      return Distribution::uniform(p[0] + delta, p[1] + delta);
+    case K::triangular:
+      return Distribution::triangular(p[0] + delta, p[1] + delta, p[2] + delta);
+    case K::pert:
+      return Distribution::pert(p[0] + delta, p[1] + delta, p[2] + delta);
+    case K::normal:
+      return Distribution::normal(p[0] + delta, p[1], d.min() + delta, d.max() + delta);
     case K::choice:
       for (auto& x : p) x += delta;
       return Distribution::choice(p, d.weights());
-    case K::lognormal: break;
+    case K::lognormal:
+      break;
   }
   throw SensitivityError("'" + std::string(key) + "' is a " + kind_name(d.kind()) +
                          " distribution, which has no location shift; vary a fixed input, or "
@@ -180,8 +189,9 @@ KeyRef find_ref(Scenario& s, std::string_view key) {
       }
     std::string names;
     for (const auto& c : s.contracts) names += (names.empty() ? "" : ", ") + c.name;
-    throw SensitivityError("unknown key '" + std::string(key) + "' in --vary: no contract named '" +
-                           parts[1] + "'" + (names.empty() ? " (the scenario has none)" : "; the contracts are: " + names));
+    throw SensitivityError(
+        "unknown key '" + std::string(key) + "' in --vary: no contract named '" + parts[1] + "'" +
+        (names.empty() ? " (the scenario has none)" : "; the contracts are: " + names));
   } else if (parts.size() == 3 && parts[0] == "vendor_financing") {
     for (auto& v : s.vendors)
       if (v.name == parts[1]) {
@@ -205,8 +215,10 @@ KeyRef find_ref(Scenario& s, std::string_view key) {
 
 std::string Statistic::name() const {
   switch (kind) {
-    case Kind::mean: return "mean";
-    case Kind::prob_positive: return "prob_positive";
+    case Kind::mean:
+      return "mean";
+    case Kind::prob_positive:
+      return "prob_positive";
     case Kind::quantile: {
       const double pct = level * 100;
       return "p" + (pct == std::round(pct) ? std::to_string(static_cast<int>(pct)) : fmt(pct));
@@ -283,12 +295,11 @@ VaryRange parse_vary(std::string_view text) {
   VaryRange r;
   r.key = std::string(text.substr(0, eq));
   const auto range = split(text.substr(eq + 1), ':');
-  if (range.size() != 2)
-    throw SensitivityError("--vary '" + std::string(text) + "': " + shape);
+  if (range.size() != 2) throw SensitivityError("--vary '" + std::string(text) + "': " + shape);
   const auto lo = number(range[0]), hi = number(range[1]);
   if (!lo || !hi)
-    throw SensitivityError("--vary '" + std::string(text) + "': LO and HI must be finite numbers; " +
-                           shape);
+    throw SensitivityError("--vary '" + std::string(text) +
+                           "': LO and HI must be finite numbers; " + shape);
   if (*lo >= *hi)
     throw SensitivityError("--vary '" + std::string(text) + "': LO (" + range[0] +
                            ") must be below HI (" + range[1] + ")");
@@ -337,8 +348,9 @@ RankTable rank_sensitivity(const Result& r, std::string_view output) {
   t.output = std::string(output);
   t.paths = r.paths;
   if (r.input_names.empty())
-    throw SensitivityError("the scenario draws no input (every input is a fixed number), so "
-                           "there is nothing to rank; use tornado with --vary");
+    throw SensitivityError(
+        "the scenario draws no input (every input is a fixed number), so "
+        "there is nothing to rank; use tornado with --vary");
   if (!r.has_inputs())
     throw SensitivityError("rank measures need the per-path inputs (run with keep_inputs)");
   const auto y = column(r, col);
@@ -349,20 +361,21 @@ RankTable rank_sensitivity(const Result& r, std::string_view output) {
   t.nan_share = 1 - static_cast<double>(t.defined) / static_cast<double>(r.paths);
   const std::size_t k = r.input_names.size(), m = rows.size();
   if (m < 3)
-    throw SensitivityError("output '" + t.output + "' is defined on " + std::to_string(m) +
-                           " of " + std::to_string(r.paths) +
-                           " paths; rank measures need at least 3");
+    throw SensitivityError("output '" + t.output + "' is defined on " + std::to_string(m) + " of " +
+                           std::to_string(r.paths) + " paths; rank measures need at least 3");
   // Ranks over the defined paths.
   std::vector<double> buf(m);
   for (std::size_t i = 0; i < m; ++i) buf[i] = y[rows[i]];
   const auto ry = ranks(buf);
-  const Eigen::VectorXd Ry = Eigen::Map<const Eigen::VectorXd>(ry.data(), static_cast<Eigen::Index>(m));
+  const Eigen::VectorXd Ry =
+      Eigen::Map<const Eigen::VectorXd>(ry.data(), static_cast<Eigen::Index>(m));
   Eigen::MatrixXd X(static_cast<Eigen::Index>(m), static_cast<Eigen::Index>(k));
   for (std::size_t j = 0; j < k; ++j) {
     const double* x = r.inputs.col(static_cast<Eigen::Index>(j)).data();
     for (std::size_t i = 0; i < m; ++i) buf[i] = x[rows[i]];
     const auto rx = ranks(buf);
-    for (std::size_t i = 0; i < m; ++i) X(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = rx[i];
+    for (std::size_t i = 0; i < m; ++i)
+      X(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) = rx[i];
   }
   t.rows.resize(k);
   std::vector<Eigen::Index> varying;
@@ -405,9 +418,11 @@ RankTable rank_sensitivity(const Result& r, std::string_view output) {
     std::vector<double> ev(r.paths);
     for (std::size_t p = 0; p < r.paths; ++p) ev[p] = std::isnan(y[p]) ? 0.0 : 1.0;
     const auto re = ranks(ev);
-    const Eigen::VectorXd Re = Eigen::Map<const Eigen::VectorXd>(re.data(), static_cast<Eigen::Index>(r.paths));
+    const Eigen::VectorXd Re =
+        Eigen::Map<const Eigen::VectorXd>(re.data(), static_cast<Eigen::Index>(r.paths));
     for (std::size_t j = 0; j < k; ++j) {
-      const auto rx = ranks(std::span<const double>(r.inputs.col(static_cast<Eigen::Index>(j)).data(), r.paths));
+      const auto rx = ranks(
+          std::span<const double>(r.inputs.col(static_cast<Eigen::Index>(j)).data(), r.paths));
       t.rows[j].event_spearman = correlation(
           Eigen::Map<const Eigen::VectorXd>(rx.data(), static_cast<Eigen::Index>(r.paths)), Re);
     }
@@ -521,7 +536,8 @@ std::vector<std::string> sobol_factors(const Scenario& scenario) {
   for (std::size_t k = 0; k < param_count; ++k)
     if (!scenario.params[k].is_fixed())
       names.push_back(std::string(param_table()[k].section) + "." + param_table()[k].key);
-  for (std::size_t g = 0; g < 4; ++g) names.push_back(process_group_name(static_cast<ProcessGroup>(g)));
+  for (std::size_t g = 0; g < 4; ++g)
+    names.push_back(process_group_name(static_cast<ProcessGroup>(g)));
   if (draws_financing(scenario)) names.push_back("financing");
   return names;
 }
@@ -575,8 +591,7 @@ SobolSamples sobol_samples(const Scenario& scenario_in, std::string_view output,
       switches.push_back(v);
     }
   for (std::size_t g = 0; g < process_group_count; ++g) {
-    if (g == static_cast<std::size_t>(ProcessGroup::financing) &&
-        out.factors.back() != "financing")
+    if (g == static_cast<std::size_t>(ProcessGroup::financing) && out.factors.back() != "financing")
       continue;
     Variation v;
     v.alt_seed = b;
@@ -708,15 +723,15 @@ SobolSamples merge(const SobolSamples& a_in, const SobolSamples& b_in) {
   if (a.scenario_fingerprint != b.scenario_fingerprint || a.output != b.output ||
       a.statistic != b.statistic || a.over_time != b.over_time || a.factors != b.factors ||
       a.years != b.years)
-    throw SensitivityError("merge: the Sobol samples come from different analyses (scenario, "
-                           "output, statistic or factors differ)");
+    throw SensitivityError(
+        "merge: the Sobol samples come from different analyses (scenario, "
+        "output, statistic or factors differ)");
   if (a.seed != b.seed) throw SensitivityError("merge: the Sobol samples have different seeds");
   if (a.first_path + a.paths != b.first_path)
-    throw SensitivityError("merge: the Sobol samples' path ranges are not adjacent ([" +
-                           std::to_string(a.first_path) + ", " +
-                           std::to_string(a.first_path + a.paths) + ") and [" +
-                           std::to_string(b.first_path) + ", " +
-                           std::to_string(b.first_path + b.paths) + "))");
+    throw SensitivityError(
+        "merge: the Sobol samples' path ranges are not adjacent ([" + std::to_string(a.first_path) +
+        ", " + std::to_string(a.first_path + a.paths) + ") and [" + std::to_string(b.first_path) +
+        ", " + std::to_string(b.first_path + b.paths) + "))");
   SobolSamples m = a;
   m.paths = a.paths + b.paths;
   for (std::size_t q = 0; q < m.values.size(); ++q)
@@ -781,9 +796,8 @@ SobolTable sobol_sensitivity(const Scenario& scenario, std::string_view output,
 // ---------------------------------------------------------------------------------------
 // Goal seek
 
-CalibrateResult calibrate(const Scenario& scenario, const VaryRange& range,
-                          std::string_view output, const Statistic& stat, double target,
-                          const RunOptions& options) {
+CalibrateResult calibrate(const Scenario& scenario, const VaryRange& range, std::string_view output,
+                          const Statistic& stat, double target, const RunOptions& options) {
   if (!(range.lo < range.hi))
     throw SensitivityError("--vary " + range.key + ": LO (" + fmt(range.lo) +
                            ") must be below HI (" + fmt(range.hi) + ")");
@@ -828,9 +842,8 @@ CalibrateResult calibrate(const Scenario& scenario, const VaryRange& range,
     throw SensitivityError("the target " + res.output + "." + res.statistic + " = " + fmt(target) +
                            " is outside what " + range.key + " in [" + fmt(range.lo) + ", " +
                            fmt(range.hi) + "] reaches: " + res.statistic + " is " +
-                           fmt(at_lo.value) + " at " + fmt(range.lo) + " and " +
-                           fmt(at_hi.value) + " at " + fmt(range.hi) +
-                           "; widen the range or check the direction");
+                           fmt(at_lo.value) + " at " + fmt(range.lo) + " and " + fmt(at_hi.value) +
+                           " at " + fmt(range.hi) + "; widen the range or check the direction");
   } else {
     // The statistic of a finite sample is a step function of the key at the finest
     // scale; stop when the bracket is 1e-6 of the range (far below Monte Carlo error).

@@ -203,12 +203,14 @@ TEST_CASE("tornado: base and pinned runs equal plain runs with the same seed") {
     CHECK(row.stat_base == t.base);
   }
   // The learning-rate row: its P10 by hand (uniform [0, 0.1]) and a run fixed there.
-  const auto lr = std::find_if(t.rows.begin(), t.rows.end(),
-                               [](const TornadoRow& r) { return r.factor == "cost.learning_rate"; });
+  const auto lr = std::find_if(t.rows.begin(), t.rows.end(), [](const TornadoRow& r) {
+    return r.factor == "cost.learning_rate";
+  });
   REQUIRE(lr != t.rows.end());
   CHECK(lr->low_input == doctest::Approx(0.01));
   Scenario at_low = s;
-  at_low.params[static_cast<std::size_t>(Param::learning_rate)] = Distribution::fixed(lr->low_input);
+  at_low.params[static_cast<std::size_t>(Param::learning_rate)] =
+      Distribution::fixed(lr->low_input);
   CHECK(lr->stat_low == run(at_low, opts(2000)).summary("funding_gap").mean);
   // More learning: cheaper GW, smaller gap.
   CHECK(lr->stat_high < lr->stat_low);
@@ -221,8 +223,8 @@ TEST_CASE("tornado: base and pinned runs equal plain runs with the same seed") {
 }
 
 TEST_CASE("sobol on the model: a single driver takes all the variance, idle groups none") {
-  const SobolTable t = sobol_sensitivity(one_driver(), "funding_gap", parse_statistic("mean"),
-                                         opts(4096));
+  const SobolTable t =
+      sobol_sensitivity(one_driver(), "funding_gap", parse_statistic("mean"), opts(4096));
   REQUIRE(t.rows.size() == 5);  // cost_per_gw, pace, cost, demand, growth
   CHECK(t.rows[0].name == "cost.cost_per_gw");
   // Y = g(cost_per_gw) alone: A_B^(input) = B exactly, so the estimators reduce to
@@ -339,19 +341,17 @@ TEST_CASE("calibrate: hits the target, reproducible, refuses an unreachable one"
   const double gap0 = run(s, opts(1000)).summary("funding_gap").mean;
   REQUIRE(gap0 > 20);
   const double target = gap0 - 10;
-  const CalibrateResult c =
-      calibrate(s, parse_vary("finance.initial_cash=0:200"), "funding_gap", mean, target,
-                opts(1000));
+  const CalibrateResult c = calibrate(s, parse_vary("finance.initial_cash=0:200"), "funding_gap",
+                                      mean, target, opts(1000));
   CHECK(c.achieved == doctest::Approx(target).epsilon(1e-6));
   CHECK(c.value > 20);  // more cash than the scenario's 20
   CHECK(c.runs <= 20);
   // The calibrated scenario reproduces the statistic (same seed and paths).
   CHECK(run(c.scenario, opts(1000)).summary("funding_gap").mean == c.achieved);
   CHECK(std::isfinite(c.value_ci95));
-  CHECK_THROWS_WITH_AS(calibrate(s, parse_vary("finance.initial_cash=0:10"), "funding_gap",
-                                 mean, -5, opts(500)),
-                       doctest::Contains("outside what finance.initial_cash"),
-                       SensitivityError);
+  CHECK_THROWS_WITH_AS(
+      calibrate(s, parse_vary("finance.initial_cash=0:10"), "funding_gap", mean, -5, opts(500)),
+      doctest::Contains("outside what finance.initial_cash"), SensitivityError);
 }
 
 TEST_CASE("sobol shards: ranges merged in any order give the whole analysis, bit for bit") {
@@ -361,7 +361,8 @@ TEST_CASE("sobol shards: ranges merged in any order give the whole analysis, bit
   RunOptions first = opts(400), second = opts(600);
   second.first_path = 400;
   const SobolSamples a = sobol_samples(s, "funding_gap", mean, first);
-  const SobolSamples b = SobolSamples::from_bytes(sobol_samples(s, "funding_gap", mean, second).to_bytes());
+  const SobolSamples b =
+      SobolSamples::from_bytes(sobol_samples(s, "funding_gap", mean, second).to_bytes());
   const SobolTable merged = sobol_table(merge(b, a));
   REQUIRE(merged.rows.size() == whole.rows.size());
   for (std::size_t i = 0; i < whole.rows.size(); ++i) {

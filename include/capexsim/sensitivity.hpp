@@ -29,7 +29,7 @@ class SensitivityError : public std::invalid_argument {
 /// The statistic of an output that a tornado or a goal seek looks at.
 struct Statistic {
   enum class Kind { mean, quantile, prob_positive } kind = Kind::mean;
-  double level = 0.5;  // quantile level in (0, 1)
+  double level = 0.5;        // quantile level in (0, 1)
   std::string name() const;  // "mean", "p90", "p2.5", "prob_positive"
 };
 /// "mean", "pNN" with 0 < NN < 100 (p50 = median; decimals allowed), "prob_positive".
@@ -71,9 +71,9 @@ Scenario with_key_value(const Scenario& scenario, std::string_view key, double v
 // --- Rank measures --------------------------------------------------------------------
 
 struct RankRow {
-  std::string factor;  // "<section>.<key>"
-  double spearman = 0;  // rank correlation with the output (paths where it is defined)
-  double srrc = 0;      // standardised rank-regression coefficient
+  std::string factor;       // "<section>.<key>"
+  double spearman = 0;      // rank correlation with the output (paths where it is defined)
+  double srrc = 0;          // standardised rank-regression coefficient
   double contribution = 0;  // srrc^2 / sum srrc^2 x R^2: the share of the rank variance
   /// Rank correlation with "the output is defined" (the event happens), over all paths;
   /// NaN when the output is defined on every path or on none.
@@ -82,8 +82,8 @@ struct RankRow {
 struct RankTable {
   std::string output;
   std::uint64_t paths = 0, defined = 0;
-  double nan_share = 0;  // share of paths where the output is NaN (the event never happens)
-  double r2 = 0;         // R^2 of the rank regression
+  double nan_share = 0;       // share of paths where the output is NaN (the event never happens)
+  double r2 = 0;              // R^2 of the rank regression
   std::vector<RankRow> rows;  // sorted by |srrc|, largest first
 };
 /// Rank measures of `output` against the drawn inputs kept in `result` (run with
@@ -117,12 +117,12 @@ TornadoTable tornado(const Scenario& scenario, std::string_view output, const St
 // --- Sobol indices of the model ----------------------------------------------------------
 
 struct SobolModelOptions {
-  SobolOptions estimator;      // bootstrap, level (its seed is set from the run's seed)
-  std::string over_time;       // a band series: indices at each checkpoint year
+  SobolOptions estimator;  // bootstrap, level (its seed is set from the run's seed)
+  std::string over_time;   // a band series: indices at each checkpoint year
 };
 struct SobolTable {
-  std::string output;       // the output, or the series with over_time
-  std::string statistic;    // "value" or "prob_positive" (the indicator output > 0)
+  std::string output;     // the output, or the series with over_time
+  std::string statistic;  // "value" or "prob_positive" (the indicator output > 0)
   std::uint64_t base_paths = 0, total_paths = 0;  // N and N (k + 2)
   double mean = 0, variance = 0;
   std::vector<SobolIndex> rows;  // inputs, then the process groups
@@ -147,9 +147,8 @@ struct SobolSamples {
   static SobolSamples from_bytes(std::string_view bytes);  // throws std::invalid_argument
 };
 /// The evaluations of sobol_sensitivity for paths [options.first_path, + options.paths).
-SobolSamples sobol_samples(const Scenario& scenario, std::string_view output,
-                           const Statistic& stat, const RunOptions& options,
-                           const std::string& over_time = "");
+SobolSamples sobol_samples(const Scenario& scenario, std::string_view output, const Statistic& stat,
+                           const RunOptions& options, const std::string& over_time = "");
 /// Samples of adjacent path ranges of one analysis (either order); throws
 /// SensitivityError when they are of different analyses or not adjacent.
 SobolSamples merge(const SobolSamples& a, const SobolSamples& b);
@@ -175,19 +174,18 @@ SobolTable sobol_sensitivity(const Scenario& scenario, std::string_view output,
 struct CalibrateResult {
   std::string key, output, statistic;
   double target = 0;
-  double value = 0;         // the key's value that hits the target
-  double value_ci95 = 0;    // Monte Carlo error of that value: stat ci95 / |slope|
+  double value = 0;                        // the key's value that hits the target
+  double value_ci95 = 0;                   // Monte Carlo error of that value: stat ci95 / |slope|
   double achieved = 0, achieved_ci95 = 0;  // the statistic at `value`, its half-width
   int runs = 0;
   std::vector<std::pair<double, double>> evaluations;  // (key value, statistic), in order
-  Scenario scenario;  // the calibrated scenario
+  Scenario scenario;                                   // the calibrated scenario
 };
 /// The value of `range.key` in [lo, hi] at which `stat` of `output` equals `target`:
 /// TOMS 748 bracketing on runs with common random numbers (same seed and paths), so the
 /// statistic is a deterministic function of the key. Throws SensitivityError when the
 /// target is outside what [lo, hi] reaches (quoting the statistic at both ends).
-CalibrateResult calibrate(const Scenario& scenario, const VaryRange& range,
-                          std::string_view output, const Statistic& stat, double target,
-                          const RunOptions& options);
+CalibrateResult calibrate(const Scenario& scenario, const VaryRange& range, std::string_view output,
+                          const Statistic& stat, double target, const RunOptions& options);
 
 }  // namespace capexsim

@@ -223,7 +223,9 @@ py::tuple simulate_target(const std::string& toml, const std::string& source,
 
 // --- Sensitivity (docs/sensitivity.md) ------------------------------------------------
 
-Statistic statistic_of(const std::string& text) { return parse_statistic(text); }
+Statistic statistic_of(const std::string& text) {
+  return parse_statistic(text);
+}
 
 /// Options of a sensitivity run, with a progress hook the worker updates.
 struct Progress {
@@ -231,8 +233,7 @@ struct Progress {
   std::atomic<bool> cancel{false};
   std::uint64_t total = 0;
 };
-RunOptions sensitivity_options(std::uint64_t paths, std::uint64_t seed, int threads,
-                               Progress& p) {
+RunOptions sensitivity_options(std::uint64_t paths, std::uint64_t seed, int threads, Progress& p) {
   RunOptions o;
   o.paths = paths;
   o.seed = seed;
@@ -295,8 +296,8 @@ py::dict tornado_table(const std::string& toml, const std::string& source,
   std::size_t drawn = 0;
   for (const auto& d : scenario.params) drawn += d.is_fixed() ? 0 : 1;
   const std::uint64_t total = paths * (1 + 2 * (drawn + to.vary.size()));
-  TornadoTable t = in_worker([&] { return tornado(scenario, output, st, o, to); }, p.done,
-                             p.cancel, total, progress);
+  TornadoTable t = in_worker([&] { return tornado(scenario, output, st, o, to); }, p.done, p.cancel,
+                             total, progress);
   std::vector<std::string> factor;
   std::vector<double> lo, hi, s_lo, s_base, s_hi, swing;
   for (const auto& r : t.rows) {
@@ -319,8 +320,8 @@ py::dict tornado_table(const std::string& toml, const std::string& source,
 py::dict sobol_table_dict(const SobolTable& t);
 
 py::dict sobol_dict(const std::string& toml, const std::string& source, const std::string& output,
-                     const std::string& stat, std::uint64_t paths, std::uint64_t seed, int threads,
-                     int bootstrap, const std::string& over_time, py::object progress) {
+                    const std::string& stat, std::uint64_t paths, std::uint64_t seed, int threads,
+                    int bootstrap, const std::string& over_time, py::object progress) {
   const Scenario scenario = parse_scenario(toml, source);
   const Statistic st = statistic_of(stat);
   Progress p;
@@ -359,8 +360,9 @@ py::dict sobol_from_shards(const std::vector<py::bytes>& shards, int bootstrap) 
   if (shards.empty()) throw py::value_error("sobol_from_shards: no shards");
   std::vector<SobolSamples> parts;
   for (const auto& b : shards) parts.push_back(SobolSamples::from_bytes(std::string(b)));
-  std::sort(parts.begin(), parts.end(),
-            [](const SobolSamples& x, const SobolSamples& y) { return x.first_path < y.first_path; });
+  std::sort(parts.begin(), parts.end(), [](const SobolSamples& x, const SobolSamples& y) {
+    return x.first_path < y.first_path;
+  });
   SobolSamples all = parts[0];
   for (std::size_t i = 1; i < parts.size(); ++i) all = merge(all, parts[i]);
   SobolOptions so;
@@ -383,10 +385,9 @@ py::dict sobol_table_dict(const SobolTable& t) {
                   py::arg("over_time") = over);
 }
 
-py::dict calibrate_dict(const std::string& toml, const std::string& source,
-                        const std::string& vary, const std::string& output,
-                        const std::string& stat, double target, std::uint64_t paths,
-                        std::uint64_t seed, int threads, py::object progress) {
+py::dict calibrate_dict(const std::string& toml, const std::string& source, const std::string& vary,
+                        const std::string& output, const std::string& stat, double target,
+                        std::uint64_t paths, std::uint64_t seed, int threads, py::object progress) {
   const Scenario scenario = parse_scenario(toml, source);
   const Statistic st = statistic_of(stat);
   const VaryRange range = parse_vary(vary);
@@ -561,8 +562,7 @@ PYBIND11_MODULE(_core, m) {
       py::arg("a"), py::arg("b"),
       "Paired differences B - A per common output (capexsim::compare), one dict per output.");
   m.def("merge", static_cast<Result (*)(const Result&, const Result&)>(&merge), py::arg("a"),
-        py::arg("b"),
-        "Merge results of adjacent path ranges of the same scenario and seed.");
+        py::arg("b"), "Merge results of adjacent path ranges of the same scenario and seed.");
   m.def("simulate", &simulate, py::arg("toml"), py::arg("source"), py::arg("paths"),
         py::arg("seed"), py::arg("threads"), py::arg("first_path"), py::arg("keep_paths"),
         py::arg("bands"), py::arg("progress"), py::arg("sampling") = "",
