@@ -89,11 +89,16 @@ def test_same_numbers_as_the_cli(tmp_path, reference_path):
     with open(out / "paths.csv") as f:
         rows = list(csv.reader(f))
     header, rows = rows[0], rows[1:]
-    cli_values = np.array([[float(x) for x in r[1:]] for r in rows])
     res = capexsim.simulate(reference_path, paths=1500, seed=99)
-    assert header[1:] == res.output_names
+    k = len(res.output_names)
+    cli_values = np.array([[float(x) for x in r[1:1 + k]] for r in rows])
+    cli_inputs = np.array([[float(x) for x in r[1 + k:]] for r in rows])
+    assert header[1:1 + k] == res.output_names
+    # The drawn inputs follow the outputs as input.<section>.<key>.
+    assert header[1 + k:] == ["input." + n for n in res._core.input_names]
     # Shortest round-trip text parses back to the same double: compare bits.
     assert cli_values.tobytes() == np.ascontiguousarray(res.per_path).tobytes()
+    assert cli_inputs.tobytes() == np.ascontiguousarray(res._core.inputs).tobytes()
 
 
 def test_gil_is_released_during_a_run(reference_path):
