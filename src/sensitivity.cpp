@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <functional>
 #include <numeric>
 #include <optional>
 
@@ -156,12 +157,18 @@ struct KeyRef {
 
 const char* vary_forms =
     "expected <section>.<key> of a model input (e.g. build.plan_cap_gw, revenue.growth0, "
-    "finance.initial_cash), contract.<name>.<term> (total, start, years, gw, "
-    "renewal_price_factor, cancel_probability) or vendor_financing.<name>.<term> (per_gw, cap)";
+    "finance.initial_cash), build.coverage, valuation.arr_multiple, valuation.min_pre_money, "
+    "equity_policy.<capacity_per_year|trigger_cash|target_cash|min_round>, "
+    "debt.<name>.<rate|limit|min_cash|sweep>, contract.<name>.<total|start|years|gw|"
+    "renewal_price_factor|cancel_probability> or vendor_financing.<name>.<per_gw|cap>";
 
 KeyRef find_ref(Scenario& s, std::string_view key) {
   const auto parts = split(key, '.');
   KeyRef ref;
+  auto absent = [&](const char* section) {
+    return SensitivityError("'" + std::string(key) + "': the scenario has no [" + section +
+                            "] section, so there is nothing to vary");
+  };
   if (parts.size() == 2) {
     for (std::size_t k = 0; k < param_count; ++k) {
       const ParamInfo& info = param_table()[k];
@@ -171,6 +178,48 @@ KeyRef find_ref(Scenario& s, std::string_view key) {
         return ref;
       }
     }
+    Financing& f = s.financing;
+    if (parts[0] == "build" && parts[1] == "coverage") {
+      if (s.plan.kind != BuildPlan::Kind::demand)
+        throw SensitivityError("'" + std::string(key) +
+                               "' applies only with [build] plan = \"demand\"");
+      ref.dist = &s.plan.coverage;
+      return ref;
+    }
+    if (parts[0] == "valuation" && (parts[1] == "arr_multiple" || parts[1] == "min_pre_money")) {
+      if (!f.valuation) throw absent("valuation");
+      if (parts[1] == "arr_multiple") ref.dist = &f.valuation->arr_multiple;
+      else ref.number = &f.valuation->min_pre_money_bn;
+      return ref;
+    }
+    if (parts[0] == "equity_policy") {
+      if (!f.equity_policy) throw absent("equity_policy");
+      EquityPolicy& e = *f.equity_policy;
+      if (parts[1] == "capacity_per_year") ref.dist = &e.capacity_per_year;
+      if (parts[1] == "trigger_cash") ref.number = &e.trigger_cash_bn;
+      if (parts[1] == "target_cash") ref.number = &e.target_cash_bn;
+      if (parts[1] == "min_round") ref.number = &e.min_round_bn;
+      if (ref.dist || ref.number) return ref;
+    }
+  } else if (parts.size() == 3 && parts[0] == "debt") {
+    for (auto& d : s.financing.debt)
+      if (d.name == parts[1]) {
+        const std::string& t = parts[2];
+        if (t == "rate") ref.dist = &d.rate;
+        if (t == "limit") ref.number = &d.limit_bn;
+        if (t == "min_cash") ref.number = &d.min_cash_bn;
+        if (t == "sweep") ref.number = &d.sweep;
+        if (ref.dist || ref.number) return ref;
+        throw SensitivityError("'" + std::string(key) + "': debt facility '" + d.name +
+                               "' has no term '" + t +
+                               "' that can be varied; expected rate, limit, min_cash or sweep");
+      }
+    std::string names;
+    for (const auto& d : s.financing.debt) names += (names.empty() ? "" : ", ") + d.name;
+    throw SensitivityError("unknown key '" + std::string(key) + "': no debt facility named '" +
+                           parts[1] + "'" +
+                           (names.empty() ? " (the scenario has none)"
+                                          : "; the facilities are: " + names));
   } else if (parts.size() == 3 && parts[0] == "contract") {
     for (auto& c : s.contracts)
       if (c.name == parts[1]) {
@@ -205,6 +254,10 @@ KeyRef find_ref(Scenario& s, std::string_view key) {
     throw SensitivityError("unknown key '" + std::string(key) + "' in --vary: no vendor named '" +
                            parts[1] + "'");
   }
+  // A key of the format that is not a number the methods can move (a word, a date, ...).
+  if (parts.size() >= 2 && find_key(parts[0], parts.back()))
+    throw SensitivityError("'" + std::string(key) +
+                           "' is a key of the scenario format but cannot be varied; " + vary_forms);
   throw SensitivityError("unknown key '" + std::string(key) + "' in --vary; " + vary_forms);
 }
 
@@ -385,6 +438,10 @@ RankTable rank_sensitivity(const Result& r, std::string_view output) {
     t.rows[j].srrc = 0;
     if (!std::isnan(t.rows[j].spearman)) varying.push_back(static_cast<Eigen::Index>(j));
   }
+  if (std::all_of(buf.begin(), buf.end(), [&](double) { return true; }) &&
+      std::adjacent_find(ry.begin(), ry.end(), std::not_equal_to<>()) == ry.end())
+    throw SensitivityError("output '" + t.output + "' is the same on every path where it is "
+                           "defined (" + fmt(y[rows[0]]) + "), so no input can explain it");
   // Standardised rank regression: b = Rxx^-1 rxy over the inputs that vary, R^2 = b.rxy.
   const Eigen::Index v = static_cast<Eigen::Index>(varying.size());
   if (v > 0) {
@@ -460,6 +517,13 @@ TornadoTable tornado(const Scenario& scenario, std::string_view output, const St
   std::vector<std::size_t> drawn;
   for (std::size_t k = 0; k < param_count; ++k)
     if (!scenario.params[k].is_fixed()) drawn.push_back(k);
+  if (drawn.empty() && opt.vary.empty())
+    throw SensitivityError("the scenario draws no input (every input is a fixed number) and "
+                           "no --vary was given: there is nothing to pin; add --vary KEY=LO:HI");
+  for (std::size_t i = 0; i < opt.vary.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (opt.vary[i].key == opt.vary[j].key)
+        throw SensitivityError("--vary " + opt.vary[i].key + " is given twice");
   const std::uint64_t runs = 1 + 2 * (drawn.size() + opt.vary.size());
   std::uint64_t done = 0;
   auto stat_of = [&](const PathModel& model) {
@@ -473,9 +537,15 @@ TornadoTable tornado(const Scenario& scenario, std::string_view output, const St
   {
     const Result r = run(base_model, run_of(o, 0, runs * o.paths));
     done += o.paths;
-    const auto b = evaluate_statistic(stat, column(r, output_column(r, output)));
+    const auto col = column(r, output_column(r, output));
+    const auto b = evaluate_statistic(stat, col);
+    if (b.defined == 0 && stat.kind != Statistic::Kind::prob_positive)
+      throw SensitivityError("output '" + std::string(output) +
+                             "' is undefined (the event never happens) on every path of the "
+                             "base run; use --stat prob_positive");
     t.base = b.value;
     t.base_ci95 = b.ci95;
+    t.base_nan_share = 1 - static_cast<double>(b.defined) / static_cast<double>(col.size());
   }
   for (std::size_t k : drawn) {
     TornadoRow row;
@@ -496,6 +566,7 @@ TornadoTable tornado(const Scenario& scenario, std::string_view output, const St
   for (const auto& vr : opt.vary) {
     TornadoRow row;
     row.factor = vr.key;
+    row.varied = true;
     row.low_input = vr.lo;
     row.high_input = vr.hi;
     row.stat_low = stat_of(PathModel(with_key_value(scenario, vr.key, vr.lo)));
@@ -758,6 +829,11 @@ SobolTable sobol_table(const SobolSamples& s, const SobolOptions& estimator) {
             " paths; Sobol indices need a value on every path: use --stat prob_positive (the "
             "chance it is positive) or --method rank, which reports the NaN share");
     }
+    const auto [lo, hi] = std::minmax_element(ys[0].begin(), ys[0].end());
+    const auto [blo, bhi] = std::minmax_element(ys[1].begin(), ys[1].end());
+    if (*lo == *hi && *blo == *bhi && *lo == *blo)
+      throw SensitivityError(what + " is " + fmt(*lo) +
+                             " on every path: it has no variance for any factor to explain");
     std::vector<std::span<const double>> ab;
     for (std::size_t i = 2; i < ys.size(); ++i) ab.emplace_back(ys[i]);
     double mean = 0, m2 = 0;
@@ -863,16 +939,32 @@ CalibrateResult calibrate(const Scenario& scenario, const VaryRange& range, std:
     pick(x, eval(x));
     (void)last_x;
   }
-  // Monte Carlo error of the value: the statistic's half-width over the local slope,
-  // from the two evaluations closest to the answer on either side.
-  double slope = nan, best_l = -std::numeric_limits<double>::infinity(),
-         best_h = std::numeric_limits<double>::infinity();
-  double y_l = nan, y_h = nan;
-  for (const auto& [x, y] : res.evaluations) {
-    if (x < res.value && x > best_l) best_l = x, y_l = y;
-    if (x > res.value && x < best_h) best_h = x, y_h = y;
-  }
-  if (std::isfinite(best_l) && std::isfinite(best_h)) slope = (y_h - y_l) / (best_h - best_l);
+  // Monte Carlo error of the value: the statistic's half-width over its slope, measured
+  // at the scale of that half-width. Close to the root a finite sample's statistic is
+  // jagged (paths cross thresholds one by one), so the slope between the nearest
+  // evaluations can be far steeper or flatter than the trend: on each side the nearest
+  // evaluation whose statistic differs from the target by at least the half-width is
+  // used (else the farthest, LO or HI).
+  std::vector<std::pair<double, double>> evals = res.evaluations;
+  std::sort(evals.begin(), evals.end());
+  const double h = std::isfinite(res.achieved_ci95) ? res.achieved_ci95 : 0.0;
+  auto side = [&](bool left) {
+    std::optional<std::pair<double, double>> pick, farthest;
+    for (const auto& e : evals) {
+      if (left ? !(e.first < res.value) : !(e.first > res.value)) continue;
+      if (!farthest || (left ? e.first < farthest->first : e.first > farthest->first))
+        farthest = e;
+      if (std::abs(e.second - target) >= h &&
+          (!pick || (left ? e.first > pick->first : e.first < pick->first)))
+        pick = e;
+    }
+    return pick ? pick : farthest;
+  };
+  const auto l = side(true), r = side(false);
+  double slope = nan;
+  if (l && r) slope = (r->second - l->second) / (r->first - l->first);
+  else if (l) slope = (res.achieved - l->second) / (res.value - l->first);
+  else if (r) slope = (r->second - res.achieved) / (r->first - res.value);
   res.value_ci95 = slope != 0 && std::isfinite(slope) ? std::abs(res.achieved_ci95 / slope) : nan;
   res.scenario = with_key_value(scenario, range.key, res.value);
   return res;

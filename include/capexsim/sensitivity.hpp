@@ -98,6 +98,7 @@ struct TornadoRow {
   std::string factor;
   double low_input = 0, high_input = 0;
   double stat_low = 0, stat_base = 0, stat_high = 0, swing = 0;  // swing = |high - low|
+  bool varied = false;  // a --vary key (its scenario value set), not a pinned drawn input
 };
 struct TornadoOptions {
   double low = 0.1, high = 0.9;  // quantiles at which each drawn input is pinned
@@ -106,6 +107,7 @@ struct TornadoOptions {
 struct TornadoTable {
   std::string output, statistic;
   double base = 0, base_ci95 = 0;
+  double base_nan_share = 0;     // paths of the base run where the output is undefined
   std::vector<TornadoRow> rows;  // sorted by swing, largest first
 };
 /// One-at-a-time: every drawn input pinned at its low and high quantile in turn, every
