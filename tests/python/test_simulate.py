@@ -91,9 +91,13 @@ def test_same_numbers_as_the_cli(tmp_path, reference_path):
     header, rows = rows[0], rows[1:]
     cli_values = np.array([[float(x) for x in r[1:]] for r in rows])
     res = capexsim.simulate(reference_path, paths=1500, seed=99)
-    assert header[1:] == res.output_names
+    # paths.csv: every output, then the drawn inputs as input.<name> (Result.path_table())
+    table = res.path_table()
+    assert header[1:] == list(table.columns)
+    assert header[1:len(res.output_names) + 1] == res.output_names
     # Shortest round-trip text parses back to the same double: compare bits.
-    assert cli_values.tobytes() == np.ascontiguousarray(res.per_path).tobytes()
+    assert cli_values.tobytes() == np.ascontiguousarray(table.to_numpy()).tobytes()
+    assert cli_values[:, :len(res.output_names)].tobytes() == np.ascontiguousarray(res.per_path).tobytes()
 
 
 def test_gil_is_released_during_a_run(reference_path):
