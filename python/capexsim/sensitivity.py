@@ -104,12 +104,12 @@ def _target_parts(target) -> tuple[str, str, float]:
 
 
 def _callback(progress, desc: str):
-    """(callback for the C++ layer, closer) for progress=False/True/callable. With True the
-    bar is made on the first report, when the total number of paths is known."""
+    """(callback for the C++ layer, close(finished=False)) for progress=False/True/callable.
+    With True the bar is made on the first report, when the total number of paths is known."""
     if callable(progress):
-        return progress, lambda: None
+        return progress, lambda finished=False: None
     if progress is not True:
-        return None, lambda: None
+        return None, lambda finished=False: None
     from ._progress import make_bar
     state = {"made": False, "bar": None}
 
@@ -121,9 +121,13 @@ def _callback(progress, desc: str):
         if bar is not None:
             bar.update(done - bar.n)
 
-    def close():
-        if state["bar"] is not None:
-            state["bar"].close()
+    def close(finished: bool = False):
+        bar = state["bar"]
+        if bar is not None:
+            if finished and bar.n < bar.total:  # calibrate's total is its cap of 40 runs
+                bar.total = bar.n
+                bar.refresh()
+            bar.close()
     return callback, close
 
 
@@ -323,8 +327,10 @@ def calibrate(scenario, vary, target, paths: int = 20_000, seed: int = 1,
     try:
         d = _core.calibrate(sc.to_toml(), sc.source, vary_text, output, stat, value, paths, seed,
                             threads, callback)
-    finally:
+    except BaseException:
         close()
+        raise
+    close(finished=True)
     evaluations = pd.DataFrame({"value": np.asarray(d["evaluated_values"], dtype=float),
                                 "statistic": np.asarray(d["evaluated_statistics"], dtype=float)},
                                index=pd.RangeIndex(1, len(d["evaluated_values"]) + 1, name="run"))
