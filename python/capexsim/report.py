@@ -193,7 +193,8 @@ def _sensitivity_section(rank, tornado) -> str:
                   "(Spearman ρ) of each drawn input with the funding gap, the standardised rank-regression "
                   "coefficient (SRRC, the effect of the input with the others held), and the share of the "
                   f"gap's rank variance each explains. Together the inputs explain R² = {r2:.1%}; the rest "
-                  "comes from the random paths of build pace, costs, demand and growth within each path.</p>",
+                  "comes from the random paths of build pace, costs, demand and growth, and from effects "
+                  "(interactions, non-monotone ones) that a linear fit of ranks misses.</p>",
                   f"<table>{head}{''.join(rows)}</table>"]
     if not parts:
         return ""
