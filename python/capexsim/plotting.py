@@ -414,6 +414,11 @@ def plot_tornado(df, ax=None, title: str | None = None, top: int | None = None):
         span = span if span > 0 else max(abs(base), 1.0) * 0.1
         height = 0.62
         for yi, (factor, r) in zip(y, d.iterrows()):
+            if r["stat_low"] == base and r["stat_high"] == base:  # no effect at all: say so
+                ax.text(base + 0.01 * span, yi,
+                        f"no change ({_format_input(r['low_input'])} to {_format_input(r['high_input'])})",
+                        va="center", ha="left", fontsize=8, color=style.MUTED)
+                continue
             ends = [(r["stat_low"], c_low, r["low_input"]), (r["stat_high"], c_high, r["high_input"])]
             # the longer bar first, so that a shorter one on the same side stays visible
             ends.sort(key=lambda e: -abs(e[0] - base) if np.isfinite(e[0]) else 0)
@@ -443,7 +448,8 @@ def plot_tornado(df, ax=None, title: str | None = None, top: int | None = None):
         for side in ("top", "right"):
             ax.spines[side].set_visible(False)
         if stat == "prob_positive":
-            ax.xaxis.set_major_formatter(style.share_formatter())
+            from matplotlib.ticker import PercentFormatter
+            ax.xaxis.set_major_formatter(PercentFormatter(xmax=1.0, decimals=None))  # as many decimals as needed
             ax.set_xlabel(f"share of paths with {q.label} above 0")
         else:
             style.format_axis(ax.xaxis, q)
@@ -453,8 +459,9 @@ def plot_tornado(df, ax=None, title: str | None = None, top: int | None = None):
         ax.text(base, n - 0.55, f"base {base_text}", ha="center", va="bottom", fontsize=8.5,
                 color=style.INK, bbox=dict(facecolor="white", edgecolor="none", alpha=0.9, pad=1.0))
         sub = f"inputs one at a time at {lo_name} / {hi_name}, all else as in the base run · " + _run_of(df, " per run")
-        style.titles(ax, title or f"{a.get('scenario', '')}: what moves the {_stat_label(stat)} {q.label}".lstrip(": "),
-                     sub)
+        what = f"P({q.label} > 0)" if stat == "prob_positive" else (
+            f"the mean {q.label}" if stat == "mean" else f"the {_stat_label(stat)} of {q.label}")
+        style.titles(ax, title or f"{a.get('scenario', '')}: what moves {what}".lstrip(": "), sub)
         handles = [Patch(color=c_low, alpha=0.85), Patch(color=c_high, alpha=0.85),
                    ax.lines[-1] if ax.lines else Patch(color=style.INK)]
         labels = [f"input at its {lo_name} (low)", f"input at its {hi_name} (high)", "base run"]
