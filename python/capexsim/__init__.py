@@ -20,15 +20,19 @@ import pandas as pd
 from . import _core
 from .errors import ScenarioError
 from .excel import export_excel
-from .plotting import plot_cdf, plot_compare, plot_diff, plot_fan, plot_hist, scenario_events
+from .plotting import (plot_cdf, plot_compare, plot_diff, plot_fan, plot_hist, plot_sobol,
+                       plot_sobol_over_time, plot_tornado, scenario_events)
 from .report import report as write_report
 from .result import Result, output_unit
 from .scenario import Scenario
+from .sensitivity import Calibration, calibrate, sensitivity, sobol_indices
 
 __version__ = _core.__version__
 __all__ = ["Scenario", "ScenarioError", "Result", "simulate", "compare", "merge", "plot_fan",
            "plot_hist", "plot_compare", "output_unit", "SERIES", "plot_cdf", "plot_diff",
-           "scenario_events", "export_excel", "write_report", "distributed"]
+           "scenario_events", "export_excel", "write_report", "distributed", "sensitivity",
+           "calibrate", "Calibration", "sobol_indices", "plot_tornado", "plot_sobol",
+           "plot_sobol_over_time"]
 
 #: Names of the per-time series available to Result.bands().
 SERIES = list(_core.series_names())

@@ -10,7 +10,7 @@ band_levels: list[float]
 def resolve(toml: str, source: str) -> str: ...
 def load(path: str) -> str: ...
 def fingerprint(toml: str, source: str) -> str: ...
-def series_names() -> list[str]: ...
+def series_names(optional: bool = False) -> list[str]: ...
 
 class Result:
     scenario_name: str
@@ -22,7 +22,13 @@ class Result:
     dt: float
     start_year: float
     output_names: list[str]
+    series_names: list[str]
     per_path: np.ndarray
+    #: The drawn static inputs as "<section>.<key>".
+    input_names: list[str]
+    #: Read-only (paths, len(input_names)) view of each path's drawn inputs (Fortran order);
+    #: (0, k) when the run kept no per-path values.
+    inputs: np.ndarray
     def has_per_path(self) -> bool: ...
     def has_bands(self) -> bool: ...
     def summary(self, output: int) -> dict[str, float]: ...
@@ -43,3 +49,34 @@ def simulate_target(toml: str, source: str, target: str, first_paths: int, max_p
                     seed: int, threads: int, keep_paths: bool, bands: bool,
                     progress: Optional[Callable[[int, int], None]],
                     sampling: str = "") -> tuple[Result, dict]: ...
+
+def describe_output(name: str) -> dict[str, str]: ...
+def describe_series(name: str) -> dict[str, str]: ...
+
+# -- sensitivity (include/capexsim/sensitivity.hpp); SensitivityError arrives as ValueError --
+Progress = Optional[Callable[[int, int], None]]
+
+def sensitivity_rank(result: Result, output: str) -> dict:
+    """{"output", "paths", "defined", "nan_share", "r2", "rows": {"factor", "spearman", "srrc",
+    "contribution", "event_spearman"}}"""
+    ...
+def sensitivity_tornado(toml: str, source: str, output: str, stat: str, paths: int, seed: int,
+                        threads: int, low: float, high: float, vary: list[str],
+                        progress: Progress) -> dict:
+    """{"output", "statistic", "base", "base_ci95", "paths", "rows": {"factor", "low_input",
+    "high_input", "stat_low", "stat_base", "stat_high", "swing"}}"""
+    ...
+def sensitivity_sobol(toml: str, source: str, output: str, stat: str, paths: int, seed: int,
+                      threads: int, bootstrap: int, over_time: str, progress: Progress) -> dict:
+    """{"output", "statistic", "base_paths", "total_paths", "mean", "variance", "rows", "years",
+    "over_time": [rows per year]}; rows = {"factor", "S", "S_lo", "S_hi", "ST", "ST_lo", "ST_hi"}"""
+    ...
+def calibrate(toml: str, source: str, vary: str, output: str, stat: str, target: float, paths: int,
+              seed: int, threads: int, progress: Progress) -> dict:
+    """{"key", "output", "statistic", "target", "value", "value_ci95", "achieved",
+    "achieved_ci95", "runs", "evaluated_values", "evaluated_statistics", "toml"}"""
+    ...
+def sobol_indices(f: Callable[[np.ndarray], np.ndarray], dims: int, n: int, seed: int,
+                  bootstrap: int, level: float, names: list[str]) -> dict[str, list]:
+    """{"factor", "S", "S_lo", "S_hi", "ST", "ST_lo", "ST_hi"}"""
+    ...

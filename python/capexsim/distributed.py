@@ -13,6 +13,12 @@ for bit, to ``capexsim.simulate()`` of the same scenario, paths and seed.
 
 :func:`map_shards` is the generic part (tasks in, results out in order, on a given or a
 default cluster), so that other path-sharded computations can use it the same way.
+
+Sensitivity: the shards carry each path's drawn inputs, so ``simulate(...).rank(output)``
+gives the rank measures of a cluster run, equal to those of a single run. A tornado or
+Sobol analysis is not split across the cluster: its runs switch random streams of the
+engine (pinned inputs, pick-freeze seeds) that only the C++ layer can set, so run
+:func:`capexsim.sensitivity` on one machine (its runs use all of that machine's cores).
 """
 from __future__ import annotations
 

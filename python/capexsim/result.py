@@ -27,7 +27,8 @@ class Result:
       read-only).
     - ``summary()``: DataFrame, one row per output, the statistics of docs/model.md.
     - ``bands(series)``: DataFrame indexed by calendar year: t, mean, p5, p25, p50, p75, p95.
-    - ``paths``: DataFrame of per-path outputs, indexed by path number.
+    - ``paths``: DataFrame of per-path outputs, indexed by path number; ``inputs``: the
+      drawn inputs per path; ``path_table()``: both; ``rank(output)``: rank measures.
     - pickles (its bytes are the C++ result's, bit for bit) and merges with adjacent shards.
     """
 
@@ -105,6 +106,40 @@ class Result:
     def paths(self) -> pd.DataFrame:
         index = pd.RangeIndex(self.first_path, self.first_path + self.n_paths, name="path")
         return pd.DataFrame(self.per_path, columns=self.output_names, index=index)
+
+    @property
+    def input_names(self) -> list[str]:
+        """The drawn static inputs (those given as distributions), as "<section>.<key>"."""
+        return list(self._core.input_names)
+
+    @property
+    def inputs(self) -> pd.DataFrame:
+        """Each path's drawn static inputs: one column per input (``input_names``), indexed
+        by path number (from ``first_path``). Kept with ``simulate(..., keep_paths=True)``;
+        no columns when every input is a fixed number."""
+        index = pd.RangeIndex(self.first_path, self.first_path + self.n_paths, name="path")
+        names = self.input_names
+        if not names:
+            return pd.DataFrame(index=index)
+        a = self._core.inputs
+        if a.shape[0] != self.n_paths:
+            raise ValueError("this result kept no per-path inputs (simulate(..., keep_paths=True))")
+        return pd.DataFrame(a, columns=names, index=index, copy=False)
+
+    def path_table(self, inputs: bool = True) -> pd.DataFrame:
+        """``paths`` (every output per path) and, with inputs=True, the drawn inputs as
+        ``input.<name>`` columns after them (the columns of the CLI's paths.csv)."""
+        df = self.paths
+        if inputs and self.input_names:
+            df = pd.concat([df, self.inputs.add_prefix("input.")], axis=1)
+        return df
+
+    def rank(self, output: str = "funding_gap") -> pd.DataFrame:
+        """Rank measures of `output` against the drawn inputs of this run (see
+        :func:`capexsim.sensitivity` with method="rank"): spearman, srrc, contribution,
+        event_spearman per input; R² and the NaN share in ``attrs``."""
+        from .sensitivity import _rank_frame
+        return _rank_frame(self._core, output, self.scenario_name)
 
     def summary(self) -> pd.DataFrame:
         rows = [self._core.summary(k) for k in range(len(self.output_names))]

@@ -231,3 +231,13 @@ def frame(ax) -> None:
     ax.grid(axis="x", visible=False)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
+
+
+#: Further colours after COLORS, for charts with many series (factors of a Sobol chart).
+MORE_COLORS = ["#17becf", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#000000", "#6d597a"]
+
+
+def palette(n: int) -> list[str]:
+    """n distinct colours: COLORS, then MORE_COLORS, then repeating."""
+    colors = COLORS + MORE_COLORS
+    return [colors[i % len(colors)] for i in range(n)]

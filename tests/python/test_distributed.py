@@ -30,6 +30,10 @@ def assert_same_result(a, b):
     assert a._core.has_per_path() == b._core.has_per_path()
     if a._core.has_per_path():
         assert a.per_path.tobytes() == b.per_path.tobytes()
+        # the drawn inputs travel with the shards' bytes: rank measures of a cluster run
+        assert a.input_names == b.input_names
+        assert a.inputs.to_numpy().tobytes() == b.inputs.to_numpy().tobytes()
+        pd.testing.assert_frame_equal(a.rank(), b.rank(), check_exact=True)
     pd.testing.assert_frame_equal(a.summary(), b.summary(), check_exact=True)
     assert a._core.has_bands() == b._core.has_bands()
     if a._core.has_bands():

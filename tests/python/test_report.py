@@ -52,7 +52,7 @@ def test_report_is_self_contained(made):
     assert text.startswith("<!DOCTYPE html>")
     assert "<script" not in text and "<link" not in text and "@import" not in text and "@font-face" not in text
     srcs = re.findall(r'(?:src|href)="([^"]*)"', text)
-    assert len(srcs) == 7  # histogram, CDF, 3 fan charts, 2 comparison charts
+    assert len(srcs) == 8  # histogram, CDF, 3 fan charts, tornado, 2 comparison charts
     for src in srcs:
         assert src.startswith("data:image/svg+xml;base64,")
         svg = base64.b64decode(src.split(",", 1)[1])
@@ -102,7 +102,29 @@ def test_report_comparison(made, source_dir, reference_path, tmp_path):
     single = tmp_path / "single.html"
     _run_cli("report", reference_path, "--paths", 500, "--out", single)
     assert "Comparison" not in single.read_text(encoding="utf-8")
-    assert single.read_text(encoding="utf-8").count("<img ") == 5
+    assert single.read_text(encoding="utf-8").count("<img ") == 6
+
+
+def test_report_what_drives_the_funding_gap(made, reference_path, tmp_path):
+    text = made["text"]
+    assert "<h2>What drives the funding gap</h2>" in text
+    assert 'alt="tornado of the funding gap"' in text
+    # the rank table is the report's own run's
+    rank = made["result"].rank("funding_gap")
+    assert f"R² = {rank.attrs['r2']:.1%}" in text
+    section = text.split("<h2>What drives the funding gap</h2>")[1].split("<h2>")[0]
+    rows = re.findall(r'<tr><td class="l"><code>([\w.]+)</code></td><td>([^<]+)</td>', section)
+    assert [name for name, _ in rows] == list(rank.index)
+    for name, rho in rows:
+        assert rho == f"{rank.loc[name, 'spearman']:+.2f}".replace("-", "−")
+    tornado = capexsim.sensitivity(reference_path, "tornado", paths=PATHS, seed=SEED)
+    assert f"<code>{tornado.index[0]}</code> moves the mean funding gap most" in section
+    assert style.format_money(tornado["swing"].iloc[0]) in section
+    # --no-sensitivity leaves the section (and its runs) out
+    plain = tmp_path / "plain.html"
+    _run_cli("report", reference_path, "--paths", 500, "--no-sensitivity", "--out", plain)
+    body = plain.read_text(encoding="utf-8")
+    assert "What drives" not in body and body.count("<img ") == 5
 
 
 def test_report_same_command_same_bytes(reference_path, tmp_path):
@@ -264,7 +286,7 @@ def test_report_renders_in_headless_chromium(made):
             if not url.startswith(("data:", "file:")):
                 problems.append(f"network request: {url}")
     assert problems == []
-    assert len(images) == 7
+    assert len(images) == 8
     for complete, w, h in images:  # every chart decoded, at the size matplotlib drew it
         assert complete and w > 700 and h > 400
 

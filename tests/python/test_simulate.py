@@ -99,6 +99,8 @@ def test_same_numbers_as_the_cli(tmp_path, reference_path):
     # Shortest round-trip text parses back to the same double: compare bits.
     assert cli_values.tobytes() == np.ascontiguousarray(res.per_path).tobytes()
     assert cli_inputs.tobytes() == np.ascontiguousarray(res._core.inputs).tobytes()
+    # Result.path_table(): the same columns as paths.csv.
+    assert header[1:] == list(res.path_table().columns)
 
 
 def test_gil_is_released_during_a_run(reference_path):
