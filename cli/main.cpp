@@ -573,8 +573,15 @@ int main(int argc, char** argv) {
   MergeArgs ma;
   CLI::App* merge_cmd = app.add_subcommand(
       "merge", "Combine the shards of a run (run --shard K/N) into the files of the single run");
-  merge_cmd->add_option("dirs", ma.dirs, "Shard folders (each holding result.bin)")->required();
-  merge_cmd->add_option("--out,-o", ma.out, "Write summary.json, bands.csv (and paths.csv) here")
+  merge_cmd
+      ->add_option("dirs", ma.dirs,
+                   "Shard folders (each holding result.bin from run --shard, or sobol.bin "
+                   "from sensitivity --method sobol --shard)")
+      ->required();
+  merge_cmd
+      ->add_option("--out,-o", ma.out,
+                   "Write summary.json, bands.csv (and paths.csv) here; for Sobol shards "
+                   "sensitivity.csv and sensitivity.json")
       ->required();
 
   cli::SensitivityArgs sa;
@@ -675,7 +682,7 @@ int main(int argc, char** argv) {
     if (*sens_cmd) return cli::cmd_sensitivity(sa, !sa.quiet && stderr_is_terminal());
     if (*cal_cmd) return cli::cmd_calibrate(cal, !cal.quiet && stderr_is_terminal());
   } catch (const SensitivityError& e) {
-    print_error(std::string(e.what()) + "\nNothing was run. See docs/sensitivity.md.");
+    print_error(std::string(e.what()) + "\nNothing was written. See docs/sensitivity.md.");
     return exit_invalid;
   } catch (const ScenarioError& e) {
     print_error(std::string(e.what()) +

@@ -5,7 +5,9 @@
 
 #include "sensitivity.hpp"
 
+#include <unistd.h>
 #include <algorithm>
+
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -101,26 +103,54 @@ void render_sobol(const SobolTable& t, std::uint64_t seed, const std::string& sc
                   "[lo, hi]");
     table << line;
     for (const auto& row : rows) {
+      // Process groups have no dot in their name; inputs are <section>.<key>.
+      const bool process = row.name.find('.') == std::string::npos;
+      const std::string label = process ? row.name + " (process)" : row.name;
       std::snprintf(
-          line, sizeof line, "%-34s %7s %17s %7s %17s\n", row.name.c_str(), f(row.S, 3).c_str(),
+          line, sizeof line, "%-34s %7s %17s %7s %17s\n", label.c_str(), f(row.S, 3).c_str(),
           ("[" + f(row.S_lo, 3) + ", " + f(row.S_hi, 3) + "]").c_str(), f(row.ST, 3).c_str(),
           ("[" + f(row.ST_lo, 3) + ", " + f(row.ST_hi, 3) + "]").c_str());
       table << line;
       csv << (year.empty() ? "" : year + ",") << row.name << ',' << csv_number(row.S) << ','
           << csv_number(row.S_lo) << ',' << csv_number(row.S_hi) << ',' << csv_number(row.ST) << ','
-          << csv_number(row.ST_lo) << ',' << csv_number(row.ST_hi) << '\n';
+          << csv_number(row.ST_lo) << ',' << csv_number(row.ST_hi) << ','
+          << (process ? "process" : "input") << '\n';
     }
   };
+  table << "Noise can put S slightly above ST, or below 0, for a factor whose effect is small.\n";
   if (t.years.empty()) {
     table << "Mean " << f(t.mean, 3) << ", variance " << f(t.variance, 3) << "\n\n";
-    csv << "factor,S,S_lo,S_hi,ST,ST_lo,ST_hi\n";
+    csv << "factor,S,S_lo,S_hi,ST,ST_lo,ST_hi,kind\n";
     print(t.rows, "");
   } else {
-    csv << "year,factor,S,S_lo,S_hi,ST,ST_lo,ST_hi\n";
+    csv << "year,factor,S,S_lo,S_hi,ST,ST_lo,ST_hi,kind\n";
     for (std::size_t c = 0; c < t.years.size(); ++c) {
-      table << "\n" << t.output << " in " << g6(t.years[c]) << ":\n";
+      table << "\n"
+            << t.output << " at " << g6(t.years[c]) << " (the first step at or after it): mean "
+            << f(t.year_means[c], 3) << ", variance " << f(t.year_variances[c], 3) << "\n";
       print(t.over_time[c], g6(t.years[c]));
     }
+  }
+}
+
+/// The Sobol fields of sensitivity.json.
+void sobol_meta(const SobolTable& t, nlohmann::ordered_json& meta) {
+  meta["paths"] = t.base_paths;
+  meta["base_paths"] = t.base_paths;
+  meta["total_paths"] = t.total_paths;
+  meta["statistic"] = t.statistic;
+  if (t.years.empty()) {
+    meta["mean"] = num(t.mean);
+    meta["variance"] = num(t.variance);
+  } else {
+    meta["years"] = t.years;
+    nlohmann::json means = nlohmann::json::array(), vars = nlohmann::json::array();
+    for (std::size_t c = 0; c < t.years.size(); ++c) {
+      means.push_back(num(t.year_means[c]));
+      vars.push_back(num(t.year_variances[c]));
+    }
+    meta["means"] = means;
+    meta["variances"] = vars;
   }
 }
 
@@ -153,7 +183,11 @@ std::string encode_sobol_shard(const SobolShard& s) {
 SobolShard read_sobol_shard(const std::filesystem::path& dir) {
   const std::filesystem::path file = dir / sobol_shard_file;
   std::ifstream in(file, std::ios::binary);
-  if (!in) throw UsageError(file.string() + ": cannot read (is it a sensitivity --shard folder?)");
+  if (!in)
+    throw UsageError(file.string() +
+                     ": cannot read it; every folder given to merge must hold the "
+                     "same kind of shard (sobol.bin from sensitivity --shard, or result.bin from "
+                     "run --shard)");
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto corrupt = [&](const std::string& why) {
     return UsageError(file.string() + ": not a readable Sobol shard: " + why);
@@ -213,14 +247,29 @@ int cmd_merge_sobol(const std::vector<std::string>& dirs, const std::string& out
       }
       missing += (missing.empty() ? "" : ", ") + std::to_string(k);
     }
-    throw UsageError("merge: shards " + missing + " of " + std::to_string(first.n) +
-                     " are missing; every shard of the analysis is needed");
+    throw UsageError(
+        "merge: " + std::string(missing.find(',') == std::string::npos ? "shard " : "shards ") +
+        missing + " of " + std::to_string(first.n) +
+        (missing.find(',') == std::string::npos ? " is" : " are") +
+        " missing; every shard of the analysis is needed");
   }
   SobolSamples all = first.samples;
-  try {
-    for (std::size_t i = 1; i < shards.size(); ++i) all = merge(all, shards[i].samples);
-  } catch (const SensitivityError& e) {
-    throw UsageError(std::string(e.what()));
+  for (std::size_t i = 1; i < shards.size(); ++i) {
+    const SobolSamples& x = shards[i].samples;
+    auto differ = [&](const std::string& what, const std::string& va, const std::string& vb) {
+      return UsageError("merge: " + shards[i].source + " is not a shard of the same analysis as " +
+                        first.source + ": " + what + " " + vb + " vs " + va);
+    };
+    if (x.seed != all.seed) throw differ("seed", std::to_string(all.seed), std::to_string(x.seed));
+    if (x.scenario_fingerprint != all.scenario_fingerprint)
+      throw differ("scenario hash", all.scenario_fingerprint, x.scenario_fingerprint);
+    if (x.output != all.output) throw differ("output", all.output, x.output);
+    if (x.statistic != all.statistic) throw differ("statistic", all.statistic, x.statistic);
+    try {
+      all = merge(all, x);
+    } catch (const SensitivityError& e) {
+      throw UsageError(shards[i].source + ": " + e.what());
+    }
   }
   SobolOptions so;
   so.bootstrap = static_cast<int>(first.bootstrap);
@@ -235,10 +284,9 @@ int cmd_merge_sobol(const std::vector<std::string>& dirs, const std::string& out
   meta["scenario_file"] = first.scenario_file;
   meta["method"] = "sobol";
   meta["output"] = t.output;
-  meta["base_paths"] = t.base_paths;
-  meta["total_paths"] = t.total_paths;
+  meta["scenario_hash"] = all.scenario_fingerprint;
   meta["seed"] = all.seed;
-  meta["statistic"] = t.statistic;
+  sobol_meta(t, meta);
   meta["bootstrap"] = so.bootstrap;
   meta["shards"] = shards.size();
   set.write("sensitivity.csv", csv.str());
@@ -281,31 +329,49 @@ int cmd_sensitivity(const SensitivityArgs& a, bool progress) {
         "and merge, then rank the merged paths in Python");
   if (!a.shard.empty() && a.out.empty())
     throw UsageError("--shard " + a.shard + " needs --out DIR (the shard's sobol.bin goes there)");
+  if (!a.over_time.empty() && a.output != "funding_gap")
+    throw SensitivityError("--over-time " + a.over_time + " analyses that series; --output " +
+                           a.output + " would be ignored: give one or the other");
+  if (method == "sobol") {
+    const std::uint64_t b = parse_count(a.bootstrap, "--bootstrap", 1e5);
+    if (b < 100)
+      throw UsageError("--bootstrap " + a.bootstrap +
+                       ": at least 100 resamples are needed for 95% percentile intervals");
+    if (options_of(a, 65'536).paths < 64)
+      throw UsageError("--paths " + a.paths +
+                       ": a Sobol analysis needs at least 64 base paths (the indices of fewer "
+                       "are noise)");
+  }
+  // Everything that can be checked is checked before the --out folder is touched.
+  std::optional<ShardSpec> spec;
+  std::optional<PathRange> range;
+  if (!a.shard.empty()) {
+    spec = parse_shard(a.shard);
+    range = shard_range(*spec, options_of(a, 65'536).paths);
+    if (range->count < 1)
+      throw UsageError("--shard " + a.shard + ": " + std::to_string(options_of(a, 65'536).paths) +
+                       " base paths leave this shard empty; use fewer shards");
+  }
   std::optional<OutputSet> set;
   if (!a.out.empty()) set.emplace(a.out);  // takes the folder's lock before the runs
-  if (!a.shard.empty()) {
-    const ShardSpec spec = parse_shard(a.shard);
+  if (spec) {
     RunOptions o = options_of(a, 65'536);
-    const PathRange range = shard_range(spec, o.paths);
-    if (range.count < 1)
-      throw UsageError("--shard " + a.shard + ": " + std::to_string(o.paths) +
-                       " base paths leave this shard empty; use fewer shards");
     SobolShard sh;
-    sh.k = spec.k;
-    sh.n = spec.n;
+    sh.k = spec->k;
+    sh.n = spec->n;
     sh.total = o.paths;
     sh.bootstrap = parse_count(a.bootstrap, "--bootstrap", 1e5);
     sh.scenario_file = a.scenario;
     sh.scenario_name = scenario.name;
-    o.first_path = range.first;
-    o.paths = range.count;
+    o.first_path = range->first;
+    o.paths = range->count;
     sh.samples = with_progress(o, progress, "sobol shard ", [&] {
       return sobol_samples(scenario, a.output, stat, o, a.over_time);
     });
     set->write(sobol_shard_file, encode_sobol_shard(sh));
     set->commit();
-    std::cout << "Sobol shard " << spec.k << "/" << spec.n << " of " << scenario.name
-              << ": base paths [" << range.first << ", " << range.first + range.count << ") of "
+    std::cout << "Sobol shard " << spec->k << "/" << spec->n << " of " << scenario.name
+              << ": base paths [" << range->first << ", " << range->first + range->count << ") of "
               << grouped(sh.total) << ", written to " << (set->dir() / sobol_shard_file).string()
               << "\nCombine every shard with: capexsim merge DIR1 DIR2 ... --out OUT\n";
     return 0;
@@ -318,6 +384,7 @@ int cmd_sensitivity(const SensitivityArgs& a, bool progress) {
   meta["scenario_file"] = a.scenario;
   meta["method"] = method;
   meta["output"] = a.over_time.empty() ? a.output : a.over_time;
+  meta["scenario_hash"] = fingerprint(scenario);
   const auto t0 = std::chrono::steady_clock::now();
   char line[512];
 
@@ -333,12 +400,15 @@ int cmd_sensitivity(const SensitivityArgs& a, bool progress) {
     table << "What drives " << a.output << " (" << scenario.name << "): rank measures over "
           << grouped(t.paths) << " paths, seed " << o.seed << "\n";
     if (t.nan_share > 0)
-      table << a.output << " is undefined (the event never happens) on " << f(100 * t.nan_share, 1)
+      table << a.output << " is undefined (the event never happens) on " << g6(100 * t.nan_share)
             << "% of paths. spearman, srrc and R^2 are over the " << grouped(t.defined)
             << " paths where it is defined;\nevent_rho is the rank correlation with 'it "
                "happens' over all paths.\n";
     table << "R^2 of the rank regression: " << f(t.r2, 3)
-          << " (the share of the output's rank variance the inputs explain linearly)\n\n";
+          << " (the share of the output's rank variance the inputs explain linearly).\n"
+             "srrc: standardised rank-regression coefficient (the effect of one sd of an "
+             "input's rank, others held);\ncontribution: srrc^2 / sum srrc^2 x R^2 (the "
+             "contributions add up to R^2).\n\n";
     std::snprintf(line, sizeof line, "%-34s %9s %9s %13s %10s\n", "input", "spearman", "srrc",
                   "contribution", "event_rho");
     table << line;
@@ -360,32 +430,46 @@ int cmd_sensitivity(const SensitivityArgs& a, bool progress) {
     const TornadoTable t = with_progress(o, progress, "tornado ",
                                          [&] { return tornado(scenario, a.output, stat, o, to); });
     const int d = stat_decimals(a.output, stat);
+    meta["paths"] = o.paths;
     meta["paths_per_run"] = o.paths;
     meta["seed"] = o.seed;
     meta["statistic"] = t.statistic;
     meta["low_quantile"] = a.low;
     meta["high_quantile"] = a.high;
+    meta["vary"] = a.vary;
     meta["base"] = num(t.base);
     meta["base_ci95"] = num(t.base_ci95);
+    meta["base_nan_share"] = t.base_nan_share;
+    const std::string unit =
+        stat.kind == Statistic::Kind::prob_positive ? "share" : output_unit(a.output);
     table << "Tornado of " << a.output << "." << t.statistic << " (" << scenario.name
           << "): each input pinned at its P" << f(100 * a.low, 0) << " and P" << f(100 * a.high, 0)
           << " (or its --vary range), every other draw as in the base run\n(common random "
              "numbers, "
           << grouped(o.paths) << " paths per run, seed " << o.seed << "). Base: " << f(t.base, d)
-          << " ± " << f(t.base_ci95, d) << " (95%)\n\n";
+          << " ± " << f(t.base_ci95, d) << " " << unit << " (95%)\n";
+    if (t.base_nan_share > 0 && stat.kind != Statistic::Kind::prob_positive)
+      table << a.output << " is undefined (the event never happens) on "
+            << f(100 * t.base_nan_share, 1) << "% of the base run's paths: the " << t.statistic
+            << " is over the paths where it happens, a set that changes with each input.\n";
+    table << "Rows marked (vary) set a scenario key to LO and HI; the others pin a drawn input "
+             "at its quantiles. Statistics in "
+          << unit << ".\n\n";
     std::snprintf(line, sizeof line, "%-34s %12s %12s %12s %12s %12s\n", "input", "low input",
                   "high input", "stat at low", "stat at high", "swing");
     table << line;
-    csv << "factor,low_input,high_input,stat_low,stat_base,stat_high,swing\n";
+    csv << "factor,low_input,high_input,stat_low,stat_base,stat_high,swing,kind\n";
     for (const auto& row : t.rows) {
-      std::snprintf(line, sizeof line, "%-34s %12s %12s %12s %12s %12s\n", row.factor.c_str(),
+      const std::string label = row.varied ? row.factor + " (vary)" : row.factor;
+      std::snprintf(line, sizeof line, "%-34s %12s %12s %12s %12s %12s\n", label.c_str(),
                     g6(row.low_input).c_str(), g6(row.high_input).c_str(),
                     f(row.stat_low, d).c_str(), f(row.stat_high, d).c_str(),
                     f(row.swing, d).c_str());
       table << line;
       csv << row.factor << ',' << csv_number(row.low_input) << ',' << csv_number(row.high_input)
           << ',' << csv_number(row.stat_low) << ',' << csv_number(row.stat_base) << ','
-          << csv_number(row.stat_high) << ',' << csv_number(row.swing) << '\n';
+          << csv_number(row.stat_high) << ',' << csv_number(row.swing) << ','
+          << (row.varied ? "vary" : "pin") << '\n';
     }
   } else {
     RunOptions o = options_of(a, 65'536);
@@ -394,10 +478,8 @@ int cmd_sensitivity(const SensitivityArgs& a, bool progress) {
     so.estimator.bootstrap = static_cast<int>(parse_count(a.bootstrap, "--bootstrap", 1e5));
     const SobolTable t = with_progress(
         o, progress, "sobol ", [&] { return sobol_sensitivity(scenario, a.output, stat, o, so); });
-    meta["base_paths"] = t.base_paths;
-    meta["total_paths"] = t.total_paths;
     meta["seed"] = o.seed;
-    meta["statistic"] = t.statistic;
+    sobol_meta(t, meta);
     meta["bootstrap"] = so.estimator.bootstrap;
     render_sobol(t, o.seed, scenario.name, table, csv);
   }
@@ -440,7 +522,14 @@ int cmd_calibrate(const CalibrateArgs& a, bool progress) {
   o.paths = parse_count(a.paths, "--paths", 1e8);
   o.seed = parse_seed(a.seed);
   o.threads = parse_threads(a.threads);
-  if (!a.write.empty()) prepare_out_dir(std::filesystem::absolute(a.write).parent_path());
+  if (!a.write.empty()) {
+    const auto dir = std::filesystem::absolute(a.write).parent_path();
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec))
+      throw UsageError("--write " + a.write + ": the folder " + dir.string() + " does not exist");
+    if (::access(dir.c_str(), W_OK) != 0)
+      throw UsageError("--write " + a.write + ": the folder " + dir.string() + " is not writable");
+  }
   const auto t0 = std::chrono::steady_clock::now();
   const CalibrateResult r = with_progress(o, progress, "calibrate ", [&] {
     return calibrate(scenario, range, output, stat, target, o);

@@ -5,8 +5,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <functional>
+#include <limits>
 #include <numeric>
 #include <optional>
 
@@ -188,8 +188,10 @@ KeyRef find_ref(Scenario& s, std::string_view key) {
     }
     if (parts[0] == "valuation" && (parts[1] == "arr_multiple" || parts[1] == "min_pre_money")) {
       if (!f.valuation) throw absent("valuation");
-      if (parts[1] == "arr_multiple") ref.dist = &f.valuation->arr_multiple;
-      else ref.number = &f.valuation->min_pre_money_bn;
+      if (parts[1] == "arr_multiple")
+        ref.dist = &f.valuation->arr_multiple;
+      else
+        ref.number = &f.valuation->min_pre_money_bn;
       return ref;
     }
     if (parts[0] == "equity_policy") {
@@ -216,10 +218,9 @@ KeyRef find_ref(Scenario& s, std::string_view key) {
       }
     std::string names;
     for (const auto& d : s.financing.debt) names += (names.empty() ? "" : ", ") + d.name;
-    throw SensitivityError("unknown key '" + std::string(key) + "': no debt facility named '" +
-                           parts[1] + "'" +
-                           (names.empty() ? " (the scenario has none)"
-                                          : "; the facilities are: " + names));
+    throw SensitivityError(
+        "unknown key '" + std::string(key) + "': no debt facility named '" + parts[1] + "'" +
+        (names.empty() ? " (the scenario has none)" : "; the facilities are: " + names));
   } else if (parts.size() == 3 && parts[0] == "contract") {
     for (auto& c : s.contracts)
       if (c.name == parts[1]) {
@@ -440,8 +441,10 @@ RankTable rank_sensitivity(const Result& r, std::string_view output) {
   }
   if (std::all_of(buf.begin(), buf.end(), [&](double) { return true; }) &&
       std::adjacent_find(ry.begin(), ry.end(), std::not_equal_to<>()) == ry.end())
-    throw SensitivityError("output '" + t.output + "' is the same on every path where it is "
-                           "defined (" + fmt(y[rows[0]]) + "), so no input can explain it");
+    throw SensitivityError("output '" + t.output +
+                           "' is the same on every path where it is "
+                           "defined (" +
+                           fmt(y[rows[0]]) + "), so no input can explain it");
   // Standardised rank regression: b = Rxx^-1 rxy over the inputs that vary, R^2 = b.rxy.
   const Eigen::Index v = static_cast<Eigen::Index>(varying.size());
   if (v > 0) {
@@ -518,8 +521,9 @@ TornadoTable tornado(const Scenario& scenario, std::string_view output, const St
   for (std::size_t k = 0; k < param_count; ++k)
     if (!scenario.params[k].is_fixed()) drawn.push_back(k);
   if (drawn.empty() && opt.vary.empty())
-    throw SensitivityError("the scenario draws no input (every input is a fixed number) and "
-                           "no --vary was given: there is nothing to pin; add --vary KEY=LO:HI");
+    throw SensitivityError(
+        "the scenario draws no input (every input is a fixed number) and "
+        "no --vary was given: there is nothing to pin; add --vary KEY=LO:HI");
   for (std::size_t i = 0; i < opt.vary.size(); ++i)
     for (std::size_t j = 0; j < i; ++j)
       if (opt.vary[i].key == opt.vary[j].key)
@@ -855,7 +859,12 @@ SobolTable sobol_table(const SobolSamples& s, const SobolOptions& estimator) {
     t.rows = indices(0, t);
   } else {
     t.years = s.years;
-    for (std::size_t q = 0; q < s.values.size(); ++q) t.over_time.push_back(indices(q, t));
+    for (std::size_t q = 0; q < s.values.size(); ++q) {
+      t.over_time.push_back(indices(q, t));
+      t.year_means.push_back(t.mean);
+      t.year_variances.push_back(t.variance);
+    }
+    t.mean = t.variance = nan;
   }
   return t;
 }
@@ -952,8 +961,7 @@ CalibrateResult calibrate(const Scenario& scenario, const VaryRange& range, std:
     std::optional<std::pair<double, double>> pick, farthest;
     for (const auto& e : evals) {
       if (left ? !(e.first < res.value) : !(e.first > res.value)) continue;
-      if (!farthest || (left ? e.first < farthest->first : e.first > farthest->first))
-        farthest = e;
+      if (!farthest || (left ? e.first < farthest->first : e.first > farthest->first)) farthest = e;
       if (std::abs(e.second - target) >= h &&
           (!pick || (left ? e.first > pick->first : e.first < pick->first)))
         pick = e;
@@ -962,9 +970,12 @@ CalibrateResult calibrate(const Scenario& scenario, const VaryRange& range, std:
   };
   const auto l = side(true), r = side(false);
   double slope = nan;
-  if (l && r) slope = (r->second - l->second) / (r->first - l->first);
-  else if (l) slope = (res.achieved - l->second) / (res.value - l->first);
-  else if (r) slope = (r->second - res.achieved) / (r->first - res.value);
+  if (l && r)
+    slope = (r->second - l->second) / (r->first - l->first);
+  else if (l)
+    slope = (res.achieved - l->second) / (res.value - l->first);
+  else if (r)
+    slope = (r->second - res.achieved) / (r->first - res.value);
   res.value_ci95 = slope != 0 && std::isfinite(slope) ? std::abs(res.achieved_ci95 / slope) : nan;
   res.scenario = with_key_value(scenario, range.key, res.value);
   return res;

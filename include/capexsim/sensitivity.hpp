@@ -131,6 +131,7 @@ struct SobolTable {
   /// With over_time: the checkpoint years and the indices at each (rows stays empty).
   std::vector<double> years;
   std::vector<std::vector<SobolIndex>> over_time;
+  std::vector<double> year_means, year_variances;  // with over_time (mean, variance: NaN)
 };
 /// The model evaluations of a Sobol analysis over a path range: per analysed quantity
 /// (the output, or the series at each checkpoint year), per run (A, B, then A_B^(i) for

@@ -180,7 +180,7 @@ class Sensitivity(unittest.TestCase):
         p = run("merge", dirs[2], dirs[0], dirs[1], "--out", out)
         self.assertEqual(p.returncode, 0, p.stderr)
         self.assertEqual(read_csv(os.path.join(out, "sensitivity.csv")), whole)
-        self.assert_invalid(run("merge", dirs[0], dirs[1], "--out", out), "shards 3 of 3 are missing")
+        self.assert_invalid(run("merge", dirs[0], dirs[1], "--out", out), "shard 3 of 3 is missing")
         self.assert_invalid(run("merge", dirs[0], dirs[0], dirs[1], "--out", out), "given twice")
         with open(os.path.join(dirs[1], "sobol.bin"), "r+b") as f:
             f.seek(40)
@@ -190,6 +190,39 @@ class Sensitivity(unittest.TestCase):
         self.assert_invalid(run("merge", *dirs, "--out", out), "checksum mismatch")
         self.assert_invalid(run("sensitivity", reference(), "--method", "rank", "--shard", "1/2",
                                 "--out", out), "--shard applies to --method sobol")
+
+    def test_failed_shard_leaves_no_folder_and_calibrate_error_is_honest(self):
+        out = os.path.join(self.dir, "never")
+        p = run("sensitivity", reference(), "--method", "sobol", "--shard", "4/3", "--out", out)
+        self.assert_invalid(p, "--shard 4/3")
+        self.assertFalse(os.path.exists(out))
+        # The value's error comes from the slope at the scale of the statistic's half-width:
+        # check it against the slope measured by two runs 0.05 apart around the answer.
+        p = run("calibrate", reference(), "--vary", "revenue.growth0=0.3:1.5", "--target",
+                "breakeven.mean=6", "--paths", "4000", "--quiet")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        first = p.stdout.splitlines()[0]  # revenue.growth0 = X ± E (95%, Monte Carlo)
+        value, err = float(first.split(" = ")[1].split(" ± ")[0]), float(first.split(" ± ")[1].split()[0])
+        second = p.stdout.splitlines()[1]  # puts breakeven.mean at Y ± H (target 6)
+        half = float(second.split(" ± ")[1].split()[0])
+        stats = []
+        for x in (value - 0.05, value + 0.05):
+            d = os.path.join(self.dir, f"g{x}")
+            with open(reference()) as f:
+                text = f.read()
+            old = "growth0 = { triangular = [0.5, 0.8, 1.1] }"
+            self.assertIn(old, text)
+            path = os.path.join(self.dir, f"g{x}.toml")
+            with open(path, "w") as f:
+                f.write(text.replace(old, f"growth0 = {{ triangular = [{x - 0.3}, {x}, {x + 0.3}] }}"))
+            q = run("run", path, "--paths", "4000", "--quiet", "--out", d)
+            self.assertEqual(q.returncode, 0, q.stderr)
+            with open(os.path.join(d, "summary.json")) as f:
+                stats.append(json.load(f)["metrics"]["breakeven"]["mean"])
+        slope = abs(stats[1] - stats[0]) / 0.1
+        # Within a factor 3 of half / slope (the old estimate was 30x too small here).
+        self.assertGreater(err, half / slope / 3)
+        self.assertLess(err, half / slope * 3)
 
     def test_vary_on_a_distribution_without_a_shift(self):
         with open(reference()) as f:
