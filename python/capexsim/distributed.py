@@ -14,11 +14,12 @@ for bit, to ``capexsim.simulate()`` of the same scenario, paths and seed.
 :func:`map_shards` is the generic part (tasks in, results out in order, on a given or a
 default cluster), so that other path-sharded computations can use it the same way.
 
-Sensitivity: the shards carry each path's drawn inputs, so ``simulate(...).rank(output)``
-gives the rank measures of a cluster run, equal to those of a single run. A tornado or
-Sobol analysis is not split across the cluster: its runs switch random streams of the
-engine (pinned inputs, pick-freeze seeds) that only the C++ layer can set, so run
-:func:`capexsim.sensitivity` on one machine (its runs use all of that machine's cores).
+Sensitivity (:func:`sensitivity`): a Sobol analysis splits its N base paths into
+ranges; each task evaluates every run of the analysis (A, B and each A_B) on its range
+and returns the evaluations as bytes, and the indices are computed from all of them in
+path order, equal bit for bit to :func:`capexsim.sensitivity` on one machine. Rank
+measures come from a sharded run (the shards carry each path's drawn inputs). A tornado
+is 1 + 2k whole runs and stays on one machine (its runs use all of that machine's cores).
 """
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ from typing import Any, Callable, Iterator, Optional, Sequence
 from . import _core
 from .result import Result
 
-__all__ = ["simulate", "map_shards", "shard_ranges"]
+__all__ = ["simulate", "sensitivity", "map_shards", "shard_ranges"]
 
 
 def shard_ranges(paths: int, shards: int) -> list[tuple[int, int]]:
@@ -133,3 +134,58 @@ def simulate(scenario, paths: int = 100_000, seed: int = 1, client=None,
                 for first, count in shard_ranges(paths, n)]
         blobs = map_shards(run_shard, args, client=c)
     return Result(_merge_in_order([_core.Result.from_bytes(b) for b in blobs]))
+
+
+def sobol_shard(toml: str, source: str, output: str, stat: str, seed: int, first_path: int,
+                paths: int, threads: int, over_time: str) -> bytes:
+    """One path range of a Sobol analysis as a pure function: its evaluations as bytes."""
+    return _core.sobol_samples(toml, source, output, stat, paths, first_path, seed, threads,
+                               over_time)
+
+
+def sensitivity(scenario, method: str = "sobol", output: str = "funding_gap", stat: str = "mean",
+                paths: Optional[int] = None, seed: int = 1, client=None,
+                shards: Optional[int] = None, over_time: Optional[str] = None,
+                bootstrap: int = 1000, threads: int = 1):
+    """:func:`capexsim.sensitivity` with its paths split across a Dask cluster.
+
+    method: "sobol" (the N base paths split into shards, each task running every run of
+    the analysis on its range) or "rank" (a sharded :func:`simulate`, then the rank
+    measures of the merged paths). Either gives the single-machine table bit for bit.
+    paths: as for :func:`capexsim.sensitivity` (sobol: N = 65,536; rank: 100,000).
+    client, shards, threads: as for :func:`simulate`.
+    """
+    from . import _as_scenario, _count
+    from .sensitivity import DEFAULT_PATHS, _rank_frame, _sobol_frame
+
+    if method not in ("sobol", "rank"):
+        raise ValueError(f"distributed.sensitivity runs method 'sobol' or 'rank', not {method!r}; "
+                         "a tornado is 1 + 2k whole runs: use capexsim.sensitivity on one machine")
+    sc = _as_scenario(scenario)
+    paths = _count(DEFAULT_PATHS[method] if paths is None else paths, "paths", 1)
+    seed = _count(seed, "seed", 0)
+    threads = _count(threads, "threads", 1)
+    if method == "rank":
+        if stat != "mean" or over_time is not None:
+            raise ValueError("rank takes neither stat nor over_time")
+        res = simulate(sc, paths=paths, seed=seed, client=client, shards=shards, bands=False,
+                       threads=threads)
+        df = _rank_frame(res._core, output, sc.name)
+    else:
+        bootstrap = _count(bootstrap, "bootstrap", 0)
+        toml, source = sc.to_toml(), sc.source
+        # Check the arguments on a few paths here, so that a mistake is one clear error
+        # rather than one per task.
+        _core.sobol_samples(toml, source, output, stat, 2, 0, seed, 1, over_time or "")
+        with _client(client) as c:
+            n = shards
+            if n is None:
+                n = min(paths, 4 * max(1, sum(c.nthreads().values())))
+            n = _count(n, "shards", 1)
+            args = [(toml, source, output, stat, seed, first, count, threads, over_time or "")
+                    for first, count in shard_ranges(paths, n)]
+            blobs = map_shards(sobol_shard, args, client=c)
+        df = _sobol_frame(_core.sobol_from_shards(blobs, bootstrap), over_time, bootstrap)
+    df.attrs.setdefault("paths", paths)
+    df.attrs.update(seed=seed, scenario=sc.name)
+    return df

@@ -137,6 +137,28 @@ def _frame(rows: dict, columns: Sequence[str]) -> pd.DataFrame:
     return df
 
 
+def _sobol_frame(t: dict, over_time, bootstrap: int) -> pd.DataFrame:
+    """The DataFrame of a Sobol table (``_core.sensitivity_sobol`` or ``sobol_from_shards``)."""
+    if over_time:
+        blocks = [_frame(rows, SOBOL_COLUMNS) for rows in t["over_time"]]
+        years = [float(y) for y in t["years"]]
+        if blocks:
+            df = pd.concat(blocks, keys=years, names=["year", "factor"])
+        else:
+            df = pd.DataFrame(columns=SOBOL_COLUMNS, dtype=float,
+                              index=pd.MultiIndex.from_arrays([[], []], names=["year", "factor"]))
+        df.attrs.update(series=over_time, years=years,
+                        means=[float(x) for x in t["year_means"]],
+                        variances=[float(x) for x in t["year_variances"]])
+    else:
+        df = _frame(t["rows"], SOBOL_COLUMNS)
+        df.attrs.update(mean=float(t["mean"]), variance=float(t["variance"]))
+    df.attrs.update(method="sobol", output=t["output"], statistic=t["statistic"],
+                    paths=int(t["base_paths"]), total_paths=int(t["total_paths"]),
+                    bootstrap=bootstrap, level=0.95)
+    return df
+
+
 def _rank_frame(core_result, output: str, scenario_name: str = "") -> pd.DataFrame:
     """The rank table of `output` against a _core.Result's kept inputs."""
     t = _core.sensitivity_rank(core_result, output)
@@ -227,22 +249,7 @@ def sensitivity(scenario, method: str = "rank", output: str = "funding_gap", sta
             bootstrap = capexsim._count(bootstrap, "bootstrap", 0)
             t = _core.sensitivity_sobol(sc.to_toml(), sc.source, output, stat, paths, seed, threads,
                                         bootstrap, over_time or "", callback)
-            if over_time:
-                blocks = [_frame(rows, SOBOL_COLUMNS) for rows in t["over_time"]]
-                years = [float(y) for y in t["years"]]
-                if blocks:
-                    df = pd.concat(blocks, keys=years, names=["year", "factor"])
-                else:
-                    df = pd.DataFrame(columns=SOBOL_COLUMNS, dtype=float,
-                                      index=pd.MultiIndex.from_arrays([[], []], names=["year", "factor"]))
-                df.attrs.update(series=over_time, years=years)
-            else:
-                df = _frame(t["rows"], SOBOL_COLUMNS)
-            df.attrs.update(method="sobol", output=t["output"], statistic=t["statistic"],
-                            paths=int(t["base_paths"]), total_paths=int(t["total_paths"]),
-                            bootstrap=bootstrap, level=0.95)
-            if not over_time:  # with over_time the C++ layer's mean/variance are the last year's only
-                df.attrs.update(mean=float(t["mean"]), variance=float(t["variance"]))
+            df = _sobol_frame(t, over_time, bootstrap)
     finally:
         close()
     df.attrs.setdefault("paths", paths)

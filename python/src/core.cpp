@@ -382,7 +382,8 @@ py::dict sobol_table_dict(const SobolTable& t) {
                   py::arg("base_paths") = t.base_paths, py::arg("total_paths") = t.total_paths,
                   py::arg("mean") = t.mean, py::arg("variance") = t.variance,
                   py::arg("rows") = sobol_rows(t.rows), py::arg("years") = t.years,
-                  py::arg("over_time") = over);
+                  py::arg("over_time") = over, py::arg("year_means") = t.year_means,
+                  py::arg("year_variances") = t.year_variances);
 }
 
 py::dict calibrate_dict(const std::string& toml, const std::string& source, const std::string& vary,

@@ -81,6 +81,28 @@ def test_two_worker_processes_give_the_single_run_bits(client, reference_path):
     assert_same_result(cd.simulate(reference_path, paths=20_000, seed=3, shards=2), one)
 
 
+def test_sensitivity_on_the_cluster_equals_one_machine(client, reference_path):
+    # Sobol: the base paths split into 3 ranges, each evaluating every run of the analysis.
+    one = capexsim.sensitivity(reference_path, "sobol", paths=1_500, seed=2, bootstrap=200)
+    two = cd.sensitivity(reference_path, "sobol", paths=1_500, seed=2, bootstrap=200,
+                         client=client, shards=3)
+    pd.testing.assert_frame_equal(two, one, check_exact=True)
+    assert two.attrs["mean"] == one.attrs["mean"]
+    ot1 = capexsim.sensitivity(reference_path, "sobol", paths=600, seed=2, bootstrap=200,
+                               over_time="cash")
+    ot2 = cd.sensitivity(reference_path, "sobol", paths=600, seed=2, bootstrap=200,
+                         over_time="cash", client=client, shards=2)
+    pd.testing.assert_frame_equal(ot2, ot1, check_exact=True)
+    # Rank: a sharded run.
+    r1 = capexsim.sensitivity(reference_path, "rank", paths=3_000, seed=2)
+    r2 = cd.sensitivity(reference_path, "rank", paths=3_000, seed=2, client=client, shards=4)
+    pd.testing.assert_frame_equal(r2, r1, check_exact=True)
+    with pytest.raises(ValueError, match="tornado"):
+        cd.sensitivity(reference_path, "tornado", client=client)
+    with pytest.raises(ValueError, match="unknown output"):
+        cd.sensitivity(reference_path, "sobol", output="nope", paths=100, client=client)
+
+
 def test_map_shards_keeps_the_order_of_its_arguments(client):
     args = [(i, 100) for i in range(7)]
     assert cd.map_shards(operator.add, args, client) == [i + 100 for i in range(7)]
