@@ -396,10 +396,10 @@ struct MergeArgs {
 };
 
 int cmd_merge(const MergeArgs& m) {
-  // Shards of a Sobol analysis (sensitivity --shard) hold sobol.bin instead of result.bin.
+  // Shards of a sensitivity analysis (sensitivity --shard) hold sensitivity.bin.
   if (!m.dirs.empty() &&
-      std::filesystem::exists(std::filesystem::path(m.dirs.front()) / cli::sobol_shard_file))
-    return cli::cmd_merge_sobol(m.dirs, m.out);
+      std::filesystem::exists(std::filesystem::path(m.dirs.front()) / cli::sensitivity_shard_file))
+    return cli::cmd_merge_sensitivity(m.dirs, m.out);
   std::vector<cli::Shard> shards;
   for (const std::string& d : m.dirs) shards.push_back(cli::read_shard(d));
   if (cli::interrupted()) throw Interrupted();
@@ -575,7 +575,7 @@ int main(int argc, char** argv) {
       "merge", "Combine the shards of a run (run --shard K/N) into the files of the single run");
   merge_cmd
       ->add_option("dirs", ma.dirs,
-                   "Shard folders (each holding result.bin from run --shard, or sobol.bin "
+                   "Shard folders (each holding result.bin from run --shard, or sensitivity.bin "
                    "from sensitivity --method sobol --shard)")
       ->required();
   merge_cmd
@@ -615,8 +615,8 @@ int main(int argc, char** argv) {
   sens_cmd->add_option("--bootstrap", sa.bootstrap,
                        "sobol: bootstrap resamples of the 95% intervals [default: 1000]");
   sens_cmd->add_option("--shard", sa.shard,
-                       "sobol: run only shard K/N of the base paths and write DIR/sobol.bin "
-                       "(needs --out); combine the shards with 'capexsim merge'");
+                       "sobol, tornado: run only shard K/N of the paths and write "
+                       "DIR/sensitivity.bin (needs --out); combine with 'capexsim merge'");
   sens_cmd->add_flag("--quiet,-q", sa.quiet, "No progress bar");
 
   cli::CalibrateArgs cal;

@@ -193,8 +193,9 @@ std::uint64_t OutFile::close() {
 }
 
 const std::vector<std::string>& OutputSet::known_names() {
-  static const std::vector<std::string> names{"summary.json",    "bands.csv",        "paths.csv",
-                                              "sensitivity.csv", "sensitivity.json", "sobol.bin"};
+  static const std::vector<std::string> names{"summary.json",     "bands.csv",
+                                              "paths.csv",        "sensitivity.csv",
+                                              "sensitivity.json", "sensitivity.bin"};
   return names;
 }
 

@@ -154,46 +154,99 @@ void sobol_meta(const SobolTable& t, nlohmann::ordered_json& meta) {
   }
 }
 
-// sobol.bin: "CAPXSOBL", u32 version 1, u64 shard K, u64 shard N, u64 base paths of the
-// whole analysis, u64 bootstrap, string scenario file, string scenario name, u64 + bytes
-// SobolSamples::to_bytes(), u64 FNV-1a of every byte before it.
-constexpr char sobol_magic[8] = {'C', 'A', 'P', 'X', 'S', 'O', 'B', 'L'};
+/// The tornado table as printed and as sensitivity.csv; its fields of sensitivity.json.
+void render_tornado(const TornadoTable& t, std::uint64_t paths, std::uint64_t seed, double low,
+                    double high, const Statistic& stat, const std::string& scenario_name,
+                    std::ostringstream& table, std::ostringstream& csv,
+                    nlohmann::ordered_json& meta) {
+  char line[512];
+  const int d = stat_decimals(t.output, stat);
+  meta["paths"] = paths;
+  meta["paths_per_run"] = paths;
+  meta["seed"] = seed;
+  meta["statistic"] = t.statistic;
+  meta["low_quantile"] = low;
+  meta["high_quantile"] = high;
+  meta["base"] = num(t.base);
+  meta["base_ci95"] = num(t.base_ci95);
+  meta["base_nan_share"] = t.base_nan_share;
+  const std::string unit =
+      stat.kind == Statistic::Kind::prob_positive ? "share" : output_unit(t.output);
+  table << "Tornado of " << t.output << "." << t.statistic << " (" << scenario_name
+        << "): each input pinned at its P" << f(100 * low, 0) << " and P" << f(100 * high, 0)
+        << " (or its --vary range), every other draw as in the base run\n(common random "
+           "numbers, "
+        << grouped(paths) << " paths per run, seed " << seed << "). Base: " << f(t.base, d) << " ± "
+        << f(t.base_ci95, d) << " " << unit << " (95%)\n";
+  if (t.base_nan_share > 0 && stat.kind != Statistic::Kind::prob_positive)
+    table << t.output << " is undefined (the event never happens) on "
+          << f(100 * t.base_nan_share, 1) << "% of the base run's paths: the " << t.statistic
+          << " is over the paths where it happens, a set that changes with each input.\n";
+  table << "Rows marked (vary) set a scenario key to LO and HI; the others pin a drawn input "
+           "at its quantiles. Statistics in "
+        << unit << ".\n\n";
+  std::snprintf(line, sizeof line, "%-34s %12s %12s %12s %12s %12s\n", "input", "low input",
+                "high input", "stat at low", "stat at high", "swing");
+  table << line;
+  csv << "factor,low_input,high_input,stat_low,stat_base,stat_high,swing,kind\n";
+  for (const auto& row : t.rows) {
+    const std::string label = row.varied ? row.factor + " (vary)" : row.factor;
+    std::snprintf(line, sizeof line, "%-34s %12s %12s %12s %12s %12s\n", label.c_str(),
+                  g6(row.low_input).c_str(), g6(row.high_input).c_str(), f(row.stat_low, d).c_str(),
+                  f(row.stat_high, d).c_str(), f(row.swing, d).c_str());
+    table << line;
+    csv << row.factor << ',' << csv_number(row.low_input) << ',' << csv_number(row.high_input)
+        << ',' << csv_number(row.stat_low) << ',' << csv_number(row.stat_base) << ','
+        << csv_number(row.stat_high) << ',' << csv_number(row.swing) << ','
+        << (row.varied ? "vary" : "pin") << '\n';
+  }
+}
 
-struct SobolShard {
+// sensitivity.bin, a shard of a Sobol or tornado analysis: "CAPXSENS", u32 version 1,
+// string method ("sobol" or "tornado"), u64 shard K, u64 shard N, u64 paths of the whole
+// analysis (sobol: base paths; tornado: per run), u64 bootstrap (sobol), string statistic,
+// string scenario file, string scenario name, u64 + bytes SobolSamples or TornadoSamples
+// ::to_bytes(), u64 FNV-1a of every byte before it.
+constexpr char shard_magic[8] = {'C', 'A', 'P', 'X', 'S', 'E', 'N', 'S'};
+
+struct MethodShard {
+  std::string method;
   std::uint64_t k = 0, n = 0, total = 0, bootstrap = 0;
-  std::string scenario_file, scenario_name, source;
-  SobolSamples samples;
+  std::string statistic, scenario_file, scenario_name, source;
+  std::string samples;  // the samples' bytes
 };
 
-std::string encode_sobol_shard(const SobolShard& s) {
-  std::string out(sobol_magic, sizeof sobol_magic);
+std::string encode_method_shard(const MethodShard& s) {
+  std::string out(shard_magic, sizeof shard_magic);
   detail::ByteWriter w(out);
   w.put(std::uint32_t{1});
+  w.put_string(s.method);
   w.put(s.k);
   w.put(s.n);
   w.put(s.total);
   w.put(s.bootstrap);
+  w.put_string(s.statistic);
   w.put_string(s.scenario_file);
   w.put_string(s.scenario_name);
-  w.put_string(s.samples.to_bytes());
+  w.put_string(s.samples);
   w.put(fnv1a(out));
   return out;
 }
 
-SobolShard read_sobol_shard(const std::filesystem::path& dir) {
-  const std::filesystem::path file = dir / sobol_shard_file;
+MethodShard read_method_shard(const std::filesystem::path& dir) {
+  const std::filesystem::path file = dir / sensitivity_shard_file;
   std::ifstream in(file, std::ios::binary);
   if (!in)
     throw UsageError(file.string() +
-                     ": cannot read it; every folder given to merge must hold the "
-                     "same kind of shard (sobol.bin from sensitivity --shard, or result.bin from "
-                     "run --shard)");
+                     ": cannot read it; every folder given to merge must hold the same kind of "
+                     "shard (sensitivity.bin from sensitivity --shard, or result.bin from run "
+                     "--shard)");
   const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   auto corrupt = [&](const std::string& why) {
-    return UsageError(file.string() + ": not a readable Sobol shard: " + why);
+    return UsageError(file.string() + ": not a readable sensitivity shard: " + why);
   };
   if (bytes.size() < 8 + 4 + 8 ||
-      std::string_view(bytes).substr(0, 8) != std::string_view(sobol_magic, 8))
+      std::string_view(bytes).substr(0, 8) != std::string_view(shard_magic, 8))
     throw corrupt("bad header");
   const std::string_view body = std::string_view(bytes).substr(0, bytes.size() - 8);
   std::uint64_t stored = 0;
@@ -202,14 +255,18 @@ SobolShard read_sobol_shard(const std::filesystem::path& dir) {
   try {
     detail::ByteReader r(body.substr(8));
     if (r.get<std::uint32_t>() != 1) throw corrupt("unknown format version");
-    SobolShard s;
+    MethodShard s;
+    s.method = r.get_string();
     s.k = r.get<std::uint64_t>();
     s.n = r.get<std::uint64_t>();
     s.total = r.get<std::uint64_t>();
     s.bootstrap = r.get<std::uint64_t>();
+    s.statistic = r.get_string();
     s.scenario_file = r.get_string();
     s.scenario_name = r.get_string();
-    s.samples = SobolSamples::from_bytes(r.get_string());
+    s.samples = r.get_string();
+    if (!r.done()) throw corrupt("trailing data");
+    if (s.method != "sobol" && s.method != "tornado") throw corrupt("unknown method");
     s.source = file.string();
     return s;
   } catch (const UsageError&) {
@@ -219,20 +276,53 @@ SobolShard read_sobol_shard(const std::filesystem::path& dir) {
   }
 }
 
+/// Merge samples of shards in order, naming the shard that does not fit.
+template <class Samples>
+Samples merge_samples(const std::vector<MethodShard>& shards) {
+  auto parse = [](const MethodShard& s) {
+    try {
+      return Samples::from_bytes(s.samples);
+    } catch (const std::exception& e) {
+      throw UsageError(s.source + ": not a readable sensitivity shard: " + e.what());
+    }
+  };
+  Samples all = parse(shards.front());
+  for (std::size_t i = 1; i < shards.size(); ++i) {
+    const Samples x = parse(shards[i]);
+    auto differ = [&](const std::string& what, const std::string& va, const std::string& vb) {
+      return UsageError("merge: " + shards[i].source + " is not a shard of the same analysis as " +
+                        shards.front().source + ": " + what + " " + vb + " vs " + va);
+    };
+    if (x.seed != all.seed) throw differ("seed", std::to_string(all.seed), std::to_string(x.seed));
+    if (x.scenario_fingerprint != all.scenario_fingerprint)
+      throw differ("scenario hash", all.scenario_fingerprint, x.scenario_fingerprint);
+    if (x.output != all.output) throw differ("output", all.output, x.output);
+    try {
+      all = merge(all, x);
+    } catch (const SensitivityError& e) {
+      throw UsageError(shards[i].source + ": " + e.what());
+    }
+  }
+  return all;
+}
+
 }  // namespace
 
-int cmd_merge_sobol(const std::vector<std::string>& dirs, const std::string& out) {
-  std::vector<SobolShard> shards;
-  for (const auto& d : dirs) shards.push_back(read_sobol_shard(d));
+int cmd_merge_sensitivity(const std::vector<std::string>& dirs, const std::string& out) {
+  std::vector<MethodShard> shards;
+  for (const auto& d : dirs) shards.push_back(read_method_shard(d));
   std::sort(shards.begin(), shards.end(),
-            [](const SobolShard& a, const SobolShard& b) { return a.k < b.k; });
-  const SobolShard& first = shards.front();
+            [](const MethodShard& a, const MethodShard& b) { return a.k < b.k; });
+  const MethodShard& first = shards.front();
   for (std::size_t i = 0; i < shards.size(); ++i) {
-    const SobolShard& s = shards[i];
-    if (s.n != first.n || s.total != first.total || s.bootstrap != first.bootstrap)
+    const MethodShard& s = shards[i];
+    if (s.method != first.method || s.n != first.n || s.total != first.total ||
+        s.bootstrap != first.bootstrap || s.statistic != first.statistic)
       throw UsageError(s.source + ": shard " + std::to_string(s.k) + "/" + std::to_string(s.n) +
-                       " is not of the same analysis as " + first.source +
-                       " (shard count, paths or bootstrap differ)");
+                       " (" + s.method + ", " + s.statistic + ", " + std::to_string(s.total) +
+                       " paths) is not of the same analysis as " + first.source + " (" +
+                       first.method + ", " + first.statistic + ", " + std::to_string(first.total) +
+                       " paths, or shard count or bootstrap differ)");
     if (i > 0 && s.k == shards[i - 1].k)
       throw UsageError(s.source + ": shard " + std::to_string(s.k) + "/" + std::to_string(s.n) +
                        " is given twice (also " + shards[i - 1].source + ")");
@@ -247,48 +337,40 @@ int cmd_merge_sobol(const std::vector<std::string>& dirs, const std::string& out
       }
       missing += (missing.empty() ? "" : ", ") + std::to_string(k);
     }
-    throw UsageError(
-        "merge: " + std::string(missing.find(',') == std::string::npos ? "shard " : "shards ") +
-        missing + " of " + std::to_string(first.n) +
-        (missing.find(',') == std::string::npos ? " is" : " are") +
-        " missing; every shard of the analysis is needed");
+    const bool one = missing.find(',') == std::string::npos;
+    throw UsageError("merge: " + std::string(one ? "shard " : "shards ") + missing + " of " +
+                     std::to_string(first.n) + (one ? " is" : " are") +
+                     " missing; every shard of the analysis is needed");
   }
-  SobolSamples all = first.samples;
-  for (std::size_t i = 1; i < shards.size(); ++i) {
-    const SobolSamples& x = shards[i].samples;
-    auto differ = [&](const std::string& what, const std::string& va, const std::string& vb) {
-      return UsageError("merge: " + shards[i].source + " is not a shard of the same analysis as " +
-                        first.source + ": " + what + " " + vb + " vs " + va);
-    };
-    if (x.seed != all.seed) throw differ("seed", std::to_string(all.seed), std::to_string(x.seed));
-    if (x.scenario_fingerprint != all.scenario_fingerprint)
-      throw differ("scenario hash", all.scenario_fingerprint, x.scenario_fingerprint);
-    if (x.output != all.output) throw differ("output", all.output, x.output);
-    if (x.statistic != all.statistic) throw differ("statistic", all.statistic, x.statistic);
-    try {
-      all = merge(all, x);
-    } catch (const SensitivityError& e) {
-      throw UsageError(shards[i].source + ": " + e.what());
-    }
-  }
-  SobolOptions so;
-  so.bootstrap = static_cast<int>(first.bootstrap);
-  const SobolTable t = sobol_table(all, so);
   std::ostringstream table, csv;
-  render_sobol(t, all.seed, first.scenario_name, table, csv);
-  std::cout << table.str() << "merged from " << shards.size() << " shards\n";
-  OutputSet set(out);
   nlohmann::ordered_json meta;
   meta["capexsim_version"] = version_string;
   meta["scenario"] = first.scenario_name;
   meta["scenario_file"] = first.scenario_file;
-  meta["method"] = "sobol";
-  meta["output"] = t.output;
-  meta["scenario_hash"] = all.scenario_fingerprint;
-  meta["seed"] = all.seed;
-  sobol_meta(t, meta);
-  meta["bootstrap"] = so.bootstrap;
+  meta["method"] = first.method;
+  if (first.method == "sobol") {
+    const SobolSamples all = merge_samples<SobolSamples>(shards);
+    SobolOptions so;
+    so.bootstrap = static_cast<int>(first.bootstrap);
+    const SobolTable t = sobol_table(all, so);
+    render_sobol(t, all.seed, first.scenario_name, table, csv);
+    meta["output"] = t.output;
+    meta["scenario_hash"] = all.scenario_fingerprint;
+    meta["seed"] = all.seed;
+    sobol_meta(t, meta);
+    meta["bootstrap"] = so.bootstrap;
+  } else {
+    const TornadoSamples all = merge_samples<TornadoSamples>(shards);
+    const Statistic stat = parse_statistic(first.statistic);
+    const TornadoTable t = tornado_table(all, stat);
+    meta["output"] = t.output;
+    meta["scenario_hash"] = all.scenario_fingerprint;
+    render_tornado(t, all.paths, all.seed, all.low, all.high, stat, first.scenario_name, table, csv,
+                   meta);
+  }
   meta["shards"] = shards.size();
+  std::cout << table.str() << "merged from " << shards.size() << " shards\n";
+  OutputSet set(out);
   set.write("sensitivity.csv", csv.str());
   meta["run_id"] = set.run_id();
   set.write("sensitivity.json", meta.dump(2) + "\n");
@@ -323,12 +405,13 @@ int cmd_sensitivity(const SensitivityArgs& a, bool progress) {
                              "' for this scenario; expected one of: " + list);
     }
   }
-  if (!a.shard.empty() && method != "sobol")
+  if (!a.shard.empty() && method == "rank")
     throw SensitivityError(
-        "--shard applies to --method sobol; for rank, shard 'run --per-path' "
-        "and merge, then rank the merged paths in Python");
+        "--shard applies to --method sobol and tornado; for rank, shard 'run --per-path' and "
+        "merge, then rank the merged paths (Python: Result.rank())");
   if (!a.shard.empty() && a.out.empty())
-    throw UsageError("--shard " + a.shard + " needs --out DIR (the shard's sobol.bin goes there)");
+    throw UsageError("--shard " + a.shard +
+                     " needs --out DIR (the shard's sensitivity.bin goes there)");
   if (!a.over_time.empty() && a.output != "funding_gap")
     throw SensitivityError("--over-time " + a.over_time + " analyses that series; --output " +
                            a.output + " would be ignored: give one or the other");
@@ -347,32 +430,42 @@ int cmd_sensitivity(const SensitivityArgs& a, bool progress) {
   std::optional<PathRange> range;
   if (!a.shard.empty()) {
     spec = parse_shard(a.shard);
-    range = shard_range(*spec, options_of(a, 65'536).paths);
+    const std::uint64_t total = options_of(a, method == "sobol" ? 65'536 : 50'000).paths;
+    range = shard_range(*spec, total);
     if (range->count < 1)
-      throw UsageError("--shard " + a.shard + ": " + std::to_string(options_of(a, 65'536).paths) +
-                       " base paths leave this shard empty; use fewer shards");
+      throw UsageError("--shard " + a.shard + ": " + std::to_string(total) +
+                       " paths leave this shard empty; use fewer shards");
   }
   std::optional<OutputSet> set;
   if (!a.out.empty()) set.emplace(a.out);  // takes the folder's lock before the runs
   if (spec) {
-    RunOptions o = options_of(a, 65'536);
-    SobolShard sh;
+    RunOptions o = options_of(a, method == "sobol" ? 65'536 : 50'000);
+    MethodShard sh;
+    sh.method = method;
     sh.k = spec->k;
     sh.n = spec->n;
     sh.total = o.paths;
-    sh.bootstrap = parse_count(a.bootstrap, "--bootstrap", 1e5);
+    sh.bootstrap = method == "sobol" ? parse_count(a.bootstrap, "--bootstrap", 1e5) : 0;
+    sh.statistic = stat.name();
     sh.scenario_file = a.scenario;
     sh.scenario_name = scenario.name;
     o.first_path = range->first;
     o.paths = range->count;
-    sh.samples = with_progress(o, progress, "sobol shard ", [&] {
-      return sobol_samples(scenario, a.output, stat, o, a.over_time);
+    sh.samples = with_progress(o, progress, method + " shard ", [&] {
+      if (method == "sobol")
+        return sobol_samples(scenario, a.output, stat, o, a.over_time).to_bytes();
+      TornadoOptions to;
+      to.low = a.low;
+      to.high = a.high;
+      to.vary = vary;
+      return tornado_samples(scenario, a.output, o, to).to_bytes();
     });
-    set->write(sobol_shard_file, encode_sobol_shard(sh));
+    set->write(sensitivity_shard_file, encode_method_shard(sh));
     set->commit();
-    std::cout << "Sobol shard " << spec->k << "/" << spec->n << " of " << scenario.name
-              << ": base paths [" << range->first << ", " << range->first + range->count << ") of "
-              << grouped(sh.total) << ", written to " << (set->dir() / sobol_shard_file).string()
+    std::cout << (method == "sobol" ? "Sobol" : "Tornado") << " shard " << spec->k << "/" << spec->n
+              << " of " << scenario.name << ": paths [" << range->first << ", "
+              << range->first + range->count << ") of " << grouped(sh.total) << ", written to "
+              << (set->dir() / sensitivity_shard_file).string()
               << "\nCombine every shard with: capexsim merge DIR1 DIR2 ... --out OUT\n";
     return 0;
   }
@@ -429,48 +522,8 @@ int cmd_sensitivity(const SensitivityArgs& a, bool progress) {
     to.vary = vary;
     const TornadoTable t = with_progress(o, progress, "tornado ",
                                          [&] { return tornado(scenario, a.output, stat, o, to); });
-    const int d = stat_decimals(a.output, stat);
-    meta["paths"] = o.paths;
-    meta["paths_per_run"] = o.paths;
-    meta["seed"] = o.seed;
-    meta["statistic"] = t.statistic;
-    meta["low_quantile"] = a.low;
-    meta["high_quantile"] = a.high;
+    render_tornado(t, o.paths, o.seed, a.low, a.high, stat, scenario.name, table, csv, meta);
     meta["vary"] = a.vary;
-    meta["base"] = num(t.base);
-    meta["base_ci95"] = num(t.base_ci95);
-    meta["base_nan_share"] = t.base_nan_share;
-    const std::string unit =
-        stat.kind == Statistic::Kind::prob_positive ? "share" : output_unit(a.output);
-    table << "Tornado of " << a.output << "." << t.statistic << " (" << scenario.name
-          << "): each input pinned at its P" << f(100 * a.low, 0) << " and P" << f(100 * a.high, 0)
-          << " (or its --vary range), every other draw as in the base run\n(common random "
-             "numbers, "
-          << grouped(o.paths) << " paths per run, seed " << o.seed << "). Base: " << f(t.base, d)
-          << " ± " << f(t.base_ci95, d) << " " << unit << " (95%)\n";
-    if (t.base_nan_share > 0 && stat.kind != Statistic::Kind::prob_positive)
-      table << a.output << " is undefined (the event never happens) on "
-            << f(100 * t.base_nan_share, 1) << "% of the base run's paths: the " << t.statistic
-            << " is over the paths where it happens, a set that changes with each input.\n";
-    table << "Rows marked (vary) set a scenario key to LO and HI; the others pin a drawn input "
-             "at its quantiles. Statistics in "
-          << unit << ".\n\n";
-    std::snprintf(line, sizeof line, "%-34s %12s %12s %12s %12s %12s\n", "input", "low input",
-                  "high input", "stat at low", "stat at high", "swing");
-    table << line;
-    csv << "factor,low_input,high_input,stat_low,stat_base,stat_high,swing,kind\n";
-    for (const auto& row : t.rows) {
-      const std::string label = row.varied ? row.factor + " (vary)" : row.factor;
-      std::snprintf(line, sizeof line, "%-34s %12s %12s %12s %12s %12s\n", label.c_str(),
-                    g6(row.low_input).c_str(), g6(row.high_input).c_str(),
-                    f(row.stat_low, d).c_str(), f(row.stat_high, d).c_str(),
-                    f(row.swing, d).c_str());
-      table << line;
-      csv << row.factor << ',' << csv_number(row.low_input) << ',' << csv_number(row.high_input)
-          << ',' << csv_number(row.stat_low) << ',' << csv_number(row.stat_base) << ','
-          << csv_number(row.stat_high) << ',' << csv_number(row.swing) << ','
-          << (row.varied ? "vary" : "pin") << '\n';
-    }
   } else {
     RunOptions o = options_of(a, 65'536);
     SobolModelOptions so;

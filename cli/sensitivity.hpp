@@ -19,7 +19,7 @@ struct SensitivityArgs {
   double low = 0.1, high = 0.9;    // tornado quantiles
   std::string over_time;           // sobol: a band series
   std::string bootstrap = "1000";  // sobol resamples
-  std::string shard;               // sobol: "K/N", one path range into DIR/sobol.bin
+  std::string shard;               // sobol, tornado: "K/N", one path range into sensitivity.bin
   bool quiet = false;
 };
 
@@ -39,9 +39,9 @@ struct CalibrateArgs {
 int cmd_sensitivity(const SensitivityArgs& a, bool progress);
 int cmd_calibrate(const CalibrateArgs& a, bool progress);
 
-/// The name of a Sobol shard's file in its --out folder.
-inline constexpr const char* sobol_shard_file = "sobol.bin";
-/// `capexsim merge` of folders holding sobol.bin: the indices of the whole analysis.
-int cmd_merge_sobol(const std::vector<std::string>& dirs, const std::string& out);
+/// The name of a sensitivity shard's file (sobol or tornado) in its --out folder.
+inline constexpr const char* sensitivity_shard_file = "sensitivity.bin";
+/// `capexsim merge` of folders holding sensitivity.bin: the table of the whole analysis.
+int cmd_merge_sensitivity(const std::vector<std::string>& dirs, const std::string& out);
 
 }  // namespace capexsim::cli

@@ -498,8 +498,8 @@ RankTable rank_sensitivity(const Result& r, std::string_view output) {
 // ---------------------------------------------------------------------------------------
 // Tornado
 
-TornadoTable tornado(const Scenario& scenario, std::string_view output, const Statistic& stat,
-                     const RunOptions& options, const TornadoOptions& opt) {
+TornadoSamples tornado_samples(const Scenario& scenario, std::string_view output,
+                               const RunOptions& options, const TornadoOptions& opt) {
   if (!(opt.low > 0 && opt.low < opt.high && opt.high < 1))
     throw SensitivityError("tornado quantiles: expected 0 < low < high < 1, got low = " +
                            fmt(opt.low) + ", high = " + fmt(opt.high));
@@ -528,29 +528,23 @@ TornadoTable tornado(const Scenario& scenario, std::string_view output, const St
     for (std::size_t j = 0; j < i; ++j)
       if (opt.vary[i].key == opt.vary[j].key)
         throw SensitivityError("--vary " + opt.vary[i].key + " is given twice");
+  TornadoSamples out;
+  out.scenario_fingerprint = fingerprint(scenario);
+  out.output = std::string(output);
+  out.seed = o.seed;
+  out.first_path = o.first_path;
+  out.paths = o.paths;
+  out.low = opt.low;
+  out.high = opt.high;
   const std::uint64_t runs = 1 + 2 * (drawn.size() + opt.vary.size());
   std::uint64_t done = 0;
-  auto stat_of = [&](const PathModel& model) {
+  auto values_of = [&](const PathModel& model) {
     const Result r = run(model, run_of(o, done, runs * o.paths));
     done += o.paths;
-    return evaluate_statistic(stat, column(r, output_column(r, output))).value;
+    const auto c = column(r, output_column(r, output));
+    out.values.emplace_back(c.begin(), c.end());
   };
-  TornadoTable t;
-  t.output = std::string(output);
-  t.statistic = stat.name();
-  {
-    const Result r = run(base_model, run_of(o, 0, runs * o.paths));
-    done += o.paths;
-    const auto col = column(r, output_column(r, output));
-    const auto b = evaluate_statistic(stat, col);
-    if (b.defined == 0 && stat.kind != Statistic::Kind::prob_positive)
-      throw SensitivityError("output '" + std::string(output) +
-                             "' is undefined (the event never happens) on every path of the "
-                             "base run; use --stat prob_positive");
-    t.base = b.value;
-    t.base_ci95 = b.ci95;
-    t.base_nan_share = 1 - static_cast<double>(b.defined) / static_cast<double>(col.size());
-  }
+  values_of(base_model);
   for (std::size_t k : drawn) {
     TornadoRow row;
     const ParamInfo& info = param_table()[k];
@@ -563,9 +557,9 @@ TornadoTable tornado(const Scenario& scenario, std::string_view output, const St
       v.pinned[k] = true;
       v.pin[k] = side == 0 ? row.low_input : row.high_input;
       m.set_variation(v);
-      (side == 0 ? row.stat_low : row.stat_high) = stat_of(m);
+      values_of(m);
     }
-    t.rows.push_back(row);
+    out.rows.push_back(row);
   }
   for (const auto& vr : opt.vary) {
     TornadoRow row;
@@ -573,19 +567,129 @@ TornadoTable tornado(const Scenario& scenario, std::string_view output, const St
     row.varied = true;
     row.low_input = vr.lo;
     row.high_input = vr.hi;
-    row.stat_low = stat_of(PathModel(with_key_value(scenario, vr.key, vr.lo)));
-    row.stat_high = stat_of(PathModel(with_key_value(scenario, vr.key, vr.hi)));
-    t.rows.push_back(row);
+    values_of(PathModel(with_key_value(scenario, vr.key, vr.lo)));
+    values_of(PathModel(with_key_value(scenario, vr.key, vr.hi)));
+    out.rows.push_back(row);
   }
-  for (auto& row : t.rows) {
+  return out;
+}
+
+TornadoTable tornado_table(const TornadoSamples& s, const Statistic& stat) {
+  TornadoTable t;
+  t.output = s.output;
+  t.statistic = stat.name();
+  const auto b = evaluate_statistic(stat, s.values.at(0));
+  if (b.defined == 0 && stat.kind != Statistic::Kind::prob_positive)
+    throw SensitivityError("output '" + s.output +
+                           "' is undefined (the event never happens) on every path of the "
+                           "base run; use --stat prob_positive");
+  t.base = b.value;
+  t.base_ci95 = b.ci95;
+  t.base_nan_share = 1 - static_cast<double>(b.defined) / static_cast<double>(s.paths);
+  for (std::size_t i = 0; i < s.rows.size(); ++i) {
+    TornadoRow row = s.rows[i];
+    row.stat_low = evaluate_statistic(stat, s.values.at(1 + 2 * i)).value;
+    row.stat_high = evaluate_statistic(stat, s.values.at(2 + 2 * i)).value;
     row.stat_base = t.base;
     row.swing = std::abs(row.stat_high - row.stat_low);
+    t.rows.push_back(row);
   }
   std::stable_sort(t.rows.begin(), t.rows.end(), [](const TornadoRow& a, const TornadoRow& b) {
     const double x = std::isnan(a.swing) ? -1 : a.swing, y = std::isnan(b.swing) ? -1 : b.swing;
     return x > y;
   });
   return t;
+}
+
+TornadoTable tornado(const Scenario& scenario, std::string_view output, const Statistic& stat,
+                     const RunOptions& options, const TornadoOptions& opt) {
+  RunOptions o = options;
+  o.first_path = 0;
+  return tornado_table(tornado_samples(scenario, output, o, opt), stat);
+}
+
+namespace {
+constexpr std::uint64_t tornado_magic = 0x31444e524f4e5254ull;  // "TRNORND1"
+}
+
+std::string TornadoSamples::to_bytes() const {
+  std::string out;
+  detail::ByteWriter w(out);
+  w.put(tornado_magic);
+  w.put_string(scenario_fingerprint);
+  w.put_string(output);
+  w.put(seed);
+  w.put(first_path);
+  w.put(paths);
+  w.put(low);
+  w.put(high);
+  w.put<std::uint64_t>(rows.size());
+  for (const auto& r : rows) {
+    w.put_string(r.factor);
+    w.put(r.low_input);
+    w.put(r.high_input);
+    w.put<std::uint8_t>(r.varied ? 1 : 0);
+  }
+  w.put<std::uint64_t>(values.size());
+  for (const auto& v : values) w.put_vector(v);
+  return out;
+}
+
+TornadoSamples TornadoSamples::from_bytes(std::string_view bytes) {
+  detail::ByteReader r(bytes);
+  if (r.get<std::uint64_t>() != tornado_magic)
+    throw std::invalid_argument("not capexsim tornado samples (bad header)");
+  TornadoSamples s;
+  s.scenario_fingerprint = r.get_string();
+  s.output = r.get_string();
+  s.seed = r.get<std::uint64_t>();
+  s.first_path = r.get<std::uint64_t>();
+  s.paths = r.get<std::uint64_t>();
+  s.low = r.get<double>();
+  s.high = r.get<double>();
+  const auto k = r.get<std::uint64_t>();
+  if (k > 4096) throw std::invalid_argument("tornado samples: corrupt row count");
+  for (std::uint64_t i = 0; i < k; ++i) {
+    TornadoRow row;
+    row.factor = r.get_string();
+    row.low_input = r.get<double>();
+    row.high_input = r.get<double>();
+    row.varied = r.get<std::uint8_t>() != 0;
+    s.rows.push_back(row);
+  }
+  const auto runs = r.get<std::uint64_t>();
+  if (runs != 1 + 2 * k) throw std::invalid_argument("tornado samples: corrupt run count");
+  for (std::uint64_t i = 0; i < runs; ++i) {
+    s.values.push_back(r.get_vector<double>());
+    if (s.values.back().size() != s.paths)
+      throw std::invalid_argument("tornado samples: corrupt path count");
+  }
+  if (!r.done()) throw std::invalid_argument("tornado samples: trailing data");
+  return s;
+}
+
+TornadoSamples merge(const TornadoSamples& a_in, const TornadoSamples& b_in) {
+  const bool swap = b_in.first_path + b_in.paths == a_in.first_path;
+  const TornadoSamples& a = swap ? b_in : a_in;
+  const TornadoSamples& b = swap ? a_in : b_in;
+  bool same_rows = a.rows.size() == b.rows.size();
+  for (std::size_t i = 0; same_rows && i < a.rows.size(); ++i)
+    same_rows =
+        a.rows[i].factor == b.rows[i].factor && a.rows[i].low_input == b.rows[i].low_input &&
+        a.rows[i].high_input == b.rows[i].high_input && a.rows[i].varied == b.rows[i].varied;
+  if (a.scenario_fingerprint != b.scenario_fingerprint || a.output != b.output || a.low != b.low ||
+      a.high != b.high || !same_rows)
+    throw SensitivityError(
+        "merge: the tornado samples come from different analyses (scenario, "
+        "output, quantiles or --vary ranges differ)");
+  if (a.seed != b.seed) throw SensitivityError("merge: the tornado samples have different seeds");
+  if (a.first_path + a.paths != b.first_path)
+    throw SensitivityError("merge: the tornado samples' path ranges are not adjacent");
+  TornadoSamples m = a;
+  m.paths = a.paths + b.paths;
+  for (std::size_t r = 0; r < m.values.size(); ++r)
+    m.values[r].insert(m.values[r].end(), b.values[r].begin(), b.values[r].end());
+  return m;
 }
 
 // ---------------------------------------------------------------------------------------

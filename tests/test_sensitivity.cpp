@@ -386,3 +386,33 @@ TEST_CASE("sobol shards: ranges merged in any order give the whole analysis, bit
   bytes[0] ^= 1;
   CHECK_THROWS_AS(SobolSamples::from_bytes(bytes), std::invalid_argument);
 }
+
+TEST_CASE("tornado shards: ranges merged give the whole tornado for any statistic") {
+  const Scenario& s = reference();
+  TornadoOptions to;
+  to.vary.push_back(parse_vary("build.plan_cap_gw=20:40"));
+  RunOptions first = opts(700), second = opts(500);
+  second.first_path = 700;
+  const TornadoSamples a = tornado_samples(s, "funding_gap", first, to);
+  const TornadoSamples b =
+      TornadoSamples::from_bytes(tornado_samples(s, "funding_gap", second, to).to_bytes());
+  const TornadoSamples all = merge(b, a);
+  for (const char* name : {"mean", "p90", "prob_positive"}) {
+    CAPTURE(name);
+    const Statistic stat = parse_statistic(name);
+    const TornadoTable whole = tornado(s, "funding_gap", stat, opts(1200), to);
+    const TornadoTable merged = tornado_table(all, stat);
+    CHECK(merged.base == whole.base);
+    REQUIRE(merged.rows.size() == whole.rows.size());
+    for (std::size_t i = 0; i < whole.rows.size(); ++i) {
+      CHECK(merged.rows[i].factor == whole.rows[i].factor);
+      CHECK(merged.rows[i].stat_low == whole.rows[i].stat_low);
+      CHECK(merged.rows[i].stat_high == whole.rows[i].stat_high);
+      CHECK(merged.rows[i].varied == whole.rows[i].varied);
+    }
+  }
+  TornadoOptions other = to;
+  other.vary[0].hi = 50;
+  CHECK_THROWS_WITH_AS(merge(a, tornado_samples(s, "funding_gap", second, other)),
+                       doctest::Contains("different analyses"), SensitivityError);
+}

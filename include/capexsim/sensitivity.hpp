@@ -110,6 +110,27 @@ struct TornadoTable {
   double base_nan_share = 0;     // paths of the base run where the output is undefined
   std::vector<TornadoRow> rows;  // sorted by swing, largest first
 };
+/// The evaluations of a tornado over a path range: the output of every path of the base
+/// run, then of the low and high run of each row (rows in the order drawn inputs, then
+/// --vary keys; their stats unset). Ranges merge into the whole, so a tornado shards like
+/// a run, and the statistic is chosen when the table is made.
+struct TornadoSamples {
+  std::string scenario_fingerprint, output;
+  std::uint64_t seed = 0, first_path = 0, paths = 0;
+  double low = 0.1, high = 0.9;
+  std::vector<TornadoRow> rows;
+  std::vector<std::vector<double>> values;  // [0] base, [1 + 2i] row i low, [2 + 2i] high
+
+  std::string to_bytes() const;
+  static TornadoSamples from_bytes(std::string_view bytes);  // throws std::invalid_argument
+};
+TornadoSamples tornado_samples(const Scenario& scenario, std::string_view output,
+                               const RunOptions& options, const TornadoOptions& tornado = {});
+/// Adjacent ranges of one tornado (either order); SensitivityError otherwise.
+TornadoSamples merge(const TornadoSamples& a, const TornadoSamples& b);
+/// The table of `stat` from samples of the whole tornado.
+TornadoTable tornado_table(const TornadoSamples& samples, const Statistic& stat);
+
 /// One-at-a-time: every drawn input pinned at its low and high quantile in turn, every
 /// --vary key at LO and HI, each run with the same seed and paths as the base run
 /// (common random numbers). `options` gives paths, seed, threads and progress.

@@ -17,9 +17,10 @@ default cluster), so that other path-sharded computations can use it the same wa
 Sensitivity (:func:`sensitivity`): a Sobol analysis splits its N base paths into
 ranges; each task evaluates every run of the analysis (A, B and each A_B) on its range
 and returns the evaluations as bytes, and the indices are computed from all of them in
-path order, equal bit for bit to :func:`capexsim.sensitivity` on one machine. Rank
-measures come from a sharded run (the shards carry each path's drawn inputs). A tornado
-is 1 + 2k whole runs and stays on one machine (its runs use all of that machine's cores).
+path order, equal bit for bit to :func:`capexsim.sensitivity` on one machine. A tornado
+is split the same way (each task runs the base and every pinned or varied run on its
+range). Rank measures come from a sharded run (the shards carry each path's drawn
+inputs).
 """
 from __future__ import annotations
 
@@ -143,24 +144,32 @@ def sobol_shard(toml: str, source: str, output: str, stat: str, seed: int, first
                                over_time)
 
 
+def tornado_shard(toml: str, source: str, output: str, seed: int, first_path: int, paths: int,
+                  threads: int, low: float, high: float, vary: list) -> bytes:
+    """One path range of a tornado as a pure function: its evaluations as bytes."""
+    return _core.tornado_samples(toml, source, output, paths, first_path, seed, threads, low, high,
+                                 vary)
+
+
 def sensitivity(scenario, method: str = "sobol", output: str = "funding_gap", stat: str = "mean",
                 paths: Optional[int] = None, seed: int = 1, client=None,
                 shards: Optional[int] = None, over_time: Optional[str] = None,
-                bootstrap: int = 1000, threads: int = 1):
+                bootstrap: int = 1000, threads: int = 1, low: float = 0.1, high: float = 0.9,
+                vary=None):
     """:func:`capexsim.sensitivity` with its paths split across a Dask cluster.
 
-    method: "sobol" (the N base paths split into shards, each task running every run of
-    the analysis on its range) or "rank" (a sharded :func:`simulate`, then the rank
-    measures of the merged paths). Either gives the single-machine table bit for bit.
-    paths: as for :func:`capexsim.sensitivity` (sobol: N = 65,536; rank: 100,000).
+    method: "sobol" or "tornado" (the paths split into shards, each task running every
+    run of the analysis on its range), or "rank" (a sharded :func:`simulate`, then the
+    rank measures of the merged paths). Each gives the single-machine table bit for bit.
+    paths: as for :func:`capexsim.sensitivity` (sobol: N = 65,536; tornado: 50,000 per
+    run; rank: 100,000). low, high, vary: tornado, as for :func:`capexsim.sensitivity`.
     client, shards, threads: as for :func:`simulate`.
     """
     from . import _as_scenario, _count
-    from .sensitivity import DEFAULT_PATHS, _rank_frame, _sobol_frame
+    from .sensitivity import DEFAULT_PATHS, _rank_frame, _sobol_frame, _tornado_frame, _vary_list
 
-    if method not in ("sobol", "rank"):
-        raise ValueError(f"distributed.sensitivity runs method 'sobol' or 'rank', not {method!r}; "
-                         "a tornado is 1 + 2k whole runs: use capexsim.sensitivity on one machine")
+    if method not in ("sobol", "rank", "tornado"):
+        raise ValueError(f"unknown method {method!r}; expected one of: rank, tornado, sobol")
     sc = _as_scenario(scenario)
     paths = _count(DEFAULT_PATHS[method] if paths is None else paths, "paths", 1)
     seed = _count(seed, "seed", 0)
@@ -171,6 +180,21 @@ def sensitivity(scenario, method: str = "sobol", output: str = "funding_gap", st
         res = simulate(sc, paths=paths, seed=seed, client=client, shards=shards, bands=False,
                        threads=threads)
         df = _rank_frame(res._core, output, sc.name)
+    elif method == "tornado":
+        varies = _vary_list(vary)
+        toml, source = sc.to_toml(), sc.source
+        # Check the arguments (and the statistic) on a few paths first: one clear error.
+        _core.tornado_from_shards([_core.tornado_samples(toml, source, output, 2, 0, seed, 1,
+                                                         float(low), float(high), varies)], stat)
+        with _client(client) as c:
+            n = shards
+            if n is None:
+                n = min(paths, 4 * max(1, sum(c.nthreads().values())))
+            n = _count(n, "shards", 1)
+            args = [(toml, source, output, seed, first, count, threads, float(low), float(high),
+                     varies) for first, count in shard_ranges(paths, n)]
+            blobs = map_shards(tornado_shard, args, client=c)
+        df = _tornado_frame(_core.tornado_from_shards(blobs, stat), paths, low, high, varies)
     else:
         bootstrap = _count(bootstrap, "bootstrap", 0)
         toml, source = sc.to_toml(), sc.source

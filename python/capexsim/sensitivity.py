@@ -137,6 +137,19 @@ def _frame(rows: dict, columns: Sequence[str]) -> pd.DataFrame:
     return df
 
 
+def _tornado_frame(t: dict, paths: int, low, high, varies) -> pd.DataFrame:
+    """The DataFrame of a tornado table (``_core.sensitivity_tornado`` or
+    ``tornado_from_shards``): the numeric columns, then ``kind`` ("pin" for a drawn input
+    pinned at its quantiles, "vary" for a ``vary`` key)."""
+    df = _frame(t["rows"], TORNADO_COLUMNS)
+    df["kind"] = list(t["rows"]["kind"])
+    df.attrs.update(method="tornado", output=t["output"], statistic=t["statistic"],
+                    base=float(t["base"]), base_ci95=float(t["base_ci95"]),
+                    base_nan_share=float(t["base_nan_share"]), paths=paths,
+                    low=float(low), high=float(high), vary=varies)
+    return df
+
+
 def _sobol_frame(t: dict, over_time, bootstrap: int) -> pd.DataFrame:
     """The DataFrame of a Sobol table (``_core.sensitivity_sobol`` or ``sobol_from_shards``)."""
     if over_time:
@@ -241,10 +254,7 @@ def sensitivity(scenario, method: str = "rank", output: str = "funding_gap", sta
                     raise ValueError(f"{name} must be a quantile level in (0, 1), got {q!r}")
             t = _core.sensitivity_tornado(sc.to_toml(), sc.source, output, stat, paths, seed, threads,
                                           float(low), float(high), varies, callback)
-            df = _frame(t["rows"], TORNADO_COLUMNS)
-            df.attrs.update(method="tornado", output=t["output"], statistic=t["statistic"],
-                            base=float(t["base"]), base_ci95=float(t["base_ci95"]), paths=paths,
-                            low=float(low), high=float(high), vary=varies)
+            df = _tornado_frame(t, paths, low, high, varies)
         else:
             bootstrap = capexsim._count(bootstrap, "bootstrap", 0)
             t = _core.sensitivity_sobol(sc.to_toml(), sc.source, output, stat, paths, seed, threads,

@@ -281,24 +281,8 @@ py::dict rank_table(const Result& r, const std::string& output) {
                   py::arg("r2") = t.r2, py::arg("rows") = rows);
 }
 
-py::dict tornado_table(const std::string& toml, const std::string& source,
-                       const std::string& output, const std::string& stat, std::uint64_t paths,
-                       std::uint64_t seed, int threads, double low, double high,
-                       const std::vector<std::string>& vary, py::object progress) {
-  const Scenario scenario = parse_scenario(toml, source);
-  const Statistic st = statistic_of(stat);
-  TornadoOptions to;
-  to.low = low;
-  to.high = high;
-  for (const auto& v : vary) to.vary.push_back(parse_vary(v));
-  Progress p;
-  RunOptions o = sensitivity_options(paths, seed, threads, p);
-  std::size_t drawn = 0;
-  for (const auto& d : scenario.params) drawn += d.is_fixed() ? 0 : 1;
-  const std::uint64_t total = paths * (1 + 2 * (drawn + to.vary.size()));
-  TornadoTable t = in_worker([&] { return tornado(scenario, output, st, o, to); }, p.done, p.cancel,
-                             total, progress);
-  std::vector<std::string> factor;
+py::dict tornado_table_dict(const TornadoTable& t, std::uint64_t paths) {
+  std::vector<std::string> factor, kind;
   std::vector<double> lo, hi, s_lo, s_base, s_hi, swing;
   for (const auto& r : t.rows) {
     factor.push_back(r.factor);
@@ -308,13 +292,74 @@ py::dict tornado_table(const std::string& toml, const std::string& source,
     s_base.push_back(r.stat_base);
     s_hi.push_back(r.stat_high);
     swing.push_back(r.swing);
+    kind.push_back(r.varied ? "vary" : "pin");
   }
   py::dict rows(py::arg("factor") = factor, py::arg("low_input") = lo, py::arg("high_input") = hi,
                 py::arg("stat_low") = s_lo, py::arg("stat_base") = s_base,
-                py::arg("stat_high") = s_hi, py::arg("swing") = swing);
+                py::arg("stat_high") = s_hi, py::arg("swing") = swing, py::arg("kind") = kind);
   return py::dict(py::arg("output") = t.output, py::arg("statistic") = t.statistic,
                   py::arg("base") = t.base, py::arg("base_ci95") = t.base_ci95,
-                  py::arg("paths") = paths, py::arg("rows") = rows);
+                  py::arg("base_nan_share") = t.base_nan_share, py::arg("paths") = paths,
+                  py::arg("rows") = rows);
+}
+
+TornadoOptions tornado_options(double low, double high, const std::vector<std::string>& vary) {
+  TornadoOptions to;
+  to.low = low;
+  to.high = high;
+  for (const auto& v : vary) to.vary.push_back(parse_vary(v));
+  return to;
+}
+
+py::dict tornado_dict(const std::string& toml, const std::string& source, const std::string& output,
+                      const std::string& stat, std::uint64_t paths, std::uint64_t seed, int threads,
+                      double low, double high, const std::vector<std::string>& vary,
+                      py::object progress) {
+  const Scenario scenario = parse_scenario(toml, source);
+  const Statistic st = statistic_of(stat);
+  const TornadoOptions to = tornado_options(low, high, vary);
+  Progress p;
+  RunOptions o = sensitivity_options(paths, seed, threads, p);
+  std::size_t drawn = 0;
+  for (const auto& d : scenario.params) drawn += d.is_fixed() ? 0 : 1;
+  const std::uint64_t total = paths * (1 + 2 * (drawn + to.vary.size()));
+  TornadoTable t = in_worker([&] { return tornado(scenario, output, st, o, to); }, p.done, p.cancel,
+                             total, progress);
+  return tornado_table_dict(t, paths);
+}
+
+/// One path range of a tornado, as bytes (TornadoSamples::to_bytes).
+py::bytes tornado_samples_bytes(const std::string& toml, const std::string& source,
+                                const std::string& output, std::uint64_t paths,
+                                std::uint64_t first_path, std::uint64_t seed, int threads,
+                                double low, double high, const std::vector<std::string>& vary) {
+  const Scenario scenario = parse_scenario(toml, source);
+  const TornadoOptions to = tornado_options(low, high, vary);
+  RunOptions o;
+  o.paths = paths;
+  o.first_path = first_path;
+  o.seed = seed;
+  o.threads = threads;
+  std::string bytes;
+  {
+    py::gil_scoped_release release;
+    bytes = tornado_samples(scenario, output, o, to).to_bytes();
+  }
+  return py::bytes(bytes);
+}
+
+/// The tornado table of `stat` from the samples of every path range.
+py::dict tornado_from_shards(const std::vector<py::bytes>& shards, const std::string& stat) {
+  if (shards.empty()) throw py::value_error("tornado_from_shards: no shards");
+  const Statistic st = statistic_of(stat);
+  std::vector<TornadoSamples> parts;
+  for (const auto& b : shards) parts.push_back(TornadoSamples::from_bytes(std::string(b)));
+  std::sort(parts.begin(), parts.end(), [](const TornadoSamples& x, const TornadoSamples& y) {
+    return x.first_path < y.first_path;
+  });
+  TornadoSamples all = parts[0];
+  for (std::size_t i = 1; i < parts.size(); ++i) all = merge(all, parts[i]);
+  return tornado_table_dict(tornado_table(all, st), all.paths);
 }
 
 py::dict sobol_table_dict(const SobolTable& t);
@@ -573,9 +618,15 @@ PYBIND11_MODULE(_core, m) {
         py::arg("keep_paths"), py::arg("bands"), py::arg("progress"), py::arg("sampling") = "");
   m.def("sensitivity_rank", &rank_table, py::arg("result"), py::arg("output"),
         "Rank measures of an output against a result's kept inputs.");
-  m.def("sensitivity_tornado", &tornado_table, py::arg("toml"), py::arg("source"),
-        py::arg("output"), py::arg("stat"), py::arg("paths"), py::arg("seed"), py::arg("threads"),
-        py::arg("low"), py::arg("high"), py::arg("vary"), py::arg("progress"));
+  m.def("tornado_samples", &tornado_samples_bytes, py::arg("toml"), py::arg("source"),
+        py::arg("output"), py::arg("paths"), py::arg("first_path"), py::arg("seed"),
+        py::arg("threads"), py::arg("low"), py::arg("high"), py::arg("vary"),
+        "One path range of a tornado: its evaluations as bytes (see tornado_from_shards).");
+  m.def("tornado_from_shards", &tornado_from_shards, py::arg("shards"), py::arg("stat"),
+        "The tornado table of a statistic from the samples of every path range.");
+  m.def("sensitivity_tornado", &tornado_dict, py::arg("toml"), py::arg("source"), py::arg("output"),
+        py::arg("stat"), py::arg("paths"), py::arg("seed"), py::arg("threads"), py::arg("low"),
+        py::arg("high"), py::arg("vary"), py::arg("progress"));
   m.def("sensitivity_sobol", &sobol_dict, py::arg("toml"), py::arg("source"), py::arg("output"),
         py::arg("stat"), py::arg("paths"), py::arg("seed"), py::arg("threads"),
         py::arg("bootstrap"), py::arg("over_time"), py::arg("progress"));

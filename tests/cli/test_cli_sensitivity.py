@@ -182,14 +182,37 @@ class Sensitivity(unittest.TestCase):
         self.assertEqual(read_csv(os.path.join(out, "sensitivity.csv")), whole)
         self.assert_invalid(run("merge", dirs[0], dirs[1], "--out", out), "shard 3 of 3 is missing")
         self.assert_invalid(run("merge", dirs[0], dirs[0], dirs[1], "--out", out), "given twice")
-        with open(os.path.join(dirs[1], "sobol.bin"), "r+b") as f:
+        with open(os.path.join(dirs[1], "sensitivity.bin"), "r+b") as f:
             f.seek(40)
             b = f.read(1)
             f.seek(40)
             f.write(bytes([b[0] ^ 1]))
         self.assert_invalid(run("merge", *dirs, "--out", out), "checksum mismatch")
         self.assert_invalid(run("sensitivity", reference(), "--method", "rank", "--shard", "1/2",
-                                "--out", out), "--shard applies to --method sobol")
+                                "--out", out), "--shard applies to --method sobol and tornado")
+
+    def test_tornado_shards_merge_to_the_single_analysis(self):
+        args = ["--method", "tornado", "--paths", "1500", "--stat", "p90",
+                "--vary", "build.plan_cap_gw=20:40"]
+        _, whole, meta = self.sens(*args)
+        dirs = []
+        for k in (1, 2):
+            d = os.path.join(self.dir, f"t{k}")
+            p = run("sensitivity", reference(), *args, "--shard", f"{k}/2", "--out", d, "--quiet")
+            self.assertEqual(p.returncode, 0, p.stderr)
+            dirs.append(d)
+        out = os.path.join(self.dir, "merged")
+        p = run("merge", dirs[1], dirs[0], "--out", out)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(read_csv(os.path.join(out, "sensitivity.csv")), whole)
+        with open(os.path.join(out, "sensitivity.json")) as f:
+            self.assertEqual(json.load(f)["base"], meta["base"])
+        # A Sobol shard does not merge with a tornado shard.
+        s = os.path.join(self.dir, "s2")
+        p = run("sensitivity", reference(), "--method", "sobol", "--paths", "1500", "--bootstrap",
+                "100", "--shard", "2/2", "--out", s, "--quiet")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assert_invalid(run("merge", dirs[0], s, "--out", out), "is not of the same analysis")
 
     def test_failed_shard_leaves_no_folder_and_calibrate_error_is_honest(self):
         out = os.path.join(self.dir, "never")

@@ -97,8 +97,17 @@ def test_sensitivity_on_the_cluster_equals_one_machine(client, reference_path):
     r1 = capexsim.sensitivity(reference_path, "rank", paths=3_000, seed=2)
     r2 = cd.sensitivity(reference_path, "rank", paths=3_000, seed=2, client=client, shards=4)
     pd.testing.assert_frame_equal(r2, r1, check_exact=True)
-    with pytest.raises(ValueError, match="tornado"):
-        cd.sensitivity(reference_path, "tornado", client=client)
+    # Tornado: every run of it on each range; a quantile statistic over the merged paths.
+    t1 = capexsim.sensitivity(reference_path, "tornado", stat="p90", paths=1_200, seed=2,
+                              vary={"build.plan_cap_gw": (20, 40)})
+    t2 = cd.sensitivity(reference_path, "tornado", stat="p90", paths=1_200, seed=2,
+                        vary={"build.plan_cap_gw": (20, 40)}, client=client, shards=3)
+    pd.testing.assert_frame_equal(t2, t1, check_exact=True)
+    assert t2.attrs["base"] == t1.attrs["base"]
+    with pytest.raises(ValueError, match="unknown method"):
+        cd.sensitivity(reference_path, "anova", client=client)
+    with pytest.raises(ValueError, match="unknown statistic"):
+        cd.sensitivity(reference_path, "tornado", stat="p101", paths=100, client=client)
     with pytest.raises(ValueError, match="unknown output"):
         cd.sensitivity(reference_path, "sobol", output="nope", paths=100, client=client)
 
