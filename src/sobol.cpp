@@ -5,6 +5,8 @@
 #include <limits>
 #include <stdexcept>
 
+#include <thread>
+
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
 
@@ -13,6 +15,27 @@
 namespace capexsim {
 
 namespace {
+
+/// f(begin, end) over sub-ranges of [0, n) in parallel; each index is handled once and
+/// results are stored by index, so the split never changes them. ThreadSanitizer builds
+/// use plain threads: Debian's oneTBB is not instrumented and TSan reports its task
+/// hand-offs as races (the same choice as engine.cpp's run()).
+template <class F>
+void parallel_ranges(std::size_t n, F&& f) {
+#if defined(__SANITIZE_THREAD__) || defined(CAPEXSIM_THREAD_SANITIZER)
+  const std::size_t w = std::clamp<std::size_t>(std::thread::hardware_concurrency(), 1, 4);
+  std::vector<std::thread> pool;
+  for (std::size_t t = 0; t < w; ++t)
+    pool.emplace_back([&, t] {
+      const std::size_t b = n * t / w, e = n * (t + 1) / w;
+      if (b < e) f(b, e);
+    });
+  for (auto& th : pool) th.join();
+#else
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n),
+                    [&](const tbb::blocked_range<std::size_t>& r) { f(r.begin(), r.end()); });
+#endif
+}
 
 // Counter tags (word 3, top byte) of the two Philox streams here. They only need to differ
 // from each other: the design and the bootstrap share options.seed as their key.
@@ -157,10 +180,10 @@ std::vector<SobolIndex> sobol_from_samples(std::span<const double> yA, std::span
   std::vector<double> Sb(k * reps), STb(k * reps);
   const std::uint32_t k0 = static_cast<std::uint32_t>(options.seed);
   const std::uint32_t k1 = static_cast<std::uint32_t>(options.seed >> 32);
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, reps), [&](const auto& range) {
+  parallel_ranges(reps, [&](std::size_t begin, std::size_t end) {
     std::vector<std::size_t> idx(n);
     std::vector<double> S(k), ST(k), acc;
-    for (std::size_t r = range.begin(); r != range.end(); ++r) {
+    for (std::size_t r = begin; r != end; ++r) {
       // Block t of replicate r: counter {t lo, t hi, r, tag}; two indices per block.
       for (std::size_t t = 0; 2 * t < n; ++t) {
         const rng::Words w = rng::philox(
@@ -218,8 +241,8 @@ std::vector<SobolIndex> sobol_indices(const SobolBatch& f, std::size_t dims, std
   std::vector<double> u(cells);
   const std::uint32_t k0 = static_cast<std::uint32_t>(options.seed);
   const std::uint32_t k1 = static_cast<std::uint32_t>(options.seed >> 32);
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, N), [&](const auto& range) {
-    for (std::size_t j = range.begin(); j != range.end(); ++j) {
+  parallel_ranges(N, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t j = begin; j != end; ++j) {
       double* a = u.data() + j * dims;
       double* b = u.data() + (N + j) * dims;
       for (std::size_t c = 0; c < dims; ++c) {
