@@ -86,14 +86,19 @@ class Checker {
     check_thresholds(s);
     check_financing(s);
     std::set<std::string> names;
-    const double end = s.start_year + n * s.dt();
+    // A checkpoint is read at the first step at or after it, so the last one allowed is
+    // the start of the last step.
+    const double last = s.start_year + (n - 1) * s.dt();
     for (std::size_t k = 0; k < s.checkpoints.size(); ++k) {
       const double y = s.checkpoints[k];
       const std::string key = "outputs.checkpoints[" + std::to_string(k) + "]";
       if (!std::isfinite(y) || y < s.start_year - 1e-9 ||
           std::ceil((y - s.start_year) / s.dt() - 1e-9) >= n)
-        fail(key, "expected a year in [" + num(s.start_year) + ", " + num(end) +
-                      ") (inside the simulated horizon), got " + num(y));
+        fail(key, "expected a year inside the simulated horizon, from " + num(s.start_year) +
+                      " to " + num(last) +
+                      " (the start of the last step; a checkpoint is read at the first step at "
+                      "or after it), got " +
+                      num(y));
       if (!names.insert(checkpoint_name(y)).second)
         fail(key, "expected distinct checkpoints, got " + num(y) + " twice");
     }
