@@ -68,6 +68,18 @@ std::span<const double> column(const Result& r, std::size_t k) {
   return {r.per_path.col(static_cast<Eigen::Index>(k)).data(), r.paths};
 }
 
+/// Are the values (NaN skipped) the same up to rounding: a spread of at most 1e-12 of
+/// their magnitude? Such an output (e.g. capacity_end when every path builds to the cap)
+/// has no variance to explain, only floating-point noise.
+bool nearly_constant(std::span<const double> a, std::span<const double> b = {}) {
+  double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+  for (auto v : {a, b})
+    for (double x : v)
+      if (!std::isnan(x)) lo = std::min(lo, x), hi = std::max(hi, x);
+  if (!(lo <= hi)) return true;
+  return hi - lo <= 1e-12 * std::max(std::abs(lo), std::abs(hi));
+}
+
 /// Checks that `output` exists in `scenario`, before any run.
 void check_output(const Scenario& scenario, std::string_view output) {
   const PathModel model(scenario);
@@ -439,12 +451,11 @@ RankTable rank_sensitivity(const Result& r, std::string_view output) {
     t.rows[j].srrc = 0;
     if (!std::isnan(t.rows[j].spearman)) varying.push_back(static_cast<Eigen::Index>(j));
   }
-  if (std::all_of(buf.begin(), buf.end(), [&](double) { return true; }) &&
-      std::adjacent_find(ry.begin(), ry.end(), std::not_equal_to<>()) == ry.end())
+  if (nearly_constant(buf))
     throw SensitivityError("output '" + t.output +
-                           "' is the same on every path where it is "
-                           "defined (" +
-                           fmt(y[rows[0]]) + "), so no input can explain it");
+                           "' is the same on every path where it is defined (" +
+                           fmt(y[rows[0]]) +
+                           ", up to rounding), so no input can explain it");
   // Standardised rank regression: b = Rxx^-1 rxy over the inputs that vary, R^2 = b.rxy.
   const Eigen::Index v = static_cast<Eigen::Index>(varying.size());
   if (v > 0) {
@@ -524,10 +535,18 @@ TornadoSamples tornado_samples(const Scenario& scenario, std::string_view output
     throw SensitivityError(
         "the scenario draws no input (every input is a fixed number) and "
         "no --vary was given: there is nothing to pin; add --vary KEY=LO:HI");
-  for (std::size_t i = 0; i < opt.vary.size(); ++i)
+  for (std::size_t i = 0; i < opt.vary.size(); ++i) {
     for (std::size_t j = 0; j < i; ++j)
       if (opt.vary[i].key == opt.vary[j].key)
         throw SensitivityError("--vary " + opt.vary[i].key + " is given twice");
+    for (std::size_t k : drawn)
+      if (opt.vary[i].key == std::string(param_table()[k].section) + "." + param_table()[k].key)
+        throw SensitivityError(
+            "--vary " + opt.vary[i].key +
+            ": a drawn input, which the tornado already pins at its own quantiles (--low, "
+            "--high); --vary is for fixed keys (to move a distribution's mean, use calibrate "
+            "or a scenario copy)");
+  }
   TornadoSamples out;
   out.scenario_fingerprint = fingerprint(scenario);
   out.output = std::string(output);
@@ -937,11 +956,10 @@ SobolTable sobol_table(const SobolSamples& s, const SobolOptions& estimator) {
             " paths; Sobol indices need a value on every path: use --stat prob_positive (the "
             "chance it is positive) or --method rank, which reports the NaN share");
     }
-    const auto [lo, hi] = std::minmax_element(ys[0].begin(), ys[0].end());
-    const auto [blo, bhi] = std::minmax_element(ys[1].begin(), ys[1].end());
-    if (*lo == *hi && *blo == *bhi && *lo == *blo)
-      throw SensitivityError(what + " is " + fmt(*lo) +
-                             " on every path: it has no variance for any factor to explain");
+    if (nearly_constant(ys[0], ys[1]))
+      throw SensitivityError(what + " is " + fmt(ys[0][0]) +
+                             " on every path (up to rounding): it has no variance for any "
+                             "factor to explain");
     std::vector<std::span<const double>> ab;
     for (std::size_t i = 2; i < ys.size(); ++i) ab.emplace_back(ys[i]);
     double mean = 0, m2 = 0;

@@ -170,6 +170,15 @@ def sensitivity(scenario, method: str = "sobol", output: str = "funding_gap", st
 
     if method not in ("sobol", "rank", "tornado"):
         raise ValueError(f"unknown method {method!r}; expected one of: rank, tornado, sobol")
+    # The same checks as capexsim.sensitivity: an option the method does not use is an error.
+    if vary and method != "tornado":
+        raise ValueError(f"vary applies to method='tornado' (and calibrate), not {method!r}")
+    if over_time is not None and method != "sobol":
+        raise ValueError(f"over_time applies to method='sobol', not {method!r}")
+    if method != "tornado" and (low, high) != (0.1, 0.9):
+        raise ValueError(f"low and high apply to method='tornado', not {method!r}")
+    if client is not None and not hasattr(client, "submit"):
+        raise TypeError(f"client must be a distributed.Client or None, got {type(client).__name__}")
     sc = _as_scenario(scenario)
     paths = _count(DEFAULT_PATHS[method] if paths is None else paths, "paths", 1)
     seed = _count(seed, "seed", 0)
@@ -196,7 +205,8 @@ def sensitivity(scenario, method: str = "sobol", output: str = "funding_gap", st
             blobs = map_shards(tornado_shard, args, client=c)
         df = _tornado_frame(_core.tornado_from_shards(blobs, stat), paths, low, high, varies)
     else:
-        bootstrap = _count(bootstrap, "bootstrap", 0)
+        from .sensitivity import _bootstrap_count
+        bootstrap = _bootstrap_count(bootstrap)
         toml, source = sc.to_toml(), sc.source
         # Check the arguments on a few paths here, so that a mistake is one clear error
         # rather than one per task.

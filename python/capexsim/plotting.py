@@ -391,6 +391,9 @@ def plot_tornado(df, ax=None, title: str | None = None, top: int | None = None):
     its low (P10) and at its high (P90) value, each labelled with that input value; the
     base is the vertical line. top: show only the `top` largest swings."""
     from matplotlib.patches import Patch
+    _expect_table(df, "tornado", ["low_input", "high_input", "stat_low", "stat_high", "swing"])
+    if top is not None and (isinstance(top, bool) or not isinstance(top, (int, np.integer)) or top < 1):
+        raise ValueError(f"top must be a whole number >= 1, got {top!r}")
     a = df.attrs
     output = a.get("output", "funding_gap")
     q = quantity(output)
@@ -398,6 +401,7 @@ def plot_tornado(df, ax=None, title: str | None = None, top: int | None = None):
     d = df.sort_values("swing", ascending=False, kind="stable")
     if top is not None:
         d = d.head(top)
+    varied = "kind" in d.columns and (d["kind"] == "vary").any()
     base = float(a.get("base", d["stat_base"].iloc[0] if len(d) else np.nan))
     lo_name = f"P{a.get('low', 0.1) * 100:g}"
     hi_name = f"P{a.get('high', 0.9) * 100:g}"
@@ -438,7 +442,8 @@ def plot_tornado(df, ax=None, title: str | None = None, top: int | None = None):
                             ha="left" if right else "right", fontsize=8, color=style.INK)
         ax.axvline(base, color=style.INK, lw=1.1, zorder=3)
         ax.set_yticks(y)
-        ax.set_yticklabels(list(d.index))
+        kinds = list(d["kind"]) if "kind" in d.columns else ["pin"] * n
+        ax.set_yticklabels([f"{f} (vary)" if k == "vary" else f for f, k in zip(d.index, kinds)])
         ax.set_ylim(-0.7, n + 0.1)  # a free band on top for the base label
         lo_v, hi_v = (float(values.min()), float(values.max())) if values.size else (base - 1, base + 1)
         ax.set_xlim(lo_v - 0.16 * span, hi_v + 0.16 * span)  # room for the input labels
@@ -458,15 +463,30 @@ def plot_tornado(df, ax=None, title: str | None = None, top: int | None = None):
         base_text = (f"{base:.1%}" if stat == "prob_positive" else style.format_value(base, q.unit))
         ax.text(base, n - 0.55, f"base {base_text}", ha="center", va="bottom", fontsize=8.5,
                 color=style.INK, bbox=dict(facecolor="white", edgecolor="none", alpha=0.9, pad=1.0))
-        sub = f"inputs one at a time at {lo_name} / {hi_name}, all else as in the base run · " + _run_of(df, " per run")
+        sub = (f"inputs one at a time at {lo_name} / {hi_name}, all else as in the base run · "
+               + _run_of(df, " per run"))
+        if varied:
+            sub = sub.replace(", all else", " ((vary): over their range), all else")
+            sub = sub.replace(" · ", "\n", 1)
         what = f"P({q.label} > 0)" if stat == "prob_positive" else (
             f"the mean {q.label}" if stat == "mean" else f"the {_stat_label(stat)} of {q.label}")
         style.titles(ax, title or f"{a.get('scenario', '')}: what moves {what}".lstrip(": "), sub)
         handles = [Patch(color=c_low, alpha=0.85), Patch(color=c_high, alpha=0.85),
                    ax.lines[-1] if ax.lines else Patch(color=style.INK)]
-        labels = [f"input at its {lo_name} (low)", f"input at its {hi_name} (high)", "base run"]
+        labels = [f"input at its {lo_name} (low)" + (" or LO" if varied else ""),
+                  f"input at its {hi_name} (high)" + (" or HI" if varied else ""), "base run"]
         style.legend_below(ax, handles, labels, ncol=3)
     return ax
+
+
+def _expect_table(df, method: str, columns) -> None:
+    """A clear error when `df` is not a table of sensitivity(..., method=`method`)."""
+    have = getattr(df, "columns", [])
+    missing = [c for c in columns if c not in have]
+    if missing:
+        got = getattr(df, "attrs", {}).get("method", "a table without them")
+        raise ValueError(f"expected the table of sensitivity(..., method={method!r}) with columns "
+                         f"{', '.join(columns)}; got {got!r} (missing {', '.join(missing)})")
 
 
 def _sobol_order(df):
@@ -485,6 +505,11 @@ def plot_sobol(df, ax=None, title: str | None = None):
     error bars. The model's process groups (its random paths: pace, cost, demand, growth,
     financing) are hatched and sit below the drawn inputs."""
     from matplotlib.patches import Patch
+    import pandas as pd
+    if isinstance(getattr(df, "index", None), pd.MultiIndex):
+        raise ValueError("this is a table over time (sensitivity(..., over_time=SERIES)): plot it "
+                         "with plot_sobol_over_time, or one year of it with plot_sobol(df.loc[year])")
+    _expect_table(df, "sobol", ["S", "S_lo", "S_hi", "ST", "ST_lo", "ST_hi"])
     a = df.attrs
     order = _sobol_order(df)
     d = df.loc[order]
@@ -558,7 +583,7 @@ def plot_sobol_over_time(df, ax=None, index: str = "ST", title: str | None = Non
     method="sobol", over_time=SERIES): one line per factor of `index` ("S" or "ST") against
     the year, the bootstrap interval shaded; drawn inputs solid, process groups dashed.
     Factors whose index stays below `min_share` in every year are left out (named in the
-    subtitle)."""
+    subtitle). Each factor keeps its colour between the S and the ST chart."""
     if index not in ("S", "ST"):
         raise ValueError(f"index must be 'S' or 'ST', got {index!r}")
     import pandas as pd
@@ -574,18 +599,20 @@ def plot_sobol_over_time(df, ax=None, index: str = "ST", title: str | None = Non
     peak = table.max(axis=0)
     shown = [f for f in factors if np.isfinite(peak[f]) and peak[f] >= min_share]
     hidden = [f for f in factors if f not in shown]
+    # One colour per factor by its place in the table (not by rank), so the S and ST charts
+    # of one analysis colour each factor alike.
+    colors = dict(zip(factors, style.palette(len(factors))))
     shown.sort(key=lambda f: -float(peak[f]))
     series = a.get("series", a.get("output", ""))
     try:
         label = quantity(series).label
     except KeyError:
         label = series
-    palette = style.palette(len(shown))
     with style.context():
         ax = style.new_axes(ax)
-        for i, f in enumerate(shown):
+        for f in shown:
             is_group = f in _PROCESS_GROUPS
-            color = palette[i]
+            color = colors[f]
             ax.plot(years, table[f], color=color, lw=2, ls="--" if is_group else "-", marker="o", markersize=4,
                     label=f"{f} (process)" if is_group else f)
             if not np.allclose(lo[f], hi[f], equal_nan=True):
@@ -603,7 +630,8 @@ def plot_sobol_over_time(df, ax=None, index: str = "ST", title: str | None = Non
         style.frame(ax)
         sub = f"pick-freeze, N = {_run_of(df)} · solid: drawn inputs, dashed: process groups"
         if hidden:
-            sub += f" · {len(hidden)} factor{'s' if len(hidden) > 1 else ''} below {min_share:.0%} not shown"
+            names = ", ".join(hidden[:3]) + (f" and {len(hidden) - 3} more" if len(hidden) > 3 else "")
+            sub += f"\nbelow {min_share:.0%} in every year, not shown: {names}"
         style.titles(ax, title or f"{a.get('scenario', '')}: what drives the {label}, year by year".lstrip(": "),
                      sub)
         style.legend_below(ax, ncol=3)

@@ -137,6 +137,16 @@ def _frame(rows: dict, columns: Sequence[str]) -> pd.DataFrame:
     return df
 
 
+def _bootstrap_count(bootstrap) -> int:
+    """The resamples of a model's Sobol intervals: at least 100 (as the CLI)."""
+    import capexsim
+    b = capexsim._count(bootstrap, "bootstrap", 0)
+    if b < 100:
+        raise ValueError(f"bootstrap must be at least 100 resamples for 95% percentile intervals, "
+                         f"got {b}")
+    return b
+
+
 def _tornado_frame(t: dict, paths: int, low, high, varies) -> pd.DataFrame:
     """The DataFrame of a tornado table (``_core.sensitivity_tornado`` or
     ``tornado_from_shards``): the numeric columns, then ``kind`` ("pin" for a drawn input
@@ -166,6 +176,9 @@ def _sobol_frame(t: dict, over_time, bootstrap: int) -> pd.DataFrame:
     else:
         df = _frame(t["rows"], SOBOL_COLUMNS)
         df.attrs.update(mean=float(t["mean"]), variance=float(t["variance"]))
+    # "input" for a drawn input (<section>.<key>), "process" for a process group
+    df["kind"] = ["process" if f in PROCESS_GROUPS else "input"
+                  for f in df.index.get_level_values("factor")]
     df.attrs.update(method="sobol", output=t["output"], statistic=t["statistic"],
                     paths=int(t["base_paths"]), total_paths=int(t["total_paths"]),
                     bootstrap=bootstrap, level=0.95)
@@ -193,28 +206,33 @@ def sensitivity(scenario, method: str = "rank", output: str = "funding_gap", sta
     scenario: a Scenario, a dict or a path to a TOML file (as :func:`capexsim.simulate`).
     method:
         ``"rank"`` (one run of ``paths`` = 100,000): columns spearman, srrc, contribution,
-        event_spearman, sorted by |srrc|; ``attrs`` r2, nan_share, paths, defined.
+        event_spearman, sorted by |srrc|; ``attrs`` r2, nan_share, paths, defined,
+        statistic ("rank").
         ``"tornado"`` (1 + 2 k runs of ``paths`` = 50,000 each, k = drawn inputs + vary
-        keys): columns low_input, high_input, stat_low, stat_base, stat_high, swing,
-        sorted by swing, largest first; ``attrs`` base, base_ci95, statistic, paths.
+        keys): columns low_input, high_input, stat_low, stat_base, stat_high, swing, kind
+        ("pin": a drawn input pinned at its quantiles; "vary": a ``vary`` key), sorted by
+        swing, largest first; ``attrs`` base, base_ci95, base_nan_share, statistic, paths.
         ``"sobol"`` (``paths`` = 65,536 base paths, N (k + 2) paths in all): columns S,
-        S_lo, S_hi, ST, ST_lo, ST_hi (bootstrap interval at 95%); the drawn inputs, then
-        the process groups (pace, cost, demand, growth, financing); ``attrs`` mean,
+        S_lo, S_hi, ST, ST_lo, ST_hi (bootstrap interval at 95%), kind ("input" or
+        "process"); the drawn inputs, then the process groups (pace, cost, demand,
+        growth, financing); an output constant on every path is refused; ``attrs`` mean,
         variance (of the output over the A and B runs), paths (N), total_paths, statistic
         ("value" or "prob_positive").
-    stat: the statistic of a tornado: "mean", "pNN" (p50, p95, p2.5) or "prob_positive";
+    stat: the statistic of a tornado: "mean", "pNN" (p50, p95, p2.5; "median" = p50) or
+        "prob_positive";
         of sobol: "mean" (the output itself) or "prob_positive" (the indicator output > 0).
         Rank measures have none (only "mean", the default, is accepted).
     low, high: tornado quantiles at which each drawn input is pinned.
-    vary: tornado only: extra keys with explicit ranges, fixed inputs included:
+    vary: tornado only: extra fixed keys with explicit ranges (a drawn input is refused:
+        the tornado pins it at its quantiles already):
         ``{"build.plan_cap_gw": (20, 40)}`` or ``["build.plan_cap_gw=20:40"]``; keys as
         ``<section>.<key>``, ``contract.<name>.<term>``, ``vendor_financing.<name>.<term>``.
     over_time: sobol only: a series (e.g. "cash"); the indices at each checkpoint year
         inside the horizon. The DataFrame then has a MultiIndex (year, factor), one block
         of rows per year; ``df["ST"].unstack("factor")`` is a years x factors table ready
-        for ``.plot()`` (see :func:`capexsim.plot_sobol_over_time`); ``attrs`` years and
-        series, no mean/variance.
-    bootstrap: sobol: bootstrap resamples for the intervals.
+        for ``.plot()`` (see :func:`capexsim.plot_sobol_over_time`); ``attrs`` years,
+        series, and the output's means and variances per year.
+    bootstrap: sobol: bootstrap resamples for the intervals (at least 100).
     progress: True for a progress bar over all the runs, or a callable(done, total).
 
     Every table carries its metadata in ``df.attrs`` (method, output, statistic, paths,
@@ -256,7 +274,7 @@ def sensitivity(scenario, method: str = "rank", output: str = "funding_gap", sta
                                           float(low), float(high), varies, callback)
             df = _tornado_frame(t, paths, low, high, varies)
         else:
-            bootstrap = capexsim._count(bootstrap, "bootstrap", 0)
+            bootstrap = _bootstrap_count(bootstrap)
             t = _core.sensitivity_sobol(sc.to_toml(), sc.source, output, stat, paths, seed, threads,
                                         bootstrap, over_time or "", callback)
             df = _sobol_frame(t, over_time, bootstrap)
@@ -340,6 +358,12 @@ def calibrate(scenario, vary, target, paths: int = 20_000, seed: int = 1,
         vary = vary[0]
     vary_text = _vary_text(vary)
     output, stat, value = _target_parts(target)
+    if write is not None:  # a folder that cannot take the file is an error before any run
+        folder = os.path.dirname(os.path.abspath(os.fspath(write)))
+        if not os.path.isdir(folder):
+            raise ValueError(f"write={os.fspath(write)!r}: the folder {folder} does not exist")
+        if not os.access(folder, os.W_OK):
+            raise ValueError(f"write={os.fspath(write)!r}: the folder {folder} is not writable")
     callback, close = _callback(progress, f"{sc.name} (calibrate)")
     try:
         d = _core.calibrate(sc.to_toml(), sc.source, vary_text, output, stat, value, paths, seed,
@@ -359,9 +383,11 @@ def calibrate(scenario, vary, target, paths: int = 20_000, seed: int = 1,
                          achieved=float(d["achieved"]), achieved_ci95=float(d["achieved_ci95"]),
                          runs=int(d["runs"]), evaluations=evaluations, scenario=calibrated,
                          paths=paths, seed=seed, lo=float(lo_hi[0]), hi=float(lo_hi[1]))
-    if write is not None:
+    if write is not None:  # as the CLI's --write: a comment line, then the resolved TOML
         from .report import _write_atomic
-        _write_atomic(os.fspath(write), d["toml"])
+        header = (f"# {sc.name} calibrated by capexsim: {d['key']} = {float(d['value'])!r} puts "
+                  f"{d['output']}.{d['statistic']} at {float(d['achieved'])!r} (target {value!r})\n")
+        _write_atomic(os.fspath(write), header + d["toml"])
     return result
 
 

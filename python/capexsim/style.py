@@ -190,7 +190,9 @@ def format_axis(axis, q: Quantity) -> None:
 # -- titles, legends, frame ---------------------------------------------------------------
 def titles(ax, title: str, subtitle: str | None = None) -> None:
     """A bold left-aligned title and, under it, a grey subtitle (paths, seed, ...)."""
-    ax.set_title(title, loc="left", fontweight="bold", pad=20 if subtitle else 8, color=INK)
+    # The title sits above the subtitle, whatever its number of lines.
+    lines = subtitle.count("\n") + 1 if subtitle else 0
+    ax.set_title(title, loc="left", fontweight="bold", pad=8 + 12 * lines if subtitle else 8, color=INK)
     if subtitle:
         ax.text(0, 1.02, subtitle, transform=ax.transAxes, ha="left", va="bottom",
                 fontsize=9, color=MUTED, gid="subtitle")

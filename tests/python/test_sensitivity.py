@@ -236,9 +236,10 @@ def sobol(reference_path):
 
 def test_sobol_on_the_model(sobol, run):
     df = sobol
-    assert list(df.columns) == ["S", "S_lo", "S_hi", "ST", "ST_lo", "ST_hi"]
+    assert list(df.columns) == ["S", "S_lo", "S_hi", "ST", "ST_lo", "ST_hi", "kind"]
     assert list(df.index) == run.input_names + PROCESS_GROUPS  # inputs, then the groups
-    assert np.isfinite(df.to_numpy()).all()
+    assert list(df["kind"]) == ["input"] * len(run.input_names) + ["process"] * len(PROCESS_GROUPS)
+    assert np.isfinite(df.drop(columns="kind").to_numpy()).all()
     width = (df["S_hi"] - df["S_lo"]) + (df["ST_hi"] - df["ST_lo"])
     # S <= ST up to Monte Carlo error (SE of either ~0.03 at N = 1,024 for indices of ~0.2)
     assert (df["S"] <= df["ST"] + 3 * width + 0.1).all()
@@ -262,12 +263,12 @@ def test_sobol_of_prob_positive(reference_path):
     # breakeven is NaN (never reached) on about 31% of paths: its indicator "> 0" is "it
     # happens", a Bernoulli variable with variance to split.
     df = capexsim.sensitivity(reference_path, "sobol", output="breakeven", stat="prob_positive",
-                              paths=512, seed=1, bootstrap=50)
+                              paths=512, seed=1, bootstrap=100)
     assert df.attrs["statistic"] == "prob_positive" and 0.5 <= df.attrs["mean"] <= 0.85
     # An indicator that is 0 on every path has nothing to split: refused, not a table of 0s.
     with pytest.raises(ValueError, match="no variance"):
         capexsim.sensitivity(reference_path, "sobol", output="terminal_cash", stat="prob_positive",
-                             paths=256, seed=1, bootstrap=50)
+                             paths=256, seed=1, bootstrap=100)
 
 
 def test_sobol_over_time_one_block_per_checkpoint_in_the_horizon(reference_path):
@@ -276,13 +277,13 @@ def test_sobol_over_time_one_block_per_checkpoint_in_the_horizon(reference_path)
     # here; 2035.95 is refused), so every checkpoint is inside the horizon.
     years = [2027.0, 2030.0, 2035.9]
     d["outputs"]["checkpoints"] = years
-    df = capexsim.sensitivity(d, "sobol", paths=512, seed=1, bootstrap=50, over_time="cash")
+    df = capexsim.sensitivity(d, "sobol", paths=512, seed=1, bootstrap=100, over_time="cash")
     assert df.index.names == ["year", "factor"]
     assert list(df.index.get_level_values("year").unique()) == years
     assert df.attrs["years"] == years and df.attrs["series"] == "cash"
     for year in years:
         assert list(df.loc[year].index) == capexsim.simulate(d, paths=2).input_names + PROCESS_GROUPS
-    assert np.isfinite(df.to_numpy()).all()
+    assert np.isfinite(df.drop(columns="kind").to_numpy()).all()
     table = df["ST"].unstack("factor")
     assert table.shape == (3, len(df) // 3)
     assert "mean" not in df.attrs  # the C++ layer gives one mean, the last year's: not shown
@@ -419,7 +420,14 @@ def test_plot_tornado(tornado):
     df, _ = tornado
     ax = capexsim.plot_tornado(df)
     ticks = sorted(zip(ax.get_yticks(), [t.get_text() for t in ax.get_yticklabels()]), reverse=True)
-    assert [label for _, label in ticks] == list(df.index)  # top down: the largest swing on top
+    # top down: the largest swing on top; a --vary key is marked
+    assert [label for _, label in ticks] == [f"{f} (vary)" if k == "vary" else f
+                                            for f, k in zip(df.index, df["kind"])]
+    assert "build.plan_cap_gw (vary)" in [label for _, label in ticks]
+    with pytest.raises(ValueError, match="method='tornado'"):
+        capexsim.plot_tornado(df.drop(columns="swing"))
+    with pytest.raises(ValueError, match="top"):
+        capexsim.plot_tornado(df, top=0)
     texts = [t.get_text() for t in ax.texts]
     assert any(t.startswith("base $") for t in texts)
     assert "20" in texts and "40" in texts  # the varied key's ends label its bars
@@ -438,8 +446,10 @@ def test_plot_sobol(sobol):
 def test_plot_sobol_over_time(reference_path):
     d = capexsim.Scenario.from_toml(reference_path).to_dict()
     d["outputs"]["checkpoints"] = [2027.0, 2029.0, 2031.0]
-    df = capexsim.sensitivity(d, "sobol", paths=256, seed=1, bootstrap=20, over_time="cash")
+    df = capexsim.sensitivity(d, "sobol", paths=256, seed=1, bootstrap=100, over_time="cash")
     ax = capexsim.plot_sobol_over_time(df, min_share=0)
+    with pytest.raises(ValueError, match="plot_sobol_over_time"):
+        capexsim.plot_sobol(df)
     assert len(ax.lines) == len(df) // 3
     np.testing.assert_array_equal(ax.lines[0].get_xdata(), [2027.0, 2029.0, 2031.0])
     assert _legend_below(ax)
