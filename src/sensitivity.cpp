@@ -453,8 +453,7 @@ RankTable rank_sensitivity(const Result& r, std::string_view output) {
   }
   if (nearly_constant(buf))
     throw SensitivityError("output '" + t.output +
-                           "' is the same on every path where it is defined (" +
-                           fmt(y[rows[0]]) +
+                           "' is the same on every path where it is defined (" + fmt(y[rows[0]]) +
                            ", up to rounding), so no input can explain it");
   // Standardised rank regression: b = Rxx^-1 rxy over the inputs that vary, R^2 = b.rxy.
   const Eigen::Index v = static_cast<Eigen::Index>(varying.size());
