@@ -396,15 +396,12 @@ int cmd_sensitivity(const SensitivityArgs& a, bool progress) {
     throw SensitivityError("--stat " + stat.name() +
                            " does not apply to rank: rank measures correlate every path's "
                            "output with its inputs; use tornado or sobol for a statistic");
-  if (a.over_time.empty()) {  // an unknown output is refused before anything runs
-    const auto names = PathModel(scenario).output_names();
-    if (std::find(names.begin(), names.end(), a.output) == names.end()) {
-      std::string list;
-      for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-      throw SensitivityError("unknown output '" + a.output +
-                             "' for this scenario; expected one of: " + list);
-    }
-  }
+  // An unknown output is refused before anything runs.
+  if (a.over_time.empty()) check_output(scenario, a.output);
+  // The method's runs: paths (rank: one run; tornado: per run; sobol: base paths N), seed.
+  const RunOptions run_options = options_of(a, method == "rank"      ? 100'000
+                                               : method == "tornado" ? 50'000
+                                                                     : 65'536);
   if (!a.shard.empty() && method == "rank")
     throw SensitivityError(
         "--shard applies to --method sobol and tornado; for rank, shard 'run --per-path' and "
@@ -420,7 +417,7 @@ int cmd_sensitivity(const SensitivityArgs& a, bool progress) {
     if (b < 100)
       throw UsageError("--bootstrap " + a.bootstrap +
                        ": at least 100 resamples are needed for 95% percentile intervals");
-    if (options_of(a, 65'536).paths < 64)
+    if (run_options.paths < 64)
       throw UsageError("--paths " + a.paths +
                        ": a Sobol analysis needs at least 64 base paths (the indices of fewer "
                        "are noise)");
@@ -430,7 +427,7 @@ int cmd_sensitivity(const SensitivityArgs& a, bool progress) {
   std::optional<PathRange> range;
   if (!a.shard.empty()) {
     spec = parse_shard(a.shard);
-    const std::uint64_t total = options_of(a, method == "sobol" ? 65'536 : 50'000).paths;
+    const std::uint64_t total = run_options.paths;
     range = shard_range(*spec, total);
     if (range->count < 1)
       throw UsageError("--shard " + a.shard + ": " + std::to_string(total) +
@@ -439,7 +436,7 @@ int cmd_sensitivity(const SensitivityArgs& a, bool progress) {
   std::optional<OutputSet> set;
   if (!a.out.empty()) set.emplace(a.out);  // takes the folder's lock before the runs
   if (spec) {
-    RunOptions o = options_of(a, method == "sobol" ? 65'536 : 50'000);
+    RunOptions o = run_options;
     MethodShard sh;
     sh.method = method;
     sh.k = spec->k;
@@ -482,7 +479,7 @@ int cmd_sensitivity(const SensitivityArgs& a, bool progress) {
   char line[512];
 
   if (method == "rank") {
-    RunOptions o = options_of(a, 100'000);
+    RunOptions o = run_options;
     o.bands = false;
     const Result r = with_progress(o, progress, "rank ", [&] { return run(scenario, o); });
     const RankTable t = rank_sensitivity(r, a.output);
@@ -515,7 +512,7 @@ int cmd_sensitivity(const SensitivityArgs& a, bool progress) {
           << csv_number(row.contribution) << ',' << csv_number(row.event_spearman) << '\n';
     }
   } else if (method == "tornado") {
-    RunOptions o = options_of(a, 50'000);
+    RunOptions o = run_options;
     TornadoOptions to;
     to.low = a.low;
     to.high = a.high;
@@ -525,7 +522,7 @@ int cmd_sensitivity(const SensitivityArgs& a, bool progress) {
     render_tornado(t, o.paths, o.seed, a.low, a.high, stat, scenario.name, table, csv, meta);
     meta["vary"] = a.vary;
   } else {
-    RunOptions o = options_of(a, 65'536);
+    RunOptions o = run_options;
     SobolModelOptions so;
     so.over_time = a.over_time;
     so.estimator.bootstrap = static_cast<int>(parse_count(a.bootstrap, "--bootstrap", 1e5));

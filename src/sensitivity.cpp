@@ -54,14 +54,19 @@ std::optional<double> number(std::string_view text) {
   }
 }
 
-/// The column of `output` in `r`, or SensitivityError listing the outputs.
-std::size_t output_column(const Result& r, std::string_view output) {
-  for (std::size_t k = 0; k < r.output_names.size(); ++k)
-    if (r.output_names[k] == output) return k;
+/// The index of `output` in `names`, or SensitivityError listing them.
+std::size_t find_output(const std::vector<std::string>& names, std::string_view output) {
+  for (std::size_t k = 0; k < names.size(); ++k)
+    if (names[k] == output) return k;
   std::string list;
-  for (const auto& n : r.output_names) list += (list.empty() ? "" : ", ") + n;
+  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
   throw SensitivityError("unknown output '" + std::string(output) +
                          "' for this scenario; expected one of: " + list);
+}
+
+/// The column of `output` in `r`.
+std::size_t output_column(const Result& r, std::string_view output) {
+  return find_output(r.output_names, output);
 }
 
 std::span<const double> column(const Result& r, std::size_t k) {
@@ -78,17 +83,6 @@ bool nearly_constant(std::span<const double> a, std::span<const double> b = {}) 
       if (!std::isnan(x)) lo = std::min(lo, x), hi = std::max(hi, x);
   if (!(lo <= hi)) return true;
   return hi - lo <= 1e-12 * std::max(std::abs(lo), std::abs(hi));
-}
-
-/// Checks that `output` exists in `scenario`, before any run.
-void check_output(const Scenario& scenario, std::string_view output) {
-  const PathModel model(scenario);
-  const auto names = model.output_names();
-  if (std::find(names.begin(), names.end(), output) != names.end()) return;
-  std::string list;
-  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-  throw SensitivityError("unknown output '" + std::string(output) +
-                         "' for this scenario; expected one of: " + list);
 }
 
 /// Progress over several runs of `paths` each: the caller's callback sees the total.
@@ -275,6 +269,10 @@ KeyRef find_ref(Scenario& s, std::string_view key) {
 }
 
 }  // namespace
+
+void check_output(const Scenario& scenario, std::string_view output) {
+  find_output(PathModel(scenario).output_names(), output);
+}
 
 // ---------------------------------------------------------------------------------------
 // Statistics
@@ -686,28 +684,53 @@ TornadoSamples TornadoSamples::from_bytes(std::string_view bytes) {
   return s;
 }
 
-TornadoSamples merge(const TornadoSamples& a_in, const TornadoSamples& b_in) {
+namespace {
+
+/// Samples of adjacent path ranges of one analysis (either order), merged in path order:
+/// `same(a, b)` says whether they are of one analysis (else SensitivityError saying
+/// `differ`), `append(m, b)` appends b's per-path values to m.
+template <class Samples, class Same, class Append>
+Samples merge_ranges(const Samples& a_in, const Samples& b_in, const char* kind, const char* differ,
+                     Same same, Append append) {
   const bool swap = b_in.first_path + b_in.paths == a_in.first_path;
-  const TornadoSamples& a = swap ? b_in : a_in;
-  const TornadoSamples& b = swap ? a_in : b_in;
-  bool same_rows = a.rows.size() == b.rows.size();
-  for (std::size_t i = 0; same_rows && i < a.rows.size(); ++i)
-    same_rows =
-        a.rows[i].factor == b.rows[i].factor && a.rows[i].low_input == b.rows[i].low_input &&
-        a.rows[i].high_input == b.rows[i].high_input && a.rows[i].varied == b.rows[i].varied;
-  if (a.scenario_fingerprint != b.scenario_fingerprint || a.output != b.output || a.low != b.low ||
-      a.high != b.high || !same_rows)
-    throw SensitivityError(
-        "merge: the tornado samples come from different analyses (scenario, "
-        "output, quantiles or --vary ranges differ)");
-  if (a.seed != b.seed) throw SensitivityError("merge: the tornado samples have different seeds");
+  const Samples& a = swap ? b_in : a_in;
+  const Samples& b = swap ? a_in : b_in;
+  const std::string what = std::string("merge: the ") + kind + " samples";
+  if (a.scenario_fingerprint != b.scenario_fingerprint || a.output != b.output || !same(a, b))
+    throw SensitivityError(what + " come from different analyses (" + differ + " differ)");
+  if (a.seed != b.seed) throw SensitivityError(what + " have different seeds");
   if (a.first_path + a.paths != b.first_path)
-    throw SensitivityError("merge: the tornado samples' path ranges are not adjacent");
-  TornadoSamples m = a;
+    throw SensitivityError(
+        what + "' path ranges are not adjacent ([" + std::to_string(a.first_path) + ", " +
+        std::to_string(a.first_path + a.paths) + ") and [" + std::to_string(b.first_path) + ", " +
+        std::to_string(b.first_path + b.paths) + "))");
+  Samples m = a;
   m.paths = a.paths + b.paths;
-  for (std::size_t r = 0; r < m.values.size(); ++r)
-    m.values[r].insert(m.values[r].end(), b.values[r].begin(), b.values[r].end());
+  append(m, b);
   return m;
+}
+
+template <class T>
+void append_to(std::vector<T>& to, const std::vector<T>& from) {
+  to.insert(to.end(), from.begin(), from.end());
+}
+
+}  // namespace
+
+TornadoSamples merge(const TornadoSamples& a, const TornadoSamples& b) {
+  const auto same = [](const TornadoSamples& x, const TornadoSamples& y) {
+    if (x.low != y.low || x.high != y.high || x.rows.size() != y.rows.size()) return false;
+    for (std::size_t i = 0; i < x.rows.size(); ++i)
+      if (x.rows[i].factor != y.rows[i].factor || x.rows[i].low_input != y.rows[i].low_input ||
+          x.rows[i].high_input != y.rows[i].high_input || x.rows[i].varied != y.rows[i].varied)
+        return false;
+    return true;
+  };
+  return merge_ranges(a, b, "tornado", "scenario, output, quantiles or --vary ranges", same,
+                      [](TornadoSamples& m, const TornadoSamples& y) {
+                        for (std::size_t r = 0; r < m.values.size(); ++r)
+                          append_to(m.values[r], y.values[r]);
+                      });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -913,28 +936,17 @@ SobolSamples SobolSamples::from_bytes(std::string_view bytes) {
   return s;
 }
 
-SobolSamples merge(const SobolSamples& a_in, const SobolSamples& b_in) {
-  const bool swap = b_in.first_path + b_in.paths == a_in.first_path;
-  const SobolSamples& a = swap ? b_in : a_in;
-  const SobolSamples& b = swap ? a_in : b_in;
-  if (a.scenario_fingerprint != b.scenario_fingerprint || a.output != b.output ||
-      a.statistic != b.statistic || a.over_time != b.over_time || a.factors != b.factors ||
-      a.years != b.years)
-    throw SensitivityError(
-        "merge: the Sobol samples come from different analyses (scenario, "
-        "output, statistic or factors differ)");
-  if (a.seed != b.seed) throw SensitivityError("merge: the Sobol samples have different seeds");
-  if (a.first_path + a.paths != b.first_path)
-    throw SensitivityError(
-        "merge: the Sobol samples' path ranges are not adjacent ([" + std::to_string(a.first_path) +
-        ", " + std::to_string(a.first_path + a.paths) + ") and [" + std::to_string(b.first_path) +
-        ", " + std::to_string(b.first_path + b.paths) + "))");
-  SobolSamples m = a;
-  m.paths = a.paths + b.paths;
-  for (std::size_t q = 0; q < m.values.size(); ++q)
-    for (std::size_t r = 0; r < m.values[q].size(); ++r)
-      m.values[q][r].insert(m.values[q][r].end(), b.values[q][r].begin(), b.values[q][r].end());
-  return m;
+SobolSamples merge(const SobolSamples& a, const SobolSamples& b) {
+  const auto same = [](const SobolSamples& x, const SobolSamples& y) {
+    return x.statistic == y.statistic && x.over_time == y.over_time && x.factors == y.factors &&
+           x.years == y.years;
+  };
+  return merge_ranges(a, b, "Sobol", "scenario, output, statistic or factors", same,
+                      [](SobolSamples& m, const SobolSamples& y) {
+                        for (std::size_t q = 0; q < m.values.size(); ++q)
+                          for (std::size_t r = 0; r < m.values[q].size(); ++r)
+                            append_to(m.values[q][r], y.values[q][r]);
+                      });
 }
 
 SobolTable sobol_table(const SobolSamples& s, const SobolOptions& estimator) {

@@ -152,7 +152,12 @@ class PathModel {
   void set_sampler(StaticSampler sampler) { sampler_ = std::move(sampler); }
   /// Sensitivity switches (pick-freeze seeds, pinned inputs); inactive by default.
   const Variation& variation() const { return variation_; }
-  void set_variation(const Variation& v) { variation_ = v; }
+  void set_variation(const Variation& v) {
+    variation_ = v;
+    varied_ = v.active();
+  }
+  /// Does the variation change anything (set once, not tested per path)?
+  bool varied() const { return varied_; }
 
   /// First step whose start is at or after `year` (calendar), with a 1e-9-step tolerance
   /// so that grid points computed in floating point land on the step they name.
@@ -170,6 +175,7 @@ class PathModel {
   bool correlated_;
   StaticSampler sampler_;
   Variation variation_;
+  bool varied_ = false;
   bool has_equity_ = false;
   std::vector<Output> outputs_;
   std::array<int, output_kinds> column_{};
@@ -258,7 +264,7 @@ inline PathConstants path_constants(const PathModel& model, const rng::PathRng& 
   const Scenario& sc = model.scenario();
   draw_inputs(sc, rng, in, &model.sampler());
   const Variation& var = model.variation();
-  if (var.active()) vary_inputs(sc, var, rng, in);
+  if (model.varied()) vary_inputs(sc, var, rng, in);
   auto v = [&](Param p) { return in[static_cast<std::size_t>(p)]; };
   const int n = model.steps();
   const double dt = model.dt();

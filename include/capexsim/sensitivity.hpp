@@ -26,6 +26,10 @@ class SensitivityError : public std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
+/// Refuse (SensitivityError listing the scenario's outputs) an output `scenario` does not
+/// report: every method checks it before running.
+void check_output(const Scenario& scenario, std::string_view output);
+
 /// The statistic of an output that a tornado or a goal seek looks at.
 struct Statistic {
   enum class Kind { mean, quantile, prob_positive } kind = Kind::mean;

@@ -118,7 +118,6 @@ class StepVariates {
         correlated_(model.correlated()),
         any_shock_(any_shock),
         any_event_(any_event),
-        seed_(seed),
         first_path_(first_path),
         k0_(static_cast<std::uint32_t>(seed)),
         k1_(static_cast<std::uint32_t>(seed >> 32)),
@@ -246,7 +245,7 @@ class StepVariates {
 
   const Eigen::Matrix4d& chol_;
   bool correlated_, any_shock_, any_event_;
-  std::uint64_t seed_, first_path_;
+  std::uint64_t first_path_;
   std::uint32_t k0_, k1_;
   std::uint32_t alt_k0_ = 0, alt_k1_ = 0;
   bool alt_shock_[4] = {false, false, false, false};
