@@ -153,8 +153,19 @@ def simulate(sc, paths, seed):
     capex_total = np.zeros(P)
     year_steps = max(1, round(1 / dt))
     R = np.zeros(P)
+    # v3 (docs/model.md §13.1-13.2): shadow cash (no financing) and the ledger's flows
+    V = p["initial_cash"].copy()
+    min_v = np.full(P, np.inf)
+    min_v_step = np.full(P, -1)
+    need_by, gap_by = {}, {}
+    flows = {k: np.zeros(P) for k in ("flow_revenue", "flow_vendor", "flow_scheduled_equity",
+                                      "flow_capex", "flow_contracts", "flow_opex")}
 
     for i in range(n):
+        for year, step in zip(checkpoints, checkpoint_steps):
+            if step == i:  # steps 0..i-1 end by the checkpoint
+                need_by[year] = np.maximum(0, -min_v)
+                gap_by[year] = np.maximum(0, -min_w)
         z = chol @ rng.standard_normal((4, P))
         u = rng.random((2, P))
         regime = np.where(regime, u[0] >= p_off, u[0] < p_on)
@@ -185,6 +196,16 @@ def simulate(sc, paths, seed):
             vendor += inflow
         fcf = R * dt + resale - capex - refresh - pay[i] - opex
         W = W + fcf + vendor + equity[i]
+        V = V + fcf
+        lower_v = V < min_v
+        min_v = np.where(lower_v, V, min_v)
+        min_v_step = np.where(lower_v, i, min_v_step)
+        flows["flow_revenue"] += R * dt + resale
+        flows["flow_vendor"] += vendor
+        flows["flow_scheduled_equity"] += equity[i]
+        flows["flow_capex"] += capex + refresh
+        flows["flow_contracts"] += pay[i]
+        flows["flow_opex"] += opex
         lower = W < min_w
         min_w = np.where(lower, W, min_w)
         min_step = np.where(lower, i, min_step)
@@ -213,6 +234,20 @@ def simulate(sc, paths, seed):
            "breakeven_sustained": when(positive_since)}
     for year, values in at_checkpoint.items():
         out[f"arr_at_{year:g}"] = values
+    need = np.maximum(0, -min_v)
+    out["funding_need"] = need
+    out["need_time"] = np.where(need > 0, (min_v_step + 1) * dt, np.nan)
+    for year in checkpoints:
+        out[f"funding_need_by_{year:g}"] = need_by[year]
+        out[f"funding_gap_by_{year:g}"] = gap_by[year]
+    for k, v in flows.items():
+        if k == "flow_vendor" and not vendors:
+            continue
+        if k == "flow_scheduled_equity" and not sc.get("equity"):
+            continue
+        if k == "flow_contracts" and not sc.get("contract"):
+            continue
+        out[k] = v
     return out, n
 
 

@@ -374,7 +374,9 @@ std::string summary_json(const Result& r, const std::vector<Summary>& stats, con
                    {"ci95", json_number(info.target_half_width)},
                    {"wanted_ci95", json_number(info.target_wanted)}};
   ordered_json metrics = ordered_json::object();
-  for (std::size_t k = 0; k < r.output_names.size(); ++k) {
+  // The funding waterfall first (docs/model.md §13.1), then the ledger, counterparties
+  // and every other output.
+  for (std::size_t k : display_order(r.output_names)) {
     const Summary& s = stats[k];
     const QuantityInfo q = describe_output(r.output_names[k]);
     ordered_json m;
@@ -472,16 +474,33 @@ std::string fixed(double x, int decimals) {
 }
 }  // namespace
 
+namespace {
+bool starts_with(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
+/// Rows of the counterparty table, not of the output tables (docs/model.md §13.3).
+bool counterparty_output(const std::string& n) {
+  return starts_with(n, "unpaid_") || starts_with(n, "deferred_") || n == "recovered_total";
+}
+bool waterfall_output(const std::string& n) {
+  return n == "funding_need" || n == "need_time" || starts_with(n, "funding_need_by_") ||
+         n == "funding_gap" || starts_with(n, "funding_gap_by_") || n == "gap_time" ||
+         n == "runway";
+}
+}  // namespace
+
 std::string summary_table(const Result& r, const std::vector<Summary>& stats) {
   std::ostringstream o;
   char line[512];
-  int width = 16;  // the name column fits the longest output name
-  for (const auto& name : r.output_names) width = std::max(width, static_cast<int>(name.size()));
-  // "±" is two bytes in UTF-8: a field one wider keeps the columns aligned.
-  std::snprintf(line, sizeof line, "%-*s %-6s %10s %9s %10s %10s %10s %9s %9s\n", width, "output",
-                "unit", "mean", "±95%", "p5", "p50", "p95", "P(>0)", "never");
-  o << line;
-  for (std::size_t k = 0; k < r.output_names.size(); ++k) {
+  int width = 19;  // the name column fits the longest output name
+  for (const auto& name : r.output_names)
+    if (!counterparty_output(name) && !starts_with(name, "flow_"))
+      width = std::max(width, static_cast<int>(name.size()));
+  auto header = [&] {
+    // "±" is two bytes in UTF-8: a field one wider keeps the columns aligned.
+    std::snprintf(line, sizeof line, "%-*s %-6s %10s %9s %10s %10s %10s %9s %9s\n", width,
+                  "output", "unit", "mean", "±95%", "p5", "p50", "p95", "P(>0)", "never");
+    o << line;
+  };
+  auto row = [&](std::size_t k) {
     const std::string& name = r.output_names[k];
     const Summary& s = stats[k];
     const std::string unit = output_unit(name);
@@ -494,32 +513,116 @@ std::string summary_table(const Result& r, const std::vector<Summary>& stats) {
                   fixed(s.quantile(0.5), d).c_str(), fixed(s.quantile(0.95), d).c_str(),
                   p_pos.c_str(), never.c_str());
     o << line;
-  }
+  };
+  const std::vector<std::size_t> order = display_order(r.output_names);
+  // 1. The funding waterfall: gross need, by date, then the residual and its timing.
+  header();
+  for (std::size_t k : order)
+    if (waterfall_output(r.output_names[k])) row(k);
+  // 2. Sources and uses; 3. counterparties; 4. every other output.
+  o << ledger_table(r, stats);
   o << counterparty_table(r, stats);
+  o << "\n";
+  header();
+  for (std::size_t k : order) {
+    const std::string& n = r.output_names[k];
+    if (!waterfall_output(n) && !counterparty_output(n) && !starts_with(n, "flow_")) row(k);
+  }
+  return o.str();
+}
+
+std::string ledger_table(const Result& r, const std::vector<Summary>& stats) {
+  // docs/model.md §13.2: sources, uses, and the cash they leave.
+  struct Line {
+    const char* output;
+    const char* label;
+  };
+  static const Line sources[] = {{"flow_revenue", "revenue (incl. resale)"},
+                                 {"flow_vendor", "vendor financing"},
+                                 {"flow_scheduled_equity", "scheduled equity"},
+                                 {"flow_warrants", "warrants sold"},
+                                 {"flow_debt_drawn", "debt drawn"},
+                                 {"flow_equity_rounds", "equity rounds"},
+                                 {"flow_arrears_added", "arrears added (unpaid)"}};
+  static const Line uses[] = {{"flow_capex", "capex (incl. refresh)"},
+                              {"flow_contracts", "contracts"},
+                              {"flow_rent", "rent"},
+                              {"flow_opex", "opex"},
+                              {"flow_interest", "interest"},
+                              {"flow_debt_repaid", "debt repaid"},
+                              {"flow_arrears_paid", "arrears repaid"}};
+  auto index = [&](const char* name) -> long {
+    for (std::size_t k = 0; k < r.output_names.size(); ++k)
+      if (r.output_names[k] == name) return static_cast<long>(k);
+    return -1;
+  };
+  if (index("flow_revenue") < 0) return "";
+  std::ostringstream o;
+  char line[256];
+  std::snprintf(line, sizeof line, "\n%-28s %10s %10s %10s %10s\n",
+                "sources and uses, $B", "mean", "p5", "p50", "p95");
+  o << line;
+  double in = 0, out = 0;
+  auto put = [&](const Line& l, double& total) {
+    const long k = index(l.output);
+    if (k < 0) return;
+    const Summary& s = stats[static_cast<std::size_t>(k)];
+    total += s.mean;
+    std::snprintf(line, sizeof line, "  %-26s %10s %10s %10s %10s\n", l.label,
+                  fixed(s.mean, 1).c_str(), fixed(s.quantile(0.05), 1).c_str(),
+                  fixed(s.quantile(0.5), 1).c_str(), fixed(s.quantile(0.95), 1).c_str());
+    o << line;
+  };
+  o << "sources\n";
+  for (const Line& l : sources) put(l, in);
+  o << "uses\n";
+  for (const Line& l : uses) put(l, out);
+  const long w = index("terminal_cash");
+  const double end = w >= 0 ? stats[static_cast<std::size_t>(w)].mean : 0.0;
+  std::snprintf(line, sizeof line,
+                "%-28s %10s   (initial cash %s + sources %s - uses %s, means)\n",
+                "cash at the horizon", fixed(end, 1).c_str(), fixed(end - in + out, 1).c_str(),
+                fixed(in, 1).c_str(), fixed(out, 1).c_str());
+  o << line;
   return o.str();
 }
 
 std::string counterparty_table(const Result& r, const std::vector<Summary>& stats) {
-  // One row per unpaid_<contract> output (docs/model.md §10.5), then the builders.
-  std::vector<std::pair<std::string, std::size_t>> rows;
-  for (std::size_t k = 0; k < r.output_names.size(); ++k) {
-    const std::string& name = r.output_names[k];
-    if (name.rfind("unpaid_", 0) == 0 && name != "unpaid_total" && name != "unpaid_capex")
-      rows.emplace_back(name.substr(7), k);
-  }
-  if (rows.empty()) return "";
-  for (std::size_t k = 0; k < r.output_names.size(); ++k)
-    if (r.output_names[k] == "unpaid_capex") rows.emplace_back("builders (capex)", k);
+  // docs/model.md §13.3: one row per class of obligation with arrears (each contract, then
+  // builders, opex, lenders, landlords), from its unpaid_<class> and deferred_<class>.
+  auto index = [&](const std::string& name) -> long {
+    for (std::size_t k = 0; k < r.output_names.size(); ++k)
+      if (r.output_names[k] == name) return static_cast<long>(k);
+    return -1;
+  };
+  if (index("unpaid_total") < 0) return "";
+  std::vector<std::pair<std::string, std::string>> rows;  // label, class
+  for (const std::string& name : r.output_names)
+    if (starts_with(name, "deferred_") && name != "deferred_total" && name != "deferred_capex" &&
+        name != "deferred_opex" && name != "deferred_debt" && name != "deferred_rent")
+      rows.emplace_back(name.substr(9), name.substr(9));
+  rows.emplace_back("builders (capex)", "capex");
+  rows.emplace_back("opex", "opex");
+  rows.emplace_back("lenders (debt)", "debt");
+  rows.emplace_back("landlords (rent)", "rent");
+  rows.emplace_back("total", "total");
   std::ostringstream o;
   char line[256];
-  std::snprintf(line, sizeof line, "\n%-20s %16s %16s %16s\n", "counterparty", "P(paid in full)",
-                "unpaid mean $B", "unpaid p95 $B");
+  std::snprintf(line, sizeof line, "\n%-20s %11s %11s %14s %14s %14s\n", "counterparty",
+                "P(never in", "P(paid in", "unpaid mean", "unpaid p95", "recovered");
   o << line;
-  for (const auto& [who, k] : rows) {
-    const Summary& s = stats[k];
-    std::snprintf(line, sizeof line, "%-20s %15s%% %16s %16s\n", who.c_str(),
-                  fixed(100 * (1 - s.prob_positive), 1).c_str(), fixed(s.mean, 1).c_str(),
-                  fixed(s.quantile(0.95), 1).c_str());
+  std::snprintf(line, sizeof line, "%-20s %11s %11s %14s %14s %14s\n", "", "arrears)",
+                "full)", "$B", "$B", "mean $B");
+  o << line;
+  for (const auto& [who, cls] : rows) {
+    const long u = index("unpaid_" + cls), d = index("deferred_" + cls);
+    if (u < 0 || d < 0) continue;
+    const Summary& su = stats[static_cast<std::size_t>(u)];
+    const Summary& sd = stats[static_cast<std::size_t>(d)];
+    std::snprintf(line, sizeof line, "%-20s %10s%% %10s%% %14s %14s %14s\n", who.c_str(),
+                  fixed(100 * (1 - sd.prob_positive), 1).c_str(),
+                  fixed(100 * (1 - su.prob_positive), 1).c_str(), fixed(su.mean, 1).c_str(),
+                  fixed(su.quantile(0.95), 1).c_str(), fixed(sd.mean - su.mean, 1).c_str());
     o << line;
   }
   return o.str();

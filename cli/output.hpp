@@ -124,9 +124,13 @@ void write_paths_csv(const Result& r, OutFile& out);
 
 /// The readable summary table (rows = outputs).
 std::string summary_table(const Result& r, const std::vector<Summary>& stats);
-/// Per counterparty (contracts, then builders): P(paid in full), mean and p95 unpaid;
-/// empty unless the run has unpaid_<contract> outputs ([constraint] unpaid = true).
+/// Per class of obligation (contracts, builders, opex, lenders, landlords, total):
+/// P(never in arrears), P(paid in full by the horizon), mean and p95 still unpaid, mean
+/// recovered; empty unless the run carries arrears ([constraint] unpaid = true).
 std::string counterparty_table(const Result& r, const std::vector<Summary>& stats);
+/// Sources and uses (docs/model.md §13.2): each flow_* output's mean, p5, p50, p95 and the
+/// cash they leave; empty for a run without the ledger.
+std::string ledger_table(const Result& r, const std::vector<Summary>& stats);
 /// Lines "P(funding_gap > 1000) = 72.30% ± 0.28%" for each threshold ("" when none).
 std::string thresholds_table(const Result& r, const Thresholds& thresholds);
 

@@ -88,6 +88,28 @@ PathModel::PathModel(Scenario scenario)
                     {Output::default_time, Output::unpaid_total, Output::unpaid_capex});
   if (scenario_.has_plan_cap && (demand_led() || has_constraint()))
     outputs_.push_back(Output::gw_not_started);
+  // v3 (docs/model.md §13.1-13.3): the gross need of every run and its ledger, appended
+  // after the v2 columns so that their order is unchanged.
+  using O = Output;
+  outputs_.insert(outputs_.end(), {O::funding_need, O::need_time, O::flow_revenue});
+  if (!scenario_.vendors.empty()) outputs_.push_back(O::flow_vendor);
+  if (!scenario_.equity.empty()) outputs_.push_back(O::flow_scheduled_equity);
+  if (has_warrants()) outputs_.push_back(O::flow_warrants);
+  if (has_debt()) outputs_.push_back(O::flow_debt_drawn);
+  if (fin.equity_policy) outputs_.push_back(O::flow_equity_rounds);
+  if (leaves_unpaid()) outputs_.push_back(O::flow_arrears_added);
+  outputs_.push_back(O::flow_capex);
+  if (!scenario_.contracts.empty()) outputs_.push_back(O::flow_contracts);
+  outputs_.push_back(O::flow_opex);
+  if (has_debt()) outputs_.insert(outputs_.end(), {O::flow_interest, O::flow_debt_repaid});
+  if (leaves_unpaid()) {
+    outputs_.push_back(O::flow_arrears_paid);
+    outputs_.push_back(O::unpaid_opex);
+    if (has_debt()) outputs_.push_back(O::unpaid_debt);
+    outputs_.insert(outputs_.end(), {O::deferred_total, O::recovered_total, O::deferred_capex,
+                                     O::deferred_opex});
+    if (has_debt()) outputs_.push_back(O::deferred_debt);
+  }
   unpaid_contracts_ = leaves_unpaid() ? scenario_.contracts.size() : 0;
   column_.fill(-1);
   for (std::size_t k = 0; k < outputs_.size(); ++k)
@@ -99,6 +121,8 @@ PathModel::PathModel(Scenario scenario)
     debt_open_step_.push_back(
         d.available_from ? std::max(0, first_step_at_or_after(*d.available_from)) : 0);
     debt_maturity_step_.push_back(d.maturity ? step_containing(*d.maturity) : n + 1);
+    debt_refinance_steps_.push_back(
+        d.refinance_years ? std::max(1.0, std::round(*d.refinance_years / dt_)) : 0.0);
   }
   new_year_.assign(n, 0);
   for (int i = 0; i < n; ++i) {
@@ -158,7 +182,13 @@ std::vector<std::string> PathModel::output_names() const {
   for (Output o : outputs_) names.push_back(output_name(o));
   for (std::size_t k = 0; k < unpaid_contracts_; ++k)
     names.push_back("unpaid_" + scenario_.contracts[k].name);
+  for (std::size_t k = 0; k < unpaid_contracts_; ++k)
+    names.push_back("deferred_" + scenario_.contracts[k].name);
   for (double year : scenario_.checkpoints) names.push_back(checkpoint_name(year));
+  for (double year : scenario_.checkpoints)
+    names.push_back(checkpoint_name(year, "funding_need_by_"));
+  for (double year : scenario_.checkpoints)
+    names.push_back(checkpoint_name(year, "funding_gap_by_"));
   return names;
 }
 

@@ -12,6 +12,7 @@
 #include <Eigen/Cholesky>
 
 #include "capexsim/detail/format.hpp"
+#include "capexsim/random.hpp"
 #include "capexsim/scenario.hpp"
 #include "capexsim/schema.hpp"
 #include "scenario_internal.hpp"
@@ -299,6 +300,12 @@ class Checker {
         fail("build.coverage",
              "expected coverage >= 1 over its whole support, got " + support(s.plan.coverage));
     }
+    // Facility f's rate is drawn at static id debt_rate_id0 + f; the ids after the last
+    // one are taken (random.hpp), so more facilities would share a random number.
+    if (f.debt.size() > rng::max_debt_facilities)
+      fail("debt", "expected at most " + std::to_string(rng::max_debt_facilities) +
+                       " [[debt]] tables (each draws its rate from its own counter), got " +
+                       std::to_string(f.debt.size()));
     for (std::size_t k = 0; k < f.debt.size(); ++k) {
       const DebtFacility& d = f.debt[k];
       const std::string b = "debt[" + std::to_string(k) + "].";
@@ -315,6 +322,11 @@ class Checker {
       }
       value(b + "min_cash", d.min_cash_bn, "debt", "min_cash");
       value(b + "sweep", d.sweep, "debt", "sweep");
+      if (d.refinance_years) {
+        value(b + "refinance_years", *d.refinance_years, "debt", "refinance_years");
+        if (!d.maturity)
+          fail(b + "refinance_years", "expected a maturity to refinance at (debt.maturity)");
+      }
     }
     const bool equity_vendor = std::any_of(
         s.vendors.begin(), s.vendors.end(),
@@ -327,6 +339,8 @@ class Checker {
       check_dist(f.valuation->arr_multiple, "valuation.arr_multiple",
                  *find_key("valuation", "arr_multiple"));
       value("valuation.min_pre_money", f.valuation->min_pre_money_bn, "valuation", "min_pre_money");
+      check_dist(f.valuation->distress_factor, "valuation.distress_factor",
+                 *find_key("valuation", "distress_factor"));
     }
     if (const EquityPolicy* p = f.equity_policy ? &*f.equity_policy : nullptr) {
       value("equity_policy.trigger_cash", p->trigger_cash_bn, "equity_policy", "trigger_cash");
@@ -373,14 +387,18 @@ class Checker {
     }
     if (f.constraint && f.constraint->brake_cash_bn)
       value("constraint.brake_cash", *f.constraint->brake_cash_bn, "constraint", "brake_cash");
+    if (f.constraint)
+      value("constraint.keep_cash", f.constraint->keep_cash_bn, "constraint", "keep_cash");
     if (f.constraint && f.constraint->unpaid) {
       std::set<std::string> names;
       for (std::size_t k = 0; k < s.contracts.size(); ++k) {
         const std::string& n = s.contracts[k].name;
         const std::string key = "contract[" + std::to_string(k) + "].name";
-        if (n == "total" || n == "capex")
-          fail(key, "expected a name other than \"total\" or \"capex\" (the output unpaid_" + n +
-                        " is taken)");
+        if (n == "total" || n == "capex" || n == "opex" || n == "debt" || n == "rent")
+          fail(key,
+               "expected a name other than \"total\", \"capex\", \"opex\", \"debt\" or "
+               "\"rent\" (the output unpaid_" +
+                   n + " is taken)");
         if (!names.insert(n).second)
           fail(key, "expected distinct contract names (each gets an unpaid_<name> output), got \"" +
                         n + "\" twice");

@@ -98,8 +98,10 @@ const std::vector<KeyInfo> keys{
   {"debt", "maturity", none, K::number, "calendar year", false, no, "none", R::any, 1e5, 2032, "When the balance is repaid in full and the facility closes"},
   {"debt", "min_cash", none, K::number, "$B", false, 0.0, "0", R::non_negative, money_stock, 10, "Drawn to keep cash at this level"},
   {"debt", "sweep", none, K::number, "share", false, 0.0, "0", R::unit, inf, 0.25, "Share of cash above min_cash repaid each step"},
+  {"debt", "refinance_years", none, K::number, "years", false, no, "none (repaid at maturity)", R::positive, years, 5, "At maturity, a lab with no arrears rolls the balance into a new term this long (same rate)"},
   {"valuation", "arr_multiple", none, K::distribution, "x ARR", true, no, "required with [valuation]", R::non_negative, 1e3, 15, "Pre-money value as a multiple of ARR"},
   {"valuation", "min_pre_money", none, K::number, "$B", false, 0.0, "0", R::non_negative, money_stock, 300, "Floor of the pre-money value"},
+  {"valuation", "distress_factor", none, K::distribution, "share", false, 1.0, "1", R::unit, inf, 0.5, "While arrears are outstanding: rounds priced at this x arr_multiple x ARR (no floor), the year's budget scaled by it (0 halts rounds)"},
   {"equity_policy", "trigger_cash", none, K::number, "$B", true, no, "required with [equity_policy]", R::any, money_stock, 10, "Raise a round when cash would fall below this"},
   {"equity_policy", "target_cash", none, K::number, "$B", true, no, "required with [equity_policy]", R::any, money_stock, 50, "Cash a round aims to restore (>= trigger_cash)"},
   {"equity_policy", "min_round", none, K::number, "$B", false, 0.0, "0", R::non_negative, money_stock, 5, "Smallest round"},
@@ -112,8 +114,10 @@ const std::vector<KeyInfo> keys{
   {"warrant", "price_drift", none, K::number, "1/year", false, 0.0, "0", R::any, growth, 0.08, "Drift of the share price (GBM)"},
   {"warrant", "price_volatility", none, K::number, "1/sqrt(year)", false, 0.0, "0", R::non_negative, growth, 0.5, "Volatility of the share price (GBM)"},
   {"warrant", "tranches", none, K::tables, "", true, no, "required", R::any, inf, 0, "[{gw = GW online, share = of shares_m, price_hurdle = $/share}, ...]; shares sum to <= 1"},
-  {"constraint", "brake_cash", none, K::number, "$B", false, no, "none (no brake)", R::any, money_stock, 5, "Start no GW when opening cash is below this, or after a step with unpaid obligations"},
-  {"constraint", "unpaid", none, K::boolean, "", false, no, "false", R::any, inf, 0, "Leave deficits unpaid (pro rata over the step's obligations) instead of letting cash go negative"},
+  {"constraint", "brake_cash", none, K::number, "$B", false, no, "none (no brake)", R::any, money_stock, 5, "Start no GW when opening cash is below this, or while arrears are outstanding"},
+  {"constraint", "unpaid", none, K::boolean, "", false, no, "false", R::any, inf, 0, "Carry deficits as arrears (pro rata over the step's obligations, repaid from later surpluses) instead of letting cash go negative"},
+  {"constraint", "keep_cash", none, K::number, "$B", false, 0.0, "0", R::non_negative, money_stock, 10, "Arrears are repaid only from cash above this"},
+  {"constraint", "seniority", none, K::word, "", false, no, "\"pro_rata\"", R::any, inf, 0, "\"pro_rata\" (every obligation shares a deficit) or \"debt_first\" (interest and principal are paid before the others share it)"},
   {"input_correlation", "inputs", none, K::words, "", true, no, "required with [input_correlation]", R::any, inf, 0, "Drawn inputs to correlate, as \"section.key\" (e.g. \"cost.cost_per_gw\")"},
   {"input_correlation", "matrix", none, K::matrix, "", true, no, "required with [input_correlation]", R::any, inf, 0, "Spearman rank correlations of those inputs (Gaussian copula)"},
   {"outputs", "thresholds", none, K::tables, "", false, no, "none", R::any, inf, 0, "{ output = [v1, v2, ...] }: report P(output > v) for each value"},
@@ -257,10 +261,10 @@ int Scenario::steps() const {
   return n > detail::max_steps ? detail::max_steps + 1 : static_cast<int>(n);
 }
 
-std::string checkpoint_name(double year) {
+std::string checkpoint_name(double year, std::string_view prefix) {
   std::string s = detail::format_double(year);
   if (s.size() > 2 && s.compare(s.size() - 2, 2, ".0") == 0) s.resize(s.size() - 2);
-  return "arr_at_" + s;
+  return std::string(prefix) + s;
 }
 
 ScenarioError::ScenarioError(std::string file, int line, int column, std::string key,

@@ -240,6 +240,8 @@ class Loader {
       if (auto* n = t.get("maturity")) d.maturity = number(*n, base + ".maturity");
       if (auto* n = t.get("min_cash")) d.min_cash_bn = number(*n, base + ".min_cash");
       if (auto* n = t.get("sweep")) d.sweep = number(*n, base + ".sweep");
+      if (auto* n = t.get("refinance_years"))
+        d.refinance_years = number(*n, base + ".refinance_years");
       f.debt.push_back(d);
     });
     if (const toml::table* t = table(root, "valuation", false)) {
@@ -249,6 +251,8 @@ class Loader {
           distribution(required(*t, "valuation", "arr_multiple"), "valuation.arr_multiple");
       if (auto* n = t->get("min_pre_money"))
         v.min_pre_money_bn = number(*n, "valuation.min_pre_money");
+      if (auto* n = t->get("distress_factor"))
+        v.distress_factor = distribution(*n, "valuation.distress_factor");
       f.valuation = v;
     }
     if (const toml::table* t = table(root, "equity_policy", false)) {
@@ -306,6 +310,11 @@ class Loader {
           fail(*n, "constraint.unpaid", "expected true or false, got " + type_of(*n));
         c.unpaid = n->as_boolean()->get();
       }
+      if (auto* n = t->get("keep_cash")) c.keep_cash_bn = number(*n, "constraint.keep_cash");
+      if (auto* n = t->get("seniority"))
+        c.seniority = word(*n, "constraint.seniority", {"pro_rata", "debt_first"}) == "debt_first"
+                          ? FundingConstraint::Seniority::debt_first
+                          : FundingConstraint::Seniority::pro_rata;
       f.constraint = c;
     }
   }

@@ -133,12 +133,17 @@ static void write_financing(std::ostream& o, const Financing& f) {
       << "\nrate = " << d.rate.to_toml();
     if (d.available_from) o << "\navailable_from = " << format_double(*d.available_from);
     if (d.maturity) o << "\nmaturity = " << format_double(*d.maturity);
-    o << "\nmin_cash = " << format_double(d.min_cash_bn) << "\nsweep = " << format_double(d.sweep)
-      << "\n";
+    o << "\nmin_cash = " << format_double(d.min_cash_bn) << "\nsweep = " << format_double(d.sweep);
+    // v3 keys are written only when set, so v1/v2 scenarios keep their fingerprints.
+    if (d.refinance_years) o << "\nrefinance_years = " << format_double(*d.refinance_years);
+    o << "\n";
   }
-  if (f.valuation)
+  if (f.valuation) {
     o << "\n[valuation]\narr_multiple = " << f.valuation->arr_multiple.to_toml()
       << "\nmin_pre_money = " << format_double(f.valuation->min_pre_money_bn) << "\n";
+    const Distribution& d = f.valuation->distress_factor;
+    if (!(d.is_fixed() && d.value() == 1)) o << "distress_factor = " << d.to_toml() << "\n";
+  }
   if (const EquityPolicy* p = f.equity_policy ? &*f.equity_policy : nullptr) {
     o << "\n[equity_policy]\ntrigger_cash = " << format_double(p->trigger_cash_bn)
       << "\ntarget_cash = " << format_double(p->target_cash_bn)
@@ -163,6 +168,10 @@ static void write_financing(std::ostream& o, const Financing& f) {
     if (f.constraint->brake_cash_bn)
       o << "brake_cash = " << format_double(*f.constraint->brake_cash_bn) << "\n";
     o << "unpaid = " << (f.constraint->unpaid ? "true" : "false") << "\n";
+    if (f.constraint->keep_cash_bn != 0)
+      o << "keep_cash = " << format_double(f.constraint->keep_cash_bn) << "\n";
+    if (f.constraint->seniority == FundingConstraint::Seniority::debt_first)
+      o << "seniority = \"debt_first\"\n";
   }
 }
 

@@ -1,5 +1,7 @@
 #include "capexsim/schema.hpp"
 
+#include <algorithm>
+
 #include <array>
 #include <stdexcept>
 
@@ -62,11 +64,47 @@ QuantityInfo describe_output(std::string_view name) {
     return {std::string(name), "$B/yr", Kind::level, Tail::low,
             "realised annual recurring revenue at the first step on or after " +
                 std::string(name.substr(7))};
+  if (name.rfind("funding_need_by_", 0) == 0)
+    return {std::string(name), "$B", Kind::amount, Tail::high,
+            "gross need through " + std::string(name.substr(16)) +
+                ": the peak over the steps that end by then"};
+  if (name.rfind("funding_gap_by_", 0) == 0)
+    return {std::string(name), "$B", Kind::amount, Tail::high,
+            "residual through " + std::string(name.substr(15)) +
+                ": the peak over the steps that end by then"};
   if (name.rfind("unpaid_", 0) == 0)
-    return {
-        std::string(name), "$B", Kind::amount, Tail::high,
-        "payments to contract " + std::string(name.substr(7)) + " left unpaid over the horizon"};
+    return {std::string(name), "$B", Kind::amount, Tail::high,
+            "payments to contract " + std::string(name.substr(7)) +
+                " still in arrears at the horizon"};
+  if (name.rfind("deferred_", 0) == 0)
+    return {std::string(name), "$B", Kind::amount, Tail::high,
+            "payments to contract " + std::string(name.substr(9)) + " ever deferred into arrears"};
   throw std::out_of_range("no output named '" + std::string(name) + "'");
+}
+
+std::vector<std::size_t> display_order(const std::vector<std::string>& names) {
+  auto starts = [](const std::string& s, std::string_view p) { return s.rfind(p, 0) == 0; };
+  // Rank of a name in the waterfall order; everything else keeps its column order after.
+  auto rank = [&](const std::string& n) -> int {
+    if (n == "funding_need") return 0;
+    if (n == "need_time") return 1;
+    if (starts(n, "funding_need_by_")) return 2;
+    if (starts(n, "need_")) return 3;  // need_<year> (calendar-year outputs)
+    if (n == "funding_gap") return 4;
+    if (starts(n, "funding_gap_by_")) return 5;
+    if (n == "gap_time") return 6;
+    if (n == "runway") return 7;
+    if (starts(n, "flow_")) return 8;
+    if (starts(n, "unpaid_") || starts(n, "deferred_") || n == "recovered_total" ||
+        n == "default_time")
+      return 9;
+    return 10;
+  };
+  std::vector<std::size_t> order(names.size());
+  for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return rank(names[a]) < rank(names[b]); });
+  return order;
 }
 
 Series series_by_name(std::string_view name) {

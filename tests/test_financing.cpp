@@ -2,6 +2,9 @@
 // hand-computed paths, bit-identity across threads and shards, and v1 untouched.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <limits>
+#include <optional>
 #include <cmath>
 #include <cstring>
 
@@ -302,7 +305,9 @@ TEST_CASE("funding constraint: deficits left unpaid pro rata, cash floored at 0"
   const auto k = std::find(names.begin(), names.end(), "unpaid_oracle") - names.begin();
   REQUIRE(k < static_cast<long>(names.size()));
   CHECK(t.outputs[k] == doctest::Approx(contract_unpaid));
-  CHECK(t.outputs[m.column(Output::funding_gap)] == 0.0);  // nothing is financed outside
+  // v3 (§13.1): under unpaid = true the residual is the peak of arrears; nothing is ever
+  // repaid here (no surplus), so it is all that is still unpaid at the horizon.
+  CHECK(t.outputs[m.column(Output::funding_gap)] == doctest::Approx(1 + 3 * 5 + 2 * 48));
 }
 
 TEST_CASE("demand-led plan builds to projected demand; the brake stops starts on low cash") {
@@ -514,4 +519,272 @@ TEST_CASE("deal terms: cancellation, renewals at a price factor, drawn contract 
   o.threads = 2;
   const Result b = run(k, o);
   CHECK(std::memcmp(a.per_path.data(), b.per_path.data(), sizeof(double) * a.per_path.size()) == 0);
+}
+
+// ---- v3: arrears, seniority, refinancing, distress, the waterfall (docs/model.md §13) ----
+
+namespace {
+double out(const test::Trace& t, const PathModel& m, const std::string& name) {
+  const auto names = m.output_names();
+  const auto k = std::find(names.begin(), names.end(), name) - names.begin();
+  REQUIRE(k < static_cast<long>(names.size()));
+  return t.outputs[static_cast<std::size_t>(k)];
+}
+// Revenue 36 $B/yr, fixed opex 24 $B/yr (+1 a step), a contract paying 36 over 2026 (3 a
+// step): -2 a step in 2026, +1 a step after; 4 $B of cash at the start.
+Scenario deficit_then_surplus(double horizon) {
+  Scenario s = test::scenario("start = 2026.0\nhorizon_years = " + std::to_string(horizon),
+                              "initial_gw = 1\nmax_pace_gw_per_week = 0\nramp_midpoint_years = 1\n"
+                              "ramp_width_years = 1\nlead_time_years = 1",
+                              "cost_per_gw = 50\nit_share = 0\nuseful_life_years = 5",
+                              "arr0 = 36\ngrowth0 = 0\narr_per_gw = 100",
+                              "[finance]\ninitial_cash = 4\n[opex]\nfixed_opex = 24\n");
+  s.contracts.push_back(contract("oracle", 36, 2026.0, 1, 0));
+  s.financing.constraint = FundingConstraint{std::nullopt, true};
+  return s;
+}
+}  // namespace
+
+TEST_CASE("arrears: a deficit is carried per class and repaid pro rata from later surpluses") {
+  // By hand: cash 4 -> 2 -> 0, then a deficit of 2 at steps 2..11 (owed: opex 2 + contract
+  // 3, so 0.8 + 1.2 of each step's 2 unpaid): arrears 20 = 8 opex + 12 oracle at the end
+  // of 2026. From 2027, +1 a step repays arrears pro rata to the balances.
+  {
+    const PathModel m(deficit_then_surplus(2));  // 12 steps of repayment: 8 left
+    const auto t = test::trace(m, 1, 0);
+    CHECK(out(t, m, "deferred_total") == doctest::Approx(20));
+    CHECK(out(t, m, "unpaid_total") == doctest::Approx(8));
+    CHECK(out(t, m, "unpaid_oracle") == doctest::Approx(12 * 8 / 20.0));
+    CHECK(out(t, m, "unpaid_opex") == doctest::Approx(8 * 8 / 20.0));
+    CHECK(out(t, m, "recovered_total") == doctest::Approx(12));
+    CHECK(out(t, m, "flow_arrears_paid") == doctest::Approx(12));
+    CHECK(out(t, m, "funding_gap") == doctest::Approx(20));  // peak arrears, end of 2026
+    CHECK(out(t, m, "gap_time") == doctest::Approx(1.0));
+    CHECK(out(t, m, "runway") == doctest::Approx(3 / 12.0));
+    CHECK(out(t, m, "default_time") == doctest::Approx(3 / 12.0));
+    for (std::size_t i = 1; i < t.steps.size(); ++i) CHECK(t.steps[i].cash == doctest::Approx(0.0));
+    // The classes add up to the total exactly (unpaid_total is their sum, in one order).
+    CHECK(out(t, m, "unpaid_oracle") + out(t, m, "unpaid_capex") + out(t, m, "unpaid_opex") ==
+          out(t, m, "unpaid_total"));
+  }
+  {
+    const PathModel m(deficit_then_surplus(4));  // repaid in full at step 31, then cash grows
+    const auto t = test::trace(m, 1, 0);
+    CHECK(out(t, m, "unpaid_total") == 0.0);
+    CHECK(out(t, m, "unpaid_oracle") == 0.0);
+    CHECK(out(t, m, "recovered_total") == doctest::Approx(20));
+    CHECK(out(t, m, "terminal_cash") == doctest::Approx(48 - 32));
+  }
+  {
+    Scenario s = deficit_then_surplus(2);
+    s.financing.constraint->keep_cash_bn = 5;  // cash first rebuilds to 5: 7 steps repay
+    const PathModel m(s);
+    const auto t = test::trace(m, 1, 0);
+    CHECK(out(t, m, "unpaid_total") == doctest::Approx(20 - 7));
+    CHECK(out(t, m, "terminal_cash") == doctest::Approx(5));
+  }
+}
+
+namespace {
+// burning() (FCF -2 a step) with a facility drawn to keep 10 of cash from 10 at the
+// start: 2 drawn each step, rate 0, maturity mid-2026 (step 6) with 12 outstanding.
+Scenario maturing(bool debt_first, std::optional<double> refinance) {
+  Scenario s = burning();
+  s[Param::initial_cash] = Distribution::fixed(10);
+  DebtFacility d;
+  d.name = "bank";
+  d.limit_bn = 100;
+  d.min_cash_bn = 10;
+  d.maturity = 2026.5;
+  d.refinance_years = refinance;
+  s.financing.debt.push_back(d);
+  s.financing.constraint = FundingConstraint{std::nullopt, true};
+  if (debt_first) s.financing.constraint->seniority = FundingConstraint::Seniority::debt_first;
+  s.horizon_years = 1;
+  return s;
+}
+}  // namespace
+
+TEST_CASE("arrears: a maturity inside a deficit shares it; debt_first pays lenders first") {
+  // Step 6: W' = 10 - 2 = 8, then the 12 due -> deficit 4, owed opex 34/12 + principal 12.
+  // Steps 7..11: deficit 2 each, all opex (the facility closed).
+  const double opex = 34.0 / 12, owed = opex + 12;
+  {
+    const PathModel m(maturing(false, std::nullopt));
+    const auto t = test::trace(m, 1, 0);
+    CHECK(out(t, m, "unpaid_debt") == doctest::Approx(12 * 4 / owed));
+    CHECK(out(t, m, "unpaid_opex") == doctest::Approx(opex * 4 / owed + 10));
+    CHECK(out(t, m, "unpaid_total") == doctest::Approx(14));
+    CHECK(out(t, m, "flow_debt_repaid") == doctest::Approx(12));
+    CHECK(out(t, m, "flow_debt_drawn") == doctest::Approx(12));
+  }
+  {
+    const PathModel m(maturing(true, std::nullopt));
+    const auto t = test::trace(m, 1, 0);
+    // The other obligations (opex) take the deficit first: all of it unpaid, the lender
+    // short only by 4 - opex.
+    CHECK(out(t, m, "unpaid_debt") == doctest::Approx(4 - opex));
+    CHECK(out(t, m, "unpaid_opex") == doctest::Approx(opex + 10));
+    CHECK(out(t, m, "unpaid_total") == doctest::Approx(14));
+  }
+}
+
+TEST_CASE("refinancing: a facility of a lab with no arrears rolls at maturity") {
+  const PathModel m(maturing(false, 0.5));
+  const auto t = test::trace(m, 1, 0);
+  // Nothing falls due: the draws go on, 2 a step, and cash stays at 10.
+  CHECK(t.steps.back().debt == doctest::Approx(24));
+  CHECK(t.steps.back().cash == doctest::Approx(10));
+  CHECK(out(t, m, "flow_debt_repaid") == 0.0);
+  CHECK(out(t, m, "unpaid_total") == 0.0);
+  CHECK(out(t, m, "deferred_total") == 0.0);
+}
+
+TEST_CASE("distress: rounds while in arrears are priced and budgeted at distress_factor") {
+  // FCF -12 a step (opex 154/yr); 20 of cash; a round when cash < 10, up to 20, at most 12
+  // a calendar year. 2026: one round of 12 at step 0, then arrears from step 2. From 2027
+  // the lab starts every step in arrears: distress 0 halts rounds, distress 1 raises 12 a
+  // year (one round each year).
+  auto make = [](double distress) {
+    Scenario s = burning();
+    s[Param::fixed_opex] = Distribution::fixed(154);
+    s.financing.constraint = FundingConstraint{std::nullopt, true};
+    s.financing.valuation = Valuation{Distribution::fixed(10), 0, Distribution::fixed(distress)};
+    EquityPolicy p;
+    p.trigger_cash_bn = 10;
+    p.target_cash_bn = 20;
+    p.capacity_per_year = Distribution::fixed(12);
+    s.financing.equity_policy = p;
+    return s;
+  };
+  const PathModel halted(make(0.0)), normal(make(1.0));
+  const auto h = test::trace(halted, 1, 0), n = test::trace(normal, 1, 0);
+  // (The amounts, not the round count: dt = 1/12 leaves a budget of ~1e-15 after the
+  // first round, which a later step raises as a round of that size.)
+  CHECK(out(h, halted, "flow_equity_rounds") == doctest::Approx(12));
+  CHECK(out(n, normal, "flow_equity_rounds") == doctest::Approx(60));
+  CHECK(out(h, halted, "dilution") == doctest::Approx(12 / 112.0));
+}
+
+TEST_CASE("demand plan under the brake: the pipeline holds only GW actually started") {
+  // The demand-led lab of the test above needs 0.5 GW more; a brake holds it back at the
+  // start (and again whenever capex pulls opening cash under 1001). A start the brake
+  // cancels must not count as in the pipeline: the lab still starts exactly 0.5 GW.
+  Scenario s =
+      test::scenario("start = 2026.0\nhorizon_years = 6",
+                     "initial_gw = 0.5\nplan_cap_gw = 5\nmax_pace_gw_per_week = 0.05\n"
+                     "ramp_midpoint_years = -100\nramp_width_years = 1\n"
+                     "lead_time_years = 0.5",
+                     "cost_per_gw = 50\nit_share = 0\nuseful_life_years = 50",
+                     "arr0 = 10\ngrowth0 = 0\narr_per_gw = 10", "[finance]\ninitial_cash = 1000\n");
+  s.plan.kind = BuildPlan::Kind::demand;
+  s.plan.coverage = Distribution::fixed(1.0);
+  s.financing.constraint = FundingConstraint{1001.0, false};
+  const PathModel m(s);
+  const auto t = test::trace(m, 1, 0);
+  double started = 0, blocked = 0;
+  for (const auto& st : t.steps) {
+    started += st.started_gw;
+    blocked += st.started_gw == 0 && started < 0.5 ? 1 : 0;
+  }
+  CHECK(blocked > 0);  // the brake did hold starts back
+  CHECK(started == doctest::Approx(0.5));
+}
+
+TEST_CASE("waterfall: gross need = residual without financing inflows; the ledger balances") {
+  tbb::global_control threads(tbb::global_control::max_allowed_parallelism, 2);
+  for (const char* file : {"ai-lab-2025.toml", "one-gw-per-week.toml", "ai-cloud.toml",
+                           "cheap-compute.toml", "ai-lab-2026.toml"}) {
+    CAPTURE(file);
+    const Scenario sc = load_scenario(std::string(CAPEXSIM_SOURCE_DIR "/scenarios/") + file);
+    RunOptions o;
+    o.paths = 500;
+    o.seed = 3;
+    const Result r = run(sc, o);
+    REQUIRE(sc[Param::initial_cash].is_fixed());
+    const double w0 = sc[Param::initial_cash].value();
+    auto col = [&](const std::string& n) {
+      return r.per_path.col(static_cast<Eigen::Index>(r.output_index(n)));
+    };
+    auto has = [&](const std::string& n) {
+      return std::find(r.output_names.begin(), r.output_names.end(), n) != r.output_names.end();
+    };
+    const char* sources[] = {"flow_revenue", "flow_vendor", "flow_scheduled_equity",
+                             "flow_warrants", "flow_debt_drawn", "flow_equity_rounds",
+                             "flow_arrears_added"};
+    const char* uses[] = {"flow_capex", "flow_contracts", "flow_rent", "flow_opex",
+                          "flow_interest", "flow_debt_repaid", "flow_arrears_paid"};
+    double worst = 0;
+    for (Eigen::Index p = 0; p < r.per_path.rows(); ++p) {
+      double in = 0, outs = 0, scale = std::abs(w0);
+      for (const char* n : sources)
+        if (has(n)) in += col(n)(p), scale += std::abs(col(n)(p));
+      for (const char* n : uses)
+        if (has(n)) outs += col(n)(p), scale += std::abs(col(n)(p));
+      // Sums of a few hundred steps in double: rounding is ~1e-16 of the flows' scale per
+      // addition; 1e-12 of the scale is far below a cent and far above rounding.
+      worst = std::max(worst, std::abs(col("terminal_cash")(p) - (w0 + in - outs)) / scale);
+    }
+    CHECK(worst < 1e-12);
+    if (has("unpaid_total")) {
+      for (Eigen::Index p = 0; p < r.per_path.rows(); ++p) {
+        double sum = 0;
+        for (const auto& c : sc.contracts) sum += col("unpaid_" + c.name)(p);
+        sum = ((sum + col("unpaid_capex")(p)) + col("unpaid_opex")(p)) +
+              (has("unpaid_debt") ? col("unpaid_debt")(p) : 0.0);
+        CHECK(sum == col("unpaid_total")(p));
+      }
+    }
+    // Without any financing inflow, the gross need is the residual, bit for bit.
+    Scenario bare = sc;
+    bare.vendors.clear();
+    bare.equity.clear();
+    bare.financing = Financing{};
+    const Result b = run(bare, o);
+    const auto need = b.per_path.col(static_cast<Eigen::Index>(b.output_index("funding_need")));
+    const auto gap = b.per_path.col(static_cast<Eigen::Index>(b.output_index("funding_gap")));
+    CHECK(std::memcmp(need.data(), gap.data(), sizeof(double) * need.size()) == 0);
+  }
+}
+
+TEST_CASE("monotone in what the analyst expects (common random numbers)") {
+  tbb::global_control threads(tbb::global_control::max_allowed_parallelism, 2);
+  Scenario sc = load_scenario(CAPEXSIM_SOURCE_DIR "/scenarios/ai-lab-2026.toml");
+  REQUIRE(sc.financing.constraint->unpaid);
+  RunOptions o;
+  o.paths = 1000;
+  o.seed = 5;
+  // More debt capacity, refinanced, never raises the mean still owed to the lab's other
+  // counterparties (builders, opex, contracts), for the same build (no brake) and a lab
+  // funded by debt alone. The total still unpaid does rise with the limit: a lab in arrears
+  // cannot refinance, so a bigger balloon falls due and stays owed to the lenders; with the
+  // brake more money also builds more, and with an equity policy draws (which come before
+  // rounds in a step) displace equity with interest-bearing debt (docs/model.md §12.5).
+  double last = std::numeric_limits<double>::infinity();
+  for (double scale : {1.0, 1.5, 2.0, 3.0}) {
+    Scenario s = sc;
+    s.financing.equity_policy.reset();
+    s.financing.constraint->brake_cash_bn.reset();
+    for (DebtFacility& d : s.financing.debt) {
+      d.limit_bn *= scale;
+      if (d.maturity) d.refinance_years = 5;
+    }
+    const Result r = run(s, o);
+    const double unpaid = r.summary("unpaid_total").mean - r.summary("unpaid_debt").mean;
+    CAPTURE(scale);
+    MESSAGE("debt x" << scale << ": mean unpaid " << r.summary("unpaid_total").mean
+                     << " of which to others than lenders " << unpaid);
+    CHECK(unpaid <= last);
+    last = unpaid;
+  }
+  // A bigger contract is never more likely to be paid in full.
+  double p_last = 2;
+  for (double scale : {1.0, 1.2, 1.5}) {
+    Scenario s = sc;
+    s.contracts[0].total_bn = Distribution::fixed(s.contracts[0].total_bn.value() * scale);
+    const double p = 1 - run(s, o).summary("unpaid_" + s.contracts[0].name).prob_positive;
+    CAPTURE(scale);
+    CHECK(p <= p_last);
+    p_last = p;
+  }
 }

@@ -24,6 +24,9 @@ struct DebtFacility {
   std::optional<double> maturity;              // calendar year; default: never
   double min_cash_bn = 0;
   double sweep = 0;  // share of cash above min_cash repaid each step, [0, 1]
+  /// At maturity, a lab with no arrears rolls the balance into a new term of this many
+  /// years at the same rate (docs/model.md §13.4); absent: repaid in full at maturity.
+  std::optional<double> refinance_years;
   friend bool operator==(const DebtFacility&, const DebtFacility&) = default;
 };
 
@@ -31,6 +34,9 @@ struct DebtFacility {
 struct Valuation {
   Distribution arr_multiple = Distribution::fixed(0);
   double min_pre_money_bn = 0;
+  /// While arrears are outstanding, rounds are priced at distress_factor x arr_multiple x
+  /// ARR (no floor) and the year's budget is scaled by it (docs/model.md §13.4); in [0, 1].
+  Distribution distress_factor = Distribution::fixed(1);
   friend bool operator==(const Valuation&, const Valuation&) = default;
 };
 
@@ -66,7 +72,8 @@ struct Warrant {
   friend bool operator==(const Warrant&, const Warrant&) = default;
 };
 
-/// `[constraint]`: a lab that cannot spend money it does not have.
+/// `[constraint]`: a lab that cannot spend money it does not have. Under `unpaid`, a
+/// deficit is carried as arrears per class of obligation and repaid from later surpluses.
 struct FundingConstraint {
   /// Start no GW in a step whose opening cash is below this ($B), or after a step with
   /// unpaid obligations. Absent: no brake.
@@ -74,6 +81,10 @@ struct FundingConstraint {
   /// Leave a deficit after every source unpaid, pro rata over the step's obligations,
   /// instead of letting cash go negative.
   bool unpaid = false;
+  /// Arrears are repaid only from cash above this ($B, docs/model.md §13.3).
+  double keep_cash_bn = 0;
+  /// Who bears a deficit: every obligation pro rata, or lenders paid first.
+  enum class Seniority { pro_rata, debt_first } seniority = Seniority::pro_rata;
   friend bool operator==(const FundingConstraint&, const FundingConstraint&) = default;
 };
 

@@ -71,7 +71,7 @@ class PathModel {
   /// Outputs of this scenario in column order: the base outputs, those of the optional
   /// features it configures, then the `arr_at_<year>` checkpoints.
   std::size_t output_count() const {
-    return outputs_.size() + unpaid_contracts_ + checkpoint_steps_.size();
+    return outputs_.size() + 2 * unpaid_contracts_ + 3 * checkpoint_steps_.size();
   }
   std::vector<std::string> output_names() const;
   /// Column of output `o`, or -1 when this scenario does not report it.
@@ -79,8 +79,13 @@ class PathModel {
   /// Column of the first `unpaid_<contract>` output (one per contract, present with
   /// [constraint] unpaid = true).
   std::size_t unpaid_contract_column() const { return outputs_.size(); }
-  /// Column of the first checkpoint.
-  std::size_t checkpoint_column() const { return outputs_.size() + unpaid_contracts_; }
+  /// Column of the first `deferred_<contract>` output (one per contract, with unpaid).
+  std::size_t deferred_contract_column() const { return outputs_.size() + unpaid_contracts_; }
+  /// Column of the first checkpoint (`arr_at_<year>`), then of `funding_need_by_<year>`
+  /// and `funding_gap_by_<year>` (one each per checkpoint).
+  std::size_t checkpoint_column() const { return outputs_.size() + 2 * unpaid_contracts_; }
+  std::size_t need_by_column() const { return checkpoint_column() + checkpoint_steps_.size(); }
+  std::size_t gap_by_column() const { return need_by_column() + checkpoint_steps_.size(); }
   /// The series of this scenario's bands, in band order (the base series, then those of
   /// optional features).
   const std::vector<Series>& series() const { return series_; }
@@ -129,6 +134,9 @@ class PathModel {
   /// maturity (steps() + 1 when it has none), where it is repaid and closes.
   const std::vector<int>& debt_open_step() const { return debt_open_step_; }
   const std::vector<int>& debt_maturity_step() const { return debt_maturity_step_; }
+  /// Per facility: the steps of a refinanced term (round(refinance_years / dt), at least
+  /// 1), or 0 when it is not refinanced (docs/model.md §13.4).
+  const std::vector<double>& debt_refinance_steps() const { return debt_refinance_steps_; }
   /// 1 at steps whose calendar year differs from the previous step's (and at step 0):
   /// the equity market's yearly budget resets there.
   const std::vector<char>& new_year() const { return new_year_; }
@@ -181,6 +189,7 @@ class PathModel {
   std::array<int, output_kinds> column_{};
   std::vector<Series> series_;
   std::vector<int> debt_open_step_, debt_maturity_step_;
+  std::vector<double> debt_refinance_steps_;
   std::vector<char> new_year_;
   std::size_t unpaid_contracts_ = 0;
   bool per_path_terms_ = false;

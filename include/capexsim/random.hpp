@@ -30,6 +30,7 @@
 #include <array>
 #include <bit>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
 
@@ -54,9 +55,13 @@ enum class Stream : std::uint32_t {
 /// the valuation's ARR multiple, the equity market's capacity per year.
 inline constexpr std::uint32_t debt_rate_id0 = 128;
 inline constexpr std::uint32_t arr_multiple_id = 192;
+/// Facilities 0..63 draw at 128..191: the checker refuses more (they would share ids).
+inline constexpr std::size_t max_debt_facilities = arr_multiple_id - debt_rate_id0;
 inline constexpr std::uint32_t equity_capacity_id = 193;
 /// Static-input id of the demand-led plan's coverage.
 inline constexpr std::uint32_t coverage_id = 194;
+/// Static-input id of the valuation's distress factor (docs/model.md §13.4).
+inline constexpr std::uint32_t distress_factor_id = 195;
 inline constexpr std::uint32_t x0_id = 64;
 
 using Words = std::array<std::uint32_t, 4>;

@@ -268,6 +268,8 @@ std::string to_toml(const Scenario& scenario);
 std::string fingerprint(const Scenario& scenario);
 
 /// Calendar-year label of a checkpoint output: 2028.0 -> "arr_at_2028", 2028.5 -> "arr_at_2028.5".
-std::string checkpoint_name(double year);
+/// The name of a checkpoint output: `arr_at_2030`, or with another prefix
+/// (`funding_need_by_`, `funding_gap_by_`, docs/model.md §13.1).
+std::string checkpoint_name(double year, std::string_view prefix = "arr_at_");
 
 }  // namespace capexsim

@@ -35,7 +35,8 @@ const char* tail_name(Tail t);  // "high", "low", "none"
 /// ever append (the column order of paths.csv and Result::per_path).
 #define CAPEXSIM_OUTPUTS(X)                                                                \
   X(funding_gap, "$B", amount, high,                                                       \
-    "peak outside money needed: max(0, -min cash) over the horizon")                       \
+    "residual: money needed beyond the modelled sources, max(0, -min cash) (under "        \
+    "[constraint] unpaid = true: the peak of arrears)")                                    \
   X(gap_time, "years", time, none,                                                         \
     "years from the start to the lowest cash (never when the gap is 0)")                   \
   X(runway, "years", time, low, "years until cash first goes below zero")                  \
@@ -61,10 +62,39 @@ const char* tail_name(Tail t);  // "high", "low", "none"
   X(warrant_proceeds, "$B", amount, low, "proceeds of vested warrants sold")               \
   X(default_time, "years", time, low,                                                      \
     "years to the end of the first step with unpaid obligations (never if none)")          \
-  X(unpaid_total, "$B", amount, high, "obligations left unpaid over the horizon")          \
-  X(unpaid_capex, "$B", amount, high, "construction and refresh capex left unpaid")        \
+  X(unpaid_total, "$B", amount, high,                                                      \
+    "arrears still outstanding at the horizon (the sum of the unpaid_* classes)")          \
+  X(unpaid_capex, "$B", amount, high, "construction and refresh capex still in arrears")   \
   X(gw_not_started, "GW", amount, high,                                                    \
-    "planned GW never started: plan cap - initial GW - GW started")
+    "planned GW never started: plan cap - initial GW - GW started")                        \
+  X(funding_need, "$B", amount, high,                                                      \
+    "gross need: outside money the plan needs before any financing, max(0, -min shadow "   \
+    "cash) where shadow cash is initial cash plus free cash flow")                         \
+  X(need_time, "years", time, none,                                                        \
+    "years from the start to the lowest shadow cash (never when the need is 0)")           \
+  X(flow_revenue, "$B", amount, low, "ledger source: revenue (incl. resale)")              \
+  X(flow_vendor, "$B", amount, low, "ledger source: vendor financing received")            \
+  X(flow_scheduled_equity, "$B", amount, low, "ledger source: scheduled equity raised")    \
+  X(flow_warrants, "$B", amount, low, "ledger source: proceeds of vested warrants")        \
+  X(flow_debt_drawn, "$B", amount, none, "ledger source: debt drawn")                      \
+  X(flow_equity_rounds, "$B", amount, none, "ledger source: equity rounds raised")         \
+  X(flow_arrears_added, "$B", amount, high,                                                \
+    "ledger source in effect: obligations deferred as arrears")                            \
+  X(flow_capex, "$B", amount, high, "ledger use: construction and refresh capex")          \
+  X(flow_contracts, "$B", amount, high, "ledger use: contract payments due")               \
+  X(flow_opex, "$B", amount, high, "ledger use: operating cost")                           \
+  X(flow_interest, "$B", amount, high, "ledger use: interest due")                         \
+  X(flow_debt_repaid, "$B", amount, none, "ledger use: debt principal due (maturity, sweep)") \
+  X(flow_arrears_paid, "$B", amount, none, "ledger use: arrears repaid")                   \
+  X(unpaid_opex, "$B", amount, high, "operating cost still in arrears at the horizon")     \
+  X(unpaid_debt, "$B", amount, high,                                                       \
+    "interest and principal still in arrears at the horizon")                              \
+  X(deferred_total, "$B", amount, high, "deficits ever incurred (added to arrears)")       \
+  X(recovered_total, "$B", amount, none,                                                   \
+    "arrears repaid by the horizon: deferred_total - unpaid_total")                        \
+  X(deferred_capex, "$B", amount, high, "capex ever deferred into arrears")                \
+  X(deferred_opex, "$B", amount, high, "operating cost ever deferred into arrears")        \
+  X(deferred_debt, "$B", amount, high, "interest and principal ever deferred into arrears")
 
 /// The over-time series, banded into fan charts; one value per step, in band order.
 /// X(name, unit, kind, adverse tail, description); their values are defined once, in
@@ -92,6 +122,13 @@ enum class Series {
   CAPEXSIM_SERIES(CAPEXSIM_ENUM_ENTRY) CAPEXSIM_OPTIONAL_SERIES(CAPEXSIM_ENUM_ENTRY) count_
 };
 #undef CAPEXSIM_ENUM_ENTRY
+/// The funding waterfall, ledger and counterparty order of the CLI table, summary.json and
+/// Python (docs/model.md §13.1): positions of `names` in display order — the gross need
+/// (funding_need, need_time, funding_need_by_*), the residual (funding_gap, funding_gap_by_*,
+/// gap_time, runway), the ledger (flow_*), the counterparties (unpaid_*, deferred_*,
+/// recovered_total, default_time), then every other output in column order.
+std::vector<std::size_t> display_order(const std::vector<std::string>& names);
+
 /// Outputs every run reports (the first ones of the enum).
 inline constexpr std::size_t base_output_count = static_cast<std::size_t>(Output::debt_peak);
 inline constexpr std::size_t output_kinds = static_cast<std::size_t>(Output::count_);

@@ -150,22 +150,108 @@ class Result:
         return df[["unit"] + SUMMARY_COLUMNS + CI95_COLUMNS].astype(
             {c: float for c in SUMMARY_COLUMNS + CI95_COLUMNS})
 
-    def counterparties(self) -> pd.DataFrame:
-        """Under ``[constraint] unpaid = true``: per counterparty (each contract, then the
-        builders), P(paid in full) and the mean and 95th percentile of the amount left
-        unpaid, $B. Empty when the run has no unpaid outputs."""
-        names = [n for n in self.output_names
-                 if n.startswith("unpaid_") and n not in ("unpaid_total", "unpaid_capex")]
-        if names and "unpaid_capex" in self.output_names:
-            names.append("unpaid_capex")
+    def _stat(self, name: str) -> dict:
+        return self._core.summary(self.output_names.index(name))
+
+    def waterfall(self) -> pd.DataFrame:
+        """The funding waterfall (docs/model.md §13.1), one row per layer and date:
+        ``gross need`` (funding_need: outside money the plan needs before any financing),
+        ``coverage`` (what the modelled sources provide: need - residual, per path) and
+        ``residual`` (funding_gap: money still needed beyond them; under ``[constraint]
+        unpaid = true`` the peak of arrears), through each checkpoint and over the horizon.
+
+        Index: (layer, through) with ``through`` the checkpoint year as text or
+        "horizon". Columns: output, mean, p5, p50, p95, prob_positive ($B; P(> 0)).
+        Coverage's quantiles need per-path outputs (NaN without them).
+        """
+        dates = [("horizon", "funding_need", "funding_gap")]
+        for n in self.output_names:
+            if n.startswith("funding_need_by_"):
+                y = n[len("funding_need_by_"):]
+                dates.insert(len(dates) - 1, (y, n, "funding_gap_by_" + y))
+        per_path = self._core.has_per_path()
         rows = []
-        for n in names:
-            s = self._core.summary(self.output_names.index(n))
-            who = "builders (capex)" if n == "unpaid_capex" else n[len("unpaid_"):]
-            rows.append({"counterparty": who, "p_paid_in_full": 1 - s["prob_positive"],
-                         "unpaid_mean": s["mean"], "unpaid_p95": s["p95"]})
-        return pd.DataFrame(rows, columns=["counterparty", "p_paid_in_full", "unpaid_mean",
-                                           "unpaid_p95"]).set_index("counterparty")
+        for layer in ("gross need", "coverage", "residual"):
+            for through, need, gap in dates:
+                if layer != "coverage":
+                    name = need if layer == "gross need" else gap
+                    s = self._stat(name)
+                    rows.append({"layer": layer, "through": through, "output": name,
+                                 "mean": s["mean"], "p5": s["p5"], "p50": s["p50"],
+                                 "p95": s["p95"], "prob_positive": s["prob_positive"]})
+                    continue
+                mean = self._stat(need)["mean"] - self._stat(gap)["mean"]
+                row = {"layer": layer, "through": through, "output": f"{need} - {gap}",
+                       "mean": mean, "p5": np.nan, "p50": np.nan, "p95": np.nan,
+                       "prob_positive": np.nan}
+                if per_path:
+                    c = np.asarray(self.outputs[need]) - np.asarray(self.outputs[gap])
+                    row.update(p5=float(np.quantile(c, 0.05)), p50=float(np.quantile(c, 0.5)),
+                               p95=float(np.quantile(c, 0.95)),
+                               prob_positive=float(np.mean(c > 0)))
+                rows.append(row)
+        return pd.DataFrame(rows).set_index(["layer", "through"])
+
+    #: The ledger's lines (docs/model.md §13.2): output, side, label.
+    LEDGER = [("flow_revenue", "source", "revenue (incl. resale)"),
+              ("flow_vendor", "source", "vendor financing"),
+              ("flow_scheduled_equity", "source", "scheduled equity"),
+              ("flow_warrants", "source", "warrants sold"),
+              ("flow_debt_drawn", "source", "debt drawn"),
+              ("flow_equity_rounds", "source", "equity rounds"),
+              ("flow_arrears_added", "source", "arrears added (unpaid)"),
+              ("flow_capex", "use", "capex (incl. refresh)"),
+              ("flow_contracts", "use", "contracts"),
+              ("flow_rent", "use", "rent"),
+              ("flow_opex", "use", "opex"),
+              ("flow_interest", "use", "interest"),
+              ("flow_debt_repaid", "use", "debt repaid"),
+              ("flow_arrears_paid", "use", "arrears repaid")]
+
+    def ledger(self) -> pd.DataFrame:
+        """Sources and uses over the horizon (docs/model.md §13.2), $B: one row per flow
+        this run has, indexed by output, with side ("source"/"use"), label, mean, p5, p50,
+        p95. Per path, terminal cash = initial cash + sources - uses (to rounding).
+        ``attrs``: sources and uses (means) and terminal_cash (mean)."""
+        rows = []
+        for name, side, label in self.LEDGER:
+            if name not in self.output_names:
+                continue
+            s = self._stat(name)
+            rows.append({"output": name, "side": side, "label": label, "mean": s["mean"],
+                         "p5": s["p5"], "p50": s["p50"], "p95": s["p95"]})
+        df = pd.DataFrame(rows, columns=["output", "side", "label", "mean", "p5", "p50",
+                                         "p95"]).set_index("output")
+        df.attrs["sources"] = float(df.loc[df.side == "source", "mean"].sum())
+        df.attrs["uses"] = float(df.loc[df.side == "use", "mean"].sum())
+        df.attrs["terminal_cash"] = self._stat("terminal_cash")["mean"]
+        return df
+
+    def counterparties(self) -> pd.DataFrame:
+        """Under ``[constraint] unpaid = true`` (docs/model.md §13.3): per class of
+        obligation (each contract, then builders (capex), opex, lenders (debt), landlords
+        (rent) where present, then the total): P(never in arrears), P(paid in full by the
+        horizon), the mean and 95th percentile still unpaid and the mean recovered, $B.
+        Empty when the run carries no arrears."""
+        cols = ["counterparty", "p_never_in_arrears", "p_paid_in_full", "unpaid_mean",
+                "unpaid_p95", "recovered_mean"]
+        if "unpaid_total" not in self.output_names:
+            return pd.DataFrame(columns=cols).set_index("counterparty")
+        fixed = {"total", "capex", "opex", "debt", "rent"}
+        classes = [(n[len("deferred_"):], n[len("deferred_"):]) for n in self.output_names
+                   if n.startswith("deferred_") and n[len("deferred_"):] not in fixed]
+        classes += [("builders (capex)", "capex"), ("opex", "opex"), ("lenders (debt)", "debt"),
+                    ("landlords (rent)", "rent"), ("total", "total")]
+        rows = []
+        for who, cls in classes:
+            u, d = "unpaid_" + cls, "deferred_" + cls
+            if u not in self.output_names or d not in self.output_names:
+                continue
+            su, sd = self._stat(u), self._stat(d)
+            rows.append({"counterparty": who, "p_never_in_arrears": 1 - sd["prob_positive"],
+                         "p_paid_in_full": 1 - su["prob_positive"], "unpaid_mean": su["mean"],
+                         "unpaid_p95": su["p95"], "recovered_mean": sd["mean"] - su["mean"]})
+        return pd.DataFrame(rows, columns=cols).set_index("counterparty")
 
     def exceedance(self, thresholds: "dict[str, list[float]] | None" = None) -> pd.DataFrame:
         """P(output > threshold) over all paths (a NaN never exceeds) with its 95% half-width.

@@ -26,7 +26,12 @@ class FinancingLanes {
     std::size_t tranches = 0;
     for (const Warrant& w : fin_.warrants) tranches += w.tranches.size();
     vested_.assign(tranches * W, 0);
-    unpaid_contract_.assign(model.contract_payments().size() * W, 0.0);
+    const std::size_t C = model.contract_payments().size();
+    unpaid_contract_.assign(C * W, 0.0);
+    deferred_contract_.assign(C * W, 0.0);
+    maturity_.assign(F * W, 0);
+    for (std::size_t f = 0; f < F; ++f)
+      for (int l = 0; l < W; ++l) maturity_[f * W + l] = model.debt_maturity_step()[f];
     for (int l = 0; l < W; ++l) {
       const rng::PathRng r(seed, first_path + static_cast<std::uint64_t>(l));
       auto draw = [&](const Distribution& d, std::uint32_t id) {
@@ -36,6 +41,8 @@ class FinancingLanes {
         rate_[f * W + l] =
             draw(fin_.debt[f].rate, rng::debt_rate_id0 + static_cast<std::uint32_t>(f));
       multiple_[l] = fin_.valuation ? draw(fin_.valuation->arr_multiple, rng::arr_multiple_id) : 0;
+      distress_[l] =
+          fin_.valuation ? draw(fin_.valuation->distress_factor, rng::distress_factor_id) : 1;
       capacity_[l] = fin_.equity_policy
                          ? draw(fin_.equity_policy->capacity_per_year, rng::equity_capacity_id)
                          : 0;
@@ -44,8 +51,10 @@ class FinancingLanes {
       budget_[l] = 0;
       last_round_[l] = -std::numeric_limits<double>::infinity();
       cum_online_[l] = rounds_[l] = raised_[l] = interest_total_[l] = debt_peak_[l] = 0;
-      proceeds_[l] = interest_[l] = unpaid_total_[l] = unpaid_capex_[l] = 0;
-      unpaid_last_[l] = 0;
+      proceeds_[l] = interest_[l] = unpaid_capex_[l] = unpaid_opex_[l] = unpaid_debt_[l] = 0;
+      deferred_capex_[l] = deferred_opex_[l] = deferred_debt_[l] = arrears_[l] = 0;
+      drawn_[l] = repaid_[l] = round_amount_[l] = arrears_paid_[l] = principal_due_[l] = 0;
+      in_arrears_[l] = 0;
       default_step_[l] = -1;
     }
   }
@@ -57,6 +66,8 @@ class FinancingLanes {
             const double* vendor_equity, double* debt, double* ownership) {
     const double dt = model_.dt();
     const std::size_t F = fin_.debt.size();
+    // "In arrears" is judged at the start of the step (docs/model.md §13.3).
+    for (int l = 0; l < W; ++l) in_arrears_[l] = arrears_[l] > 0;
     // Interest on the balances at the start of the step.
     for (int l = 0; l < W; ++l) interest_[l] = 0;
     for (std::size_t f = 0; f < F; ++f)
@@ -97,33 +108,48 @@ class FinancingLanes {
       }
       tranche0 += wt.tranches.size();
     }
-    // Debt: repayment at maturity, sweeps in reverse file order, draws in file order.
+    // Debt: repayment at maturity (or a roll into a new term, §13.4), sweeps in reverse
+    // file order, draws in file order. The principal due this step may share a deficit.
     const auto& open = model_.debt_open_step();
-    const auto& maturity = model_.debt_maturity_step();
+    const auto& refinance = model_.debt_refinance_steps();
+    for (int l = 0; l < W; ++l) principal_due_[l] = 0;
     for (std::size_t f = 0; f < F; ++f)
-      if (i == maturity[f])
-        for (int l = 0; l < W; ++l) {
-          cash[l] -= balance_[f * W + l];
-          balance_[f * W + l] = 0;
+      for (int l = 0; l < W; ++l) {
+        int& maturity = maturity_[f * W + l];
+        if (i != maturity) continue;
+        if (refinance[f] > 0 && !in_arrears_[l]) {
+          maturity += static_cast<int>(refinance[f]);  // rolls: same balance and rate
+          continue;
         }
+        const double due = balance_[f * W + l];
+        cash[l] -= due;
+        balance_[f * W + l] = 0;
+        repaid_[l] += due;
+        principal_due_[l] += due;
+      }
     for (std::size_t g = F; g-- > 0;) {
       const DebtFacility& d = fin_.debt[g];
       if (d.sweep <= 0) continue;
       for (int l = 0; l < W; ++l) {
+        if (in_arrears_[l]) continue;  // arrears are repaid before any sweep (§13.3)
         double& b = balance_[g * W + l];
         const double repay = std::min(b, d.sweep * std::max(0.0, cash[l] - d.min_cash_bn));
         cash[l] -= repay;
         b -= repay;
+        repaid_[l] += repay;
+        principal_due_[l] += repay;
       }
     }
     for (std::size_t f = 0; f < F; ++f) {
       const DebtFacility& d = fin_.debt[f];
-      if (i < open[f] || i >= maturity[f]) continue;
+      if (i < open[f]) continue;
       for (int l = 0; l < W; ++l) {
+        if (i >= maturity_[f * W + l]) continue;  // closed at its maturity
         double& b = balance_[f * W + l];
         const double draw = std::min(d.limit_bn - b, std::max(0.0, d.min_cash_bn - cash[l]));
         cash[l] += draw;
         b += draw;
+        drawn_[l] += draw;
       }
     }
     for (int l = 0; l < W; ++l) {
@@ -138,25 +164,31 @@ class FinancingLanes {
       auto pre_money = [&](int l) {
         return val ? std::max(multiple_[l] * arr[l], val->min_pre_money_bn) : 0.0;
       };
-      auto invest = [&](int l, double amount) {
-        const double pre = pre_money(l);
+      // §13.4: while in arrears a round is priced at distress x multiple x ARR, no floor.
+      auto round_pre_money = [&](int l) {
+        return in_arrears_[l] ? distress_[l] * multiple_[l] * arr[l] : pre_money(l);
+      };
+      auto invest = [&](int l, double amount, double pre) {
         ownership_[l] *= 1 - (pre + amount > 0 ? amount / (pre + amount) : 1.0);
         raised_[l] += amount;
       };
       for (int l = 0; l < W; ++l)
-        if (vendor_equity[l] > 0) invest(l, vendor_equity[l]);
+        if (vendor_equity[l] > 0) invest(l, vendor_equity[l], pre_money(l));
       if (const EquityPolicy* p = fin_.equity_policy ? &*fin_.equity_policy : nullptr) {
         const bool reset = model_.new_year()[static_cast<std::size_t>(i)] != 0;
         for (int l = 0; l < W; ++l) {
           if (reset) budget_[l] = capacity_[l];
           if (cash[l] < p->trigger_cash_bn &&
               t - last_round_[l] >= p->min_interval_years - 1e-9 * dt) {
+            // §13.4: in arrears, the market funds distress_factor of what is left.
+            const double budget = in_arrears_[l] ? distress_[l] * budget_[l] : budget_[l];
             const double amount =
-                std::min(std::max(p->target_cash_bn - cash[l], p->min_round_bn), budget_[l]);
+                std::min(std::max(p->target_cash_bn - cash[l], p->min_round_bn), budget);
             if (amount > 0) {
-              invest(l, amount);
+              invest(l, amount, round_pre_money(l));
               cash[l] += amount;
               budget_[l] -= amount;
+              round_amount_[l] += amount;
               rounds_[l] += 1;
               last_round_[l] = t;
             }
@@ -167,39 +199,86 @@ class FinancingLanes {
     for (int l = 0; l < W; ++l) ownership[l] = ownership_[l];
   }
 
-  /// The funding constraint's unpaid obligations, after every source of the step: a
-  /// negative `cash` is a deficit, left unpaid pro rata over the step's obligations (each
-  /// contract's payment, capex, refresh, opex, interest); cash is then 0.
+  /// The funding constraint (docs/model.md §13.3), after every source of the step: a
+  /// negative `cash` is a deficit, allocated over the step's obligations (each contract's
+  /// payment, capex and refresh, opex, interest and principal due; pro rata, or lenders
+  /// first under seniority = "debt_first") and added to each class's arrears; cash is
+  /// then 0. Otherwise cash above keep_cash repays arrears, pro rata to the balances.
   /// `own_pay`: each contract's payment per lane ([contract][step][lane]) when deal terms
   /// are drawn per path, else null (the model's shared schedules).
   void settle(int i, double* cash, const double* capex, const double* refresh_capex,
               const double* opex, const double* own_pay) {
     if (!model_.leaves_unpaid()) return;
+    const FundingConstraint& k = *fin_.constraint;
+    const bool debt_first = k.seniority == FundingConstraint::Seniority::debt_first;
     const auto& pays = model_.contract_payments();
     const std::size_t C = pays.size();
     const auto at = static_cast<std::size_t>(i);
+    const std::size_t n = static_cast<std::size_t>(model_.steps());
     for (int l = 0; l < W; ++l) {
-      unpaid_last_[l] = 0;
-      if (!(cash[l] < 0)) continue;
-      const double deficit = -cash[l];
-      const std::size_t n = static_cast<std::size_t>(model_.steps());
       auto pay = [&](std::size_t c) {
         return own_pay ? own_pay[(c * n + at) * W + static_cast<std::size_t>(l)] : pays[c][at];
       };
-      double owed = capex[l] + refresh_capex[l] + opex[l] + interest_[l];
-      for (std::size_t c = 0; c < C; ++c) owed += pay(c);
-      const double share = owed > 0 ? deficit / owed : 0.0;
-      for (std::size_t c = 0; c < C; ++c) unpaid_contract_[c * W + l] += pay(c) * share;
-      unpaid_capex_[l] += (capex[l] + refresh_capex[l]) * share;
-      unpaid_total_[l] += deficit;
-      if (default_step_[l] < 0) default_step_[l] = i;
-      unpaid_last_[l] = 1;
-      cash[l] = 0;
+      if (cash[l] < 0) {
+        const double deficit = -cash[l];
+        const double build = capex[l] + refresh_capex[l];
+        const double debt = interest_[l] + principal_due_[l];
+        double other = build + opex[l];
+        for (std::size_t c = 0; c < C; ++c) other += pay(c);
+        double share_other, share_debt;  // the share of each obligation left unpaid
+        if (debt_first && deficit <= other) {
+          share_other = other > 0 ? deficit / other : 0.0;
+          share_debt = 0;
+        } else if (debt_first) {
+          share_other = 1;
+          share_debt = debt > 0 ? (deficit - other) / debt : 0.0;
+        } else {
+          const double owed = other + debt;
+          share_other = share_debt = owed > 0 ? deficit / owed : 0.0;
+        }
+        auto defer = [&](double& arrears, double& deferred, double amount) {
+          arrears += amount;
+          deferred += amount;
+        };
+        for (std::size_t c = 0; c < C; ++c)
+          defer(unpaid_contract_[c * W + l], deferred_contract_[c * W + l], pay(c) * share_other);
+        defer(unpaid_capex_[l], deferred_capex_[l], build * share_other);
+        defer(unpaid_opex_[l], deferred_opex_[l], opex[l] * share_other);
+        defer(unpaid_debt_[l], deferred_debt_[l], debt * share_debt);
+        // A deficit with no obligation in its step (a negative initial cash) is booked as
+        // opex, so that the classes always hold every deficit.
+        if (!(other + debt > 0)) defer(unpaid_opex_[l], deferred_opex_[l], deficit);
+        if (default_step_[l] < 0) default_step_[l] = i;
+        cash[l] = 0;
+      } else if (arrears_[l] > 0) {
+        const double pay_now = std::min(std::max(0.0, cash[l] - k.keep_cash_bn), arrears_[l]);
+        if (pay_now > 0) {
+          if (pay_now >= arrears_[l]) {  // paid in full: every class exactly 0
+            for (std::size_t c = 0; c < C; ++c) unpaid_contract_[c * W + l] = 0;
+            unpaid_capex_[l] = unpaid_opex_[l] = unpaid_debt_[l] = 0;
+          } else {
+            const double keep = 1 - pay_now / arrears_[l];
+            for (std::size_t c = 0; c < C; ++c) unpaid_contract_[c * W + l] *= keep;
+            unpaid_capex_[l] *= keep;
+            unpaid_opex_[l] *= keep;
+            unpaid_debt_[l] *= keep;
+          }
+          cash[l] -= pay_now;
+          arrears_paid_[l] += pay_now;
+        }
+      } else {
+        continue;
+      }
+      arrears_[l] = arrears_sum(l);
     }
   }
 
-  /// Did lane l leave obligations unpaid in the last step settled?
-  bool unpaid_last(int l) const { return unpaid_last_[l] != 0; }
+  /// Arrears outstanding on lane l after the last step settled (0 without unpaid).
+  double arrears(int l) const { return arrears_[l]; }
+  /// Was lane l in arrears at the start of the current step? (The brake's test: §13.3.)
+  bool in_arrears(int l) const { return arrears_[l] > 0; }
+  /// Interest due in the current step, per lane.
+  const double* interest() const { return interest_; }
 
   /// The optional outputs this scenario reports, into out[column * W + lane].
   void outputs(double* out) const {
@@ -221,12 +300,38 @@ class FinancingLanes {
       default_time[l] = default_step_[l] >= 0 ? (default_step_[l] + 1) * model_.dt()
                                               : std::numeric_limits<double>::quiet_NaN();
     put(Output::default_time, default_time);
-    put(Output::unpaid_total, unpaid_total_);
+    put(Output::flow_warrants, proceeds_);
+    put(Output::flow_debt_drawn, drawn_);
+    put(Output::flow_equity_rounds, round_amount_);
+    put(Output::flow_interest, interest_total_);
+    put(Output::flow_debt_repaid, repaid_);
+    put(Output::flow_arrears_paid, arrears_paid_);
+    if (!model_.leaves_unpaid()) return;
+    const std::size_t C = model_.contract_payments().size();
+    double unpaid[W], deferred[W], recovered[W];
+    for (int l = 0; l < W; ++l) {
+      unpaid[l] = arrears_sum(l);
+      // The same sum over the deferred classes, in the same order.
+      double d = 0;
+      for (std::size_t c = 0; c < C; ++c) d += deferred_contract_[c * W + l];
+      deferred[l] = ((d + deferred_capex_[l]) + deferred_opex_[l]) + deferred_debt_[l];
+      recovered[l] = deferred[l] - unpaid[l];
+    }
+    put(Output::unpaid_total, unpaid);
     put(Output::unpaid_capex, unpaid_capex_);
-    if (model_.leaves_unpaid())
-      for (std::size_t c = 0; c < model_.contract_payments().size(); ++c)
-        for (int l = 0; l < W; ++l)
-          out[(model_.unpaid_contract_column() + c) * W + l] = unpaid_contract_[c * W + l];
+    put(Output::unpaid_opex, unpaid_opex_);
+    put(Output::unpaid_debt, unpaid_debt_);
+    put(Output::deferred_total, deferred);
+    put(Output::recovered_total, recovered);
+    put(Output::flow_arrears_added, deferred);
+    put(Output::deferred_capex, deferred_capex_);
+    put(Output::deferred_opex, deferred_opex_);
+    put(Output::deferred_debt, deferred_debt_);
+    for (std::size_t c = 0; c < C; ++c)
+      for (int l = 0; l < W; ++l) {
+        out[(model_.unpaid_contract_column() + c) * W + l] = unpaid_contract_[c * W + l];
+        out[(model_.deferred_contract_column() + c) * W + l] = deferred_contract_[c * W + l];
+      }
   }
 
  private:
@@ -235,12 +340,28 @@ class FinancingLanes {
   std::uint64_t seed_, first_path_;
   std::vector<double> rate_, balance_, price_;  // [facility or warrant][lane]
   std::vector<unsigned char> vested_;           // [tranche][lane]
-  std::vector<double> unpaid_contract_;         // [contract][lane]
-  double multiple_[W], capacity_[W], ownership_[W], budget_[W], last_round_[W], cum_online_[W],
-      rounds_[W], raised_[W], interest_total_[W], debt_peak_[W], proceeds_[W], interest_[W],
-      unpaid_total_[W], unpaid_capex_[W];
+  std::vector<double> unpaid_contract_;         // arrears per [contract][lane]
+  std::vector<double> deferred_contract_;       // ever deferred, [contract][lane]
+  std::vector<int> maturity_;                   // step of each facility's maturity, [f][lane]
+
+  /// unpaid_total: the classes summed in one order (contracts in file order, capex, opex,
+  /// debt), so the unpaid_* outputs add up to it exactly.
+  double arrears_sum(int l) const {
+    double a = 0;
+    for (std::size_t c = 0; c < model_.contract_payments().size(); ++c)
+      a += unpaid_contract_[c * W + l];
+    return ((a + unpaid_capex_[l]) + unpaid_opex_[l]) + unpaid_debt_[l];
+  }
+
+  double multiple_[W], distress_[W], capacity_[W], ownership_[W], budget_[W], last_round_[W],
+      cum_online_[W], rounds_[W], raised_[W], interest_total_[W], debt_peak_[W], proceeds_[W],
+      interest_[W];
+  // Arrears per class (§13.3) and their total, what was ever deferred, ledger flows.
+  double unpaid_capex_[W], unpaid_opex_[W], unpaid_debt_[W], arrears_[W];
+  double deferred_capex_[W], deferred_opex_[W], deferred_debt_[W];
+  double drawn_[W], repaid_[W], round_amount_[W], arrears_paid_[W], principal_due_[W];
   int default_step_[W];
-  unsigned char unpaid_last_[W];
+  unsigned char in_arrears_[W];
 };
 
 }  // namespace capexsim::detail

@@ -366,6 +366,10 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
   // State carried from step to step.
   alignas(64) Lanes x, y, log_demand, started, window, trailing, min_cash, min_step, runway_step,
       breakeven_step, sustained_step, capex_total;
+  // §13.1 the gross need: shadow cash V (initial cash plus FCF, no financing) and its
+  // minimum; §13.2 the ledger's flows that the kernel sees (financing keeps the others).
+  alignas(64) Lanes shadow, min_shadow, min_shadow_step, flow_revenue, flow_contracts, flow_opex,
+      flow_vendor, flow_equity;
   StepLanes<W> st;
   st.dt = dt;
   for (int l = 0; l < W; ++l) {
@@ -386,6 +390,10 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
     sustained_step[l] = -1;
     capex_total[l] = 0;
     st.arr[l] = 0;
+    shadow[l] = pc[l].initial_cash;
+    min_shadow[l] = std::numeric_limits<double>::infinity();
+    min_shadow_step[l] = -1;
+    flow_revenue[l] = flow_contracts[l] = flow_opex[l] = flow_vendor[l] = flow_equity[l] = 0;
   }
   // Names for the step's quantities (the state lives in `st`).
   double* __restrict regime = st.regime;
@@ -432,6 +440,9 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
     }
   // §10.5 a lab that reacts: demand-led starts and the funding brake (off in v1).
   const bool demand_led = model.demand_led(), brake = model.has_brake();
+  // §13.3 under unpaid = true the residual is the peak of arrears; §13.4 breakeven is
+  // judged on free cash flow after interest when the lab has debt.
+  const bool arrears_gap = model.leaves_unpaid(), levered = model.has_debt();
   const double brake_cash = brake ? *sc.financing.constraint->brake_cash_bn : 0.0;
   alignas(64) Lanes coverage, lead, pipe;
   for (int l = 0; l < W; ++l) {
@@ -448,8 +459,20 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
   alignas(64) std::int32_t rd_lead[W], rd_life[W];
   int wpos = 0, vpos = 0, fpos = 0;
   int moved = 1;  // did any lane start GW in the previous step? (B_i changed)
+  std::size_t next_by = 0;  // §13.1 the need and residual by each checkpoint
   for (int i = 0; i < n; ++i) {
     const double t = i * dt;
+    // Steps 0 .. i-1 end at or before checkpoint i's time: their peaks are the need and
+    // the residual by then.
+    while (next_by < checkpoints.size() && checkpoints[next_by] == i) {
+      double* need_col = out + (model.need_by_column() + next_by) * W;
+      double* gap_col = out + (model.gap_by_column() + next_by) * W;
+      for (int l = 0; l < W; ++l) {
+        need_col[l] = 0.0 < -min_shadow[l] ? -min_shadow[l] : 0.0;
+        gap_col[l] = 0.0 < -min_cash[l] ? -min_cash[l] : 0.0;
+      }
+      ++next_by;
+    }
     const std::uint32_t step = static_cast<std::uint32_t>(i);
     rng_draw.step(step, z0, z1, z2, z3, u_reg, u_jump);
 
@@ -497,14 +520,18 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
                               (terms ? terms->gw_at(ahead, l) : model.contract_gw_at(ahead));
         const double pipeline = pipe[l] - online[l];
         s[l] = std::min(s[l], std::max(0.0, target - (capacity[l] + online[l]) - pipeline));
-        pipe[l] = pipeline + s[l];
+        pipe[l] = pipeline;
       }
     }
     if (brake) {
-      // §10.5 funding brake: no starts when opening cash is below brake_cash or after a
-      // step with unpaid obligations.
+      // §10.5 funding brake: no starts when opening cash is below brake_cash or while
+      // arrears are outstanding (§13.3).
       for (int l = 0; l < W; ++l)
-        if (cash[l] < brake_cash || (financing && financing->unpaid_last(l))) s[l] = 0.0;
+        if (cash[l] < brake_cash || (financing && financing->in_arrears(l))) s[l] = 0.0;
+    }
+    if (demand_led) {
+      // The pipeline holds only GW actually started (after the brake): the fix of §13.
+      for (int l = 0; l < W; ++l) pipe[l] += s[l];
     }
 
     // §4.2 cost per GW: GBM level times Wright's law on cumulative GW started (B_i).
@@ -587,14 +614,29 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
                         terms ? terms->own_pay.data() : nullptr);
       for (int l = 0; l < W; ++l) vendor_equity[l] = 0;
     }
+    // §13.1 gross need (shadow cash) and §13.2 ledger flows.
     for (int l = 0; l < W; ++l) {
-      const double w = cash[l];
+      shadow[l] += fcf[l];
+      const bool lower = shadow[l] < min_shadow[l];
+      min_shadow[l] = lower ? shadow[l] : min_shadow[l];
+      min_shadow_step[l] = lower ? di : min_shadow_step[l];
+      flow_revenue[l] += arr[l] * dt + resale[l];
+      flow_contracts[l] += cpay[l];
+      flow_opex[l] += opex[l];
+      flow_vendor[l] += vendor[l];
+      flow_equity[l] += eq[l];
+    }
+    const double* interest = levered ? financing->interest() : nullptr;
+    for (int l = 0; l < W; ++l) {
+      // The residual's running state: cash, or under unpaid = true minus the arrears.
+      const double w = arrears_gap ? -financing->arrears(l) : cash[l];
       const bool lower = w < min_cash[l];
       min_cash[l] = lower ? w : min_cash[l];
       min_step[l] = lower ? di : min_step[l];
       runway_step[l] = runway_step[l] < 0 && w < 0 ? di : runway_step[l];
-      trailing[l] += fcf[l] - f_ring[fpos * W + l];
-      f_ring[fpos * W + l] = fcf[l];
+      const double fl = levered ? fcf[l] - interest[l] : fcf[l];
+      trailing[l] += fl - f_ring[fpos * W + l];
+      f_ring[fpos * W + l] = fl;
       const bool positive = after_year && trailing[l] > 0;
       breakeven_step[l] = breakeven_step[l] < 0 && positive ? di : breakeven_step[l];
       // The start of the current run of positive trailing-year FCF (-1 outside one).
@@ -645,6 +687,23 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
         sustained_step[l] >= 0 ? (sustained_step[l] + 1) * dt : nan;
   }
   if (financing) financing->outputs(out);
+  auto put = [&](Output o, const double* v) {
+    if (const int c = model.column(o); c >= 0)
+      for (int l = 0; l < W; ++l) out[static_cast<std::size_t>(c) * W + l] = v[l];
+  };
+  alignas(64) Lanes need, need_time;
+  for (int l = 0; l < W; ++l) {
+    need[l] = 0.0 < -min_shadow[l] ? -min_shadow[l] : 0.0;  // max(0, -min V)
+    need_time[l] = need[l] > 0 ? (min_shadow_step[l] + 1) * dt : nan;
+  }
+  put(Output::funding_need, need);
+  put(Output::need_time, need_time);
+  put(Output::flow_revenue, flow_revenue);
+  put(Output::flow_vendor, flow_vendor);
+  put(Output::flow_scheduled_equity, flow_equity);
+  put(Output::flow_capex, capex_total);
+  put(Output::flow_contracts, flow_contracts);
+  put(Output::flow_opex, flow_opex);
   if (const int c = model.column(Output::gw_not_started); c >= 0)
     for (int l = 0; l < W; ++l) out[c * W + l] = plan_room[l] - started[l];
 }
