@@ -123,9 +123,31 @@ struct RunArgs {
   std::string target;                   // OUTPUT.STAT:TOL
   std::string max_paths = "1e7";
   bool paths_given = false, max_paths_given = false;
+  std::vector<std::string> counterparties;  // "NAME=lab.toml" (docs/model.md §12.6)
 };
 
 int cmd_run_shard(const RunArgs& a);
+
+/// --counterparty NAME=FILE: run FILE's lab on the same paths and pay the scenario's
+/// [[revenue_contract]] NAME what the lab paid on its [[contract]] NAME.
+void apply_counterparties(const Scenario& provider, const std::vector<std::string>& specs,
+                          RunOptions& o) {
+  if (specs.size() > 1)
+    throw UsageError("--counterparty: one counterparty lab per run today, got " +
+                     std::to_string(specs.size()));
+  for (const std::string& spec : specs) {
+    const auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+      throw UsageError("--counterparty " + spec + ": expected NAME=lab.toml");
+    const std::string name = spec.substr(0, eq);
+    const Scenario lab = load_scenario(spec.substr(eq + 1));
+    try {
+      o.counterparties.push_back(joint_run(provider, lab, name));
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(std::string("--counterparty: ") + e.what());
+    }
+  }
+}
 
 /// --target: batches until the half-width is within the target (docs/statistics.md).
 Timed simulate_to_target(const Scenario& scenario, RunOptions o, const Target& target,
@@ -241,6 +263,7 @@ int cmd_run(const RunArgs& a) {
   apply_sampling(scenario, a.sampling);
   RunOptions o;
   o.paths = parse_count(a.paths, "--paths", 1e12);
+  apply_counterparties(scenario, a.counterparties, o);
   cli::Thresholds thresholds = scenario.thresholds;
   if (!a.thresholds.empty()) {
     const std::vector<std::string> outputs = PathModel(scenario).output_names();
@@ -353,6 +376,7 @@ int cmd_run_shard(const RunArgs& a) {
   o.seed = seed;
   o.threads = parse_threads(a.threads);
   o.design_paths = total;  // a sampling design (lhs, sobol) spans the whole run
+  apply_counterparties(scenario, a.counterparties, o);
   // As the single run would: per-path values (exact quantiles) unless it would stream.
   o.keep_paths = a.per_path || total <= keep_paths_limit;
   o.bands = true;
@@ -536,6 +560,9 @@ int main(int argc, char** argv) {
                       "Refuse runs estimated to need more memory than SIZE (bytes, or with K, M, "
                       "G, T; none = no check) [default: 80% of available memory]");
   run_cmd->add_flag("--quiet,-q", ra.quiet, "No progress bar");
+  run_cmd->add_option("--counterparty", ra.counterparties,
+                      "NAME=lab.toml: pay the [[revenue_contract]] NAME what the lab scenario "
+                      "paid on its [[contract]] NAME, path by path (a joint run)");
   run_cmd->add_option("--shard", ra.shard,
                       "Run only shard K/N of the paths and write DIR/result.bin (needs --out); "
                       "combine the shards with 'capexsim merge'");

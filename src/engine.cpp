@@ -1,6 +1,7 @@
 #include "capexsim/engine.hpp"
 
 #include "capexsim/detail/block.hpp"
+#include "capexsim/detail/format.hpp"
 #include "capexsim/detail/kernel.hpp"
 #include "capexsim/memory.hpp"
 
@@ -155,6 +156,10 @@ Result empty_result(const PathModel& model, const RunOptions& o) {
   Result r;
   r.scenario_name = model.scenario().name;
   r.scenario_fingerprint = fingerprint(model.scenario());
+  // A joint run is a different run: its fingerprint names each lab too (shards of it merge
+  // only with shards of the same pair).
+  for (const JointRun& j : o.counterparties)
+    r.scenario_fingerprint += "+" + j.name + "=" + j.lab_fingerprint;
   r.seed = o.seed;
   r.first_path = o.first_path;
   r.paths = o.paths;
@@ -209,6 +214,17 @@ struct Local {
   std::vector<double> block_out;  // [output][lane]
   std::vector<double> out;
   std::vector<double> band_buffer;  // [series][step][path in block]
+  // Joint runs: each lab's workspace, outputs (discarded) and payments, [lab][step][lane].
+  std::vector<PathWorkspace> lab_ws;
+  std::vector<double> lab_out, paid;
+  Local(const PathModel& m, bool with_bands, const std::vector<JointRun>& labs)
+      : Local(m, with_bands) {
+    std::size_t most = 0;
+    for (const JointRun& j : labs) most = std::max(most, j.lab->output_count());
+    lab_ws.resize(labs.size());
+    lab_out.assign(most * detail::block_width, 0.0);
+    paid.assign(labs.size() * static_cast<std::size_t>(m.steps()) * detail::block_width, 0.0);
+  }
   Local(const PathModel& m, bool with_bands)
       : band_block(band_flush_paths(m)),
         stats(m.output_count()),
@@ -219,6 +235,32 @@ struct Local {
             with_bands ? m.series().size() * static_cast<std::size_t>(m.steps()) * band_block : 0) {
   }
 };
+
+/// Joint runs: simulate each lab on the same paths (the same seed and path numbers, so
+/// path p of both is one world) with the same lane width, recording what it paid on its
+/// contract, and point the provider's workspace at those payments.
+void run_labs(const RunOptions& o, Local& local, std::uint64_t first_path, std::uint64_t lanes,
+              bool block) {
+  if (o.counterparties.empty()) return;
+  const std::size_t n = local.paid.size() / o.counterparties.size() / detail::block_width;
+  for (std::size_t j = 0; j < o.counterparties.size(); ++j) {
+    const JointRun& jr = o.counterparties[j];
+    PathWorkspace& ws = local.lab_ws[j];
+    double* paid = local.paid.data() + j * n * detail::block_width;
+    ws.capture_contract = jr.lab_contract;
+    ws.capture = paid;
+    if (block)
+      detail::simulate_block(*jr.lab, o.seed, first_path, ws, local.lab_out.data(), nullptr, 0);
+    else
+      simulate_path(*jr.lab, o.seed, first_path, ws, local.lab_out.data());
+    (void)lanes;
+    // One revenue contract per lab (joint_run checked they differ); the kernel reads it.
+    local.block_ws.override_contract = jr.revenue_contract;
+    local.block_ws.revenue_override = paid;
+    local.ws.override_contract = jr.revenue_contract;
+    local.ws.revenue_override = paid;
+  }
+}
 
 /// Which kernel a range runs through: the block kernel (run) or the one-path reference
 /// (run_serial). They agree bit for bit; the reference is the executable specification.
@@ -261,6 +303,7 @@ void run_range(const PathModel& model, const RunOptions& o, std::uint64_t begin,
       static_assert(64 % w == 0);  // band_block is a multiple of 64
       for (std::uint64_t p = b0; p < b1; p += w) {
         double* bands = o.bands ? local.band_buffer.data() + (p - b0) : nullptr;
+        run_labs(o, local, o.first_path + p, w, true);
         detail::simulate_block(model, o.seed, o.first_path + p, local.block_ws,
                                local.block_out.data(), bands, band_block);
         const std::uint64_t lanes = std::min(w, b1 - p);
@@ -270,6 +313,7 @@ void run_range(const PathModel& model, const RunOptions& o, std::uint64_t begin,
     } else {
       for (std::uint64_t p = b0; p < b1; ++p) {
         double* out = local.out.data();
+        run_labs(o, local, o.first_path + p, 1, false);
         if (o.bands) {
           double* buf = local.band_buffer.data() + (p - b0);
           detail::simulate_lanes<1>(model, o.seed, o.first_path + p, local.ws, out,
@@ -303,6 +347,9 @@ void check_options(const RunOptions& o) {
     throw std::invalid_argument("trace_series needs bands = true");
   if (o.first_path + o.paths < o.first_path)
     throw std::invalid_argument("first_path + paths overflows 64 bits");
+  if (o.counterparties.size() > 1)
+    throw std::invalid_argument("a joint run takes one counterparty lab today, got " +
+                                std::to_string(o.counterparties.size()));
 }
 
 /// The model with the run's sampling design (docs/statistics.md) when the scenario asks
@@ -335,7 +382,7 @@ Result run_serial(const PathModel& model_in, const RunOptions& o) {
   const PathModel& model = with_design(model_in, o, holder);
   check_memory(model, o);
   Result r = empty_result(model, o);
-  Local local(model, o.bands);
+  Local local(model, o.bands, o.counterparties);
   // Same chunking of progress reports as run(); the arithmetic does not depend on it.
   constexpr std::uint64_t chunk = 4096;
   for (std::uint64_t b = 0; b < o.paths; b += chunk) {
@@ -376,7 +423,8 @@ Result run(const PathModel& model_in, const RunOptions& o) {
   };
 
 #if !CAPEXSIM_PLAIN_THREADS
-  tbb::enumerable_thread_specific<Local> locals([&] { return Local(model, o.bands); });
+  tbb::enumerable_thread_specific<Local> locals(
+      [&] { return Local(model, o.bands, o.counterparties); });
   tbb::task_arena arena(o.threads > 0 ? o.threads : tbb::task_arena::automatic);
   arena.execute([&] {
     tbb::parallel_for(
@@ -403,7 +451,7 @@ Result run(const PathModel& model_in, const RunOptions& o) {
     for (unsigned w = 0; w < workers; ++w)
       pool.emplace_back([&, w] {
         for (std::uint64_t c; (c = next.fetch_add(1)) < chunks;) {
-          if (!locals[w]) locals[w].emplace(model, o.bands);
+          if (!locals[w]) locals[w].emplace(model, o.bands, o.counterparties);
           if (!run_chunk(*locals[w], c)) return;
         }
       });
@@ -419,6 +467,46 @@ Result run(const PathModel& model_in, const RunOptions& o) {
 #endif
   }
   return r;
+}
+
+JointRun joint_run(const Scenario& provider, const Scenario& lab, const std::string& name) {
+  JointRun j;
+  j.name = name;
+  for (std::size_t k = 0; k < provider.revenue_contracts.size(); ++k)
+    if (provider.revenue_contracts[k].name == name) j.revenue_contract = static_cast<int>(k);
+  if (j.revenue_contract < 0) {
+    std::string known;
+    for (const auto& c : provider.revenue_contracts) known += (known.empty() ? "" : ", ") + c.name;
+    throw std::invalid_argument("counterparty " + name + ": scenario " + provider.name +
+                                " has no [[revenue_contract]] named \"" + name + "\" (it has: " +
+                                (known.empty() ? "none" : known) + ")");
+  }
+  for (std::size_t k = 0; k < lab.contracts.size(); ++k)
+    if (lab.contracts[k].name == name) j.lab_contract = static_cast<int>(k);
+  if (j.lab_contract < 0) {
+    std::string known;
+    for (const auto& c : lab.contracts) known += (known.empty() ? "" : ", ") + c.name;
+    throw std::invalid_argument("counterparty " + name + ": the lab scenario " + lab.name +
+                                " has no [[contract]] named \"" + name + "\" (it has: " +
+                                (known.empty() ? "none" : known) + ")");
+  }
+  auto same = [&](const char* what, double a, double b) {
+    if (a != b)
+      throw std::invalid_argument("counterparty " + name + ": the lab scenario " + lab.name +
+                                  " has a different " + what + " (" + detail::format_double(b) +
+                                  ") from " + provider.name + " (" + detail::format_double(a) +
+                                  "): a joint run needs one time grid");
+  };
+  same("simulation.start", provider.start_year, lab.start_year);
+  same("step length in years", provider.dt(), lab.dt());
+  same("number of steps", provider.steps(), lab.steps());
+  if (lab.sampling != Sampling::random || !lab.input_correlation_inputs.empty())
+    throw std::invalid_argument("counterparty " + name + ": the lab scenario " + lab.name +
+                                " uses a sampling design or [input_correlation]; a joint run "
+                                "needs plain random sampling on the lab");
+  j.lab = std::make_shared<const PathModel>(lab);
+  j.lab_fingerprint = fingerprint(lab);
+  return j;
 }
 
 Result run(const Scenario& scenario, const RunOptions& o) {

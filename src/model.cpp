@@ -55,6 +55,14 @@ PathModel::PathModel(Scenario scenario)
                  c.profile, contract_payment_.data(), pay.data(), contract_gw_.data(),
                  contract_gw_ahead_.data(), 1);
   }
+  // Revenue contracts (§12.6): the same schedule rule as a contract, kept per contract.
+  for (const RevenueContract& c : scenario_.revenue_contracts) {
+    std::vector<double>& pay = revenue_payments_.emplace_back(n, 0.0);
+    std::vector<double>& gw = revenue_gw_.emplace_back(n, 0.0);
+    std::vector<double> sum(n, 0.0), ahead(2 * static_cast<std::size_t>(n), 0.0);
+    add_contract({c.total_bn, c.start_year, c.years, c.gw, 0, 0}, c.profile, sum.data(),
+                 pay.data(), gw.data(), ahead.data(), 1);
+  }
   if (!per_path_terms_)
     for (const EquityInjection& e : scenario_.equity) {
       const int i = step_containing(e.at_year.value());
@@ -117,6 +125,7 @@ PathModel::PathModel(Scenario scenario)
   for (std::size_t k = 0; k < base_series_count; ++k) series_.push_back(static_cast<Series>(k));
   if (has_debt()) series_.push_back(Series::debt);
   if (has_equity()) series_.push_back(Series::ownership);
+  if (!scenario_.revenue_contracts.empty()) series_.push_back(Series::contracted_revenue);
   for (const DebtFacility& d : fin.debt) {
     debt_open_step_.push_back(
         d.available_from ? std::max(0, first_step_at_or_after(*d.available_from)) : 0);
@@ -184,6 +193,10 @@ std::vector<std::string> PathModel::output_names() const {
     names.push_back("unpaid_" + scenario_.contracts[k].name);
   for (std::size_t k = 0; k < unpaid_contracts_; ++k)
     names.push_back("deferred_" + scenario_.contracts[k].name);
+  for (const RevenueContract& c : scenario_.revenue_contracts)
+    names.push_back("received_" + c.name);
+  for (const RevenueContract& c : scenario_.revenue_contracts)
+    names.push_back("defaulted_" + c.name);
   for (double year : scenario_.checkpoints) names.push_back(checkpoint_name(year));
   for (double year : scenario_.checkpoints)
     names.push_back(checkpoint_name(year, "funding_need_by_"));

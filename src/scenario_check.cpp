@@ -3,6 +3,7 @@
 // come from the key table (scenario_keys.cpp).
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -67,6 +68,33 @@ class Checker {
                                     support(s[Param::plan_cap_gw]));
 
     for (std::size_t k = 0; k < s.contracts.size(); ++k) check_contract(s.contracts[k], k);
+    std::set<std::string> revenue_names;
+    for (std::size_t k = 0; k < s.revenue_contracts.size(); ++k) {
+      const RevenueContract& c = s.revenue_contracts[k];
+      const std::string base = "revenue_contract[" + std::to_string(k) + "].";
+      // Its name makes outputs (received_<name>, defaulted_<name>) and CSV columns.
+      const bool ident =
+          !c.name.empty() && !std::isdigit(static_cast<unsigned char>(c.name[0])) &&
+          std::all_of(c.name.begin(), c.name.end(), [](char ch) {
+            return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-';
+          });
+      if (!ident)
+        fail(base + "name", "expected a name of letters, digits, '_' or '-' (it names outputs "
+                            "and CSV columns), got \"" + c.name + "\"");
+      if (!revenue_names.insert(c.name).second)
+        fail(base + "name", "expected distinct revenue contract names, got \"" + c.name +
+                                "\" twice");
+      value(base + "total", c.total_bn, "revenue_contract", "total");
+      value(base + "start", c.start_year, "revenue_contract", "start");
+      value(base + "years", c.years, "revenue_contract", "years");
+      value(base + "gw", c.gw, "revenue_contract", "gw");
+      check_dist(c.default_rate, base + "default_rate",
+                 *find_key("revenue_contract", "default_rate"));
+    }
+    if (s.revenue_contracts.size() > 256)
+      fail("revenue_contract", "expected at most 256 [[revenue_contract]] tables (each draws "
+                               "its default from its own counters), got " +
+                                   std::to_string(s.revenue_contracts.size()));
     for (std::size_t k = 0; k < s.vendors.size(); ++k) {
       const auto& v = s.vendors[k];
       const std::string base = "vendor_financing[" + std::to_string(k) + "].";

@@ -69,6 +69,14 @@ std::string to_toml(const Scenario& s) {
     if (!(c.renewal_price_factor == Distribution::fixed(1)))
       o << "renewal_price_factor = " << c.renewal_price_factor.to_toml() << "\n";
   }
+  for (const RevenueContract& c : s.revenue_contracts) {
+    o << "\n[[revenue_contract]]\nname = " << escape(c.name)
+      << "\ntotal = " << format_double(c.total_bn) << "\nstart = " << format_double(c.start_year)
+      << "\nyears = " << format_double(c.years) << "\ngw = " << format_double(c.gw)
+      << "\nprofile = \"" << (c.profile == Contract::Profile::flat ? "flat" : "ramp") << "\"\n";
+    if (!(c.default_rate == Distribution::fixed(0)))
+      o << "default_rate = " << c.default_rate.to_toml() << "\n";
+  }
   for (const VendorFinancing& v : s.vendors)
     o << "\n[[vendor_financing]]\nname = " << escape(v.name)
       << "\nper_gw = " << v.per_gw_bn.to_toml() << "\ncap = " << v.cap_bn.to_toml()

@@ -76,6 +76,13 @@ QuantityInfo describe_output(std::string_view name) {
     return {std::string(name), "$B", Kind::amount, Tail::high,
             "payments to contract " + std::string(name.substr(7)) +
                 " still in arrears at the horizon"};
+  if (name.rfind("received_", 0) == 0)
+    return {std::string(name), "$B", Kind::amount, Tail::low,
+            "payments received on revenue contract " + std::string(name.substr(9))};
+  if (name.rfind("defaulted_", 0) == 0)
+    return {std::string(name), "years", Kind::time, Tail::low,
+            "years to the end of the step in which the buyer of revenue contract " +
+                std::string(name.substr(10)) + " defaults (never if it does not)"};
   if (name.rfind("deferred_", 0) == 0)
     return {std::string(name), "$B", Kind::amount, Tail::high,
             "payments to contract " + std::string(name.substr(9)) + " ever deferred into arrears"};

@@ -788,3 +788,149 @@ TEST_CASE("monotone in what the analyst expects (common random numbers)") {
     p_last = p;
   }
 }
+
+// ---- v3: revenue contracts and joint runs (docs/model.md §12.6) ----
+
+namespace {
+// A provider: 2 GW owned, demand 30 $B/yr (10 per GW, so 20 served), opex 10 $B/yr, and a
+// revenue contract "lab" of 60 $B over 2026-2030 for 1 GW.
+Scenario provider(double default_rate) {
+  Scenario s = test::scenario("start = 2026.0\nhorizon_years = 6",
+                              "initial_gw = 2\nmax_pace_gw_per_week = 0\nramp_midpoint_years = 1\n"
+                              "ramp_width_years = 1\nlead_time_years = 1",
+                              "cost_per_gw = 50\nit_share = 0\nuseful_life_years = 50",
+                              "arr0 = 30\ngrowth0 = 0\narr_per_gw = 10",
+                              "[finance]\ninitial_cash = 5\n[opex]\nfixed_opex = 10\n");
+  RevenueContract c;
+  c.name = "lab";
+  c.total_bn = 60;
+  c.start_year = 2026;
+  c.years = 5;
+  c.gw = 1;
+  c.default_rate = Distribution::fixed(default_rate);
+  s.revenue_contracts.push_back(c);
+  return s;
+}
+}  // namespace
+
+TEST_CASE("revenue contract: pays exactly its total without a default; its GW are reserved") {
+  const PathModel m(provider(0));
+  const auto t = test::trace(m, 1, 0);
+  CHECK(out(t, m, "received_lab") == doctest::Approx(60).epsilon(1e-12));
+  CHECK(std::isnan(out(t, m, "defaulted_lab")));
+  // 1 of the 2 GW is reserved: open demand is served by 1 GW (10 $B/yr) until 2031, then 2.
+  CHECK(t.steps[0].arr == doctest::Approx(10));
+  CHECK(t.steps.back().arr == doctest::Approx(20));
+  // Revenue 10 + 12 contracted - opex 10 = 12 $B/yr for 5 years, then 20 - 10 for a year.
+  CHECK(out(t, m, "terminal_cash") == doctest::Approx(5 + 12 * 5 + 10));
+  CHECK(out(t, m, "flow_revenue") == doctest::Approx(10 * 5 + 60 + 20));
+}
+
+TEST_CASE("revenue contract: a default stops the payments at the drawn step") {
+  tbb::global_control threads(tbb::global_control::max_allowed_parallelism, 2);
+  RunOptions o;
+  o.paths = 300;
+  o.seed = 9;
+  const Scenario s = provider(0.5);
+  const Result r = run(s, o);
+  const auto received = r.per_path.col(static_cast<Eigen::Index>(r.output_index("received_lab")));
+  const auto when = r.per_path.col(static_cast<Eigen::Index>(r.output_index("defaulted_lab")));
+  int defaults = 0;
+  for (Eigen::Index p = 0; p < received.size(); ++p) {
+    // Paid 1 a month (60 over 60 months) on the steps before the default's step.
+    const double months = std::isnan(when(p)) ? 60 : std::round(when(p) * 12) - 1;
+    defaults += !std::isnan(when(p));
+    CHECK(received(p) == doctest::Approx(months).epsilon(1e-12));
+  }
+  // P(default within 5 years at 0.5/yr) = 1 - e^-2.5 = 0.918; SE sqrt(.918 .082 / 300)
+  // = 0.016: within 5 SE.
+  CHECK(std::abs(defaults / 300.0 - (1 - std::exp(-2.5))) < 5 * 0.016);
+}
+
+namespace {
+// The lab: the burning() lab owing the provider 60 over 2026-2030 ("lab" contract), with
+// unpaid = true and revenue that grows late, so it falls into arrears and repays some.
+Scenario lab_owing() {
+  Scenario s = test::scenario("start = 2026.0\nhorizon_years = 6",
+                              "initial_gw = 1\nmax_pace_gw_per_week = 0\nramp_midpoint_years = 1\n"
+                              "ramp_width_years = 1\nlead_time_years = 1",
+                              "cost_per_gw = 50\nit_share = 0\nuseful_life_years = 5",
+                              "arr0 = 10\ngrowth0 = 0.3\narr_per_gw = 1000\narr_volatility = 0.3",
+                              "[finance]\ninitial_cash = 10\n[opex]\nfixed_opex = 20\n");
+  s.contracts.push_back(contract("lab", 60, 2026.0, 5, 1));
+  s.financing.constraint = FundingConstraint{std::nullopt, true};
+  return s;
+}
+}  // namespace
+
+TEST_CASE("joint run: the provider is paid what the lab paid, path by path, bit for bit") {
+  tbb::global_control threads(tbb::global_control::max_allowed_parallelism, 2);
+  const Scenario prov = provider(0.5), lab = lab_owing();
+  RunOptions o;
+  o.paths = 200;
+  o.seed = 4;
+  o.counterparties.push_back(joint_run(prov, lab, "lab"));
+  const Result r = run(prov, o);
+  CHECK(r.scenario_fingerprint.find("+lab=") != std::string::npos);
+  const PathModel lab_model(lab);
+  const auto received = r.per_path.col(static_cast<Eigen::Index>(r.output_index("received_lab")));
+  int short_paid = 0;
+  for (std::uint64_t p = 0; p < o.paths; ++p) {
+    // What the lab paid on "lab" each step of path p, summed in step order.
+    PathWorkspace ws;
+    std::vector<double> paid(static_cast<std::size_t>(lab_model.steps())), outs(lab_model.output_count());
+    ws.capture_contract = 0;
+    ws.capture = paid.data();
+    simulate_path(lab_model, o.seed, p, ws, outs.data());
+    double sum = 0;
+    for (double x : paid) sum += x;
+    CHECK(received(static_cast<Eigen::Index>(p)) == sum);
+    short_paid += sum < 60 - 1e-9;
+    // ... which is what it owed less what is still in arrears at the horizon.
+    const auto names = lab_model.output_names();
+    const auto k = std::find(names.begin(), names.end(), "unpaid_lab") - names.begin();
+    CHECK(sum == doctest::Approx(60 - outs[static_cast<std::size_t>(k)]).epsilon(1e-9));
+  }
+  CHECK(short_paid > 0);           // the lab's risk reaches the provider on some paths
+  CHECK(short_paid < 200);         // ... not on all
+  // The provider's own default draw is replaced by the lab's payments: never "defaulted".
+  const auto when = r.per_path.col(static_cast<Eigen::Index>(r.output_index("defaulted_lab")));
+  for (Eigen::Index p = 0; p < when.size(); ++p) CHECK(std::isnan(when(p)));
+
+  // The same bits for any thread count, as two shards, and through the reference kernel.
+  RunOptions one = o;
+  one.threads = 1;
+  const Result r1 = run(prov, one), rs = run_serial(prov, o);
+  RunOptions a = o, b = o;
+  a.paths = 77;
+  b.first_path = 77;
+  b.paths = 123;
+  const Result merged = merge(run(prov, a), run(prov, b));
+  for (const Result* x : {&r1, &rs, &merged}) {
+    REQUIRE(x->per_path.size() == r.per_path.size());
+    CHECK(std::memcmp(x->per_path.data(), r.per_path.data(),
+                      sizeof(double) * static_cast<std::size_t>(r.per_path.size())) == 0);
+  }
+}
+
+TEST_CASE("joint run: bad pairs are refused naming the problem") {
+  const Scenario prov = provider(0), lab = lab_owing();
+  auto error = [](auto f) {
+    try {
+      f();
+    } catch (const std::invalid_argument& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  };
+  CHECK(error([&] { joint_run(prov, lab, "nobody"); }).find("no [[revenue_contract]] named") !=
+        std::string::npos);
+  Scenario other = lab;
+  other.contracts[0].name = "azure";
+  CHECK(error([&] { joint_run(prov, other, "lab"); }).find("no [[contract]] named") !=
+        std::string::npos);
+  Scenario longer = lab;
+  longer.horizon_years = 8;
+  CHECK(error([&] { joint_run(prov, longer, "lab"); }).find("number of steps") !=
+        std::string::npos);
+}

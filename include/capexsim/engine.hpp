@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -17,6 +18,23 @@
 #include "capexsim/statistics.hpp"
 
 namespace capexsim {
+
+/// A joint run (docs/model.md §12.6): the provider's `[[revenue_contract]]` named `name`
+/// is paid, path by path, what the lab scenario paid on its `[[contract]]` of that name
+/// (its arrears included). Made by joint_run(), which checks that the two fit.
+struct JointRun {
+  std::string name;
+  std::shared_ptr<const PathModel> lab;
+  int lab_contract = -1;      // index in the lab's contracts
+  int revenue_contract = -1;  // index in the provider's revenue contracts
+  std::string lab_fingerprint;
+};
+
+/// Check that `lab` can be run jointly with `provider` on revenue contract `name` and
+/// return the run's JointRun; std::invalid_argument naming the problem otherwise (no such
+/// revenue contract or lab contract, different start, step or horizon, a sampling design
+/// on the lab).
+JointRun joint_run(const Scenario& provider, const Scenario& lab, const std::string& name);
 
 struct RunOptions {
   std::uint64_t paths = 100000;
@@ -47,6 +65,10 @@ struct RunOptions {
   /// Called now and then with (paths done, paths total), from worker threads but never
   /// concurrently. Return false to cancel: the run then throws Cancelled.
   std::function<bool(std::uint64_t, std::uint64_t)> progress;
+  /// Joint runs: the lab whose payments feed one of this scenario's revenue contracts (at
+  /// most one today; docs/model.md §12.6). The result's fingerprint then names
+  /// the provider's and each lab's scenario.
+  std::vector<JointRun> counterparties;
 };
 
 /// Thrown by run() when the progress callback asked to stop.

@@ -71,7 +71,8 @@ class PathModel {
   /// Outputs of this scenario in column order: the base outputs, those of the optional
   /// features it configures, then the `arr_at_<year>` checkpoints.
   std::size_t output_count() const {
-    return outputs_.size() + 2 * unpaid_contracts_ + 3 * checkpoint_steps_.size();
+    return outputs_.size() + 2 * unpaid_contracts_ + 2 * revenue_payments_.size() +
+           3 * checkpoint_steps_.size();
   }
   std::vector<std::string> output_names() const;
   /// Column of output `o`, or -1 when this scenario does not report it.
@@ -83,7 +84,14 @@ class PathModel {
   std::size_t deferred_contract_column() const { return outputs_.size() + unpaid_contracts_; }
   /// Column of the first checkpoint (`arr_at_<year>`), then of `funding_need_by_<year>`
   /// and `funding_gap_by_<year>` (one each per checkpoint).
-  std::size_t checkpoint_column() const { return outputs_.size() + 2 * unpaid_contracts_; }
+  std::size_t checkpoint_column() const { return revenue_column() + 2 * revenue_payments_.size(); }
+  /// Column of `received_<name>` of the first revenue contract (one per revenue contract),
+  /// then of `defaulted_<name>` (docs/model.md §12.6).
+  std::size_t revenue_column() const { return outputs_.size() + 2 * unpaid_contracts_; }
+  /// Each revenue contract's payment and reserved GW per step, [contract][step].
+  const std::vector<std::vector<double>>& revenue_payments() const { return revenue_payments_; }
+  const std::vector<std::vector<double>>& revenue_gw() const { return revenue_gw_; }
+  bool has_revenue_contracts() const { return !revenue_payments_.empty(); }
   std::size_t need_by_column() const { return checkpoint_column() + checkpoint_steps_.size(); }
   std::size_t gap_by_column() const { return need_by_column() + checkpoint_steps_.size(); }
   /// The series of this scenario's bands, in band order (the base series, then those of
@@ -194,6 +202,7 @@ class PathModel {
   std::size_t unpaid_contracts_ = 0;
   bool per_path_terms_ = false;
   std::vector<std::vector<double>> contract_payments_;
+  std::vector<std::vector<double>> revenue_payments_, revenue_gw_;
   std::vector<double> contract_gw_ahead_;
 };
 
@@ -206,6 +215,14 @@ struct PathWorkspace {
   std::vector<double> fcf_ring;         // FCF_j over the trailing year
   std::vector<double> vendor_paid;
   std::vector<double> vendor_terms;  // per_gw then cap, [vendor][lane]
+  std::vector<double> revenue_default;  // each revenue contract's default step, [k][lane]
+  /// Joint runs (docs/model.md §12.6): a provider's revenue contract `override_contract`
+  /// is paid `revenue_override[step * W + lane]` (what the lab paid on that path) instead
+  /// of its schedule; a lab run records what it paid on contract `capture_contract` into
+  /// `capture[step * W + lane]`. -1: off.
+  int override_contract = -1, capture_contract = -1;
+  const double* revenue_override = nullptr;
+  double* capture = nullptr;
   std::array<double, param_count> inputs{};
   /// The inputs the kernel copies per lane (Param ids; empty: none) into lane_inputs,
   /// [j][lane] with the block's lane count as stride (Result::inputs).

@@ -62,6 +62,12 @@ inline constexpr std::uint32_t equity_capacity_id = 193;
 inline constexpr std::uint32_t coverage_id = 194;
 /// Static-input id of the valuation's distress factor (docs/model.md §13.4).
 inline constexpr std::uint32_t distress_factor_id = 195;
+/// Static-input ids of revenue contract k (docs/model.md §12.6): its default rate at
+/// 3072 + 2k, the uniform of its default time at 3073 + 2k (at most 256 contracts, so
+/// below 4096).
+inline constexpr std::uint32_t revenue_default_id(std::size_t k, int word) {
+  return 3072 + 2 * static_cast<std::uint32_t>(k) + static_cast<std::uint32_t>(word);
+}
 inline constexpr std::uint32_t x0_id = 64;
 
 using Words = std::array<std::uint32_t, 4>;

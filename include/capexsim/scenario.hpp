@@ -156,6 +156,21 @@ struct Contract {
   friend bool operator==(const Contract&, const Contract&) = default;
 };
 
+/// `[[revenue_contract]]` (docs/model.md §12.6): the other side of a deal — payments the
+/// lab (a provider) receives as revenue, for `gw` of its capacity reserved to the buyer.
+/// A default (exponential time at `default_rate` per year, drawn on its own counter) stops
+/// the remaining payments and returns the GW to open demand.
+struct RevenueContract {
+  std::string name;
+  double total_bn = 0;
+  double start_year = 0;
+  double years = 0;
+  double gw = 0;
+  Contract::Profile profile = Contract::Profile::flat;
+  Distribution default_rate = Distribution::fixed(0);  // per year, drawn once per path
+  friend bool operator==(const RevenueContract&, const RevenueContract&) = default;
+};
+
 struct VendorFinancing {
   std::string name;
   Distribution per_gw_bn = Distribution::fixed(0);
@@ -194,6 +209,7 @@ struct Scenario {
   bool has_plan_cap = false;  // plan_cap_gw absent = no cap
 
   std::vector<Contract> contracts;
+  std::vector<RevenueContract> revenue_contracts;
   std::vector<VendorFinancing> vendors;
   std::vector<EquityInjection> equity;
   /// Debt, valuation and equity rounds, warrants, the funding constraint (all absent

@@ -112,7 +112,9 @@ const char* tail_name(Tail t);  // "high", "low", "none"
 /// Series of optional features, present only when the feature is configured.
 #define CAPEXSIM_OPTIONAL_SERIES(X)                               \
   X(debt, "$B", level, high, "total debt balance after the step") \
-  X(ownership, "share", level, low, "share of the lab its original owners still hold")
+  X(ownership, "share", level, low, "share of the lab its original owners still hold")    \
+  X(contracted_revenue, "$B/yr", level, low,                                                \
+    "payments received on revenue contracts, annualised")
 
 #define CAPEXSIM_ENUM_ENTRY(name, ...) name,
 enum class Output {

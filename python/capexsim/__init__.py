@@ -65,7 +65,8 @@ def simulate(scenario: ScenarioLike, paths: Optional[int] = None, seed: int = 1,
              bands: bool = True, first_path: int = 0, sampling: Optional[str] = None,
              design_paths: Optional[int] = None,
              thresholds: Optional[dict] = None, target=None,
-             max_paths: Optional[int] = None, memory_limit: Optional[int] = None) -> Result:
+             max_paths: Optional[int] = None, memory_limit: Optional[int] = None,
+             counterparties: Optional[dict] = None) -> Result:
     """Run `paths` Monte Carlo paths of `scenario` with `seed`.
 
     threads: worker threads (None or 0 = all cores); the result does not depend on it.
@@ -90,6 +91,10 @@ def simulate(scenario: ScenarioLike, paths: Optional[int] = None, seed: int = 1,
         equals a fixed run of its final path count, bit for bit. Not with lhs sampling.
     memory_limit: bytes; a run estimated to need more raises MemoryError before it starts
     (None = 80% of the memory available now).
+    counterparties: ``{name: lab}`` (one entry today): a joint run (docs/model.md §12.6).
+        The lab scenario runs on the same paths, and the scenario's ``[[revenue_contract]]``
+        ``name`` is paid, path by path, what the lab paid on its ``[[contract]]`` ``name``
+        (arrears included). ValueError names a missing contract or a different time grid.
 
     The GIL is released for the whole run; Ctrl-C raises KeyboardInterrupt within ~50 ms.
     """
@@ -99,6 +104,10 @@ def simulate(scenario: ScenarioLike, paths: Optional[int] = None, seed: int = 1,
                                 keep_paths, bands, sampling, thresholds)
     if max_paths is not None:
         raise ValueError("max_paths is the cap of a target run; without target use paths")
+    labs = []
+    for name, lab in (counterparties or {}).items():
+        lab_sc = _as_scenario(lab)
+        labs.append((str(name), lab_sc.to_toml(), lab_sc.source))
     paths = _count(100_000 if paths is None else paths, "paths", 1)
     seed = _count(seed, "seed", 0)
     first_path = _count(first_path, "first_path", 0)
@@ -119,7 +128,8 @@ def simulate(scenario: ScenarioLike, paths: Optional[int] = None, seed: int = 1,
         callback = progress
     try:
         core = _core.simulate(sc.to_toml(), sc.source, paths, seed, threads, first_path,
-                              bool(keep_paths), bool(bands), callback, sampling or "", design, limit)
+                              bool(keep_paths), bool(bands), callback, sampling or "", design, limit,
+                              labs)
     finally:
         if bar is not None:
             bar.close()

@@ -12,6 +12,7 @@
 #include <exception>
 #include <future>
 #include <thread>
+#include <tuple>
 #include <type_traits>
 
 #include <capexsim/capexsim.hpp>
@@ -103,10 +104,19 @@ Scenario load_with_sampling(const std::string& toml, const std::string& source,
 Result simulate(const std::string& toml, const std::string& source, std::uint64_t paths,
                 std::uint64_t seed, int threads, std::uint64_t first_path, bool keep_paths,
                 bool bands, py::object progress, const std::string& sampling,
-                std::uint64_t design_paths, std::uint64_t memory_limit) {
+                std::uint64_t design_paths, std::uint64_t memory_limit,
+                const std::vector<std::tuple<std::string, std::string, std::string>>& labs) {
   const Scenario scenario = load_with_sampling(toml, source, sampling);
   const PathModel model(scenario);
   RunOptions o;
+  // Joint runs (docs/model.md §12.6): (name, lab TOML, lab source) each.
+  for (const auto& [name, lab_toml, lab_source] : labs) {
+    try {
+      o.counterparties.push_back(joint_run(scenario, parse_scenario(lab_toml, lab_source), name));
+    } catch (const std::invalid_argument& e) {
+      throw py::value_error(e.what());
+    }
+  }
   o.design_paths = design_paths;
   o.paths = paths;
   o.seed = seed;
@@ -612,7 +622,9 @@ PYBIND11_MODULE(_core, m) {
   m.def("simulate", &simulate, py::arg("toml"), py::arg("source"), py::arg("paths"),
         py::arg("seed"), py::arg("threads"), py::arg("first_path"), py::arg("keep_paths"),
         py::arg("bands"), py::arg("progress"), py::arg("sampling") = "",
-        py::arg("design_paths") = 0, py::arg("memory_limit") = 0);
+        py::arg("design_paths") = 0, py::arg("memory_limit") = 0,
+        py::arg("counterparties") =
+            std::vector<std::tuple<std::string, std::string, std::string>>{});
   m.def("simulate_target", &simulate_target, py::arg("toml"), py::arg("source"), py::arg("target"),
         py::arg("first_paths"), py::arg("max_paths"), py::arg("seed"), py::arg("threads"),
         py::arg("keep_paths"), py::arg("bands"), py::arg("progress"), py::arg("sampling") = "");

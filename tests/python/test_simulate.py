@@ -248,19 +248,59 @@ def test_compare_pairs_paths(reference_path, tmp_path):
 
 
 def test_counterparties_of_the_recalibrated_reference():
-    """ai-lab-2026 leaves obligations unpaid: one row per contract plus the builders, and
-    P(paid in full) is 1 - P(unpaid > 0) of each unpaid_<contract> output."""
+    """ai-lab-2026 carries arrears: one row per contract, then builders, opex, lenders and
+    the total; P(paid in full) is 1 - P(unpaid > 0) and P(never in arrears) is
+    1 - P(deferred > 0) of each class, recovered = mean deferred - mean unpaid."""
     src = os.environ["CAPEXSIM_SOURCE_DIR"]
     sc = capexsim.Scenario.from_toml(f"{src}/scenarios/ai-lab-2026.toml")
     res = capexsim.simulate(sc, paths=2000, seed=3)
     table = res.counterparties()
-    assert list(table.index) == ["azure", "oracle", "aws", "builders (capex)"]
+    assert list(table.index) == ["azure", "oracle", "aws", "builders (capex)", "opex",
+                                 "lenders (debt)", "total"]
     unpaid = np.asarray(res.outputs["unpaid_oracle"])
+    deferred = np.asarray(res.outputs["deferred_oracle"])
     assert table.loc["oracle", "p_paid_in_full"] == pytest.approx(np.mean(unpaid <= 0), abs=1e-12)
+    assert table.loc["oracle", "p_never_in_arrears"] == pytest.approx(np.mean(deferred <= 0),
+                                                                      abs=1e-12)
     assert table.loc["oracle", "unpaid_mean"] == pytest.approx(unpaid.mean(), rel=1e-9)
+    assert table.loc["oracle", "recovered_mean"] == pytest.approx(
+        deferred.mean() - unpaid.mean(), rel=1e-9, abs=1e-9)
+    # The classes add up to the total, path by path, exactly.
+    parts = sum(np.asarray(res.outputs[f"unpaid_{c}"]) for c in ("azure", "oracle", "aws"))
+    parts = parts + res.outputs["unpaid_capex"] + res.outputs["unpaid_opex"] + \
+        res.outputs["unpaid_debt"]
+    np.testing.assert_array_equal(parts, res.outputs["unpaid_total"])
     plain = capexsim.simulate(capexsim.Scenario.from_toml(f"{src}/scenarios/ai-lab-2025.toml"),
                               paths=100, seed=3)
     assert plain.counterparties().empty
+
+
+def test_waterfall_and_ledger_of_the_reference():
+    """Result.waterfall(): gross need, coverage and residual by date; Result.ledger():
+    sources and uses that balance to terminal cash on every path."""
+    src = os.environ["CAPEXSIM_SOURCE_DIR"]
+    sc = capexsim.Scenario.from_toml(f"{src}/scenarios/ai-lab-2026.toml")
+    res = capexsim.simulate(sc, paths=2000, seed=3)
+    w = res.waterfall()
+    assert list(w.index.get_level_values(0).unique()) == ["gross need", "coverage", "residual"]
+    assert list(w.loc["gross need"].index) == ["2028", "2030", "horizon"]
+    need, gap = np.asarray(res.outputs["funding_need"]), np.asarray(res.outputs["funding_gap"])
+    assert w.loc[("gross need", "horizon"), "mean"] == pytest.approx(need.mean(), rel=1e-9)
+    assert w.loc[("residual", "horizon"), "mean"] == pytest.approx(gap.mean(), rel=1e-9)
+    assert w.loc[("coverage", "horizon"), "p50"] == pytest.approx(np.quantile(need - gap, 0.5))
+    # The need by a date never exceeds the need over the horizon (a peak over fewer steps).
+    assert np.all(res.outputs["funding_need_by_2028"] <= res.outputs["funding_need_by_2030"])
+    assert np.all(res.outputs["funding_need_by_2030"] <= need)
+    led = res.ledger()
+    assert set(led.side) == {"source", "use"}
+    assert "flow_arrears_added" in led.index and "flow_debt_drawn" in led.index
+    sources = sum(np.asarray(res.outputs[n]) for n in led.index[led.side == "source"])
+    uses = sum(np.asarray(res.outputs[n]) for n in led.index[led.side == "use"])
+    w0 = sc.to_dict()["finance"]["initial_cash"]
+    np.testing.assert_allclose(res.outputs["terminal_cash"], w0 + sources - uses, rtol=0,
+                               atol=1e-9)
+    assert led.attrs["terminal_cash"] == pytest.approx(
+        w0 + led.attrs["sources"] - led.attrs["uses"], abs=1e-6)
 
 
 def test_seed_beyond_64_bits_is_a_clear_error(reference_path):

@@ -29,6 +29,7 @@ class FinancingLanes {
     const std::size_t C = model.contract_payments().size();
     unpaid_contract_.assign(C * W, 0.0);
     deferred_contract_.assign(C * W, 0.0);
+    paid_contract_.assign(C * W, 0.0);
     maturity_.assign(F * W, 0);
     for (std::size_t f = 0; f < F; ++f)
       for (int l = 0; l < W; ++l) maturity_[f * W + l] = model.debt_maturity_step()[f];
@@ -219,6 +220,7 @@ class FinancingLanes {
       auto pay = [&](std::size_t c) {
         return own_pay ? own_pay[(c * n + at) * W + static_cast<std::size_t>(l)] : pays[c][at];
       };
+      for (std::size_t c = 0; c < C; ++c) paid_contract_[c * W + l] = pay(c);
       if (cash[l] < 0) {
         const double deficit = -cash[l];
         const double build = capex[l] + refresh_capex[l];
@@ -240,8 +242,10 @@ class FinancingLanes {
           arrears += amount;
           deferred += amount;
         };
-        for (std::size_t c = 0; c < C; ++c)
+        for (std::size_t c = 0; c < C; ++c) {
           defer(unpaid_contract_[c * W + l], deferred_contract_[c * W + l], pay(c) * share_other);
+          paid_contract_[c * W + l] -= pay(c) * share_other;
+        }
         defer(unpaid_capex_[l], deferred_capex_[l], build * share_other);
         defer(unpaid_opex_[l], deferred_opex_[l], opex[l] * share_other);
         defer(unpaid_debt_[l], deferred_debt_[l], debt * share_debt);
@@ -253,6 +257,7 @@ class FinancingLanes {
       } else if (arrears_[l] > 0) {
         const double pay_now = std::min(std::max(0.0, cash[l] - k.keep_cash_bn), arrears_[l]);
         if (pay_now > 0) {
+          for (std::size_t c = 0; c < C; ++c) paid_contract_[c * W + l] += unpaid_contract_[c * W + l];
           if (pay_now >= arrears_[l]) {  // paid in full: every class exactly 0
             for (std::size_t c = 0; c < C; ++c) unpaid_contract_[c * W + l] = 0;
             unpaid_capex_[l] = unpaid_opex_[l] = unpaid_debt_[l] = 0;
@@ -263,6 +268,7 @@ class FinancingLanes {
             unpaid_opex_[l] *= keep;
             unpaid_debt_[l] *= keep;
           }
+          for (std::size_t c = 0; c < C; ++c) paid_contract_[c * W + l] -= unpaid_contract_[c * W + l];
           cash[l] -= pay_now;
           arrears_paid_[l] += pay_now;
         }
@@ -271,6 +277,14 @@ class FinancingLanes {
       }
       arrears_[l] = arrears_sum(l);
     }
+  }
+
+  /// What the lab paid on contract c in the step just settled, per lane, into `paid`
+  /// (which holds the contract's payment due): less its share of a deficit, plus what the
+  /// step repaid of its arrears. Unchanged without unpaid = true (every bill is paid).
+  void paid_on(std::size_t c, double* paid) const {
+    if (!model_.leaves_unpaid()) return;
+    for (int l = 0; l < W; ++l) paid[l] = paid_contract_[c * W + l];
   }
 
   /// Arrears outstanding on lane l after the last step settled (0 without unpaid).
@@ -342,6 +356,7 @@ class FinancingLanes {
   std::vector<unsigned char> vested_;           // [tranche][lane]
   std::vector<double> unpaid_contract_;         // arrears per [contract][lane]
   std::vector<double> deferred_contract_;       // ever deferred, [contract][lane]
+  std::vector<double> paid_contract_;           // paid in the step settled, [contract][lane]
   std::vector<int> maturity_;                   // step of each facility's maturity, [f][lane]
 
   /// unpaid_total: the classes summed in one order (contracts in file order, capex, opex,

@@ -41,6 +41,7 @@ struct StepLanes {
       serving_gw, arr, idle_gw, resale, opex, vendor, fcf, cash;
   alignas(64) Lanes debt, ownership;    // optional financing (0 and 1 without it)
   alignas(64) Lanes contracts, equity;  // contract payments and scheduled equity in the step
+  alignas(64) Lanes contracted_revenue;  // revenue contract payments received in the step
 };
 
 /// Value of over-time series `s` (docs/model.md §5) on every lane of a step: the one
@@ -80,6 +81,9 @@ __attribute__((always_inline)) inline void series_lanes(const StepLanes<W>& st, 
     case Series::ownership:
       src = st.ownership;
       break;
+    case Series::contracted_revenue:
+      for (int l = 0; l < W; ++l) out[l] = st.contracted_revenue[l] / st.dt;
+      return;
     default:
       for (int l = 0; l < W; ++l) out[l] = std::numeric_limits<double>::quiet_NaN();
       return;
@@ -455,6 +459,31 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
     lead[l] = pc[l].lead;
     pipe[l] = 0;
   }
+  // §12.6 revenue contracts: each one's default step per lane (drawn once per path on its
+  // own counters; n = never within the horizon), what it paid, and the joint-run switches.
+  const auto& rc_pay = model.revenue_payments();
+  const auto& rc_gw = model.revenue_gw();
+  const std::size_t revenue_contracts = rc_pay.size();
+  ws.revenue_default.assign(revenue_contracts * W, static_cast<double>(n));
+  std::vector<double> rc_received(revenue_contracts * W, 0.0);
+  for (std::size_t k = 0; k < revenue_contracts; ++k) {
+    const RevenueContract& c = sc.revenue_contracts[k];
+    if (static_cast<int>(k) == ws.override_contract) continue;  // the lab's own risk instead
+    for (int l = 0; l < W; ++l) {
+      const rng::PathRng r(fin_seed, first_path + static_cast<std::uint64_t>(l));
+      const double rate = c.default_rate.is_fixed()
+                              ? c.default_rate.value()
+                              : c.default_rate.sample(r.static_uniform(rng::revenue_default_id(k, 0)));
+      if (!(rate > 0)) continue;
+      const double when = -std::log1p(-r.static_uniform(rng::revenue_default_id(k, 1))) / rate;
+      const int d = model.step_containing(c.start_year + when);
+      if (d < n && c.start_year + when < c.start_year + c.years)
+        ws.revenue_default[k * W + l] = std::max(0, d);
+    }
+  }
+  alignas(64) Lanes rc_step, rc_reserved;
+  for (int l = 0; l < W; ++l) rc_step[l] = rc_reserved[l] = 0;
+  for (int l = 0; l < W; ++l) st.contracted_revenue[l] = 0;
   alignas(64) Lanes z0, z1, z2, z3, u_reg, u_jump, jump, old_cost, old_vintage, opex_growth, log_w;
   alignas(64) std::int32_t rd_lead[W], rd_life[W];
   int wpos = 0, vpos = 0, fpos = 0;
@@ -578,9 +607,25 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
     } else {
       for (int l = 0; l < W; ++l) opex_growth[l] = vmath::exp(fixed_growth[l] * t);
     }
+    if (revenue_contracts) {
+      // §12.6: payments received, and the GW reserved for buyers that have not defaulted.
+      for (int l = 0; l < W; ++l) rc_step[l] = rc_reserved[l] = 0;
+      for (std::size_t k = 0; k < revenue_contracts; ++k) {
+        const bool joint = static_cast<int>(k) == ws.override_contract;
+        for (int l = 0; l < W; ++l) {
+          const bool live = i < ws.revenue_default[k * W + l];
+          const double pay = joint ? ws.revenue_override[static_cast<std::size_t>(i) * W + l]
+                                   : (live ? rc_pay[k][static_cast<std::size_t>(i)] : 0.0);
+          rc_step[l] += pay;
+          rc_received[k * W + l] += pay;
+          rc_reserved[l] += live ? rc_gw[k][static_cast<std::size_t>(i)] : 0.0;
+        }
+      }
+    }
     for (int l = 0; l < W; ++l) {
       demand[l] = vmath::exp(log_demand[l]);
       serving[l] = capacity[l] + cgw[l];
+      if (revenue_contracts) serving[l] = std::max(0.0, serving[l] - rc_reserved[l]);
       const double cap_arr = arr_per_gw[l] * serving[l];
       arr[l] = cap_arr < demand[l] ? cap_arr : demand[l];  // min(demand, cap_arr)
       idle[l] = serving[l] - arr[l] * inv_apg[l];
@@ -589,6 +634,11 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
           (power_ops[l] * capacity[l] + rev_cost[l] * arr[l] + fixed_opex[l] * opex_growth[l]) * dt;
       fcf[l] = arr[l] * dt + resale[l] - capex[l] - refresh_capex[l] - cpay[l] - opex[l];
     }
+    if (revenue_contracts)
+      for (int l = 0; l < W; ++l) {
+        fcf[l] += rc_step[l];
+        st.contracted_revenue[l] = rc_step[l];
+      }
     // §4.7 vendor financing on owned GW coming online, until each vendor's cap.
     for (int l = 0; l < W; ++l) vendor[l] = 0;
     for (std::size_t k = 0; k < vendors; ++k) {
@@ -614,13 +664,24 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
                         terms ? terms->own_pay.data() : nullptr);
       for (int l = 0; l < W; ++l) vendor_equity[l] = 0;
     }
+    if (ws.capture) {
+      // A joint run's lab: what it paid on the captured contract this step (§12.6).
+      double* paid_now = ws.capture + static_cast<std::size_t>(i) * W;
+      const std::size_t c = static_cast<std::size_t>(ws.capture_contract);
+      const std::size_t steps_n = static_cast<std::size_t>(n);
+      for (int l = 0; l < W; ++l)
+        paid_now[l] = terms ? terms->own_pay[(c * steps_n + static_cast<std::size_t>(i)) * W +
+                                             static_cast<std::size_t>(l)]
+                            : model.contract_payments()[c][static_cast<std::size_t>(i)];
+      if (financing) financing->paid_on(c, paid_now);
+    }
     // §13.1 gross need (shadow cash) and §13.2 ledger flows.
     for (int l = 0; l < W; ++l) {
       shadow[l] += fcf[l];
       const bool lower = shadow[l] < min_shadow[l];
       min_shadow[l] = lower ? shadow[l] : min_shadow[l];
       min_shadow_step[l] = lower ? di : min_shadow_step[l];
-      flow_revenue[l] += arr[l] * dt + resale[l];
+      flow_revenue[l] += arr[l] * dt + resale[l] + (revenue_contracts ? rc_step[l] : 0.0);
       flow_contracts[l] += cpay[l];
       flow_opex[l] += opex[l];
       flow_vendor[l] += vendor[l];
@@ -704,6 +765,15 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
   put(Output::flow_capex, capex_total);
   put(Output::flow_contracts, flow_contracts);
   put(Output::flow_opex, flow_opex);
+  for (std::size_t k = 0; k < revenue_contracts; ++k) {
+    double* received = out + (model.revenue_column() + k) * W;
+    double* defaulted = out + (model.revenue_column() + revenue_contracts + k) * W;
+    for (int l = 0; l < W; ++l) {
+      received[l] = rc_received[k * W + l];
+      const double d = ws.revenue_default[k * W + l];
+      defaulted[l] = d < n ? (d + 1) * dt : nan;
+    }
+  }
   if (const int c = model.column(Output::gw_not_started); c >= 0)
     for (int l = 0; l < W; ++l) out[c * W + l] = plan_room[l] - started[l];
 }
