@@ -156,10 +156,16 @@ class RunOutputs(Base):
             r = run("run", scen, "--paths", "500", "--out", out)
             self.assertEqual(r.returncode, 0, r.stderr)
             outs.append(r.stdout)
-        self.assertIn("counterparty          P(paid in full)", outs[0])
-        self.assertIn("builders (capex)", outs[0])
         with open(os.path.join(a, "summary.json")) as fa, open(os.path.join(b, "summary.json")) as fb:
             ja, jb = json.load(fa), json.load(fb)
+        self.assertIn("counterparty          P(never in   P(paid in", outs[0])
+        self.assertIn("builders (capex)", outs[0])
+        self.assertIn("lenders (debt)", outs[0])
+        # The waterfall opens the table (docs/cli.md): gross need first, then the residual.
+        first = [l.split()[0] for l in outs[0].splitlines()[2:11]]
+        self.assertEqual(first[:4], ["output", "funding_need", "need_time", "funding_need_by_2028"])
+        self.assertIn("sources and uses, $B", outs[0])
+        self.assertEqual(list(ja["metrics"])[:2], ["funding_need", "need_time"])
         self.assertEqual(ja["metrics"], jb["metrics"])
         self.assertEqual(ja["scenario_hash"], jb["scenario_hash"])
         for name in ("debt_peak", "dilution", "warrant_proceeds", "unpaid_oracle", "default_time"):
@@ -550,6 +556,27 @@ class LargeMagnitudes(Base):
             self.assertLessEqual(abs(m["mean"] - float(mean)), 1e-12 * abs(float(mean)), name)
             self.assertGreater(m["sd"], 0, name)
             self.assertLessEqual(abs(m["sd"] - sd), 1e-12 * sd, name)
+
+class JointRuns(Base):
+    """run --counterparty NAME=lab.toml (docs/model.md §12.6)."""
+
+    def test_joint_run_and_its_refusals(self):
+        prov = os.path.join(SRC, "scenarios", "oracle-side.toml")
+        lab = os.path.join(SRC, "scenarios", "ai-lab-2026.toml")
+        with open(lab) as f:
+            shorter = self.write("short-lab.toml",
+                                 f.read().replace("horizon_years = 10", "horizon_years = 8"))
+        p = run("run", prov, "--paths", "300", "--counterparty", f"oracle={lab}")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("received_oracle", p.stdout)
+        for bad, words in ((f"azure={lab}", 'no [[revenue_contract]] named "azure"'),
+                           ("oracle=" + os.path.join(SRC, "scenarios", "neocloud.toml"),
+                            'no [[contract]] named "oracle"'),
+                           ("oracle", "expected NAME=lab.toml"),
+                           ("oracle=" + shorter, "a joint run needs one time grid")):
+            q = run("run", prov, "--paths", "10", "--counterparty", bad)
+            self.assertEqual(q.returncode, 2, (bad, q.stdout, q.stderr))
+            self.assertIn(words, q.stderr)
 
 if __name__ == "__main__":
     BIN, SRC = sys.argv[1], sys.argv[2]

@@ -338,3 +338,26 @@ def test_a_corrupted_pickle_is_refused(reference_path):
             pickle.loads(bytes(bad))
     again = pickle.loads(bytes(blob))
     assert np.array_equal(again.per_path, res.per_path, equal_nan=True)
+
+
+def test_joint_run_pays_the_provider_what_the_lab_paid():
+    """simulate(provider, counterparties={name: lab}): per path, the provider receives what
+    the lab owed on that contract less what the lab still owes it at the horizon. What it
+    owed is what a joint run with a lab that pays every bill passes on (same paths, same
+    contract terms)."""
+    src = os.environ["CAPEXSIM_SOURCE_DIR"]
+    prov = capexsim.Scenario.from_toml(f"{src}/scenarios/oracle-side.toml")
+    lab = capexsim.Scenario.from_toml(f"{src}/scenarios/ai-lab-2026.toml")
+    d = lab.to_dict()
+    d["constraint"]["unpaid"] = False
+    payer = capexsim.Scenario.from_dict(d)
+    joint = capexsim.simulate(prov, paths=400, seed=2, counterparties={"oracle": lab})
+    full = capexsim.simulate(prov, paths=400, seed=2, counterparties={"oracle": payer})
+    alone = capexsim.simulate(lab, paths=400, seed=2)
+    owed = np.asarray(full.outputs["received_oracle"])
+    np.testing.assert_allclose(joint.outputs["received_oracle"],
+                               owed - alone.outputs["unpaid_oracle"], rtol=1e-9, atol=1e-6)
+    assert np.mean(np.asarray(alone.outputs["unpaid_oracle"]) > 0) > 0.5  # the lab's risk shows
+    with pytest.raises(ValueError, match='no \\[\\[contract\\]\\] named "oracle"'):
+        capexsim.simulate(prov, paths=10, counterparties={
+            "oracle": capexsim.Scenario.from_toml(f"{src}/scenarios/neocloud.toml")})
