@@ -64,7 +64,8 @@ const char* tail_name(Tail t);  // "high", "low", "none"
   X(unpaid_total, "$B", amount, high, "obligations left unpaid over the horizon")          \
   X(unpaid_capex, "$B", amount, high, "construction and refresh capex left unpaid")        \
   X(gw_not_started, "GW", amount, high,                                                    \
-    "planned GW never started: plan cap - initial GW - GW started")
+    "planned GW never started: plan cap - initial GW - GW started")                        \
+  X(leased_gw_end, "GW", level, none, "leased capacity online at the last step")
 
 /// The over-time series, banded into fan charts; one value per step, in band order.
 /// X(name, unit, kind, adverse tail, description); their values are defined once, in
@@ -82,7 +83,8 @@ const char* tail_name(Tail t);  // "high", "low", "none"
 /// Series of optional features, present only when the feature is configured.
 #define CAPEXSIM_OPTIONAL_SERIES(X)                               \
   X(debt, "$B", level, high, "total debt balance after the step") \
-  X(ownership, "share", level, low, "share of the lab its original owners still hold")
+  X(ownership, "share", level, low, "share of the lab its original owners still hold") \
+  X(leased, "GW", level, none, "leased capacity online")
 
 #define CAPEXSIM_ENUM_ENTRY(name, ...) name,
 enum class Output {
