@@ -51,7 +51,9 @@ PathModel::PathModel(Scenario scenario)
   for (const Contract& c : scenario_.contracts) {
     std::vector<double>& pay = contract_payments_.emplace_back(n, 0.0);
     if (per_path_terms_) continue;
-    add_contract({c.total_bn.value(), c.start_year.value(), c.years.value(), c.gw.value(), 0, 0},
+    const double years = c.years.value();
+    add_contract({c.total_bn.value(), c.start_year.value(), years, c.gw.value(), 0, 0,
+                  c.ramp_years ? *c.ramp_years : years / 2},
                  c.profile, contract_payment_.data(), pay.data(), contract_gw_.data(),
                  contract_gw_ahead_.data(), 1);
   }
@@ -68,11 +70,17 @@ PathModel::PathModel(Scenario scenario)
       const int i = step_containing(e.at_year.value());
       if (i >= 0 && i < n) equity_[i] += e.amount_bn.value();
     }
+  const double lambda = scenario_.fixed_opex_growth_reversion;
+  if (lambda > 0)  // §13.7: the growth relaxes; (1 - e^{-lambda t}) / lambda per step
+    for (int i = 0; i < n; ++i) opex_reversion_term_.push_back(-std::expm1(-lambda * i * dt_) / lambda);
   if (scenario_[Param::fixed_opex_growth].is_fixed()) {
     const double growth = scenario_[Param::fixed_opex_growth].value();
+    const double h_inf = scenario_.fixed_opex_long_run_growth.value_or(growth);
     for (int i = 0; i < n; ++i) {
       const double t = i * dt_;  // t_i and exp exactly as the kernels compute them
-      fixed_opex_factor_.push_back(vmath::exp(growth * t));
+      fixed_opex_factor_.push_back(
+          lambda > 0 ? vmath::exp(h_inf * t + (growth - h_inf) * opex_reversion_term_[i])
+                     : vmath::exp(growth * t));
     }
   }
   // The kernel walks checkpoints in step order, so their columns are chronological
@@ -96,6 +104,7 @@ PathModel::PathModel(Scenario scenario)
                     {Output::default_time, Output::unpaid_total, Output::unpaid_capex});
   if (scenario_.has_plan_cap && (demand_led() || has_constraint()))
     outputs_.push_back(Output::gw_not_started);
+  if (has_rent()) outputs_.push_back(Output::leased_gw_end);
   // v3 (docs/model.md §13.1-13.3): the gross need of every run and its ledger, appended
   // after the v2 columns so that their order is unchanged.
   using O = Output;
@@ -108,6 +117,7 @@ PathModel::PathModel(Scenario scenario)
   if (leaves_unpaid()) outputs_.push_back(O::flow_arrears_added);
   outputs_.push_back(O::flow_capex);
   if (!scenario_.contracts.empty()) outputs_.push_back(O::flow_contracts);
+  if (has_rent()) outputs_.push_back(O::flow_rent);
   outputs_.push_back(O::flow_opex);
   if (has_debt()) outputs_.insert(outputs_.end(), {O::flow_interest, O::flow_debt_repaid});
   if (leaves_unpaid()) {
@@ -117,6 +127,7 @@ PathModel::PathModel(Scenario scenario)
     outputs_.insert(outputs_.end(), {O::deferred_total, O::recovered_total, O::deferred_capex,
                                      O::deferred_opex});
     if (has_debt()) outputs_.push_back(O::deferred_debt);
+    if (has_rent()) outputs_.insert(outputs_.end(), {O::unpaid_rent, O::deferred_rent});
   }
   unpaid_contracts_ = leaves_unpaid() ? scenario_.contracts.size() : 0;
   column_.fill(-1);
@@ -126,6 +137,23 @@ PathModel::PathModel(Scenario scenario)
   if (has_debt()) series_.push_back(Series::debt);
   if (has_equity()) series_.push_back(Series::ownership);
   if (!scenario_.revenue_contracts.empty()) series_.push_back(Series::contracted_revenue);
+  if (has_rent()) series_.push_back(Series::leased);
+  // §13.10 calendar-year outputs, after the checkpoints, kind by kind.
+  if (!scenario_.yearly.empty()) {
+    yearly_years_ = calendar_years(scenario_);
+    for (int i = 0; i < n; ++i)
+      year_index_.push_back(
+          static_cast<int>(std::lower_bound(yearly_years_.begin(), yearly_years_.end(),
+                                            calendar_year_of_step(scenario_, i)) -
+                           yearly_years_.begin()));
+    for (YearlyKind kind : scenario_.yearly) {
+      // need_<Y> (the gross need through the end of year Y) is filled by the kernel from
+      // the waterfall's shadow cash (§13.1), the sums where the kernel keeps them.
+      yearly_kind_column_[static_cast<std::size_t>(kind)] =
+          static_cast<int>(yearly_column() + yearly_kinds_ * yearly_years_.size());
+      ++yearly_kinds_;
+    }
+  }
   for (const DebtFacility& d : fin.debt) {
     debt_open_step_.push_back(
         d.available_from ? std::max(0, first_step_at_or_after(*d.available_from)) : 0);
@@ -158,20 +186,35 @@ void PathModel::add_contract(const ContractTerms& c, Contract::Profile profile, 
   const int first = std::max(0, first_step_at_or_after(c.start));
   const int end = std::min(n, first_step_at_or_after(c.start + c.years));
   const double offset = c.start - scenario_.start_year;
+  const bool delivery = profile == Contract::Profile::delivery;
+  // profile = delivery (§13.8): the share of gw delivered tau years into the term, at the
+  // middle of the step: min(1, tau / ramp_years), all of it at once when ramp_years = 0.
+  auto delivered = [&](int i) {
+    const double tau = (i + 0.5) * dt_ - offset;
+    return c.ramp_years > 0 ? std::clamp(tau / c.ramp_years, 0.0, 1.0) : 1.0;
+  };
   for (int i = first; i < end; ++i) {
-    gw[i * stride] += c.gw;
     double rate;  // $B per year
     if (profile == Contract::Profile::flat) {
+      gw[i * stride] += c.gw;
       rate = c.total / c.years;
-    } else {
+    } else if (!delivery) {
+      gw[i * stride] += c.gw;
       // Linear from 0 to 2 total/years over the term, at the middle of the step.
       const double tau = (i + 0.5) * dt_ - offset;
       rate = 2 * c.total / (c.years * c.years) * tau;
+    } else {
+      // Capacity and payments follow the GW delivered, at a price per GW-year of
+      // total / (gw (years - ramp_years / 2)), so the term still sums to total.
+      const double share = delivered(i);
+      gw[i * stride] += c.gw * share;
+      rate = c.total * share / (c.years - 0.5 * c.ramp_years);
     }
     pay[i * stride] += rate * dt_;
     own_pay[i * stride] = rate * dt_;
   }
-  for (int i = step_at(c.start); i < step_at(c.start + c.years); ++i) gw_ahead[i * stride] += c.gw;
+  for (int i = step_at(c.start); i < step_at(c.start + c.years); ++i)
+    gw_ahead[i * stride] += delivery ? c.gw * delivered(i) : c.gw;
   // Renewals: further terms of the same length and GW, paying renewal_total flat each.
   for (int r = 1; r <= c.renewals; ++r) {
     const double from = c.start + r * c.years, to = c.start + (r + 1) * c.years;
@@ -202,6 +245,9 @@ std::vector<std::string> PathModel::output_names() const {
     names.push_back(checkpoint_name(year, "funding_need_by_"));
   for (double year : scenario_.checkpoints)
     names.push_back(checkpoint_name(year, "funding_gap_by_"));
+  for (std::size_t k = 0; k < yearly_kind_count; ++k)
+    if (yearly_kind_column_[k] >= 0)
+      for (int y : yearly_years_) names.push_back(yearly_name(static_cast<YearlyKind>(k), y));
   return names;
 }
 

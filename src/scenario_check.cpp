@@ -110,6 +110,11 @@ class Checker {
                               support(e.at_year));
       check_dist(e.amount_bn, base + "amount", *find_key("equity", "amount"));
     }
+    if (s.fixed_opex_long_run_growth)
+      value("opex.fixed_opex_long_run_growth", *s.fixed_opex_long_run_growth, "opex",
+            "fixed_opex_long_run_growth");
+    value("opex.fixed_opex_growth_reversion", s.fixed_opex_growth_reversion, "opex",
+          "fixed_opex_growth_reversion");
     check_correlation(s);
     check_input_correlation(s);
     check_thresholds(s);
@@ -159,6 +164,35 @@ class Checker {
     plausible(key, *find_key(section, name), std::abs(x));
   }
 
+  /// docs/model.md §13.11: a rate, growth rate or share written as a percent (`rate = 9.5`,
+  /// `growth0 = 70`) is refused with the fraction it probably meant. The limits are far
+  /// above any believable fraction: 100%/year of interest, continuous growth of 200%/year
+  /// (300% for the initial growth: 20x in a year), a share of 2 (between 1 and 2 the range
+  /// check speaks). Only the top of the support counts: a percent is rarely negative, and
+  /// a steep decline (growth0 = -5) is a scenario, not a typo.
+  void percent_like(const std::string& key, const KeyInfo& info, double magnitude,
+                    const Distribution& d) const {
+    const std::string_view k = info.key, unit = info.unit;
+    double limit = inf;
+    if (unit == "share")
+      limit = 2;
+    else if (k == "rate")
+      limit = 1;
+    else if (k == "growth0")
+      limit = 3;
+    else if (unit == "1/year" && (k.ends_with("growth") || k.ends_with("drift")))
+      limit = 2;
+    const double top = d.upper();
+    if (!(top > limit) || magnitude > 100) return;
+    std::string msg = "got " + support(d) + ", which looks like a percent; ";
+    if (d.is_fixed())
+      msg += "did you mean " + num(d.value() / 100) + "?";
+    else
+      msg += "did you mean each number divided by 100?";
+    msg += " (rates, growth rates and shares are fractions: 0.095 is 9.5%)";
+    fail(key, msg);
+  }
+
   void plausible(const std::string& key, const KeyInfo& info, double magnitude) const {
     if (magnitude > info.plausible_max) fail(key, detail::implausible(info, magnitude));
   }
@@ -178,6 +212,7 @@ class Checker {
       for (double x : {d.min(), d.max()})
         if (std::isfinite(x)) magnitude = std::max(magnitude, std::abs(x));
     if (magnitude > info.plausible_max) fail(key, detail::implausible(info, magnitude));
+    percent_like(key, info, magnitude, d);
     const double lo = d.lower(), hi = d.upper();
     const bool open = d.lower_open();
     std::string expected;
@@ -284,6 +319,12 @@ class Checker {
     check_dist(c.years, base + "years", *find_key("contract", "years"));
     check_dist(c.gw, base + "gw", *find_key("contract", "gw"));
     value(base + "cancel_probability", c.cancel_probability, "contract", "cancel_probability");
+    if (c.ramp_years) {
+      value(base + "ramp_years", *c.ramp_years, "contract", "ramp_years");
+      if (*c.ramp_years > c.years.lower())
+        fail(base + "ramp_years", "expected a delivery ramp no longer than the term (years = " +
+                                      support(c.years) + "), got " + num(*c.ramp_years));
+    }
     if (c.renewals < 0 || c.renewals > 100)
       fail(base + "renewals",
            "expected a whole number in [0, 100], got " + std::to_string(c.renewals));
@@ -296,6 +337,7 @@ class Checker {
     const KeyInfo& info = *find_key(section, name);
     if (!std::isfinite(x)) fail(key, "expected a finite number, got " + num(x));
     plausible(key, info, std::abs(x));
+    percent_like(key, info, std::abs(x), Distribution::fixed(x));
     const bool ok = info.range == Range::any || (info.range == Range::non_negative && x >= 0) ||
                     (info.range == Range::positive && x > 0) ||
                     (info.range == Range::unit && x >= 0 && x <= 1);
@@ -486,6 +528,8 @@ class Checker {
     for (std::size_t k = 0; k < output_kinds; ++k)
       known.push_back(output_name(static_cast<Output>(k)));
     for (double y : s.checkpoints) known.push_back(checkpoint_name(y));
+    for (YearlyKind kind : s.yearly)
+      for (int y : calendar_years(s)) known.push_back(yearly_name(kind, y));
     for (const auto& [name, values] : s.thresholds) {
       const std::string key = "outputs.thresholds." + name;
       if (std::find(known.begin(), known.end(), name) == known.end() &&
@@ -558,6 +602,27 @@ void detail::check_scenario(const Scenario& s, const std::string& file,
 
 void validate(const Scenario& scenario, std::string_view source_name) {
   Checker(std::string(source_name), nullptr).check(scenario);
+}
+
+std::vector<UnitEconomics> unit_economics(const Scenario& s) {
+  const double net =
+      s[Param::arr_per_gw].mean() * (1 - s[Param::revenue_cost_share].mean());
+  std::vector<UnitEconomics> rows;
+  rows.push_back({"owned", net,
+                  s[Param::power_ops_per_gw_year].mean() +
+                      s[Param::cost_per_gw].mean() * s[Param::it_share].mean() /
+                          s[Param::useful_life_years].mean()});
+  if (s[Param::rent_share].mean() > 0)
+    rows.push_back({"leased", net, s[Param::rent_per_gw_year].mean()});
+  for (const Contract& c : s.contracts) {
+    const double gw = c.gw.mean(), years = c.years.mean();
+    if (!(gw > 0)) continue;  // capacity-free: a payment, not a source of GW
+    const double term = c.profile == Contract::Profile::delivery
+                            ? years - 0.5 * c.ramp_years.value_or(years / 2)
+                            : years;
+    rows.push_back({"contract " + c.name, net, c.total_bn.mean() / (gw * term)});
+  }
+  return rows;
 }
 
 }  // namespace capexsim

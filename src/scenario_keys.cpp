@@ -52,6 +52,8 @@ const std::vector<KeyInfo> keys{
   {"build", "disruption_rate", Param::disruption_rate, K::distribution, "1/year", false, 0.0, "0", R::non_negative, rate, 0.5, "Rate at which disruptions start"},
   {"build", "disruption_mean_years", Param::disruption_mean_years, K::distribution, "years", false, 0.25, "0.25", R::positive, years, 0.25, "Mean length of a disruption"},
   {"build", "disruption_multiplier", Param::disruption_multiplier, K::distribution, "share", false, 1.0, "1", R::unit, inf, 0.3, "Pace multiplier while disrupted"},
+  {"build", "rent_share", Param::rent_share, K::distribution, "share", false, 0.0, "0", R::unit, inf, 0.7, "Share of each step's started GW leased instead of built: no capex or refresh, not owned, serves demand, pays rent from online to the horizon"},
+  {"build", "rent_per_gw_year", Param::rent_per_gw_year, K::distribution, "$B per GW-year", false, 0.0, "0", R::non_negative, money_per_gw, 15, "All-in rent of a leased GW (power included)"},
   {"cost", "cost_per_gw", Param::cost_per_gw, K::distribution, "$B/GW", true, no, "required", R::non_negative, money_per_gw, 50, "Capital cost of one GW at the start"},
   {"cost", "cost_drift", Param::cost_drift, K::distribution, "1/year", false, 0.0, "0", R::any, growth, 0, "Drift of the log cost level"},
   {"cost", "cost_volatility", Param::cost_volatility, K::distribution, "1/sqrt(year)", false, 0.0, "0", R::non_negative, growth, 0.1, "Volatility of the log cost level"},
@@ -70,19 +72,23 @@ const std::vector<KeyInfo> keys{
   {"revenue", "arr_per_gw", Param::arr_per_gw, K::distribution, "$B/year per GW", true, no, "required", R::positive, arr_per_gw_max, 10, "Revenue one GW can serve"},
   {"revenue", "resale_price_per_gw_year", Param::resale_price_per_gw_year, K::distribution, "$B per GW-year", false, 0.0, "0", R::non_negative, money_per_gw, 8, "Price of idle capacity sold as cloud"},
   {"revenue", "resale_utilization", Param::resale_utilization, K::distribution, "share", false, 0.0, "0", R::unit, inf, 0.5, "Share of idle capacity that is sold"},
+  {"revenue", "arr_per_gw_growth", Param::arr_per_gw_growth, K::distribution, "1/year", false, 0.0, "0", R::any, growth, 0.1, "Continuous growth rate of the revenue one GW can serve: arr_per_gw e^{h t}"},
   {"opex", "power_ops_per_gw_year", Param::power_ops_per_gw_year, K::distribution, "$B per GW-year", false, 0.0, "0", R::non_negative, money_per_gw, 1, "Power and operations cost of owned capacity"},
   {"opex", "revenue_cost_share", Param::revenue_cost_share, K::distribution, "share", false, 0.0, "0", R::unit, inf, 0.3, "Cost that scales with revenue, as a share of it"},
   {"opex", "fixed_opex", Param::fixed_opex, K::distribution, "$B/year", false, 0.0, "0", R::non_negative, money_stock, 10, "Fixed operating cost at the start"},
   {"opex", "fixed_opex_growth", Param::fixed_opex_growth, K::distribution, "1/year", false, 0.0, "0", R::any, growth, 0.2, "Continuous growth rate of the fixed cost"},
+  {"opex", "fixed_opex_long_run_growth", none, K::number, "1/year", false, no, "opex.fixed_opex_growth", R::any, growth, 0.05, "Growth rate that the fixed cost's growth relaxes to"},
+  {"opex", "fixed_opex_growth_reversion", none, K::number, "1/year", false, 0.0, "0 (never relaxes)", R::non_negative, rate, 0.5, "Speed at which the fixed cost's growth relaxes from fixed_opex_growth to the long-run rate"},
   {"contract", "name", none, K::string, "", false, no, "\"contract-N\"", R::any, inf, 0, "Label of the contract"},
   {"contract", "total", none, K::distribution, "$B", true, no, "required", R::non_negative, money_stock, 250, "Payments over the term"},
   {"contract", "start", none, K::distribution, "calendar year", true, no, "required", R::any, years, 2026, "Calendar year the term starts"},
   {"contract", "years", none, K::distribution, "years", true, no, "required", R::positive, years, 6, "Length of the term"},
   {"contract", "gw", none, K::distribution, "GW", false, 0.0, "0", R::non_negative, gw, 3.5, "Capacity it provides while active"},
-  {"contract", "profile", none, K::word, "", false, no, "\"flat\"", R::any, inf, 0, "\"flat\" (even payments) or \"ramp\" (rising linearly)"},
+  {"contract", "profile", none, K::word, "", false, no, "\"flat\"", R::any, inf, 0, "\"flat\" (even payments), \"ramp\" (rising linearly) or \"delivery\" (gw delivered linearly over ramp_years; capacity and payments follow it)"},
   {"contract", "cancel_probability", none, K::number, "share", false, 0.0, "0", R::unit, inf, 0.1, "Chance, per path, that the contract never starts (no payments, no capacity)"},
   {"contract", "renewals", none, K::number, "count", false, 0.0, "0", R::non_negative, 100, 2, "Whole number of renewals at the end of the term, each another `years` with the same gw, flat"},
   {"contract", "renewal_price_factor", none, K::distribution, "ratio", false, 1.0, "1", R::non_negative, 1e2, 1.1, "A renewal's total as a multiple of `total` (drawn once per path)"},
+  {"contract", "ramp_years", none, K::number, "years", false, no, "years / 2", R::non_negative, years, 3, "With profile = \"delivery\": time over which gw is delivered, linearly from start (<= years)"},
   {"revenue_contract", "name", none, K::string, "", false, no, "\"revenue-N\"", R::any, inf, 0, "Label of the contract (an identifier: it names outputs)"},
   {"revenue_contract", "total", none, K::number, "$B", true, no, "required", R::non_negative, money_stock, 55, "Payments received over the term"},
   {"revenue_contract", "start", none, K::number, "calendar year", true, no, "required", R::any, years, 2026, "Calendar year the term starts"},
@@ -94,6 +100,7 @@ const std::vector<KeyInfo> keys{
   {"vendor_financing", "per_gw", none, K::distribution, "$B/GW", true, no, "required", R::non_negative, money_per_gw, 10, "Inflow per owned GW coming online"},
   {"vendor_financing", "cap", none, K::distribution, "$B", true, no, "required", R::non_negative, money_stock, 100, "Total the vendor provides"},
   {"vendor_financing", "kind", none, K::word, "", false, no, "\"grant\"", R::any, inf, 0, "\"grant\" (free cash, v1) or \"equity\" (an investment at the pre-money value: it dilutes)"},
+  {"vendor_financing", "basis", none, K::word, "", false, no, "\"owned\"", R::any, inf, 0, "GW the money follows: \"owned\" (owned GW coming online, v1) or \"deployed\" (owned and leased)"},
   {"equity", "at", none, K::distribution, "calendar year", true, no, "required", R::any, years, 2027, "When the money arrives (>= simulation.start)"},
   {"equity", "amount", none, K::distribution, "$B", true, no, "required", R::non_negative, money_stock, 10, "Amount raised"},
   {"correlation", "shocks", none, K::words, "", false, no, "[\"pace\", \"cost\", \"arr\", \"growth\"]", R::any, inf, 0, "Order of the matrix rows"},
@@ -121,6 +128,7 @@ const std::vector<KeyInfo> keys{
   {"warrant", "price_drift", none, K::number, "1/year", false, 0.0, "0", R::any, growth, 0.08, "Drift of the share price (GBM)"},
   {"warrant", "price_volatility", none, K::number, "1/sqrt(year)", false, 0.0, "0", R::non_negative, growth, 0.5, "Volatility of the share price (GBM)"},
   {"warrant", "tranches", none, K::tables, "", true, no, "required", R::any, inf, 0, "[{gw = GW online, share = of shares_m, price_hurdle = $/share}, ...]; shares sum to <= 1"},
+  {"warrant", "basis", none, K::word, "", false, no, "\"owned\"", R::any, inf, 0, "GW the tranches count: \"owned\" (owned GW coming online, v1) or \"deployed\" (owned and leased)"},
   {"constraint", "brake_cash", none, K::number, "$B", false, no, "none (no brake)", R::any, money_stock, 5, "Start no GW when opening cash is below this, or while arrears are outstanding"},
   {"constraint", "unpaid", none, K::boolean, "", false, no, "false", R::any, inf, 0, "Carry deficits as arrears (pro rata over the step's obligations, repaid from later surpluses) instead of letting cash go negative"},
   {"constraint", "keep_cash", none, K::number, "$B", false, 0.0, "0", R::non_negative, money_stock, 10, "Arrears are repaid only from cash above this"},
@@ -129,6 +137,7 @@ const std::vector<KeyInfo> keys{
   {"input_correlation", "matrix", none, K::matrix, "", true, no, "required with [input_correlation]", R::any, inf, 0, "Spearman rank correlations of those inputs (Gaussian copula)"},
   {"outputs", "thresholds", none, K::tables, "", false, no, "none", R::any, inf, 0, "{ output = [v1, v2, ...] }: report P(output > v) for each value"},
   {"outputs", "checkpoints", none, K::numbers, "calendar year", false, no, "[]", R::any, inf, 0, "Years at which to report `arr_at_<year>`"},
+  {"outputs", "yearly", none, K::words, "", false, no, "[]", R::any, inf, 0, "Calendar-year outputs per path, any of \"revenue\", \"fcf\", \"capex\", \"need\": `revenue_<Y>`, ... for each calendar year of the horizon"},
 };
 // clang-format on
 
@@ -266,6 +275,31 @@ const char* shock_name(Shock s) {
 int Scenario::steps() const {
   const double n = std::round(horizon_years / dt());
   return n > detail::max_steps ? detail::max_steps + 1 : static_cast<int>(n);
+}
+
+const char* yearly_kind_name(YearlyKind k) {
+  static const char* names[] = {"revenue", "fcf", "capex", "need"};
+  return names[static_cast<int>(k)];
+}
+
+std::string yearly_name(YearlyKind kind, int year) {
+  return std::string(yearly_kind_name(kind)) + "_" + std::to_string(year);
+}
+
+int calendar_year_of_step(const Scenario& s, int i) {
+  // As PathModel's new_year: a step belongs to the year its start falls in, with a
+  // tolerance so that 2026 + 12/12 lands in 2027.
+  return static_cast<int>(std::floor(s.start_year + i * s.dt() + 1e-9 * s.dt()));
+}
+
+std::vector<int> calendar_years(const Scenario& s) {
+  std::vector<int> years;
+  const int n = s.steps();
+  for (int i = 0; i < n; ++i) {
+    const int y = calendar_year_of_step(s, i);
+    if (years.empty() || years.back() != y) years.push_back(y);
+  }
+  return years;
 }
 
 std::string checkpoint_name(double year, std::string_view prefix) {

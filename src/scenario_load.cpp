@@ -136,6 +136,12 @@ class Loader {
                           : BuildPlan::Kind::fixed;
       if (auto* n = b->get("coverage")) s.plan.coverage = distribution(*n, "build.coverage");
     }
+    if (const toml::table* o = root.get("opex") ? root.get("opex")->as_table() : nullptr) {
+      if (auto* n = o->get("fixed_opex_long_run_growth"))
+        s.fixed_opex_long_run_growth = number(*n, "opex.fixed_opex_long_run_growth");
+      if (auto* n = o->get("fixed_opex_growth_reversion"))
+        s.fixed_opex_growth_reversion = number(*n, "opex.fixed_opex_growth_reversion");
+    }
 
     for_each_table(
         root, "contract", [&](const toml::table& t, const std::string& base, std::size_t k) {
@@ -159,13 +165,17 @@ class Loader {
           if (auto* n = t.get("renewal_price_factor"))
             c.renewal_price_factor = distribution(*n, base + ".renewal_price_factor");
           if (auto* n = t.get("profile")) {
-            const std::string v = string(*n, base + ".profile");
-            if (v == "flat")
-              c.profile = Contract::Profile::flat;
-            else if (v == "ramp")
-              c.profile = Contract::Profile::ramp;
-            else
-              fail(*n, base + ".profile", "expected \"flat\" or \"ramp\", got \"" + v + "\"");
+            const std::string v = word(*n, base + ".profile", {"flat", "ramp", "delivery"});
+            c.profile = v == "flat"   ? Contract::Profile::flat
+                        : v == "ramp" ? Contract::Profile::ramp
+                                      : Contract::Profile::delivery;
+          }
+          if (auto* n = t.get("ramp_years")) {
+            c.ramp_years = number(*n, base + ".ramp_years");
+            if (c.profile != Contract::Profile::delivery)
+              fail(*n, base + ".ramp_years",
+                   "ramp_years applies to profile = \"delivery\" only; add that profile or drop "
+                   "ramp_years");
           }
           s.contracts.push_back(c);
         });
@@ -199,6 +209,7 @@ class Loader {
                        v.kind = word(*n, base + ".kind", {"grant", "equity"}) == "equity"
                                     ? VendorFinancing::Kind::equity
                                     : VendorFinancing::Kind::grant;
+                     if (auto* n = t.get("basis")) v.basis = basis(*n, base + ".basis");
                      s.vendors.push_back(v);
                    });
     for_each_table(root, "equity", [&](const toml::table& t, const std::string& base, std::size_t) {
@@ -230,6 +241,21 @@ class Loader {
             values.push_back(number(v, key));
           s.thresholds.emplace_back(std::string(k.str()), std::move(values));
         }
+      }
+      if (auto* n = o->get("yearly")) {
+        const toml::array& a = array(*n, "outputs.yearly");
+        for (std::size_t k = 0; k < a.size(); ++k) {
+          const std::string key = "outputs.yearly[" + std::to_string(k) + "]";
+          const std::string v = word(*a.get(k), key, {"revenue", "fcf", "capex", "need"});
+          YearlyKind kind = YearlyKind::revenue;
+          for (std::size_t j = 0; j < yearly_kind_count; ++j)
+            if (v == yearly_kind_name(static_cast<YearlyKind>(j))) kind = static_cast<YearlyKind>(j);
+          if (std::find(s.yearly.begin(), s.yearly.end(), kind) != s.yearly.end())
+            fail(*a.get(k), key, "expected each of \"" + v + "\" once, got it twice");
+          s.yearly.push_back(kind);
+        }
+        // Column order is the canonical one (revenue, fcf, capex, need), whatever the file's.
+        std::sort(s.yearly.begin(), s.yearly.end());
       }
       if (auto* n = o->get("checkpoints")) {
         const toml::array& a = array(*n, "outputs.checkpoints");
@@ -316,6 +342,7 @@ class Loader {
               tr.price_hurdle = number(*h, key + ".price_hurdle");
             w.tranches.push_back(tr);
           }
+          if (auto* n = t.get("basis")) w.basis = basis(*n, base + ".basis");
           f.warrants.push_back(w);
         });
     if (const toml::table* t = table(root, "constraint", false)) {
@@ -335,6 +362,10 @@ class Loader {
                           : FundingConstraint::Seniority::pro_rata;
       f.constraint = c;
     }
+  }
+
+  GwBasis basis(const toml::node& n, const std::string& key) {
+    return word(n, key, {"owned", "deployed"}) == "deployed" ? GwBasis::deployed : GwBasis::owned;
   }
 
   std::string word(const toml::node& n, const std::string& key, std::vector<std::string> options) {

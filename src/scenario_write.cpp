@@ -50,18 +50,33 @@ std::string to_toml(const Scenario& s) {
     for (const ParamInfo& info : param_table()) {
       if (std::string(info.section) != section) continue;
       if (info.id == Param::plan_cap_gw && !s.has_plan_cap) continue;
+      // Inputs added after v2 only when set, so an older scenario keeps its fingerprint.
+      if (info.id >= first_v3_param && s[info.id] == Distribution::fixed(info.default_value))
+        continue;
       o << info.key << " = " << s[info.id].to_toml() << "\n";
     }
     if (section == "build" && !(s.plan == BuildPlan{})) {  // written only when not the default
       o << "plan = \"" << (s.plan.kind == BuildPlan::Kind::demand ? "demand" : "fixed") << "\"\n";
       o << "coverage = " << s.plan.coverage.to_toml() << "\n";
     }
+    if (section == "opex") {  // v3 keys, written only when set
+      if (s.fixed_opex_long_run_growth)
+        o << "fixed_opex_long_run_growth = " << format_double(*s.fixed_opex_long_run_growth)
+          << "\n";
+      if (s.fixed_opex_growth_reversion != 0)
+        o << "fixed_opex_growth_reversion = " << format_double(s.fixed_opex_growth_reversion)
+          << "\n";
+    }
   }
   for (const Contract& c : s.contracts) {
     o << "\n[[contract]]\nname = " << escape(c.name) << "\ntotal = " << c.total_bn.to_toml()
       << "\nstart = " << c.start_year.to_toml() << "\nyears = " << c.years.to_toml()
       << "\ngw = " << c.gw.to_toml() << "\nprofile = \""
-      << (c.profile == Contract::Profile::flat ? "flat" : "ramp") << "\"\n";
+      << (c.profile == Contract::Profile::flat   ? "flat"
+          : c.profile == Contract::Profile::ramp ? "ramp"
+                                                 : "delivery")
+      << "\"\n";
+    if (c.ramp_years) o << "ramp_years = " << format_double(*c.ramp_years) << "\n";
     // Deal-term keys only when used, so a v1 scenario's text (and fingerprint) is unchanged.
     if (c.cancel_probability != 0)
       o << "cancel_probability = " << format_double(c.cancel_probability) << "\n";
@@ -80,7 +95,8 @@ std::string to_toml(const Scenario& s) {
   for (const VendorFinancing& v : s.vendors)
     o << "\n[[vendor_financing]]\nname = " << escape(v.name)
       << "\nper_gw = " << v.per_gw_bn.to_toml() << "\ncap = " << v.cap_bn.to_toml()
-      << (v.kind == VendorFinancing::Kind::equity ? "\nkind = \"equity\"" : "") << "\n";
+      << (v.kind == VendorFinancing::Kind::equity ? "\nkind = \"equity\"" : "")
+      << (v.basis == GwBasis::deployed ? "\nbasis = \"deployed\"" : "") << "\n";
   for (const EquityInjection& e : s.equity)
     o << "\n[[equity]]\nat = " << e.at_year.to_toml() << "\namount = " << e.amount_bn.to_toml()
       << "\n";
@@ -115,7 +131,14 @@ std::string to_toml(const Scenario& s) {
     }
     o << "]\n";
   }
-  if (!s.checkpoints.empty() || !s.thresholds.empty()) o << "\n[outputs]\n";
+  if (!s.checkpoints.empty() || !s.thresholds.empty() || !s.yearly.empty())
+    o << "\n[outputs]\n";
+  if (!s.yearly.empty()) {
+    o << "yearly = [";
+    for (std::size_t k = 0; k < s.yearly.size(); ++k)
+      o << (k ? ", " : "") << '"' << yearly_kind_name(s.yearly[k]) << '"';
+    o << "]\n";
+  }
   if (!s.checkpoints.empty()) {
     o << "checkpoints = [";
     for (std::size_t k = 0; k < s.checkpoints.size(); ++k)
@@ -170,6 +193,7 @@ static void write_financing(std::ostream& o, const Financing& f) {
         << ", share = " << format_double(w.tranches[k].share)
         << ", price_hurdle = " << format_double(w.tranches[k].price_hurdle) << "}";
     o << "]\n";
+    if (w.basis == GwBasis::deployed) o << "basis = \"deployed\"\n";
   }
   if (f.constraint) {
     o << "\n[constraint]\n";

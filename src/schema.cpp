@@ -72,6 +72,25 @@ QuantityInfo describe_output(std::string_view name) {
     return {std::string(name), "$B", Kind::amount, Tail::high,
             "residual through " + std::string(name.substr(15)) +
                 ": the peak over the steps that end by then"};
+  // §13.10 calendar-year outputs: revenue_<Y>, fcf_<Y>, capex_<Y>, need_<Y>.
+  for (const char* prefix : {"revenue_", "fcf_", "capex_", "need_"}) {
+    const std::string_view p = prefix;
+    if (name.size() > p.size() && name.substr(0, p.size()) == p &&
+        name.find_first_not_of("0123456789", p.size()) == std::string_view::npos) {
+      const std::string year(name.substr(p.size()));
+      if (p == "revenue_")
+        return {std::string(name), "$B", Kind::amount, Tail::low,
+                "revenue (incl. resale) over calendar year " + year};
+      if (p == "fcf_")
+        return {std::string(name), "$B", Kind::amount, Tail::low,
+                "free cash flow over calendar year " + year};
+      if (p == "capex_")
+        return {std::string(name), "$B", Kind::amount, Tail::high,
+                "construction plus refresh capex over calendar year " + year};
+      return {std::string(name), "$B", Kind::amount, Tail::high,
+              "gross need (outside money before any financing) through the end of " + year};
+    }
+  }
   if (name.rfind("unpaid_", 0) == 0)
     return {std::string(name), "$B", Kind::amount, Tail::high,
             "payments to contract " + std::string(name.substr(7)) +

@@ -2,6 +2,7 @@
 // contract totals, construction and refresh timing, and a hand-computed cash path.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -447,4 +448,257 @@ TEST_CASE("lead times, lives and contracts beyond the horizon behave as 'never'"
     CHECK(st.capex > 0.0);        // ...but capex is still being paid, 1/L a step
     CHECK(st.serving_gw == 3.0);  // the contract active since before the start
   }
+}
+
+// ---------------------------------------------------------------------------------------
+// v3 levers (docs/model.md §13.5-13.8, 13.10): known answers on deterministic paths.
+
+TEST_CASE("arr_per_gw_growth: a GW serves arr_per_gw e^{h t}, in the cap and in idle capacity") {
+  // Quarterly, no building, 1 GW owned; demand far above capacity, so R_i = 8 e^{0.1 t_i}.
+  const std::string rev = "arr0 = 1000\ngrowth0 = 0\narr_per_gw = 8\narr_per_gw_growth = 0.1";
+  const auto t = test::trace(
+      PathModel(test::scenario("start = 2026.0\nhorizon_years = 3\nstep = \"quarter\"", no_build,
+                               plain_cost, rev)),
+      1, 0);
+  for (int i = 0; i < 12; ++i) {
+    CAPTURE(i);
+    CHECK(t.steps[i].arr == doctest::Approx(8 * std::exp(0.1 * i * 0.25)).epsilon(1e-13));
+    CHECK(t.steps[i].idle_gw == doctest::Approx(0).scale(1));
+  }
+  // Demand 4 $B/yr below capacity: idle = 1 - 4 / (8 e^{0.1 t}).
+  const auto u = test::trace(
+      PathModel(test::scenario("start = 2026.0\nhorizon_years = 3\nstep = \"quarter\"", no_build,
+                               plain_cost,
+                               "arr0 = 4\ngrowth0 = 0\narr_per_gw = 8\narr_per_gw_growth = 0.1")),
+      1, 0);
+  for (int i = 0; i < 12; ++i) {
+    CAPTURE(i);
+    CHECK(u.steps[i].arr == doctest::Approx(4));
+    CHECK(u.steps[i].idle_gw == doctest::Approx(1 - 4 / (8 * std::exp(0.1 * i * 0.25))));
+  }
+}
+
+TEST_CASE("fixed opex growth relaxing to a long-run rate: the closed form, and lambda = 0") {
+  // fixed_opex 10, h0 = 0.2 -> h_inf = 0.05 at lambda = 0.5:
+  // opex_i = 10 exp(0.05 t + 0.15 (1 - e^{-0.5 t}) / 0.5) dt.
+  const std::string sim = "start = 2026.0\nhorizon_years = 20\nstep = \"quarter\"";
+  const std::string opex =
+      "[opex]\nfixed_opex = 10\nfixed_opex_growth = 0.2\nfixed_opex_long_run_growth = 0.05\n"
+      "fixed_opex_growth_reversion = 0.5\n";
+  const auto t = test::trace(PathModel(test::scenario(sim, no_build, plain_cost, plain_revenue, opex)),
+                             1, 0);
+  for (int i = 0; i < 80; ++i) {
+    const double ti = i * 0.25;
+    CAPTURE(i);
+    CHECK(t.steps[i].opex ==
+          doctest::Approx(10 * std::exp(0.05 * ti + 0.15 * (1 - std::exp(-0.5 * ti)) / 0.5) * 0.25)
+              .epsilon(1e-13));
+  }
+  // Late on, the growth rate is h_inf: opex grows by e^{0.05} a year.
+  CHECK(t.steps[79].opex / t.steps[75].opex == doctest::Approx(std::exp(0.05)).epsilon(1e-4));
+  // A growth drawn per path (a degenerate uniform) takes the per-lane branch: same numbers.
+  const std::string drawn =
+      "[opex]\nfixed_opex = 10\nfixed_opex_growth = { uniform = [0.2, 0.2] }\n"
+      "fixed_opex_long_run_growth = 0.05\nfixed_opex_growth_reversion = 0.5\n";
+  const auto d = test::trace(
+      PathModel(test::scenario(sim, no_build, plain_cost, plain_revenue, drawn)), 1, 0);
+  for (int i = 0; i < 80; ++i) CHECK(d.steps[i].opex == doctest::Approx(t.steps[i].opex).epsilon(1e-14));
+  // lambda = 0 (with or without a long-run rate) is the v1 formula, bit for bit.
+  const std::string v1 = "[opex]\nfixed_opex = 10\nfixed_opex_growth = 0.2\n";
+  const auto a = test::trace(PathModel(test::scenario(sim, no_build, plain_cost, plain_revenue, v1)),
+                             1, 0);
+  const auto b = test::trace(
+      PathModel(test::scenario(sim, no_build, plain_cost, plain_revenue,
+                               v1 + "fixed_opex_long_run_growth = 0.05\n"
+                                    "fixed_opex_growth_reversion = 0\n")),
+      1, 0);
+  for (int i = 0; i < 80; ++i) CHECK(std::memcmp(&a.steps[i].opex, &b.steps[i].opex, sizeof(double)) == 0);
+}
+
+namespace {
+// Quarterly, 3 years: a 1 GW start at step 0 (plan cap 2 GW over 1 GW initial), lead 2
+// steps, a quarter of it leased at 20 $B per GW-year. Revenue 8 $B/yr per GW, demand ample.
+Scenario rented(const std::string& rest = "", const std::string& share = "0.25") {
+  return test::scenario(
+      "start = 2026.0\nhorizon_years = 3\nstep = \"quarter\"",
+      "initial_gw = 1\nplan_cap_gw = 2\nmax_pace_gw_per_week = 10\nramp_midpoint_years = -100\n"
+      "ramp_width_years = 1\nlead_time_years = 0.5\nrent_share = " +
+          share + "\nrent_per_gw_year = 20",
+      "cost_per_gw = 40\nit_share = 0.5\nuseful_life_years = 2",
+      "arr0 = 1000\ngrowth0 = 0\narr_per_gw = 8", "[finance]\ninitial_cash = 100\n" + rest);
+}
+}  // namespace
+
+TEST_CASE("rent_share: leased GW cost no capex or refresh, serve demand and pay rent") {
+  //   start:   1 GW at step 0, 0.75 owned (capex 0.75 x 40 / 2 = 15 at steps 0, 1), 0.25 leased.
+  //   online:  step 2: G 1 -> 1.75, leased 0 -> 0.25, serving 2 GW, R = 16 $B/yr.
+  //   rent:    0.25 GW x 20 x 0.25 = 1.25 $B a step from step 2.
+  //   refresh: initial 1 GW over steps 0..7 (1/8 a step, 20 $B/GW), again 8..11; the
+  //            0.75 owned GW at step 10.
+  //   vendor:  5 $B per GW: 3.75 at step 2 on owned GW, 5 on deployed GW.
+  const std::string vendors =
+      "[[vendor_financing]]\nname = \"own\"\nper_gw = 5\ncap = 100\n"
+      "[[vendor_financing]]\nname = \"dep\"\nper_gw = 5\ncap = 100\nbasis = \"deployed\"\n";
+  const PathModel m(rented(vendors));
+  const auto t = test::trace(m, 1, 0);
+  double cash = 100;
+  for (int i = 0; i < 12; ++i) {
+    const double capex = i < 2 ? 15 : 0;
+    const double owned = i < 2 ? 1 : 1.75, leased = i < 2 ? 0 : 0.25;
+    const double refresh = 20 * (0.125 + (i == 10 ? 0.75 : 0));
+    const double rent = leased * 20 * 0.25;
+    const double arr = 8 * (owned + leased);
+    const double fcf = arr * 0.25 - capex - refresh - rent;
+    const double vendor = i == 2 ? 3.75 + 5 : 0;
+    cash += fcf + vendor;
+    CAPTURE(i);
+    CHECK(t.steps[i].capex == doctest::Approx(capex));
+    CHECK(t.steps[i].capacity_gw == doctest::Approx(owned));
+    CHECK(t.steps[i].leased_gw == doctest::Approx(leased));
+    CHECK(t.steps[i].serving_gw == doctest::Approx(owned + leased));
+    CHECK(t.steps[i].online_gw == doctest::Approx(i == 2 ? 0.75 : 0));
+    CHECK(t.steps[i].refresh_capex == doctest::Approx(refresh));
+    CHECK(t.steps[i].rent == doctest::Approx(rent));
+    CHECK(t.steps[i].vendor == doctest::Approx(vendor));
+    CHECK(t.steps[i].fcf == doctest::Approx(fcf).epsilon(1e-12));
+    CHECK(t.steps[i].cash == doctest::Approx(cash).epsilon(1e-12));
+    CHECK(t.steps[i].series(Series::leased) == t.steps[i].leased_gw);
+  }
+  CHECK(t.outputs[m.column(Output::leased_gw_end)] == doctest::Approx(0.25));
+  CHECK(t.outputs[static_cast<int>(Output::capacity_end)] == doctest::Approx(1.75));
+  CHECK(t.outputs[static_cast<int>(Output::capex_total)] == doctest::Approx(30 + 20 * (12 * 0.125 + 0.75)));
+  const auto names = m.output_names();
+  CHECK(std::find(names.begin(), names.end(), "leased_gw_end") != names.end());
+  CHECK(std::find(m.series().begin(), m.series().end(), Series::leased) != m.series().end());
+  // Without rent_share there is neither the output nor the series.
+  const PathModel plain(rented("", "0"));
+  CHECK(plain.column(Output::leased_gw_end) < 0);
+  CHECK(std::find(plain.series().begin(), plain.series().end(), Series::leased) ==
+        plain.series().end());
+}
+
+TEST_CASE("warrant basis: deployed GW (owned and leased) vest a tranche that owned GW do not") {
+  // 1 GW arrives at step 2, 0.75 owned: a tranche at 0.9 GW vests on the deployed basis
+  // only, for 10 M shares x $100 / 1000 = 1 $B.
+  auto proceeds = [](const char* basis) {
+    const PathModel m(rented(std::string("[[warrant]]\nshares_m = 10\nstrike = 0\nprice0 = 100\n"
+                                         "tranches = [{gw = 0.9, share = 1}]\nbasis = \"") +
+                             basis + "\"\n"));
+    return test::trace(m, 1, 0).outputs[m.column(Output::warrant_proceeds)];
+  };
+  CHECK(proceeds("deployed") == doctest::Approx(1.0));
+  CHECK(proceeds("owned") == 0.0);
+}
+
+TEST_CASE("rent_share: the demand plan counts leased capacity and pipeline") {
+  // Demand-led, demand 16 $B/yr flat, 8 $B/yr per GW, coverage 1.25: the plan wants 2.5 GW
+  // in total, whoever owns them. Leasing half of each start must start the same GW.
+  auto starts = [](const char* share) {
+    const Scenario s = test::scenario(
+        "start = 2026.0\nhorizon_years = 3\nstep = \"quarter\"",
+        std::string("initial_gw = 1\nmax_pace_gw_per_week = 0.05\nramp_midpoint_years = -100\n"
+                    "ramp_width_years = 1\nlead_time_years = 0.5\nplan = \"demand\"\n"
+                    "coverage = 1.25\nrent_per_gw_year = 10\nrent_share = ") +
+            share,
+        "cost_per_gw = 40\nit_share = 0.5\nuseful_life_years = 5",
+        "arr0 = 16\ngrowth0 = 0\narr_per_gw = 8");
+    const auto t = test::trace(PathModel(s), 1, 0);
+    std::vector<double> v;
+    double total = 0;
+    for (const auto& st : t.steps) v.push_back(st.started_gw), total += st.started_gw;
+    v.push_back(total);
+    v.push_back(t.steps.back().capacity_gw + t.steps.back().leased_gw);
+    return v;
+  };
+  const auto owned = starts("0"), half = starts("0.5");
+  REQUIRE(owned.size() == half.size());
+  for (std::size_t k = 0; k < owned.size(); ++k) CHECK(half[k] == doctest::Approx(owned[k]));
+  CHECK(owned[owned.size() - 2] == doctest::Approx(1.5));  // 2.5 GW wanted - 1 GW owned
+  CHECK(half.back() == doctest::Approx(2.5));
+}
+
+TEST_CASE("delivery profile: capacity and payments follow GW delivered, the term sums to total") {
+  // 100 $B over 4 years, 2 GW delivered linearly over 2 years, quarterly: at the middle
+  // of step i the share delivered is min(1, (i + 0.5) / 8); price per GW-year
+  // 100 / (2 (4 - 1)); payment 100 share / 3 x 0.25. Shares sum to 4 + 8 = 12: total 100.
+  const std::string sim = "start = 2026.0\nhorizon_years = 5\nstep = \"quarter\"";
+  for (const char* ramp : {"ramp_years = 2\n", ""}) {  // default ramp_years = years / 2
+    const PathModel m(test::scenario(sim, no_build, plain_cost, plain_revenue,
+                                     std::string("[[contract]]\ntotal = 100\nstart = 2026.0\n"
+                                                 "years = 4\ngw = 2\nprofile = \"delivery\"\n") +
+                                         ramp));
+    double sum = 0;
+    for (int i = 0; i < 20; ++i) {
+      const double share = i < 16 ? std::min(1.0, (i + 0.5) / 8) : 0.0;
+      CAPTURE(i);
+      CHECK(m.contract_gw()[i] == doctest::Approx(2 * share));
+      CHECK(m.contract_payment()[i] == doctest::Approx(100 * share / 3 * 0.25));
+      sum += m.contract_payment()[i];
+    }
+    CHECK(sum == doctest::Approx(100).epsilon(1e-13));
+    // The kernel serves the delivered GW: serving = 1 owned + delivered.
+    const auto t = test::trace(m, 1, 0);
+    CHECK(t.steps[3].serving_gw == doctest::Approx(1 + 2 * 3.5 / 8));
+    CHECK(t.steps[3].contracts == doctest::Approx(100 * (3.5 / 8) / 3 * 0.25));
+  }
+  // Per-path terms (a drawn gw, degenerate) build the same schedule in the kernel.
+  const PathModel d(test::scenario(sim, no_build, plain_cost, plain_revenue,
+                                   "[[contract]]\ntotal = 100\nstart = 2026.0\nyears = 4\n"
+                                   "gw = { uniform = [2, 2] }\nprofile = \"delivery\"\n"));
+  REQUIRE(d.per_path_terms());
+  const auto t = test::trace(d, 1, 0);
+  for (int i = 0; i < 20; ++i) {
+    const double share = i < 16 ? std::min(1.0, (i + 0.5) / 8) : 0.0;
+    CAPTURE(i);
+    CHECK(t.steps[i].contracts == doctest::Approx(100 * share / 3 * 0.25));
+    CHECK(t.steps[i].serving_gw == doctest::Approx(1 + 2 * share));
+  }
+}
+
+TEST_CASE("yearly outputs: revenue, fcf and capex summed over each calendar year, need to its end") {
+  // Monthly from mid-2025 for 2 years: calendar years 2025 (6 steps), 2026 (12), 2027 (6).
+  const Scenario s = test::scenario(
+      "start = 2025.5\nhorizon_years = 2",
+      "initial_gw = 1\nplan_cap_gw = 2\nmax_pace_gw_per_week = 10\nramp_midpoint_years = -100\n"
+      "ramp_width_years = 1\nlead_time_years = 0.5",
+      "cost_per_gw = 40\nit_share = 0.5\nuseful_life_years = 2",
+      "arr0 = 10\ngrowth0 = 0.3\nlong_run_growth = 0.3\narr_per_gw = 8\n"
+      "resale_price_per_gw_year = 4\nresale_utilization = 0.5",
+      "[opex]\nfixed_opex = 3\n[outputs]\nyearly = [\"capex\", \"revenue\", \"fcf\", \"need\"]\n");
+  const PathModel m(s);
+  REQUIRE(m.yearly_years() == std::vector<int>{2025, 2026, 2027});
+  const auto names = m.output_names();
+  const std::vector<std::string> tail(names.end() - 12, names.end());
+  CHECK(tail == std::vector<std::string>{"revenue_2025", "revenue_2026", "revenue_2027",
+                                         "fcf_2025", "fcf_2026", "fcf_2027", "capex_2025",
+                                         "capex_2026", "capex_2027", "need_2025", "need_2026",
+                                         "need_2027"});
+  CHECK(m.output_count() == names.size());
+  const auto t = test::trace(m, 1, 0);
+  double rev[3] = {}, fcf[3] = {}, capex[3] = {}, low[3] = {0, 0, 0};
+  double lowest = 0;  // max(0, -min cash) so far: without financing shadow cash is cash
+  for (int i = 0; i < 24; ++i) {
+    const int y = i < 6 ? 0 : i < 18 ? 1 : 2;
+    lowest = std::max(lowest, -t.steps[i].cash);
+    low[y] = lowest;
+    rev[y] += t.steps[i].arr * t.steps[i].dt + t.steps[i].resale;
+    fcf[y] += t.steps[i].fcf;
+    capex[y] += t.steps[i].capex + t.steps[i].refresh_capex;
+  }
+  const std::size_t c = m.yearly_column();
+  for (int y = 0; y < 3; ++y) {
+    CAPTURE(y);
+    CHECK(t.outputs[c + y] == doctest::Approx(rev[y]).epsilon(1e-13));
+    CHECK(t.outputs[c + 3 + y] == doctest::Approx(fcf[y]).epsilon(1e-13));
+    CHECK(t.outputs[c + 6 + y] == doctest::Approx(capex[y]).epsilon(1e-13));
+    CHECK(t.outputs[c + 9 + y] == doctest::Approx(low[y]).epsilon(1e-13));
+  }
+  CHECK(low[2] > low[0]);  // the need grows over the years (the test has power)
+  CHECK(t.outputs[c + 11] == t.outputs[m.column(Output::funding_need)]);
+  CHECK(rev[0] > 0);
+  // 2025: the start's 40, and 6 steps of refreshing the initial GW over 24 (0.5 x 40 / 24).
+  CHECK(capex[0] == doctest::Approx(40 + 6 * (0.5 * 40 / 24)).epsilon(1e-12));
+  // Without financing, the years' FCF add up to the change in cash.
+  CHECK(t.outputs[c + 3] + t.outputs[c + 4] + t.outputs[c + 5] ==
+        doctest::Approx(t.outputs[static_cast<int>(Output::terminal_cash)]));
 }

@@ -220,7 +220,7 @@ TEST_CASE("invalid scenarios are rejected with key, file, line and expectation")
                  "missing required key");
     expect_error(
         minimal + "[[contract]]\ntotal = 10\nstart = 2026\nyears = 3\nprofile = \"step\"\n",
-        "contract[0].profile", 22, "\"flat\" or \"ramp\"");
+        "contract[0].profile", 22, "\"flat\", \"ramp\" or \"delivery\"");
     expect_error(minimal + "[[vendor_financing]]\nper_gw = 10\ncap = -1\n",
                  "vendor_financing[0].cap", 20, ">= 0");
     expect_error(minimal + "[[equity]]\nat = 2020\namount = 5\n", "equity[0].at", 19,
@@ -406,4 +406,123 @@ TEST_CASE("keys with very many dotted parts are refused before the TOML parser s
   CHECK_THROWS_WITH_AS(
       parse_scenario(minimal + "x = " + std::string(65, '[') + "1" + std::string(65, ']') + "\n"),
       doctest::Contains("nested more than 64"), ScenarioError);
+}
+
+// ---------------------------------------------------------------------------------------
+// v3 levers (docs/model.md §13.5-13.8, 13.10, 13.11).
+
+TEST_CASE("v3 keys: parsed, written only when set, and round-tripped") {
+  const std::string t =
+      with_line("lead_time_years", "lead_time_years = 1.0\nrent_share = 0.7\nrent_per_gw_year = 14") +
+      "arr_per_gw_growth = { uniform = [0.05, 0.15] }\n"  // [revenue] is still open
+      "[opex]\nfixed_opex = 10\nfixed_opex_growth = 0.2\nfixed_opex_long_run_growth = 0.05\n"
+      "fixed_opex_growth_reversion = 0.4\n"
+      "[[contract]]\nname = \"azure\"\ntotal = 250\nstart = 2026\nyears = 6\ngw = 3.5\n"
+      "profile = \"delivery\"\nramp_years = 2.5\n"
+      "[[vendor_financing]]\nper_gw = 10\ncap = 100\nbasis = \"deployed\"\n"
+      "[[warrant]]\nshares_m = 160\nstrike = 0.01\nprice0 = 200\n"
+      "tranches = [{gw = 1, share = 1}]\nbasis = \"deployed\"\n"
+      "[outputs]\nyearly = [\"fcf\", \"revenue\"]\n";
+  const Scenario s = parse_scenario(t, "v3.toml");
+  CHECK(s[Param::rent_share].value() == 0.7);
+  CHECK(s[Param::rent_per_gw_year].value() == 14);
+  CHECK(s[Param::arr_per_gw_growth] == Distribution::uniform(0.05, 0.15));
+  CHECK(s.fixed_opex_long_run_growth == 0.05);
+  CHECK(s.fixed_opex_growth_reversion == 0.4);
+  REQUIRE(s.contracts.size() == 1);
+  CHECK(s.contracts[0].profile == Contract::Profile::delivery);
+  CHECK(s.contracts[0].ramp_years == 2.5);
+  CHECK(s.vendors.at(0).basis == GwBasis::deployed);
+  CHECK(s.financing.warrants.at(0).basis == GwBasis::deployed);
+  CHECK(s.yearly == std::vector<YearlyKind>{YearlyKind::revenue, YearlyKind::fcf});
+  const Scenario again = parse_scenario(to_toml(s), "again.toml");
+  CHECK(again == s);
+  CHECK(fingerprint(again) == fingerprint(s));
+  // Absent, none of them is written: a v1/v2 scenario keeps its text and fingerprint.
+  const std::string plain = to_toml(parse_scenario(minimal, "m.toml"));
+  for (const char* k : {"rent_share", "rent_per_gw_year", "arr_per_gw_growth",
+                        "fixed_opex_long_run_growth", "fixed_opex_growth_reversion", "ramp_years",
+                        "basis", "yearly"}) {
+    CAPTURE(k);
+    CHECK(plain.find(k) == std::string::npos);
+  }
+}
+
+TEST_CASE("v3 keys: invalid values name the key, the file and the line") {
+  // minimal's [revenue] is open at line 17; line 18 is the first added.
+  expect_error(with_line("lead_time_years", "lead_time_years = 1.0\nrent_share = 1.5"),
+               "build.rent_share", 10,
+               "[0, 1]");
+  expect_error(with_line("lead_time_years", "lead_time_years = 1.0\nrent_per_gw_year = -1"),
+               "build.rent_per_gw_year", 10, ">= 0");
+  expect_error(minimal + "[opex]\nfixed_opex_growth_reversion = -0.5\n",
+               "opex.fixed_opex_growth_reversion", 19, ">= 0");
+  const std::string contract = "[[contract]]\ntotal = 100\nstart = 2026\nyears = 4\ngw = 1\n";
+  expect_error(minimal + contract + "profile = \"delivery\"\nramp_years = 5\n",
+               "contract[0].ramp_years", 24, "no longer than the term");
+  expect_error(minimal + contract + "ramp_years = 2\n", "contract[0].ramp_years", 23,
+               "profile = \"delivery\" only");
+  expect_error(minimal + contract + "profile = \"linear\"\n", "contract[0].profile", 23,
+               "\"flat\", \"ramp\" or \"delivery\"");
+  expect_error(minimal + "[[vendor_financing]]\nper_gw = 1\ncap = 1\nbasis = \"leased\"\n",
+               "vendor_financing[0].basis", 21, "\"owned\" or \"deployed\"");
+  expect_error(minimal + "[outputs]\nyearly = [\"fcf\", \"cash\"]\n", "outputs.yearly[1]", 19,
+               "\"revenue\", \"fcf\", \"capex\" or \"need\"");
+  expect_error(minimal + "[outputs]\nyearly = [\"fcf\", \"fcf\"]\n", "outputs.yearly[1]", 19,
+               "twice");
+  // Thresholds may name a calendar-year output of the horizon (2026..2030), not others.
+  CHECK_NOTHROW(parse_scenario(minimal + "[outputs]\nyearly = [\"fcf\"]\n"
+                                         "thresholds = { fcf_2030 = [0] }\n"));
+  expect_error(minimal + "[outputs]\nyearly = [\"fcf\"]\nthresholds = { fcf_2031 = [0] }\n",
+               "outputs.thresholds.fcf_2031", 20, "unknown output");
+}
+
+TEST_CASE("a rate, growth or share written as a percent is refused with the fraction meant") {
+  // docs/model.md §13.11: `rate = 9.5` would charge 950% a year.
+  expect_error(minimal + "[[debt]]\nlimit = 10\nrate = 9.5\n", "debt[0].rate", 20,
+               "looks like a percent; did you mean 0.095?");
+  expect_error(with_line("growth0", "growth0 = 70"), "revenue.growth0", 16,
+               "did you mean 0.7?");
+  expect_error(with_line("growth0", "growth0 = { triangular = [50, 70, 90] }"),
+               "revenue.growth0", 16, "each number divided by 100");
+  expect_error(minimal + "long_run_growth = 15\n", "revenue.long_run_growth", 18,
+               "did you mean 0.15?");
+  expect_error(minimal + "[opex]\nfixed_opex_growth = 20\n", "opex.fixed_opex_growth", 19,
+               "did you mean 0.2?");
+  expect_error(minimal + "[opex]\nrevenue_cost_share = 30\n", "opex.revenue_cost_share", 19,
+               "did you mean 0.3?");
+  expect_error(with_line("lead_time_years", "lead_time_years = 1.0\nrent_share = 70"),
+               "build.rent_share", 10, "did you mean 0.7?");
+  // Fractions, steep declines and shares just above 1 get the usual messages, not this one.
+  CHECK_NOTHROW(parse_scenario(with_line("growth0", "growth0 = 1.1")));
+  CHECK_NOTHROW(parse_scenario(with_line("growth0", "growth0 = -5.0")));
+  CHECK_NOTHROW(parse_scenario(minimal + "[[debt]]\nlimit = 10\nrate = 0.095\n"));
+  expect_error(minimal + "[opex]\nrevenue_cost_share = 1.5\n", "opex.revenue_cost_share", 19,
+               "[0, 1]");
+}
+
+TEST_CASE("unit economics per capacity source at the start (capexsim check)") {
+  // Net revenue per GW-year 10 (1 - 0.3) = 7; owned 1 + 50 x 0.6 / 5 = 7; leased 14;
+  // a flat contract 120 / (2 x 4) = 15; a delivery one 120 / (2 (4 - 1)) = 20.
+  std::string t =
+      with_line("lead_time_years", "lead_time_years = 1.0\nrent_share = 0.5\nrent_per_gw_year = 14") +
+      "[opex]\npower_ops_per_gw_year = 1\nrevenue_cost_share = 0.3\n"
+      "[[contract]]\nname = \"flat\"\ntotal = 120\nstart = 2026\nyears = 4\ngw = 2\n"
+      "[[contract]]\nname = \"dlv\"\ntotal = 120\nstart = 2026\nyears = 4\ngw = 2\n"
+      "profile = \"delivery\"\nramp_years = 2\n"
+      "[[contract]]\nname = \"paper\"\ntotal = 5\nstart = 2026\nyears = 1\n";
+  t.replace(t.find("cost_per_gw = 40.0"), std::string("cost_per_gw = 40.0").size(),
+            "cost_per_gw = 50.0");
+  const auto rows = unit_economics(parse_scenario(t, "u.toml"));
+  REQUIRE(rows.size() == 4);  // the capacity-free contract is not a source
+  CHECK(rows[0].source == "owned");
+  CHECK(rows[0].net_revenue_per_gw_year == doctest::Approx(7));
+  CHECK(rows[0].cost_per_gw_year == doctest::Approx(7));
+  CHECK(rows[1].source == "leased");
+  CHECK(rows[1].cost_per_gw_year == doctest::Approx(14));
+  CHECK(rows[2].source == "contract flat");
+  CHECK(rows[2].cost_per_gw_year == doctest::Approx(15));
+  CHECK(rows[3].source == "contract dlv");
+  CHECK(rows[3].cost_per_gw_year == doctest::Approx(20));
+  CHECK(rows[3].margin() == doctest::Approx(-13));
 }

@@ -13,6 +13,10 @@
 
 namespace capexsim {
 
+/// The GW that a vendor's money or a warrant's vesting follows (docs/model.md §13.5):
+/// owned GW coming online (v1), or every GW deployed, owned and leased.
+enum class GwBasis { owned, deployed };
+
 /// A debt facility `[[debt]]`: drawn to keep cash at `min_cash_bn`, repaid by a sweep of
 /// cash above it and in full at maturity. Facilities are drawn in file order and repaid
 /// in reverse order (the first is the most senior).
@@ -69,6 +73,7 @@ struct Warrant {
   double price_drift = 0;
   double price_volatility = 0;
   std::vector<WarrantTranche> tranches;
+  GwBasis basis = GwBasis::owned;  // the GW the tranches count
   friend bool operator==(const Warrant&, const Warrant&) = default;
 };
 

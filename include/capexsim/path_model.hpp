@@ -72,7 +72,7 @@ class PathModel {
   /// features it configures, then the `arr_at_<year>` checkpoints.
   std::size_t output_count() const {
     return outputs_.size() + 2 * unpaid_contracts_ + 2 * revenue_payments_.size() +
-           3 * checkpoint_steps_.size();
+           3 * checkpoint_steps_.size() + yearly_columns();
   }
   std::vector<std::string> output_names() const;
   /// Column of output `o`, or -1 when this scenario does not report it.
@@ -94,6 +94,18 @@ class PathModel {
   bool has_revenue_contracts() const { return !revenue_payments_.empty(); }
   std::size_t need_by_column() const { return checkpoint_column() + checkpoint_steps_.size(); }
   std::size_t gap_by_column() const { return need_by_column() + checkpoint_steps_.size(); }
+  /// [outputs] yearly (docs/model.md §13.10): the calendar years of the horizon, the
+  /// index into them of each step, and the column of the first calendar-year output (they
+  /// follow the checkpoints' outputs: revenue_<Y> for each year, then fcf_<Y>, capex_<Y>,
+  /// need_<Y>).
+  const std::vector<int>& yearly_years() const { return yearly_years_; }
+  const std::vector<int>& year_index() const { return year_index_; }
+  std::size_t yearly_column() const { return gap_by_column() + checkpoint_steps_.size(); }
+  /// Column of the calendar-year outputs of `kind`, or -1 when not reported.
+  int yearly_column(YearlyKind kind) const {
+    return yearly_kind_column_[static_cast<std::size_t>(kind)];
+  }
+  std::size_t yearly_columns() const { return yearly_kinds_ * yearly_years_.size(); }
   /// The series of this scenario's bands, in band order (the base series, then those of
   /// optional features).
   const std::vector<Series>& series() const { return series_; }
@@ -113,6 +125,12 @@ class PathModel {
     return has_constraint() && scenario_.financing.constraint->brake_cash_bn.has_value();
   }
   bool demand_led() const { return scenario_.plan.kind == BuildPlan::Kind::demand; }
+  /// §13.5 renting: some started GW are leased (rent_share not fixed at 0).
+  bool has_rent() const { return !(scenario_[Param::rent_share] == Distribution::fixed(0)); }
+  /// §13.6: revenue per GW grows (arr_per_gw_growth not fixed at 0).
+  bool has_arr_per_gw_growth() const {
+    return !(scenario_[Param::arr_per_gw_growth] == Distribution::fixed(0));
+  }
   /// Are some deal terms drawn per path (contract, vendor or equity distributions,
   /// cancellations, renewals)? Then each path builds its own schedules (add_contract);
   /// otherwise all share the ones below, as in v1.
@@ -123,6 +141,7 @@ class PathModel {
     double total, start, years, gw;
     int renewals;
     double renewal_total;  // payments over each renewal term (flat)
+    double ramp_years = 0;  // profile = delivery: years to deliver gw (0: all at once)
   };
   /// Add a contract's schedule to per-step arrays (entry i at [i * stride]): its payment
   /// to `pay` and to `own_pay`, its GW to `gw` over the horizon and to `gw_ahead` over twice
@@ -156,6 +175,10 @@ class PathModel {
   /// e^{fixed_opex_growth t_i} per step when that growth is a fixed number (the usual
   /// case), so paths do not recompute it; empty when it is drawn per path.
   const std::vector<double>& fixed_opex_growth_factor() const { return fixed_opex_factor_; }
+  /// §13.7 opex growth that relaxes (fixed_opex_growth_reversion lambda > 0): per step,
+  /// (1 - e^{-lambda t_i}) / lambda, so that the factor is
+  /// e^{h_inf t + (h_0 - h_inf) term}; empty when lambda = 0 (the v1 formula).
+  const std::vector<double>& fixed_opex_reversion_term() const { return opex_reversion_term_; }
   const std::vector<int>& checkpoint_steps() const { return checkpoint_steps_; }
   /// Steps in the trailing year of the breakeven test: round(1/dt), at least 1.
   int year_steps() const { return std::max(1, static_cast<int>(std::lround(1 / dt_))); }
@@ -185,7 +208,11 @@ class PathModel {
   Scenario scenario_;
   int steps_;
   double dt_;
-  std::vector<double> contract_payment_, contract_gw_, equity_, fixed_opex_factor_;
+  std::vector<double> contract_payment_, contract_gw_, equity_, fixed_opex_factor_,
+      opex_reversion_term_;
+  std::vector<int> yearly_years_, year_index_;
+  std::size_t yearly_kinds_ = 0;
+  std::array<int, yearly_kind_count> yearly_kind_column_{-1, -1, -1, -1};
   std::vector<int> checkpoint_steps_;
   Eigen::Matrix4d chol_;
   bool correlated_;
@@ -277,6 +304,9 @@ struct PathConstants {
   double g0, g_inf, decay_g, vol_g, sigma_d, vol_d, log_demand0;
   double jump_lambda, jump_p0, jump_mean, jump_sd;
   double arr_per_gw, inv_arr_per_gw, resale_per_gw_step;
+  double arr_per_gw_growth;  // §13.6 h
+  // §13.5 renting
+  double rent_share, rent_per_gw_step;
   // 4.6 costs
   double power_ops, rev_cost, fixed_opex, fixed_growth;
   double initial_cash;
@@ -352,6 +382,9 @@ inline PathConstants path_constants(const PathModel& model, const rng::PathRng& 
   c.arr_per_gw = v(P::arr_per_gw);
   c.inv_arr_per_gw = 1 / c.arr_per_gw;
   c.resale_per_gw_step = v(P::resale_price_per_gw_year) * v(P::resale_utilization) * dt;
+  c.arr_per_gw_growth = v(P::arr_per_gw_growth);
+  c.rent_share = v(P::rent_share);
+  c.rent_per_gw_step = v(P::rent_per_gw_year) * dt;
 
   c.power_ops = v(P::power_ops_per_gw_year);
   c.rev_cost = v(P::revenue_cost_share);

@@ -57,8 +57,15 @@ enum class Param : std::size_t {
   revenue_cost_share,
   fixed_opex,
   fixed_opex_growth,
+  // v3 (docs/model.md §13): written by to_toml only when they differ from their default.
+  arr_per_gw_growth,
+  rent_share,
+  rent_per_gw_year,
   count_
 };
+/// The first input introduced after v2: it and those after it are written only when they
+/// differ from their default, so older scenarios keep their text and fingerprint.
+inline constexpr Param first_v3_param = Param::arr_per_gw_growth;
 inline constexpr std::size_t param_count = static_cast<std::size_t>(Param::count_);
 
 /// Allowed values of an input (checked over a distribution's whole support).
@@ -138,7 +145,9 @@ const char* step_name(StepKind s);  // "month", ...
 /// A cloud contract. Its terms may be distributions, drawn once per path (docs/model.md
 /// §10, "Deal terms"); a fixed contract runs exactly as in v1.
 struct Contract {
-  enum class Profile { flat, ramp };
+  /// flat: even payments; ramp: payments rising linearly, full gw from the start;
+  /// delivery: gw delivered linearly over ramp_years, payments follow the GW delivered.
+  enum class Profile { flat, ramp, delivery };
   std::string name;
   Distribution total_bn = Distribution::fixed(0);
   Distribution start_year = Distribution::fixed(0);
@@ -148,6 +157,8 @@ struct Contract {
   double cancel_probability = 0;  // it never starts, with this probability per path
   int renewals = 0;               // further terms of `years` at the end, flat
   Distribution renewal_price_factor = Distribution::fixed(1);  // renewal total / total
+  /// profile = delivery: years over which gw is delivered (absent: years / 2).
+  std::optional<double> ramp_years;
   /// Any term drawn per path (a distribution, a cancellation or renewals)?
   bool uncertain() const {
     return !total_bn.is_fixed() || !start_year.is_fixed() || !years.is_fixed() || !gw.is_fixed() ||
@@ -178,6 +189,8 @@ struct VendorFinancing {
   /// grant: free cash (v1); equity: an investment at the step's pre-money value, which
   /// dilutes (needs [valuation]).
   enum class Kind { grant, equity } kind = Kind::grant;
+  /// GW the money follows: owned GW coming online (v1) or deployed GW, owned and leased.
+  GwBasis basis = GwBasis::owned;
   friend bool operator==(const VendorFinancing&, const VendorFinancing&) = default;
 };
 
@@ -186,6 +199,12 @@ struct EquityInjection {
   Distribution amount_bn = Distribution::fixed(0);
   friend bool operator==(const EquityInjection&, const EquityInjection&) = default;
 };
+
+/// Calendar-year outputs of [outputs] yearly, in column order: revenue_<Y>, fcf_<Y>,
+/// capex_<Y>, need_<Y> (docs/model.md §13.10).
+enum class YearlyKind { revenue, fcf, capex, need };
+inline constexpr std::size_t yearly_kind_count = 4;
+const char* yearly_kind_name(YearlyKind k);  // "revenue", "fcf", "capex", "need"
 
 /// The four per-step shocks, in their canonical order (docs/model.md, "Shocks").
 enum class Shock { pace, cost, arr, growth };
@@ -224,6 +243,13 @@ struct Scenario {
   std::vector<Shock> correlation_order;
 
   std::vector<double> checkpoints;  // calendar years for arr_at_<year>
+  /// [outputs] yearly: the calendar-year sums reported per path (docs/model.md §13.10).
+  std::vector<YearlyKind> yearly;
+
+  /// [opex] fixed_opex_long_run_growth (absent: fixed_opex_growth, per path) and
+  /// fixed_opex_growth_reversion (lambda; 0: the growth never relaxes, the v1 formula).
+  std::optional<double> fixed_opex_long_run_growth;
+  double fixed_opex_growth_reversion = 0;
 
   /// [simulation] sampling of the static inputs (random unless asked).
   Sampling sampling = Sampling::random;
@@ -282,6 +308,30 @@ std::string to_toml(const Scenario& scenario);
 
 /// A 64-bit FNV-1a hash of to_toml(scenario), printed as 16 hex digits.
 std::string fingerprint(const Scenario& scenario);
+
+/// One capacity source's economics at the start (docs/model.md §13.11), in $B per
+/// GW-year, from the means of the inputs: what a GW earns net of revenue-linked costs,
+/// `arr_per_gw (1 - revenue_cost_share)`, against what it costs: owned
+/// `power_ops_per_gw_year + cost_per_gw it_share / useful_life_years`, leased
+/// `rent_per_gw_year`, a contract its price `total / (gw years)` (delivery:
+/// `total / (gw (years - ramp_years / 2))`).
+struct UnitEconomics {
+  std::string source;  // "owned", "leased", "contract NAME"
+  double net_revenue_per_gw_year = 0;
+  double cost_per_gw_year = 0;
+  double margin() const { return net_revenue_per_gw_year - cost_per_gw_year; }
+};
+/// The sources of a scenario: owned, leased (with rent_share), each contract with GW.
+std::vector<UnitEconomics> unit_economics(const Scenario& scenario);
+
+/// The calendar years that the steps of the horizon start in, in order (the years of the
+/// `revenue_<Y>`, ... outputs; the first and last may be partial).
+std::vector<int> calendar_years(const Scenario& scenario);
+/// The calendar year that step i starts in.
+int calendar_year_of_step(const Scenario& scenario, int i);
+
+/// Name of a calendar-year output: (fcf, 2027) -> "fcf_2027".
+std::string yearly_name(YearlyKind kind, int year);
 
 /// Calendar-year label of a checkpoint output: 2028.0 -> "arr_at_2028", 2028.5 -> "arr_at_2028.5".
 /// The name of a checkpoint output: `arr_at_2030`, or with another prefix

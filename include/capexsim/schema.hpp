@@ -94,7 +94,11 @@ const char* tail_name(Tail t);  // "high", "low", "none"
     "arrears repaid by the horizon: deferred_total - unpaid_total")                        \
   X(deferred_capex, "$B", amount, high, "capex ever deferred into arrears")                \
   X(deferred_opex, "$B", amount, high, "operating cost ever deferred into arrears")        \
-  X(deferred_debt, "$B", amount, high, "interest and principal ever deferred into arrears")
+  X(deferred_debt, "$B", amount, high, "interest and principal ever deferred into arrears")  \
+  X(flow_rent, "$B", amount, high, "ledger use: rent of leased capacity")                 \
+  X(unpaid_rent, "$B", amount, high, "rent still in arrears at the horizon")               \
+  X(deferred_rent, "$B", amount, high, "rent ever deferred into arrears")                  \
+  X(leased_gw_end, "GW", level, none, "leased capacity online at the last step")
 
 /// The over-time series, banded into fan charts; one value per step, in band order.
 /// X(name, unit, kind, adverse tail, description); their values are defined once, in
@@ -114,7 +118,8 @@ const char* tail_name(Tail t);  // "high", "low", "none"
   X(debt, "$B", level, high, "total debt balance after the step") \
   X(ownership, "share", level, low, "share of the lab its original owners still hold")    \
   X(contracted_revenue, "$B/yr", level, low,                                                \
-    "payments received on revenue contracts, annualised")
+    "payments received on revenue contracts, annualised")                                  \
+  X(leased, "GW", level, none, "leased capacity online")
 
 #define CAPEXSIM_ENUM_ENTRY(name, ...) name,
 enum class Output {

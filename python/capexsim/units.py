@@ -60,6 +60,8 @@ _LABELS = {
     "cost_per_gw": "cost per GW",
     "debt": "debt balance",
     "ownership": "ownership",
+    "leased": "leased capacity",
+    "leased_gw_end": "leased capacity at the end",
 }
 
 _CHECKPOINT = re.compile(r"arr_at_(\d+(?:\.\d+)?)$")

@@ -51,9 +51,9 @@ class FinancingLanes {
       ownership_[l] = 1;
       budget_[l] = 0;
       last_round_[l] = -std::numeric_limits<double>::infinity();
-      cum_online_[l] = rounds_[l] = raised_[l] = interest_total_[l] = debt_peak_[l] = 0;
-      proceeds_[l] = interest_[l] = unpaid_capex_[l] = unpaid_opex_[l] = unpaid_debt_[l] = 0;
-      deferred_capex_[l] = deferred_opex_[l] = deferred_debt_[l] = arrears_[l] = 0;
+      cum_online_[l] = cum_deployed_[l] = rounds_[l] = raised_[l] = interest_total_[l] = debt_peak_[l] = 0;
+      proceeds_[l] = interest_[l] = unpaid_capex_[l] = unpaid_opex_[l] = unpaid_debt_[l] = unpaid_rent_[l] = 0;
+      deferred_capex_[l] = deferred_opex_[l] = deferred_debt_[l] = deferred_rent_[l] = arrears_[l] = 0;
       drawn_[l] = repaid_[l] = round_amount_[l] = arrears_paid_[l] = principal_due_[l] = 0;
       in_arrears_[l] = 0;
       default_step_[l] = -1;
@@ -64,7 +64,8 @@ class FinancingLanes {
   /// scheduled equity) and leaves as W_{i+1}. `vendor_equity`: vendor money that arrived
   /// as equity this step. Writes the debt balance and ownership after the step.
   void step(int i, double t, double* cash, const double* arr, const double* online,
-            const double* vendor_equity, double* debt, double* ownership) {
+            const double* deployed, const double* vendor_equity, double* debt,
+            double* ownership) {
     const double dt = model_.dt();
     const std::size_t F = fin_.debt.size();
     // "In arrears" is judged at the start of the step (docs/model.md §13.3).
@@ -80,15 +81,18 @@ class FinancingLanes {
       }
     // Warrants: tranches vest on cumulative GW online and the price P_i; sold at once.
     for (int l = 0; l < W; ++l) cum_online_[l] += online[l];
+    // §13.5 basis = "deployed": owned and leased GW coming online.
+    for (int l = 0; l < W; ++l) cum_deployed_[l] += deployed[l];
     std::size_t tranche0 = 0;
     for (std::size_t w = 0; w < fin_.warrants.size(); ++w) {
       const Warrant& wt = fin_.warrants[w];
+      const double* cum = wt.basis == GwBasis::deployed ? cum_deployed_ : cum_online_;
       for (int l = 0; l < W; ++l) {
         double& price = price_[w * W + l];
         for (std::size_t k = 0; k < wt.tranches.size(); ++k) {
           unsigned char& vested = vested_[(tranche0 + k) * W + l];
           const WarrantTranche& tr = wt.tranches[k];
-          if (!vested && cum_online_[l] >= tr.gw && price >= tr.price_hurdle) {
+          if (!vested && cum[l] >= tr.gw && price >= tr.price_hurdle) {
             vested = 1;
             const double proceeds =
                 wt.shares_m * tr.share * std::max(0.0, price - wt.strike) / 1000;
@@ -208,7 +212,7 @@ class FinancingLanes {
   /// `own_pay`: each contract's payment per lane ([contract][step][lane]) when deal terms
   /// are drawn per path, else null (the model's shared schedules).
   void settle(int i, double* cash, const double* capex, const double* refresh_capex,
-              const double* opex, const double* own_pay) {
+              const double* opex, const double* rent, const double* own_pay) {
     if (!model_.leaves_unpaid()) return;
     const FundingConstraint& k = *fin_.constraint;
     const bool debt_first = k.seniority == FundingConstraint::Seniority::debt_first;
@@ -225,7 +229,7 @@ class FinancingLanes {
         const double deficit = -cash[l];
         const double build = capex[l] + refresh_capex[l];
         const double debt = interest_[l] + principal_due_[l];
-        double other = build + opex[l];
+        double other = build + opex[l] + rent[l];
         for (std::size_t c = 0; c < C; ++c) other += pay(c);
         double share_other, share_debt;  // the share of each obligation left unpaid
         if (debt_first && deficit <= other) {
@@ -249,6 +253,7 @@ class FinancingLanes {
         defer(unpaid_capex_[l], deferred_capex_[l], build * share_other);
         defer(unpaid_opex_[l], deferred_opex_[l], opex[l] * share_other);
         defer(unpaid_debt_[l], deferred_debt_[l], debt * share_debt);
+        defer(unpaid_rent_[l], deferred_rent_[l], rent[l] * share_other);
         // A deficit with no obligation in its step (a negative initial cash) is booked as
         // opex, so that the classes always hold every deficit.
         if (!(other + debt > 0)) defer(unpaid_opex_[l], deferred_opex_[l], deficit);
@@ -260,13 +265,14 @@ class FinancingLanes {
           for (std::size_t c = 0; c < C; ++c) paid_contract_[c * W + l] += unpaid_contract_[c * W + l];
           if (pay_now >= arrears_[l]) {  // paid in full: every class exactly 0
             for (std::size_t c = 0; c < C; ++c) unpaid_contract_[c * W + l] = 0;
-            unpaid_capex_[l] = unpaid_opex_[l] = unpaid_debt_[l] = 0;
+            unpaid_capex_[l] = unpaid_opex_[l] = unpaid_debt_[l] = unpaid_rent_[l] = 0;
           } else {
             const double keep = 1 - pay_now / arrears_[l];
             for (std::size_t c = 0; c < C; ++c) unpaid_contract_[c * W + l] *= keep;
             unpaid_capex_[l] *= keep;
             unpaid_opex_[l] *= keep;
             unpaid_debt_[l] *= keep;
+            unpaid_rent_[l] *= keep;
           }
           for (std::size_t c = 0; c < C; ++c) paid_contract_[c * W + l] -= unpaid_contract_[c * W + l];
           cash[l] -= pay_now;
@@ -328,7 +334,8 @@ class FinancingLanes {
       // The same sum over the deferred classes, in the same order.
       double d = 0;
       for (std::size_t c = 0; c < C; ++c) d += deferred_contract_[c * W + l];
-      deferred[l] = ((d + deferred_capex_[l]) + deferred_opex_[l]) + deferred_debt_[l];
+      deferred[l] =
+          (((d + deferred_capex_[l]) + deferred_opex_[l]) + deferred_debt_[l]) + deferred_rent_[l];
       recovered[l] = deferred[l] - unpaid[l];
     }
     put(Output::unpaid_total, unpaid);
@@ -341,6 +348,8 @@ class FinancingLanes {
     put(Output::deferred_capex, deferred_capex_);
     put(Output::deferred_opex, deferred_opex_);
     put(Output::deferred_debt, deferred_debt_);
+    put(Output::unpaid_rent, unpaid_rent_);
+    put(Output::deferred_rent, deferred_rent_);
     for (std::size_t c = 0; c < C; ++c)
       for (int l = 0; l < W; ++l) {
         out[(model_.unpaid_contract_column() + c) * W + l] = unpaid_contract_[c * W + l];
@@ -360,20 +369,20 @@ class FinancingLanes {
   std::vector<int> maturity_;                   // step of each facility's maturity, [f][lane]
 
   /// unpaid_total: the classes summed in one order (contracts in file order, capex, opex,
-  /// debt), so the unpaid_* outputs add up to it exactly.
+  /// debt, rent), so the unpaid_* outputs add up to it exactly.
   double arrears_sum(int l) const {
     double a = 0;
     for (std::size_t c = 0; c < model_.contract_payments().size(); ++c)
       a += unpaid_contract_[c * W + l];
-    return ((a + unpaid_capex_[l]) + unpaid_opex_[l]) + unpaid_debt_[l];
+    return (((a + unpaid_capex_[l]) + unpaid_opex_[l]) + unpaid_debt_[l]) + unpaid_rent_[l];
   }
 
   double multiple_[W], distress_[W], capacity_[W], ownership_[W], budget_[W], last_round_[W],
-      cum_online_[W], rounds_[W], raised_[W], interest_total_[W], debt_peak_[W], proceeds_[W],
+      cum_online_[W], cum_deployed_[W], rounds_[W], raised_[W], interest_total_[W], debt_peak_[W], proceeds_[W],
       interest_[W];
   // Arrears per class (§13.3) and their total, what was ever deferred, ledger flows.
-  double unpaid_capex_[W], unpaid_opex_[W], unpaid_debt_[W], arrears_[W];
-  double deferred_capex_[W], deferred_opex_[W], deferred_debt_[W];
+  double unpaid_capex_[W], unpaid_opex_[W], unpaid_debt_[W], unpaid_rent_[W], arrears_[W];
+  double deferred_capex_[W], deferred_opex_[W], deferred_debt_[W], deferred_rent_[W];
   double drawn_[W], repaid_[W], round_amount_[W], arrears_paid_[W], principal_due_[W];
   int default_step_[W];
   unsigned char in_arrears_[W];

@@ -42,6 +42,9 @@ struct StepLanes {
   alignas(64) Lanes debt, ownership;    // optional financing (0 and 1 without it)
   alignas(64) Lanes contracts, equity;  // contract payments and scheduled equity in the step
   alignas(64) Lanes contracted_revenue;  // revenue contract payments received in the step
+  // §13.5 renting: leased GW online after the step's additions, the rent paid in the step
+  // (a use of cash in FCF; 0 without rent_share).
+  alignas(64) Lanes leased_gw, rent;
 };
 
 /// Value of over-time series `s` (docs/model.md §5) on every lane of a step: the one
@@ -84,6 +87,9 @@ __attribute__((always_inline)) inline void series_lanes(const StepLanes<W>& st, 
     case Series::contracted_revenue:
       for (int l = 0; l < W; ++l) out[l] = st.contracted_revenue[l] / st.dt;
       return;
+    case Series::leased:
+      src = st.leased_gw;
+      break;
     default:
       for (int l = 0; l < W; ++l) out[l] = std::numeric_limits<double>::quiet_NaN();
       return;
@@ -291,7 +297,7 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
       vol_x, dis_on, p_on, p_off, dis_mult, cost0, drift_c, vol_c, beta, inv_lead, inv_initial,
       inv_apg, life, refresh0, it_share, g_inf, decay_g, vol_g, half_var_d, vol_d, jump_lambda,
       jump_p0, arr_per_gw, resale_rate, power_ops, rev_cost, fixed_opex, fixed_growth, shock_on,
-      event_on;
+      event_on, apg_growth, own_share, rent_share, rent_rate, opex_h_inf;
   alignas(64) std::int32_t lead_ring[W], life_ring[W];
   int lead_max = 1, life_max = 1;
   bool any_shock = false, any_event = false, any_jump = false;
@@ -332,6 +338,11 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
     rev_cost[l] = c.rev_cost;
     fixed_opex[l] = c.fixed_opex;
     fixed_growth[l] = c.fixed_growth;
+    apg_growth[l] = c.arr_per_gw_growth;
+    own_share[l] = 1 - c.rent_share;
+    rent_share[l] = c.rent_share;
+    rent_rate[l] = c.rent_per_gw_step;
+    opex_h_inf[l] = sc.fixed_opex_long_run_growth.value_or(c.fixed_growth);
     shock_on[l] = c.any_shock ? 1.0 : 0.0;
     event_on[l] = c.any_event ? 1.0 : 0.0;
     lead_ring[l] = c.lead_ring;
@@ -366,14 +377,30 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
   const double* equity = model.equity().data();
   const double* opex_factor =
       model.fixed_opex_growth_factor().empty() ? nullptr : model.fixed_opex_growth_factor().data();
+  // §13.7 opex growth relaxing to a long-run rate, for a growth drawn per path.
+  const double* opex_relax = model.fixed_opex_reversion_term().empty()
+                                 ? nullptr
+                                 : model.fixed_opex_reversion_term().data();
+  // §13.6 revenue per GW rising (else arr_per_gw and its inverse stay the constants).
+  const bool apg_rises = model.has_arr_per_gw_growth();
+  // §13.10 calendar-year sums, accumulated into their output columns.
+  const int yearly_revenue = model.yearly_column(YearlyKind::revenue),
+            yearly_fcf = model.yearly_column(YearlyKind::fcf),
+            yearly_capex = model.yearly_column(YearlyKind::capex),
+            yearly_need = model.yearly_column(YearlyKind::need);
+  const std::size_t years_n = model.yearly_years().size();
+  for (int c : {yearly_revenue, yearly_fcf, yearly_capex, yearly_need})
+    if (c >= 0)
+      for (std::size_t y = 0; y < years_n; ++y)
+        for (int l = 0; l < W; ++l) out[(static_cast<std::size_t>(c) + y) * W + l] = 0;
 
   // State carried from step to step.
-  alignas(64) Lanes x, y, log_demand, started, window, trailing, min_cash, min_step, runway_step,
-      breakeven_step, sustained_step, capex_total;
+  alignas(64) Lanes x, y, log_demand, started, built, window, trailing, min_cash, min_step,
+      runway_step, breakeven_step, sustained_step, capex_total;
   // §13.1 the gross need: shadow cash V (initial cash plus FCF, no financing) and its
   // minimum; §13.2 the ledger's flows that the kernel sees (financing keeps the others).
   alignas(64) Lanes shadow, min_shadow, min_shadow_step, flow_revenue, flow_contracts, flow_opex,
-      flow_vendor, flow_equity;
+      flow_vendor, flow_equity, flow_rent;
   StepLanes<W> st;
   st.dt = dt;
   for (int l = 0; l < W; ++l) {
@@ -383,7 +410,10 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
     log_demand[l] = pc[l].log_demand0;
     st.regime[l] = 0;
     started[l] = 0;
+    built[l] = 0;
     window[l] = 0;
+    st.leased_gw[l] = 0;
+    st.rent[l] = 0;
     st.capacity_gw[l] = pc[l].initial_gw;
     st.cash[l] = pc[l].initial_cash;
     trailing[l] = 0;
@@ -398,6 +428,7 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
     min_shadow[l] = std::numeric_limits<double>::infinity();
     min_shadow_step[l] = -1;
     flow_revenue[l] = flow_contracts[l] = flow_opex[l] = flow_vendor[l] = flow_equity[l] = 0;
+    flow_rent[l] = 0;
   }
   // Names for the step's quantities (the state lives in `st`).
   double* __restrict regime = st.regime;
@@ -420,6 +451,8 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
   double* __restrict vendor = st.vendor;
   double* __restrict fcf = st.fcf;
   double* __restrict cash = st.cash;
+  double* __restrict leased = st.leased_gw;
+  double* __restrict rent = st.rent;
 
   const StepVariates<W> rng_draw(model, seed, first_path, shock_on, event_on, any_shock, any_event);
   // §10 optional financing: only scenarios that configure it run it.
@@ -484,7 +517,8 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
   alignas(64) Lanes rc_step, rc_reserved;
   for (int l = 0; l < W; ++l) rc_step[l] = rc_reserved[l] = 0;
   for (int l = 0; l < W; ++l) st.contracted_revenue[l] = 0;
-  alignas(64) Lanes z0, z1, z2, z3, u_reg, u_jump, jump, old_cost, old_vintage, opex_growth, log_w;
+  alignas(64) Lanes z0, z1, z2, z3, u_reg, u_jump, jump, old_cost, old_vintage, opex_growth, log_w,
+      arrive, leased_on, apg, inv_apg_t;
   alignas(64) std::int32_t rd_lead[W], rd_life[W];
   int wpos = 0, vpos = 0, fpos = 0;
   int moved = 1;  // did any lane start GW in the previous step? (B_i changed)
@@ -512,9 +546,22 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
       rd_life[l] = b < 0 ? b + life_max : b;
     }
     for (int l = 0; l < W; ++l) {
-      old_cost[l] = sk_ring[rd_lead[l] * W + l];  // s_{i-L} K_{i-L}
-      online[l] = s_ring[rd_lead[l] * W + l];     // a_i = s_{i-L}
+      old_cost[l] = sk_ring[rd_lead[l] * W + l];  // owned share of s_{i-L} K_{i-L}
+      arrive[l] = s_ring[rd_lead[l] * W + l];     // s_{i-L}, owned and leased
+      // §13.5: a_i is the owned share of what arrives; the rest is leased.
+      online[l] = arrive[l] * own_share[l];
+      leased_on[l] = arrive[l] * rent_share[l];
       old_vintage[l] = v_ring[rd_life[l] * W + l];
+    }
+    // §13.6 revenue one GW serves at t_i (the constants when it does not grow).
+    if (apg_rises) {
+      for (int l = 0; l < W; ++l) {
+        apg[l] = arr_per_gw[l] * vmath::exp(apg_growth[l] * t);
+        inv_apg_t[l] = 1 / apg[l];
+      }
+    } else {
+      std::memcpy(apg, arr_per_gw, sizeof apg);
+      std::memcpy(inv_apg_t, inv_apg, sizeof inv_apg_t);
     }
 
     // §4.1 disruption regime (Markov), execution factor, target pace, GW started.
@@ -541,14 +588,16 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
     if (demand_led) {
       // §10.5 demand-led plan: start only what demand projected to completion needs,
       // coverage x D_i e^{g_i L dt} / arr_per_gw, net of GW contracted then, of capacity
-      // (with this step's additions) and of the pipeline started but not online.
+      // (owned and leased, with this step's additions) and of the pipeline started but not
+      // online (owned and leased, §13.5).
       for (int l = 0; l < W; ++l) {
         const long ahead = i + static_cast<long>(lead[l]);
         const double target = coverage[l] * vmath::exp(log_demand[l]) *
-                                  vmath::exp(g[l] * lead[l] * dt) / arr_per_gw[l] -
+                                  vmath::exp(g[l] * lead[l] * dt) / apg[l] -
                               (terms ? terms->gw_at(ahead, l) : model.contract_gw_at(ahead));
-        const double pipeline = pipe[l] - online[l];
-        s[l] = std::min(s[l], std::max(0.0, target - (capacity[l] + online[l]) - pipeline));
+        const double pipeline = pipe[l] - arrive[l];
+        s[l] = std::min(s[l],
+                        std::max(0.0, target - (capacity[l] + leased[l] + arrive[l]) - pipeline));
         pipe[l] = pipeline;
       }
     }
@@ -566,7 +615,7 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
     // §4.2 cost per GW: GBM level times Wright's law on cumulative GW started (B_i).
     if (moved) {
       for (int l = 0; l < W; ++l)
-        log_w[l] = log_wright(initial_gw[l] + started[l], inv_initial[l], beta[l]);
+        log_w[l] = log_wright(initial_gw[l] + built[l], inv_initial[l], beta[l]);
     }
     moved = 0;
     for (int l = 0; l < W; ++l) {
@@ -575,18 +624,24 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
     }
 
     // §4.3 construction (capex spread over the lead time, online after it), §4.4 refresh.
+    // §13.5: only the owned share of a start is built and paid for; the leased share
+    // comes online after the same lead time and pays rent from then on.
     for (int l = 0; l < W; ++l) {
-      const double sk = s[l] * K[l];
+      const double owned_start = s[l] * own_share[l];
+      const double sk = owned_start * K[l];
       window[l] += sk - old_cost[l];
       capex[l] = window[l] * inv_lead[l];
       capacity[l] += online[l];
+      leased[l] += leased_on[l];
+      rent[l] = leased[l] * rent_rate[l];
       started[l] += s[l];
+      built[l] += owned_start;
       const double r = old_vintage[l];
       refresh[l] = i < life[l] ? r + refresh0[l] : r;
       refresh_capex[l] = it_share[l] * K[l] * refresh[l];
     }
     for (int l = 0; l < W; ++l) {
-      sk_ring[wpos * W + l] = s[l] * K[l];
+      sk_ring[wpos * W + l] = s[l] * own_share[l] * K[l];
       s_ring[wpos * W + l] = s[l];
       v_ring[vpos * W + l] = online[l] + refresh[l];  // v_i = a_i + r_i
     }
@@ -604,6 +659,10 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
     const double di = static_cast<double>(i);
     if (opex_factor) {
       for (int l = 0; l < W; ++l) opex_growth[l] = opex_factor[i];
+    } else if (opex_relax) {  // §13.7, growth drawn per path
+      for (int l = 0; l < W; ++l)
+        opex_growth[l] =
+            vmath::exp(opex_h_inf[l] * t + (fixed_growth[l] - opex_h_inf[l]) * opex_relax[i]);
     } else {
       for (int l = 0; l < W; ++l) opex_growth[l] = vmath::exp(fixed_growth[l] * t);
     }
@@ -624,15 +683,15 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
     }
     for (int l = 0; l < W; ++l) {
       demand[l] = vmath::exp(log_demand[l]);
-      serving[l] = capacity[l] + cgw[l];
+      serving[l] = capacity[l] + leased[l] + cgw[l];
       if (revenue_contracts) serving[l] = std::max(0.0, serving[l] - rc_reserved[l]);
-      const double cap_arr = arr_per_gw[l] * serving[l];
+      const double cap_arr = apg[l] * serving[l];
       arr[l] = cap_arr < demand[l] ? cap_arr : demand[l];  // min(demand, cap_arr)
-      idle[l] = serving[l] - arr[l] * inv_apg[l];
+      idle[l] = serving[l] - arr[l] * inv_apg_t[l];
       resale[l] = idle[l] * resale_rate[l];
       opex[l] =
           (power_ops[l] * capacity[l] + rev_cost[l] * arr[l] + fixed_opex[l] * opex_growth[l]) * dt;
-      fcf[l] = arr[l] * dt + resale[l] - capex[l] - refresh_capex[l] - cpay[l] - opex[l];
+      fcf[l] = arr[l] * dt + resale[l] - capex[l] - refresh_capex[l] - cpay[l] - opex[l] - rent[l];
     }
     if (revenue_contracts)
       for (int l = 0; l < W; ++l) {
@@ -646,9 +705,11 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
       const double* __restrict cap = vendor_cap + k * W;
       // §10.2: equity-kind vendor money buys shares (it dilutes); a grant does not.
       const double as_equity = sc.vendors[k].kind == VendorFinancing::Kind::equity ? 1.0 : 0.0;
+      // §13.5 basis: owned GW coming online (v1) or every GW deployed, owned and leased.
+      const double* __restrict counted = sc.vendors[k].basis == GwBasis::deployed ? arrive : online;
       double* __restrict vpaid = paid + k * W;
       for (int l = 0; l < W; ++l) {
-        const double due = per_gw[l] * online[l];
+        const double due = per_gw[l] * counted[l];
         const double left = cap[l] - vpaid[l];
         const double inflow = left < due ? left : due;  // min(due, left)
         vpaid[l] += inflow;
@@ -659,8 +720,8 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
     // §4.8 cash, and the running state of the outputs (§5).
     for (int l = 0; l < W; ++l) cash[l] += fcf[l] + vendor[l] + eq[l];
     if (financing) {
-      financing->step(i, t, cash, arr, online, vendor_equity, st.debt, st.ownership);
-      financing->settle(i, cash, capex, refresh_capex, opex,
+      financing->step(i, t, cash, arr, online, arrive, vendor_equity, st.debt, st.ownership);
+      financing->settle(i, cash, capex, refresh_capex, opex, rent,
                         terms ? terms->own_pay.data() : nullptr);
       for (int l = 0; l < W; ++l) vendor_equity[l] = 0;
     }
@@ -684,6 +745,7 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
       flow_revenue[l] += arr[l] * dt + resale[l] + (revenue_contracts ? rc_step[l] : 0.0);
       flow_contracts[l] += cpay[l];
       flow_opex[l] += opex[l];
+      flow_rent[l] += rent[l];
       flow_vendor[l] += vendor[l];
       flow_equity[l] += eq[l];
     }
@@ -703,6 +765,27 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
       // The start of the current run of positive trailing-year FCF (-1 outside one).
       sustained_step[l] = positive ? (sustained_step[l] < 0 ? di : sustained_step[l]) : -1.0;
       capex_total[l] += capex[l] + refresh_capex[l];
+    }
+    if (years_n) {  // §13.10 calendar-year sums, and the gross need through each year
+      const std::size_t y = static_cast<std::size_t>(model.year_index()[i]);
+      if (yearly_revenue >= 0) {
+        double* col = out + (static_cast<std::size_t>(yearly_revenue) + y) * W;
+        for (int l = 0; l < W; ++l)
+          col[l] += arr[l] * dt + resale[l] + (revenue_contracts ? rc_step[l] : 0.0);
+      }
+      if (yearly_need >= 0) {
+        // The peak so far; the year's last step leaves the peak through its end.
+        double* col = out + (static_cast<std::size_t>(yearly_need) + y) * W;
+        for (int l = 0; l < W; ++l) col[l] = 0.0 < -min_shadow[l] ? -min_shadow[l] : 0.0;
+      }
+      if (yearly_fcf >= 0) {
+        double* col = out + (static_cast<std::size_t>(yearly_fcf) + y) * W;
+        for (int l = 0; l < W; ++l) col[l] += fcf[l];
+      }
+      if (yearly_capex >= 0) {
+        double* col = out + (static_cast<std::size_t>(yearly_capex) + y) * W;
+        for (int l = 0; l < W; ++l) col[l] += capex[l] + refresh_capex[l];
+      }
     }
     while (next_checkpoint < checkpoints.size() && checkpoints[next_checkpoint] == i) {
       double* col = out + (model.checkpoint_column() + next_checkpoint++) * W;
@@ -765,6 +848,7 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
   put(Output::flow_capex, capex_total);
   put(Output::flow_contracts, flow_contracts);
   put(Output::flow_opex, flow_opex);
+  put(Output::flow_rent, flow_rent);
   for (std::size_t k = 0; k < revenue_contracts; ++k) {
     double* received = out + (model.revenue_column() + k) * W;
     double* defaulted = out + (model.revenue_column() + revenue_contracts + k) * W;
@@ -776,6 +860,8 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
   }
   if (const int c = model.column(Output::gw_not_started); c >= 0)
     for (int l = 0; l < W; ++l) out[c * W + l] = plan_room[l] - started[l];
+  if (const int c = model.column(Output::leased_gw_end); c >= 0)
+    for (int l = 0; l < W; ++l) out[c * W + l] = leased[l];
 }
 
 }  // namespace capexsim::detail

@@ -52,13 +52,15 @@ struct LaneTerms {
             r.static_uniform(contract_term_id(c, 4)) < k.cancel_probability)
           continue;  // cancelled on this path: no payments, no capacity
         const double total = draw(k.total_bn, contract_term_id(c, 0));
+        const double years = draw(k.years, contract_term_id(c, 2));
         const PathModel::ContractTerms t{
             total,
             draw(k.start_year, contract_term_id(c, 1)),
-            draw(k.years, contract_term_id(c, 2)),
+            years,
             draw(k.gw, contract_term_id(c, 3)),
             k.renewals,
-            k.renewals > 0 ? total * draw(k.renewal_price_factor, contract_term_id(c, 5)) : 0.0};
+            k.renewals > 0 ? total * draw(k.renewal_price_factor, contract_term_id(c, 5)) : 0.0,
+            k.ramp_years ? *k.ramp_years : years / 2};
         m.add_contract(t, k.profile, pay.data() + l, own_pay.data() + c * N * W + l, gw.data() + l,
                        gw_ahead.data() + l, W);
       }
