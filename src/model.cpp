@@ -62,8 +62,9 @@ PathModel::PathModel(Scenario scenario)
     std::vector<double>& pay = revenue_payments_.emplace_back(n, 0.0);
     std::vector<double>& gw = revenue_gw_.emplace_back(n, 0.0);
     std::vector<double> sum(n, 0.0), ahead(2 * static_cast<std::size_t>(n), 0.0);
-    add_contract({c.total_bn, c.start_year, c.years, c.gw, 0, 0}, c.profile, sum.data(),
-                 pay.data(), gw.data(), ahead.data(), 1);
+    add_contract({c.total_bn, c.start_year, c.years, c.gw, 0, 0,
+                  c.ramp_years ? *c.ramp_years : c.years / 2},
+                 c.profile, sum.data(), pay.data(), gw.data(), ahead.data(), 1);
   }
   if (!per_path_terms_)
     for (const EquityInjection& e : scenario_.equity) {

@@ -90,6 +90,14 @@ class Checker {
       value(base + "gw", c.gw, "revenue_contract", "gw");
       check_dist(c.default_rate, base + "default_rate",
                  *find_key("revenue_contract", "default_rate"));
+      if (c.ramp_years) {
+        value(base + "ramp_years", *c.ramp_years, "revenue_contract", "ramp_years");
+        if (c.profile != Contract::Profile::delivery)
+          fail(base + "ramp_years", "expected profile = \"delivery\" with ramp_years");
+        if (*c.ramp_years > c.years)
+          fail(base + "ramp_years", "expected at most the term (" + num(c.years) + " years), got " +
+                                        num(*c.ramp_years));
+      }
     }
     if (s.revenue_contracts.size() > 256)
       fail("revenue_contract", "expected at most 256 [[revenue_contract]] tables (each draws "

@@ -191,10 +191,15 @@ class Loader {
                      if (auto* n = t.get("gw")) c.gw = number(*n, base + ".gw");
                      if (auto* n = t.get("default_rate"))
                        c.default_rate = distribution(*n, base + ".default_rate");
-                     if (auto* n = t.get("profile"))
-                       c.profile = word(*n, base + ".profile", {"flat", "ramp"}) == "ramp"
-                                       ? Contract::Profile::ramp
-                                       : Contract::Profile::flat;
+                     if (auto* n = t.get("profile")) {
+                       const std::string v =
+                           word(*n, base + ".profile", {"flat", "ramp", "delivery"});
+                       c.profile = v == "flat"   ? Contract::Profile::flat
+                                   : v == "ramp" ? Contract::Profile::ramp
+                                                 : Contract::Profile::delivery;
+                     }
+                     if (auto* n = t.get("ramp_years"))
+                       c.ramp_years = number(*n, base + ".ramp_years");
                      s.revenue_contracts.push_back(c);
                    });
     for_each_table(root, "vendor_financing",

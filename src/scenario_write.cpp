@@ -88,7 +88,12 @@ std::string to_toml(const Scenario& s) {
     o << "\n[[revenue_contract]]\nname = " << escape(c.name)
       << "\ntotal = " << format_double(c.total_bn) << "\nstart = " << format_double(c.start_year)
       << "\nyears = " << format_double(c.years) << "\ngw = " << format_double(c.gw)
-      << "\nprofile = \"" << (c.profile == Contract::Profile::flat ? "flat" : "ramp") << "\"\n";
+      << "\nprofile = \""
+      << (c.profile == Contract::Profile::flat   ? "flat"
+          : c.profile == Contract::Profile::ramp ? "ramp"
+                                                 : "delivery")
+      << "\"\n";
+    if (c.ramp_years) o << "ramp_years = " << format_double(*c.ramp_years) << "\n";
     if (!(c.default_rate == Distribution::fixed(0)))
       o << "default_rate = " << c.default_rate.to_toml() << "\n";
   }

@@ -934,3 +934,40 @@ TEST_CASE("joint run: bad pairs are refused naming the problem") {
   CHECK(error([&] { joint_run(prov, longer, "lab"); }).find("number of steps") !=
         std::string::npos);
 }
+
+// ---- v3 reference (docs/scenarios.md "ai-lab-2026 v3") ----
+
+TEST_CASE("the stress variant is the reference with unpaid = true, and nothing else") {
+  Scenario ref = load_scenario(CAPEXSIM_SOURCE_DIR "/scenarios/ai-lab-2026.toml");
+  const Scenario stress = load_scenario(CAPEXSIM_SOURCE_DIR "/scenarios/ai-lab-2026-stress.toml");
+  REQUIRE(!ref.financing.constraint->unpaid);
+  REQUIRE(stress.financing.constraint->unpaid);
+  ref.name = stress.name;
+  ref.financing.constraint->unpaid = true;
+  CHECK(to_toml(ref) == to_toml(stress));
+}
+
+TEST_CASE("the reference's gross need and residual level off with the horizon") {
+  // docs/scenarios.md shows 5/8/10/15/20 years. Means at 20 years within 1.5x those at 10:
+  // 2,000 paths put the standard error of each mean near 1-2% of it (the doc's table),
+  // far inside the margin.
+  tbb::global_control threads(tbb::global_control::max_allowed_parallelism, 2);
+  Scenario sc = load_scenario(CAPEXSIM_SOURCE_DIR "/scenarios/ai-lab-2026.toml");
+  RunOptions o;
+  o.paths = 2000;
+  o.seed = 1;
+  o.bands = false;
+  auto at = [&](double years) {
+    Scenario s = sc;
+    s.horizon_years = years;
+    s.yearly.clear();  // calendar-year outputs follow the horizon; not needed here
+    const Result r = run(s, o);
+    const double need = r.summary("funding_need").mean, gap = r.summary("funding_gap").mean;
+    MESSAGE(years << " years: mean gross need " << need << ", mean residual " << gap);
+    return std::pair{need, gap};
+  };
+  const auto [need10, gap10] = at(10);
+  const auto [need20, gap20] = at(20);
+  CHECK(need20 <= 1.5 * need10);
+  CHECK(gap20 <= 1.5 * gap10 + 1.0);  // + $1B: a residual near 0 at 10 years is level too
+}
