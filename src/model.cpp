@@ -63,8 +63,9 @@ PathModel::PathModel(Scenario scenario)
       if (i >= 0 && i < n) equity_[i] += e.amount_bn.value();
     }
   const double lambda = scenario_.fixed_opex_growth_reversion;
-  if (lambda > 0)  // §13.7: the growth relaxes; (1 - e^{-lambda t}) / lambda per step
-    for (int i = 0; i < n; ++i) opex_reversion_term_.push_back(-std::expm1(-lambda * i * dt_) / lambda);
+  if (lambda > 0)  // §12.3: the growth relaxes; (1 - e^{-lambda t}) / lambda per step
+    for (int i = 0; i < n; ++i)
+      opex_reversion_term_.push_back(-std::expm1(-lambda * i * dt_) / lambda);
   if (scenario_[Param::fixed_opex_growth].is_fixed()) {
     const double growth = scenario_[Param::fixed_opex_growth].value();
     const double h_inf = scenario_.fixed_opex_long_run_growth.value_or(growth);
@@ -105,7 +106,7 @@ PathModel::PathModel(Scenario scenario)
   if (has_debt()) series_.push_back(Series::debt);
   if (has_equity()) series_.push_back(Series::ownership);
   if (has_rent()) series_.push_back(Series::leased);
-  // §13.10 calendar-year outputs, after the checkpoints, kind by kind.
+  // §12.5 calendar-year outputs, after the checkpoints, kind by kind.
   if (!scenario_.yearly.empty()) {
     yearly_years_ = calendar_years(scenario_);
     for (int i = 0; i < n; ++i)
@@ -114,13 +115,13 @@ PathModel::PathModel(Scenario scenario)
                                             calendar_year_of_step(scenario_, i)) -
                            yearly_years_.begin()));
     for (YearlyKind kind : scenario_.yearly) {
-      // TODO(lead, §13.10 need_<Y>): the gross need through the end of each calendar year
-      // comes from the waterfall's shadow cash (§13.1); give it columns here (after capex)
+      // TODO(lead, MODEL.md §13.10 need_<Y>): the gross need through the end of each calendar year
+      // comes from the waterfall's shadow cash (MODEL.md §13.1); give it columns here (after capex)
       // and fill them in the kernel where the revenue/fcf/capex sums are kept.
       if (kind == YearlyKind::need) continue;
-      yearly_kind_column_[static_cast<std::size_t>(kind)] = static_cast<int>(
-          outputs_.size() + unpaid_contracts_ + checkpoint_steps_.size() +
-          yearly_kinds_ * yearly_years_.size());
+      yearly_kind_column_[static_cast<std::size_t>(kind)] =
+          static_cast<int>(outputs_.size() + unpaid_contracts_ + checkpoint_steps_.size() +
+                           yearly_kinds_ * yearly_years_.size());
       ++yearly_kinds_;
     }
   }
@@ -155,7 +156,7 @@ void PathModel::add_contract(const ContractTerms& c, Contract::Profile profile, 
   const int end = std::min(n, first_step_at_or_after(c.start + c.years));
   const double offset = c.start - scenario_.start_year;
   const bool delivery = profile == Contract::Profile::delivery;
-  // profile = delivery (§13.8): the share of gw delivered tau years into the term, at the
+  // profile = delivery (§12.4): the share of gw delivered tau years into the term, at the
   // middle of the step: min(1, tau / ramp_years), all of it at once when ramp_years = 0.
   auto delivered = [&](int i) {
     const double tau = (i + 0.5) * dt_ - offset;

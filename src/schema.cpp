@@ -62,7 +62,7 @@ QuantityInfo describe_output(std::string_view name) {
     return {std::string(name), "$B/yr", Kind::level, Tail::low,
             "realised annual recurring revenue at the first step on or after " +
                 std::string(name.substr(7))};
-  // §13.10 calendar-year outputs: revenue_<Y>, fcf_<Y>, capex_<Y>, need_<Y>.
+  // §12.5 calendar-year outputs: revenue_<Y>, fcf_<Y>, capex_<Y>, need_<Y>.
   for (const char* prefix : {"revenue_", "fcf_", "capex_", "need_"}) {
     const std::string_view p = prefix;
     if (name.size() > p.size() && name.substr(0, p.size()) == p &&

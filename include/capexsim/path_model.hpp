@@ -81,7 +81,7 @@ class PathModel {
   std::size_t unpaid_contract_column() const { return outputs_.size(); }
   /// Column of the first checkpoint.
   std::size_t checkpoint_column() const { return outputs_.size() + unpaid_contracts_; }
-  /// [outputs] yearly (docs/model.md §13.10): the calendar years of the horizon, the
+  /// [outputs] yearly (docs/model.md §12.5): the calendar years of the horizon, the
   /// index into them of each step, and the column of the first calendar-year output (they
   /// follow the checkpoints: revenue_<Y> for each year, then fcf_<Y>, capex_<Y>).
   const std::vector<int>& yearly_years() const { return yearly_years_; }
@@ -111,9 +111,9 @@ class PathModel {
     return has_constraint() && scenario_.financing.constraint->brake_cash_bn.has_value();
   }
   bool demand_led() const { return scenario_.plan.kind == BuildPlan::Kind::demand; }
-  /// §13.5 renting: some started GW are leased (rent_share not fixed at 0).
+  /// §12.1 renting: some started GW are leased (rent_share not fixed at 0).
   bool has_rent() const { return !(scenario_[Param::rent_share] == Distribution::fixed(0)); }
-  /// §13.6: revenue per GW grows (arr_per_gw_growth not fixed at 0).
+  /// §12.2: revenue per GW grows (arr_per_gw_growth not fixed at 0).
   bool has_arr_per_gw_growth() const {
     return !(scenario_[Param::arr_per_gw_growth] == Distribution::fixed(0));
   }
@@ -126,7 +126,7 @@ class PathModel {
   struct ContractTerms {
     double total, start, years, gw;
     int renewals;
-    double renewal_total;  // payments over each renewal term (flat)
+    double renewal_total;   // payments over each renewal term (flat)
     double ramp_years = 0;  // profile = delivery: years to deliver gw (0: all at once)
   };
   /// Add a contract's schedule to per-step arrays (entry i at [i * stride]): its payment
@@ -158,7 +158,7 @@ class PathModel {
   /// e^{fixed_opex_growth t_i} per step when that growth is a fixed number (the usual
   /// case), so paths do not recompute it; empty when it is drawn per path.
   const std::vector<double>& fixed_opex_growth_factor() const { return fixed_opex_factor_; }
-  /// §13.7 opex growth that relaxes (fixed_opex_growth_reversion lambda > 0): per step,
+  /// §12.3 opex growth that relaxes (fixed_opex_growth_reversion lambda > 0): per step,
   /// (1 - e^{-lambda t_i}) / lambda, so that the factor is
   /// e^{h_inf t + (h_0 - h_inf) term}; empty when lambda = 0 (the v1 formula).
   const std::vector<double>& fixed_opex_reversion_term() const { return opex_reversion_term_; }
@@ -277,8 +277,8 @@ struct PathConstants {
   double g0, g_inf, decay_g, vol_g, sigma_d, vol_d, log_demand0;
   double jump_lambda, jump_p0, jump_mean, jump_sd;
   double arr_per_gw, inv_arr_per_gw, resale_per_gw_step;
-  double arr_per_gw_growth;  // §13.6 h
-  // §13.5 renting
+  double arr_per_gw_growth;  // §12.2 h
+  // §12.1 renting
   double rent_share, rent_per_gw_step;
   // 4.6 costs
   double power_ops, rev_cost, fixed_opex, fixed_growth;

@@ -81,8 +81,8 @@ const char* tail_name(Tail t);  // "high", "low", "none"
   X(cost_per_gw, "$B per GW", level, high, "all-in cost of a GW started in the step")
 
 /// Series of optional features, present only when the feature is configured.
-#define CAPEXSIM_OPTIONAL_SERIES(X)                               \
-  X(debt, "$B", level, high, "total debt balance after the step") \
+#define CAPEXSIM_OPTIONAL_SERIES(X)                                                    \
+  X(debt, "$B", level, high, "total debt balance after the step")                      \
   X(ownership, "share", level, low, "share of the lab its original owners still hold") \
   X(leased, "GW", level, none, "leased capacity online")
 

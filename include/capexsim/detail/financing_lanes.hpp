@@ -43,7 +43,8 @@ class FinancingLanes {
       ownership_[l] = 1;
       budget_[l] = 0;
       last_round_[l] = -std::numeric_limits<double>::infinity();
-      cum_online_[l] = cum_deployed_[l] = rounds_[l] = raised_[l] = interest_total_[l] = debt_peak_[l] = 0;
+      cum_online_[l] = cum_deployed_[l] = rounds_[l] = raised_[l] = interest_total_[l] =
+          debt_peak_[l] = 0;
       proceeds_[l] = interest_[l] = unpaid_total_[l] = unpaid_capex_[l] = 0;
       unpaid_last_[l] = 0;
       default_step_[l] = -1;
@@ -54,8 +55,7 @@ class FinancingLanes {
   /// scheduled equity) and leaves as W_{i+1}. `vendor_equity`: vendor money that arrived
   /// as equity this step. Writes the debt balance and ownership after the step.
   void step(int i, double t, double* cash, const double* arr, const double* online,
-            const double* deployed, const double* vendor_equity, double* debt,
-            double* ownership) {
+            const double* deployed, const double* vendor_equity, double* debt, double* ownership) {
     const double dt = model_.dt();
     const std::size_t F = fin_.debt.size();
     // Interest on the balances at the start of the step.
@@ -69,7 +69,7 @@ class FinancingLanes {
       }
     // Warrants: tranches vest on cumulative GW online and the price P_i; sold at once.
     for (int l = 0; l < W; ++l) cum_online_[l] += online[l];
-    // §13.5 basis = "deployed": owned and leased GW coming online.
+    // §12.1 basis = "deployed": owned and leased GW coming online.
     for (int l = 0; l < W; ++l) cum_deployed_[l] += deployed[l];
     std::size_t tranche0 = 0;
     for (std::size_t w = 0; w < fin_.warrants.size(); ++w) {
@@ -241,9 +241,8 @@ class FinancingLanes {
   std::vector<unsigned char> vested_;           // [tranche][lane]
   std::vector<double> unpaid_contract_;         // [contract][lane]
   double multiple_[W], capacity_[W], ownership_[W], budget_[W], last_round_[W], cum_online_[W],
-      cum_deployed_[W],
-      rounds_[W], raised_[W], interest_total_[W], debt_peak_[W], proceeds_[W], interest_[W],
-      unpaid_total_[W], unpaid_capex_[W];
+      cum_deployed_[W], rounds_[W], raised_[W], interest_total_[W], debt_peak_[W], proceeds_[W],
+      interest_[W], unpaid_total_[W], unpaid_capex_[W];
   int default_step_[W];
   unsigned char unpaid_last_[W];
 };

@@ -41,7 +41,7 @@ struct StepLanes {
       serving_gw, arr, idle_gw, resale, opex, vendor, fcf, cash;
   alignas(64) Lanes debt, ownership;    // optional financing (0 and 1 without it)
   alignas(64) Lanes contracts, equity;  // contract payments and scheduled equity in the step
-  // §13.5 renting: leased GW online after the step's additions, the rent paid in the step
+  // §12.1 renting: leased GW online after the step's additions, the rent paid in the step
   // (a use of cash in FCF; 0 without rent_share).
   alignas(64) Lanes leased_gw, rent;
 };
@@ -373,13 +373,13 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
   const double* equity = model.equity().data();
   const double* opex_factor =
       model.fixed_opex_growth_factor().empty() ? nullptr : model.fixed_opex_growth_factor().data();
-  // §13.7 opex growth relaxing to a long-run rate, for a growth drawn per path.
+  // §12.3 opex growth relaxing to a long-run rate, for a growth drawn per path.
   const double* opex_relax = model.fixed_opex_reversion_term().empty()
                                  ? nullptr
                                  : model.fixed_opex_reversion_term().data();
-  // §13.6 revenue per GW rising (else arr_per_gw and its inverse stay the constants).
+  // §12.2 revenue per GW rising (else arr_per_gw and its inverse stay the constants).
   const bool apg_rises = model.has_arr_per_gw_growth();
-  // §13.10 calendar-year sums, accumulated into their output columns.
+  // §12.5 calendar-year sums, accumulated into their output columns.
   const int yearly_revenue = model.yearly_column(YearlyKind::revenue),
             yearly_fcf = model.yearly_column(YearlyKind::fcf),
             yearly_capex = model.yearly_column(YearlyKind::capex);
@@ -494,12 +494,12 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
     for (int l = 0; l < W; ++l) {
       old_cost[l] = sk_ring[rd_lead[l] * W + l];  // owned share of s_{i-L} K_{i-L}
       arrive[l] = s_ring[rd_lead[l] * W + l];     // s_{i-L}, owned and leased
-      // §13.5: a_i is the owned share of what arrives; the rest is leased.
+      // §12.1: a_i is the owned share of what arrives; the rest is leased.
       online[l] = arrive[l] * own_share[l];
       leased_on[l] = arrive[l] * rent_share[l];
       old_vintage[l] = v_ring[rd_life[l] * W + l];
     }
-    // §13.6 revenue one GW serves at t_i (the constants when it does not grow).
+    // §12.2 revenue one GW serves at t_i (the constants when it does not grow).
     if (apg_rises) {
       for (int l = 0; l < W; ++l) {
         apg[l] = arr_per_gw[l] * vmath::exp(apg_growth[l] * t);
@@ -535,12 +535,12 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
       // §10.5 demand-led plan: start only what demand projected to completion needs,
       // coverage x D_i e^{g_i L dt} / arr_per_gw, net of GW contracted then, of capacity
       // (owned and leased, with this step's additions) and of the pipeline started but not
-      // online (owned and leased, §13.5).
+      // online (owned and leased, §12.1).
       for (int l = 0; l < W; ++l) {
         const long ahead = i + static_cast<long>(lead[l]);
-        const double target = coverage[l] * vmath::exp(log_demand[l]) *
-                                  vmath::exp(g[l] * lead[l] * dt) / apg[l] -
-                              (terms ? terms->gw_at(ahead, l) : model.contract_gw_at(ahead));
+        const double target =
+            coverage[l] * vmath::exp(log_demand[l]) * vmath::exp(g[l] * lead[l] * dt) / apg[l] -
+            (terms ? terms->gw_at(ahead, l) : model.contract_gw_at(ahead));
         const double pipeline = pipe[l] - arrive[l];
         s[l] = std::min(s[l],
                         std::max(0.0, target - (capacity[l] + leased[l] + arrive[l]) - pipeline));
@@ -566,7 +566,7 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
     }
 
     // §4.3 construction (capex spread over the lead time, online after it), §4.4 refresh.
-    // §13.5: only the owned share of a start is built and paid for; the leased share
+    // §12.1: only the owned share of a start is built and paid for; the leased share
     // comes online after the same lead time and pays rent from then on.
     for (int l = 0; l < W; ++l) {
       const double owned_start = s[l] * own_share[l];
@@ -601,7 +601,7 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
     const double di = static_cast<double>(i);
     if (opex_factor) {
       for (int l = 0; l < W; ++l) opex_growth[l] = opex_factor[i];
-    } else if (opex_relax) {  // §13.7, growth drawn per path
+    } else if (opex_relax) {  // §12.3, growth drawn per path
       for (int l = 0; l < W; ++l)
         opex_growth[l] =
             vmath::exp(opex_h_inf[l] * t + (fixed_growth[l] - opex_h_inf[l]) * opex_relax[i]);
@@ -626,7 +626,7 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
       const double* __restrict cap = vendor_cap + k * W;
       // §10.2: equity-kind vendor money buys shares (it dilutes); a grant does not.
       const double as_equity = sc.vendors[k].kind == VendorFinancing::Kind::equity ? 1.0 : 0.0;
-      // §13.5 basis: owned GW coming online (v1) or every GW deployed, owned and leased.
+      // §12.1 basis: owned GW coming online (v1) or every GW deployed, owned and leased.
       const double* __restrict counted = sc.vendors[k].basis == GwBasis::deployed ? arrive : online;
       double* __restrict vpaid = paid + k * W;
       for (int l = 0; l < W; ++l) {
@@ -642,7 +642,7 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
     for (int l = 0; l < W; ++l) cash[l] += fcf[l] + vendor[l] + eq[l];
     if (financing) {
       financing->step(i, t, cash, arr, online, arrive, vendor_equity, st.debt, st.ownership);
-      // TODO(lead, §13.3): rent is an obligation class of its own (st.rent); until the
+      // TODO(lead, MODEL.md §13.3): rent is an obligation class of its own (st.rent); until the
       // arrears ledger lands, a deficit is shared over the other obligations only.
       financing->settle(i, cash, capex, refresh_capex, opex,
                         terms ? terms->own_pay.data() : nullptr);
@@ -662,7 +662,7 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
       sustained_step[l] = positive ? (sustained_step[l] < 0 ? di : sustained_step[l]) : -1.0;
       capex_total[l] += capex[l] + refresh_capex[l];
     }
-    if (years_n) {  // §13.10 calendar-year sums (need_<Y>: TODO(lead), see PathModel)
+    if (years_n) {  // §12.5 calendar-year sums (need_<Y>: TODO(lead), see PathModel)
       const std::size_t y = static_cast<std::size_t>(model.year_index()[i]);
       if (yearly_revenue >= 0) {
         double* col = out + (static_cast<std::size_t>(yearly_revenue) + y) * W;
