@@ -464,7 +464,7 @@ int cmd_check(const std::string& file) {
   const Scenario scenario = load_scenario(file);
   std::cout << "# " << file << ": valid. The resolved scenario (every default filled in):\n"
             << to_toml(scenario);
-  // docs/model.md §13.11: what a GW of each source earns against what it costs, as TOML
+  // docs/model.md §13.6: what a GW of each source earns against what it costs, as TOML
   // comments so the output stays a scenario file.
   const auto rows = unit_economics(scenario);
   std::size_t width = 6;

@@ -172,7 +172,7 @@ class Checker {
     plausible(key, *find_key(section, name), std::abs(x));
   }
 
-  /// docs/model.md §13.11: a rate, growth rate or share written as a percent (`rate = 9.5`,
+  /// docs/model.md §13.6: a rate, growth rate or share written as a percent (`rate = 9.5`,
   /// `growth0 = 70`) is refused with the fraction it probably meant. The limits are far
   /// above any believable fraction: 100%/year of interest, continuous growth of 200%/year
   /// (300% for the initial growth: 20x in a year), a share of 2 (between 1 and 2 the range
@@ -613,13 +613,12 @@ void validate(const Scenario& scenario, std::string_view source_name) {
 }
 
 std::vector<UnitEconomics> unit_economics(const Scenario& s) {
-  const double net =
-      s[Param::arr_per_gw].mean() * (1 - s[Param::revenue_cost_share].mean());
+  const double net = s[Param::arr_per_gw].mean() * (1 - s[Param::revenue_cost_share].mean());
   std::vector<UnitEconomics> rows;
   rows.push_back({"owned", net,
-                  s[Param::power_ops_per_gw_year].mean() +
-                      s[Param::cost_per_gw].mean() * s[Param::it_share].mean() /
-                          s[Param::useful_life_years].mean()});
+                  s[Param::power_ops_per_gw_year].mean() + s[Param::cost_per_gw].mean() *
+                                                               s[Param::it_share].mean() /
+                                                               s[Param::useful_life_years].mean()});
   if (s[Param::rent_share].mean() > 0)
     rows.push_back({"leased", net, s[Param::rent_per_gw_year].mean()});
   for (const Contract& c : s.contracts) {

@@ -254,7 +254,8 @@ class Loader {
           const std::string v = word(*a.get(k), key, {"revenue", "fcf", "capex", "need"});
           YearlyKind kind = YearlyKind::revenue;
           for (std::size_t j = 0; j < yearly_kind_count; ++j)
-            if (v == yearly_kind_name(static_cast<YearlyKind>(j))) kind = static_cast<YearlyKind>(j);
+            if (v == yearly_kind_name(static_cast<YearlyKind>(j)))
+              kind = static_cast<YearlyKind>(j);
           if (std::find(s.yearly.begin(), s.yearly.end(), kind) != s.yearly.end())
             fail(*a.get(k), key, "expected each of \"" + v + "\" once, got it twice");
           s.yearly.push_back(kind);

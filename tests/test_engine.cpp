@@ -337,3 +337,47 @@ TEST_CASE("results survive a round trip through bytes, bit for bit, and still me
   CHECK_THROWS_AS(Result::from_bytes(broken), std::invalid_argument);
   CHECK_THROWS_AS(Result::from_bytes("nonsense"), std::invalid_argument);
 }
+
+TEST_CASE("the block kernel equals the reference kernel with the v3 levers, drawn per path") {
+  // docs/model.md §12: leased GW with a share and rent drawn per path, revenue per GW
+  // rising at a drawn rate, a drawn opex growth that relaxes (the per-lane branch), a
+  // delivery contract with a drawn gw (per-path schedules), a demand-led plan that counts
+  // leased capacity, deployed-basis vendor money and warrants, and calendar-year outputs.
+  std::ifstream in(CAPEXSIM_SOURCE_DIR "/scenarios/ai-lab-2025.toml");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto replace = [&](const std::string& from, const std::string& to) {
+    const auto at = text.find(from);
+    REQUIRE(at != std::string::npos);
+    text.replace(at, from.size(), to);
+  };
+  replace("plan_cap_gw = 30.0",
+          "plan_cap_gw = 30.0\nplan = \"demand\"\nrent_share = { uniform = [0.3, 0.9] }\n"
+          "rent_per_gw_year = { triangular = [12, 15, 20] }");
+  replace("fixed_opex_growth = 0.20",
+          "fixed_opex_growth = { uniform = [0.1, 0.3] }\nfixed_opex_long_run_growth = 0.05\n"
+          "fixed_opex_growth_reversion = 0.4");
+  replace("arr_per_gw = ", "arr_per_gw_growth = { uniform = [0.0, 0.15] }\narr_per_gw = ");
+  replace("checkpoints = [2028.0, 2030.0]",
+          "checkpoints = [2028.0, 2030.0]\nyearly = [\"revenue\", \"fcf\", \"capex\"]");
+  text +=
+      "\n[[contract]]\nname = \"delivered\"\ntotal = 120.0\nstart = 2026.5\nyears = 5.0\n"
+      "gw = { uniform = [1.0, 3.0] }\nprofile = \"delivery\"\nramp_years = 2.0\n"
+      "[[vendor_financing]]\nname = \"deployed\"\nper_gw = 4.0\ncap = 30.0\nbasis = \"deployed\"\n"
+      "[[warrant]]\nname = \"amd\"\nshares_m = 160\nstrike = 0.01\nprice0 = 220\n"
+      "price_volatility = 0.5\ntranches = [{gw = 1, share = 0.5}, {gw = 4, share = 0.5, "
+      "price_hurdle = 300}]\nbasis = \"deployed\"\n";
+  const Scenario levers = parse_scenario(text, "levers.toml");
+  const PathModel model(levers);
+  REQUIRE(model.has_rent());
+  REQUIRE(model.per_path_terms());
+  REQUIRE(model.fixed_opex_growth_factor().empty());
+  REQUIRE(model.yearly_columns() == 30);
+  RunOptions o;
+  o.paths = 75;  // two blocks and 11 paths
+  o.seed = 5;
+  o.first_path = 300;
+  const Result reference_kernel = run_serial(levers, o);
+  const tbb::global_control one(tbb::global_control::max_allowed_parallelism, 2);
+  check_identical(run(levers, o), reference_kernel);
+  CHECK(reference_kernel.summary(reference_kernel.output_index("leased_gw_end")).mean > 0);
+}

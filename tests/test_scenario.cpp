@@ -409,11 +409,12 @@ TEST_CASE("keys with very many dotted parts are refused before the TOML parser s
 }
 
 // ---------------------------------------------------------------------------------------
-// v3 levers (docs/model.md §13.5-13.8, 13.10, 13.11).
+// v3 levers (docs/model.md §12; MODEL.md §13.5-13.8, 13.10, 13.11).
 
 TEST_CASE("v3 keys: parsed, written only when set, and round-tripped") {
   const std::string t =
-      with_line("lead_time_years", "lead_time_years = 1.0\nrent_share = 0.7\nrent_per_gw_year = 14") +
+      with_line("lead_time_years",
+                "lead_time_years = 1.0\nrent_share = 0.7\nrent_per_gw_year = 14") +
       "arr_per_gw_growth = { uniform = [0.05, 0.15] }\n"  // [revenue] is still open
       "[opex]\nfixed_opex = 10\nfixed_opex_growth = 0.2\nfixed_opex_long_run_growth = 0.05\n"
       "fixed_opex_growth_reversion = 0.4\n"
@@ -440,9 +441,9 @@ TEST_CASE("v3 keys: parsed, written only when set, and round-tripped") {
   CHECK(fingerprint(again) == fingerprint(s));
   // Absent, none of them is written: a v1/v2 scenario keeps its text and fingerprint.
   const std::string plain = to_toml(parse_scenario(minimal, "m.toml"));
-  for (const char* k : {"rent_share", "rent_per_gw_year", "arr_per_gw_growth",
-                        "fixed_opex_long_run_growth", "fixed_opex_growth_reversion", "ramp_years",
-                        "basis", "yearly"}) {
+  for (const char* k :
+       {"rent_share", "rent_per_gw_year", "arr_per_gw_growth", "fixed_opex_long_run_growth",
+        "fixed_opex_growth_reversion", "ramp_years", "basis", "yearly"}) {
     CAPTURE(k);
     CHECK(plain.find(k) == std::string::npos);
   }
@@ -451,8 +452,7 @@ TEST_CASE("v3 keys: parsed, written only when set, and round-tripped") {
 TEST_CASE("v3 keys: invalid values name the key, the file and the line") {
   // minimal's [revenue] is open at line 17; line 18 is the first added.
   expect_error(with_line("lead_time_years", "lead_time_years = 1.0\nrent_share = 1.5"),
-               "build.rent_share", 10,
-               "[0, 1]");
+               "build.rent_share", 10, "[0, 1]");
   expect_error(with_line("lead_time_years", "lead_time_years = 1.0\nrent_per_gw_year = -1"),
                "build.rent_per_gw_year", 10, ">= 0");
   expect_error(minimal + "[opex]\nfixed_opex_growth_reversion = -0.5\n",
@@ -478,13 +478,12 @@ TEST_CASE("v3 keys: invalid values name the key, the file and the line") {
 }
 
 TEST_CASE("a rate, growth or share written as a percent is refused with the fraction meant") {
-  // docs/model.md §13.11: `rate = 9.5` would charge 950% a year.
+  // docs/model.md §13.6: `rate = 9.5` would charge 950% a year.
   expect_error(minimal + "[[debt]]\nlimit = 10\nrate = 9.5\n", "debt[0].rate", 20,
                "looks like a percent; did you mean 0.095?");
-  expect_error(with_line("growth0", "growth0 = 70"), "revenue.growth0", 16,
-               "did you mean 0.7?");
-  expect_error(with_line("growth0", "growth0 = { triangular = [50, 70, 90] }"),
-               "revenue.growth0", 16, "each number divided by 100");
+  expect_error(with_line("growth0", "growth0 = 70"), "revenue.growth0", 16, "did you mean 0.7?");
+  expect_error(with_line("growth0", "growth0 = { triangular = [50, 70, 90] }"), "revenue.growth0",
+               16, "each number divided by 100");
   expect_error(minimal + "long_run_growth = 15\n", "revenue.long_run_growth", 18,
                "did you mean 0.15?");
   expect_error(minimal + "[opex]\nfixed_opex_growth = 20\n", "opex.fixed_opex_growth", 19,
@@ -504,13 +503,13 @@ TEST_CASE("a rate, growth or share written as a percent is refused with the frac
 TEST_CASE("unit economics per capacity source at the start (capexsim check)") {
   // Net revenue per GW-year 10 (1 - 0.3) = 7; owned 1 + 50 x 0.6 / 5 = 7; leased 14;
   // a flat contract 120 / (2 x 4) = 15; a delivery one 120 / (2 (4 - 1)) = 20.
-  std::string t =
-      with_line("lead_time_years", "lead_time_years = 1.0\nrent_share = 0.5\nrent_per_gw_year = 14") +
-      "[opex]\npower_ops_per_gw_year = 1\nrevenue_cost_share = 0.3\n"
-      "[[contract]]\nname = \"flat\"\ntotal = 120\nstart = 2026\nyears = 4\ngw = 2\n"
-      "[[contract]]\nname = \"dlv\"\ntotal = 120\nstart = 2026\nyears = 4\ngw = 2\n"
-      "profile = \"delivery\"\nramp_years = 2\n"
-      "[[contract]]\nname = \"paper\"\ntotal = 5\nstart = 2026\nyears = 1\n";
+  std::string t = with_line("lead_time_years",
+                            "lead_time_years = 1.0\nrent_share = 0.5\nrent_per_gw_year = 14") +
+                  "[opex]\npower_ops_per_gw_year = 1\nrevenue_cost_share = 0.3\n"
+                  "[[contract]]\nname = \"flat\"\ntotal = 120\nstart = 2026\nyears = 4\ngw = 2\n"
+                  "[[contract]]\nname = \"dlv\"\ntotal = 120\nstart = 2026\nyears = 4\ngw = 2\n"
+                  "profile = \"delivery\"\nramp_years = 2\n"
+                  "[[contract]]\nname = \"paper\"\ntotal = 5\nstart = 2026\nyears = 1\n";
   t.replace(t.find("cost_per_gw = 40.0"), std::string("cost_per_gw = 40.0").size(),
             "cost_per_gw = 50.0");
   const auto rows = unit_economics(parse_scenario(t, "u.toml"));

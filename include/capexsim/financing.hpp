@@ -13,7 +13,7 @@
 
 namespace capexsim {
 
-/// The GW that a vendor's money or a warrant's vesting follows (docs/model.md §13.5):
+/// The GW that a vendor's money or a warrant's vesting follows (docs/model.md §13.1):
 /// owned GW coming online (v1), or every GW deployed, owned and leased.
 enum class GwBasis { owned, deployed };
 

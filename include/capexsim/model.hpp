@@ -42,7 +42,7 @@ struct StepState {
   double dt = 0;
   double debt = 0;       // total debt balance after the step, $B (docs/model.md §10)
   double ownership = 1;  // share of the lab its original owners hold after the step
-  double leased_gw = 0;  // leased GW online after the step (docs/model.md §13.5)
+  double leased_gw = 0;  // leased GW online after the step (docs/model.md §13.1)
   double rent = 0;       // rent paid in the step, $B
 
   /// Series `s` at this step (detail::series_lanes, the one definition of each series).

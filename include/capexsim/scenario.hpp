@@ -202,7 +202,7 @@ struct EquityInjection {
 };
 
 /// Calendar-year outputs of [outputs] yearly, in column order: revenue_<Y>, fcf_<Y>,
-/// capex_<Y>, need_<Y> (docs/model.md §13.10).
+/// capex_<Y>, need_<Y> (docs/model.md §13.5).
 enum class YearlyKind { revenue, fcf, capex, need };
 inline constexpr std::size_t yearly_kind_count = 4;
 const char* yearly_kind_name(YearlyKind k);  // "revenue", "fcf", "capex", "need"
@@ -244,7 +244,7 @@ struct Scenario {
   std::vector<Shock> correlation_order;
 
   std::vector<double> checkpoints;  // calendar years for arr_at_<year>
-  /// [outputs] yearly: the calendar-year sums reported per path (docs/model.md §13.10).
+  /// [outputs] yearly: the calendar-year sums reported per path (docs/model.md §13.5).
   std::vector<YearlyKind> yearly;
 
   /// [opex] fixed_opex_long_run_growth (absent: fixed_opex_growth, per path) and
@@ -310,7 +310,7 @@ std::string to_toml(const Scenario& scenario);
 /// A 64-bit FNV-1a hash of to_toml(scenario), printed as 16 hex digits.
 std::string fingerprint(const Scenario& scenario);
 
-/// One capacity source's economics at the start (docs/model.md §13.11), in $B per
+/// One capacity source's economics at the start (docs/model.md §13.6), in $B per
 /// GW-year, from the means of the inputs: what a GW earns net of revenue-linked costs,
 /// `arr_per_gw (1 - revenue_cost_share)`, against what it costs: owned
 /// `power_ops_per_gw_year + cost_per_gw it_share / useful_life_years`, leased
