@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "capexsim/schema.hpp"
@@ -18,9 +19,13 @@ struct BandRow {
   std::array<double, band_levels.size()> quantiles{};  // p5, p25, p50, p75, p95
 };
 
-/// For every series and step: an exact fixed-point sum (the mean, to 2.3e-10) and a
-/// QuantileSketch (quantiles to 0.39% relative, plus 1e-3 absolute). Memory is
-/// series x steps x (occupied buckets), independent of the path count; merging is exact.
+/// For every series and step: an exact fixed-point sum (the mean, to 2.3e-10), a
+/// QuantileSketch (quantiles to 0.39% relative, plus 1e-3 absolute) and the exact smallest
+/// and largest value. Each reported quantile and mean is clamped to [min, max], so a band
+/// never leaves the data (a sketch bucket's midpoint can lie above the largest value or
+/// below the smallest), and a step whose values are all equal reports that value exactly.
+/// Memory is series x steps x (occupied buckets), independent of the path count; merging is
+/// exact (min and max are exact under any merge order).
 class BandAccumulator {
  public:
   BandAccumulator() = default;
@@ -28,7 +33,9 @@ class BandAccumulator {
   BandAccumulator(int steps, std::size_t series)
       : steps_(steps),
         sums_(series * static_cast<std::size_t>(steps)),
-        sketches_(series * static_cast<std::size_t>(steps)) {}
+        sketches_(series * static_cast<std::size_t>(steps)),
+        min_(series * static_cast<std::size_t>(steps), std::numeric_limits<double>::infinity()),
+        max_(series * static_cast<std::size_t>(steps), -std::numeric_limits<double>::infinity()) {}
 
   /// Add `count` whole paths at once from a buffer laid out
   /// values[(series * steps + step) * stride + path]: each sketch then takes `count`
@@ -39,6 +46,14 @@ class BandAccumulator {
       const double* v = values + k * stride;
       sums_[k].add_many(v, count);
       sketches_[k].add_many(v, count);
+      // Selects rather than std::min, so the loop vectorises (series values are never NaN).
+      double lo = min_[k], hi = max_[k];
+      for (std::size_t p = 0; p < count; ++p) {
+        lo = v[p] < lo ? v[p] : lo;
+        hi = v[p] > hi ? v[p] : hi;
+      }
+      min_[k] = lo;
+      max_[k] = hi;
     }
     paths_ += count;
   }
@@ -57,13 +72,18 @@ class BandAccumulator {
 
   friend bool operator==(const BandAccumulator&, const BandAccumulator&) = default;
   void write(detail::ByteWriter& w) const;
-  void read(detail::ByteReader& r);
+  /// `with_extremes` = false reads the layout of results written before min and max were
+  /// kept ("CAPXRES3" and older): their bands are then not clamped.
+  void read(detail::ByteReader& r, bool with_extremes = true);
 
  private:
   int steps_ = 0;
   std::uint64_t paths_ = 0;
   std::vector<FixedPointSum> sums_;
   std::vector<QuantileSketch> sketches_;
+  // Exact smallest and largest value of each (series, step); -inf and +inf when unknown
+  // (read from an older result), which makes the clamp a no-op.
+  std::vector<double> min_, max_;
 };
 
 }  // namespace capexsim

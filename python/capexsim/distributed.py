@@ -47,9 +47,13 @@ def shard_ranges(paths: int, shards: int) -> list[tuple[int, int]]:
 
 
 def run_shard(toml: str, source: str, seed: int, first_path: int, paths: int, keep_paths: bool,
-              bands: bool, threads: int) -> bytes:
-    """One shard as a pure function: the bytes of its result (``Result`` pickles them)."""
-    core = _core.simulate(toml, source, paths, seed, threads, first_path, keep_paths, bands, None)
+              bands: bool, threads: int, design_paths: int = 0) -> bytes:
+    """One shard as a pure function: the bytes of its result (``Result`` pickles them).
+
+    design_paths: the whole run's path count, the size of an lhs design (0 = the shard's
+    end, right only for a single shard)."""
+    core = _core.simulate(toml, source, paths, seed, threads, first_path, keep_paths, bands, None,
+                          "", design_paths)
     return core.to_bytes()
 
 
@@ -90,15 +94,6 @@ def map_shards(task: Callable[..., Any], args: Sequence[Sequence[Any]], client=N
                 f.release()
 
 
-def _merge_in_order(parts: list) -> "_core.Result":
-    """Adjacent results merged pairwise, in path order (each path's values copied
-    O(log shards) times rather than O(shards))."""
-    while len(parts) > 1:
-        parts = [_core.merge(parts[i], parts[i + 1]) if i + 1 < len(parts) else parts[i]
-                 for i in range(0, len(parts), 2)]
-    return parts[0]
-
-
 def simulate(scenario, paths: int = 100_000, seed: int = 1, client=None,
              shards: Optional[int] = None, **kwargs) -> Result:
     """``capexsim.simulate()`` with the paths split into shards run on a Dask cluster.
@@ -131,10 +126,19 @@ def simulate(scenario, paths: int = 100_000, seed: int = 1, client=None,
         if n is None:
             n = min(paths, 4 * max(1, sum(c.nthreads().values())))
         n = _count(n, "shards", 1)
-        args = [(toml, source, seed, first, count, keep_paths, bands, threads)
+        args = [(toml, source, seed, first, count, keep_paths, bands, threads, paths)
                 for first, count in shard_ranges(paths, n)]
         blobs = map_shards(run_shard, args, client=c)
-    return Result(_merge_in_order([_core.Result.from_bytes(b) for b in blobs]))
+    # One merge of all shards' bytes: each per-path array is copied once, into place.
+    core = _core.merge_bytes(blobs)
+    del blobs
+    # The Result of simulate(): its scenario (fan-chart events, the workbook's inputs
+    # sheet, an equal pickle), sampling, notes and thresholds.
+    from . import _finish, _sampling_of
+    res = Result(core, sc)
+    method = _sampling_of(sc)
+    _finish(res, sc, method, _core.sampling_note(method, paths), None)
+    return res
 
 
 def sobol_shard(toml: str, source: str, output: str, stat: str, seed: int, first_path: int,

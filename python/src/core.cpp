@@ -609,6 +609,25 @@ PYBIND11_MODULE(_core, m) {
       "Paired differences B - A per common output (capexsim::compare), one dict per output.");
   m.def("merge", static_cast<Result (*)(const Result&, const Result&)>(&merge), py::arg("a"),
         py::arg("b"), "Merge results of adjacent path ranges of the same scenario and seed.");
+  m.def(
+      "merge_bytes",
+      [](const py::list& shards) {
+        // Views of the Python bytes objects (no copy); the list keeps them alive, and the
+        // merge copies each per-path array once, without the GIL.
+        std::vector<std::string_view> views;
+        views.reserve(shards.size());
+        for (const py::handle h : shards) {
+          char* data = nullptr;
+          Py_ssize_t n = 0;
+          if (PyBytes_AsStringAndSize(h.ptr(), &data, &n) != 0) throw py::error_already_set();
+          views.emplace_back(data, static_cast<std::size_t>(n));
+        }
+        py::gil_scoped_release release;
+        return merge_bytes(views);
+      },
+      py::arg("shards"),
+      "Merge the bytes (Result.to_bytes) of results of adjacent path ranges, in any order: "
+      "merge() of them all, with each per-path array copied once.");
   m.def("simulate", &simulate, py::arg("toml"), py::arg("source"), py::arg("paths"),
         py::arg("seed"), py::arg("threads"), py::arg("first_path"), py::arg("keep_paths"),
         py::arg("bands"), py::arg("progress"), py::arg("sampling") = "",
