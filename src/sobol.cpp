@@ -53,20 +53,26 @@ struct Samples {
   std::size_t n = 0, k = 0, stride = 0;
 };
 
-/// V, S_i and ST_i over the rows row(0), ..., row(N-1) (the identity for the point
-/// estimate, a resample in the bootstrap), into S[i] and ST[i]. `acc` is scratch.
-template <class Row>
-void estimate(const Samples& d, Row row, double* S, double* ST, std::vector<double>& acc) {
+/// V, S_i and ST_i of a resample given as distinct rows `rows[0..m)` in ascending order,
+/// row rows[t] taken `weight[t]` times (all rows once for the point estimate), into S[i]
+/// and ST[i]. `acc` is scratch. Reading the rows in ascending order streams the table
+/// (a bootstrap resample of N rows holds about 63% of them), where visiting them in draw
+/// order was a random gather per draw. With every weight 1 the sums are those of the plain
+/// estimator term for term (x * 1.0 is exact), so the point estimates keep their bits; a
+/// resample's sums add each row's weighted term once instead of its copies one by one,
+/// which moves a bootstrap bound by rounding only.
+void estimate(const Samples& d, const std::uint32_t* rows, const double* weight, std::size_t m,
+              double* S, double* ST, std::vector<double>& acc) {
   const std::size_t n = d.n, k = d.k, stride = d.stride;
   const double* ab = d.ab.data();
   // Pass 1: the shift m (mean of yA u yB), and whether the output is constant. The test is
   // min == max rather than V == 0, because the rounded mean of equal values need not equal
   // them, which would leave V a rounding residue instead of 0.
-  double sum = 0, lo = ab[2 * row(0)], hi = lo;
-  for (std::size_t j = 0; j < n; ++j) {
-    const std::size_t r = row(j);
+  double sum = 0, lo = ab[2 * rows[0]], hi = lo;
+  for (std::size_t t = 0; t < m; ++t) {
+    const std::size_t r = rows[t];
     const double ya = ab[2 * r], yb = ab[2 * r + 1];
-    sum += ya + yb;
+    sum += weight[t] * (ya + yb);
     lo = std::min({lo, ya, yb});
     hi = std::max({hi, ya, yb});
   }
@@ -75,22 +81,23 @@ void estimate(const Samples& d, Row row, double* S, double* ST, std::vector<doub
     std::fill(ST, ST + k, 0.0);
     return;
   }
-  const double two_n = 2.0 * static_cast<double>(n), m = sum / two_n;
+  const double two_n = 2.0 * static_cast<double>(n), mean = sum / two_n;
   // Pass 2 on centred values. The differences f(A_B^(i)) - f(A) are taken uncentred: they are
   // shift-free already, and the direct difference is the more accurate one.
   acc.assign(2 * k, 0.0);
   double* sS = acc.data();
   double* sT = acc.data() + k;
   double ss = 0, s = 0;
-  for (std::size_t j = 0; j < n; ++j) {
-    const double* x = d.rows.data() + row(j) * stride;
-    const double a = x[0] - m, b = x[1] - m;
-    ss += a * a + b * b;
-    s += a + b;
+  for (std::size_t t = 0; t < m; ++t) {
+    const double* x = d.rows.data() + std::size_t{rows[t]} * stride;
+    const double w = weight[t];
+    const double a = x[0] - mean, b = x[1] - mean, wb = w * b;
+    ss += w * (a * a + b * b);
+    s += w * (a + b);
     for (std::size_t i = 0; i < k; ++i) {
       const double diff = x[2 + i];
-      sS[i] += b * diff;
-      sT[i] += diff * diff;
+      sS[i] += wb * diff;
+      sT[i] += w * (diff * diff);
     }
   }
   // Corrected two-pass variance (Chan, Golub and LeVeque 1983): s is the rounding residue of
@@ -149,6 +156,8 @@ std::vector<SobolIndex> sobol_from_samples(std::span<const double> yA, std::span
                                   std::to_string(yAB[i].size()) + " values, yA has " +
                                   std::to_string(n));
   if (n < 2) throw std::invalid_argument("sobol: needs N >= 2 rows, got " + std::to_string(n));
+  if (n > std::numeric_limits<std::uint32_t>::max())
+    throw std::invalid_argument("sobol: at most 2^32 - 1 rows, got " + std::to_string(n));
   if (options.bootstrap < 0)
     throw std::invalid_argument("sobol: bootstrap must be >= 0, got " +
                                 std::to_string(options.bootstrap));
@@ -176,9 +185,10 @@ std::vector<SobolIndex> sobol_from_samples(std::span<const double> yA, std::span
 
   std::vector<SobolIndex> out(k);
   {
-    std::vector<double> S(k), ST(k), acc;
-    estimate(
-        d, [](std::size_t j) { return j; }, S.data(), ST.data(), acc);
+    std::vector<double> S(k), ST(k), acc, ones(n, 1.0);
+    std::vector<std::uint32_t> all(n);
+    for (std::size_t j = 0; j < n; ++j) all[j] = static_cast<std::uint32_t>(j);
+    estimate(d, all.data(), ones.data(), n, S.data(), ST.data(), acc);
     for (std::size_t i = 0; i < k; ++i) {
       out[i].name = names[i];
       out[i].S = out[i].S_lo = out[i].S_hi = S[i];
@@ -199,12 +209,12 @@ std::vector<SobolIndex> sobol_from_samples(std::span<const double> yA, std::span
   const std::uint32_t k1 = static_cast<std::uint32_t>(options.seed >> 32);
   constexpr std::size_t lanes = 16;
   parallel_ranges(reps, [&](std::size_t begin, std::size_t end) {
-    std::vector<std::size_t> idx(n + 2 * lanes);
-    std::vector<double> S(k), ST(k), acc;
+    std::vector<std::uint32_t> count(n + 2 * lanes), rows(n);
+    std::vector<double> weight(n), S(k), ST(k), acc;
     for (std::size_t r = begin; r != end; ++r) {
-      // Block t of replicate r: counter {t lo, t hi, r, tag}; two indices per block. The
-      // blocks are drawn `lanes` at a time by the vectorised Philox (the same bits as
-      // rng::philox per block); idx has room for the last group's spare indices.
+      // Block t of replicate r: counter {t lo, t hi, r, tag}; two indices per block, each
+      // counted. The blocks are drawn `lanes` at a time by the vectorised Philox (the same
+      // bits as rng::philox per block); count[n] takes the last group's spare indices.
       const std::size_t blocks = (n + 1) / 2;
       for (std::size_t t0 = 0; t0 < blocks; t0 += lanes) {
         std::uint32_t c[4][lanes];
@@ -217,12 +227,23 @@ std::vector<SobolIndex> sobol_from_samples(std::span<const double> yA, std::span
         }
         rng::philox_lanes<lanes>(c, k0, k1);
         for (std::size_t l = 0; l < lanes; ++l) {
-          idx[2 * (t0 + l)] = index_below(c[0][l], c[1][l], n);
-          idx[2 * (t0 + l) + 1] = index_below(c[2][l], c[3][l], n);
+          const std::size_t j0 = 2 * (t0 + l);
+          ++count[j0 < n ? index_below(c[0][l], c[1][l], n) : n];
+          ++count[j0 + 1 < n ? index_below(c[2][l], c[3][l], n) : n];
         }
       }
-      estimate(
-          d, [&](std::size_t j) { return idx[j]; }, S.data(), ST.data(), acc);
+      // The drawn rows in ascending order with their multiplicities (branch-free), and the
+      // counts cleared for the next replicate.
+      std::size_t m = 0;
+      for (std::size_t j = 0; j < n; ++j) {
+        const std::uint32_t c = count[j];
+        rows[m] = static_cast<std::uint32_t>(j);
+        weight[m] = static_cast<double>(c);
+        m += c != 0;
+        count[j] = 0;
+      }
+      count[n] = 0;
+      estimate(d, rows.data(), weight.data(), m, S.data(), ST.data(), acc);
       for (std::size_t i = 0; i < k; ++i) {
         Sb[i * reps + r] = S[i];
         STb[i * reps + r] = ST[i];
