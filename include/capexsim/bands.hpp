@@ -42,18 +42,29 @@ class BandAccumulator {
   /// values in a row instead of one value per path (far fewer cache misses). Same
   /// integer counts and sums as adding them path by path, so the same bits.
   void add_block(const double* values, std::size_t count, std::size_t stride) {
+    if (count == 0) return;
     for (std::size_t k = 0; k < sums_.size(); ++k) {
       const double* v = values + k * stride;
-      sums_[k].add_many(v, count);
-      sketches_[k].add_many(v, count);
-      // Selects rather than std::min, so the loop vectorises (series values are never NaN).
-      double lo = min_[k], hi = max_[k];
+      // Selects rather than std::min, so the loop vectorises.
+      double lo = v[0], hi = v[0];
+      bool nan = false;
       for (std::size_t p = 0; p < count; ++p) {
         lo = v[p] < lo ? v[p] : lo;
         hi = v[p] > hi ? v[p] : hi;
+        nan |= v[p] != v[p];
       }
-      min_[k] = lo;
-      max_[k] = hi;
+      // (+0 and -0 compare equal; both go to the same bucket and round to the same sum.)
+      if (lo == hi && !nan) {
+        // Every path of the flush has the same value (capacity before the first delivery, a
+        // fixed series): one bucket update and one multiply, the same counts and sums.
+        sums_[k].add_repeated(lo, count);
+        sketches_[k].add_repeated(lo, count);
+      } else {
+        sums_[k].add_many(v, count);
+        sketches_[k].add_many(v, count);
+      }
+      min_[k] = lo < min_[k] ? lo : min_[k];
+      max_[k] = hi > max_[k] ? hi : max_[k];
     }
     paths_ += count;
   }
