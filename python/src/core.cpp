@@ -612,21 +612,25 @@ PYBIND11_MODULE(_core, m) {
   m.def(
       "merge_bytes",
       [](const py::list& shards) {
-        // Views of the Python bytes objects (no copy); the list keeps them alive, and the
-        // merge copies each per-path array once, without the GIL.
+        // Views of the Python objects' memory (bytes, mmap, memoryview: any buffer; no
+        // copy), held until the merge, which copies each per-path array once, without the GIL.
+        std::vector<py::buffer_info> held;
         std::vector<std::string_view> views;
+        held.reserve(shards.size());
         views.reserve(shards.size());
         for (const py::handle h : shards) {
-          char* data = nullptr;
-          Py_ssize_t n = 0;
-          if (PyBytes_AsStringAndSize(h.ptr(), &data, &n) != 0) throw py::error_already_set();
-          views.emplace_back(data, static_cast<std::size_t>(n));
+          held.push_back(py::reinterpret_borrow<py::buffer>(h).request());
+          const py::buffer_info& b = held.back();
+          if (b.ndim != 1 || b.itemsize != 1)
+            throw py::type_error("merge_bytes: each shard must be bytes-like");
+          views.emplace_back(static_cast<const char*>(b.ptr), static_cast<std::size_t>(b.size));
         }
         py::gil_scoped_release release;
         return merge_bytes(views);
       },
       py::arg("shards"),
-      "Merge the bytes (Result.to_bytes) of results of adjacent path ranges, in any order: "
+      "Merge the bytes (Result.to_bytes; bytes or any buffer, e.g. an mmap) of results of "
+      "adjacent path ranges, in any order: "
       "merge() of them all, with each per-path array copied once.");
   m.def("simulate", &simulate, py::arg("toml"), py::arg("source"), py::arg("paths"),
         py::arg("seed"), py::arg("threads"), py::arg("first_path"), py::arg("keep_paths"),

@@ -130,6 +130,18 @@ def test_the_cluster_result_is_simulates_result(client, reference_path):
     assert_same_result(cd.simulate(sc, paths=3_000, seed=2, client=client, shards=3), lhs_one)
 
 
+def test_workers_write_shards_to_a_shared_folder_when_asked(client, reference_path, tmp_path):
+    one = capexsim.simulate(reference_path, paths=5_000, seed=8)
+    res = cd.simulate(reference_path, paths=5_000, seed=8, client=client, shards=4,
+                      shard_dir=tmp_path)
+    assert_same_result(res, one)
+    assert pickle.dumps(res) == pickle.dumps(one)
+    files = sorted(os.listdir(tmp_path))
+    assert files == [f"shard-{f:012d}-{n}.bin" for f, n in cd.shard_ranges(5_000, 4)]
+    with pytest.raises(ValueError, match="not a folder"):
+        cd.simulate(reference_path, paths=100, client=client, shard_dir=tmp_path / "nope")
+
+
 def test_merge_bytes_takes_shards_in_any_order(reference_path):
     one = capexsim.simulate(reference_path, paths=3_000, seed=6)
     parts = [capexsim.simulate(reference_path, paths=n, first_path=f, seed=6)._core.to_bytes()
