@@ -17,6 +17,8 @@ BandAccumulator& BandAccumulator::operator+=(const BandAccumulator& o) {
   for (std::size_t k = 0; k < sums_.size(); ++k) {
     sums_[k] += o.sums_[k];
     sketches_[k] += o.sketches_[k];
+    min_[k] = std::min(min_[k], o.min_[k]);
+    max_[k] = std::max(max_[k], o.max_[k]);
   }
   return *this;
 }
@@ -34,6 +36,16 @@ std::vector<BandRow> BandAccumulator::rows(std::size_t series, double start_year
                     : std::numeric_limits<double>::quiet_NaN();
     for (std::size_t q = 0; q < band_levels.size(); ++q)
       r.quantiles[q] = sketches_[k].quantile(band_levels[q]);
+    // The sketch returns a bucket's midpoint, which can lie outside the data (capacity 2.0
+    // on every path read 2.0078): clamp to the exact extremes. Each quantile then stays
+    // within the documented bound, and equals the value exactly when min == max. The
+    // mean's fixed-point rounding (2^-32 per value) is clamped the same way.
+    const double lo = min_[k], hi = max_[k];
+    if (paths_ && lo <= hi) {
+      // lo + 0.0: a step of zeros reads +0, not -0.
+      for (double& q : r.quantiles) q = lo == hi ? lo + 0.0 : std::clamp(q, lo, hi);
+      r.mean = lo == hi ? lo + 0.0 : std::clamp(r.mean, lo, hi);
+    }
   }
   return out;
 }
@@ -44,9 +56,11 @@ void BandAccumulator::write(detail::ByteWriter& w) const {
   w.put<std::uint64_t>(sums_.size());
   for (const auto& x : sums_) x.write(w);
   for (const auto& x : sketches_) x.write(w);
+  w.put_vector(min_);
+  w.put_vector(max_);
 }
 
-void BandAccumulator::read(detail::ByteReader& r) {
+void BandAccumulator::read(detail::ByteReader& r, bool with_extremes) {
   steps_ = r.get<int>();
   paths_ = r.get<std::uint64_t>();
   const auto n = r.get<std::uint64_t>();
@@ -58,6 +72,15 @@ void BandAccumulator::read(detail::ByteReader& r) {
   sketches_.assign(n, QuantileSketch());
   for (auto& x : sums_) x.read(r);
   for (auto& x : sketches_) x.read(r);
+  if (with_extremes) {
+    min_ = r.get_vector<double>();
+    max_ = r.get_vector<double>();
+    if (min_.size() != n || max_.size() != n)
+      throw std::invalid_argument("result bytes: corrupt band data");
+  } else {
+    min_.assign(n, -std::numeric_limits<double>::infinity());
+    max_.assign(n, std::numeric_limits<double>::infinity());
+  }
 }
 
 }  // namespace capexsim

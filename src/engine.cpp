@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <mutex>
 #include <optional>
@@ -34,8 +35,10 @@ namespace capexsim {
 namespace {
 // "CAPXRES2": version 2 adds the banded series' names, and exact large-magnitude sums and
 // min/max to the accumulators. "CAPXRES3" adds the drawn static inputs after the bands.
+// "CAPXRES4" adds each band step's exact min and max (the bands are clamped to them).
 constexpr std::uint64_t result_magic_v2 = 0x3253455258504143ull;  // "CAPXRES2"
-constexpr std::uint64_t result_magic = 0x3353455258504143ull;     // "CAPXRES3"
+constexpr std::uint64_t result_magic_v3 = 0x3353455258504143ull;  // "CAPXRES3"
+constexpr std::uint64_t result_magic = 0x3453455258504143ull;     // "CAPXRES4"
 }  // namespace
 
 std::string Result::to_bytes() const {
@@ -69,10 +72,19 @@ std::string Result::to_bytes() const {
   return out;
 }
 
-Result Result::from_bytes(std::string_view bytes) {
+namespace {
+/// Parses a result's bytes. With `arrays` null the per-path values and inputs are read
+/// into the result; otherwise they are left empty and `arrays` receives where their
+/// bytes lie (column-major, as written), for merge_bytes to copy them once into place.
+struct ArrayViews {
+  std::string_view per_path, inputs;
+  std::int64_t rows = 0, input_rows = 0;
+};
+
+Result parse_result(std::string_view bytes, ArrayViews* arrays) {
   detail::ByteReader r(bytes);
   const auto magic = r.get<std::uint64_t>();
-  if (magic != result_magic && magic != result_magic_v2)
+  if (magic != result_magic && magic != result_magic_v3 && magic != result_magic_v2)
     throw std::invalid_argument("not a capexsim result (bad header)");
   Result res;
   res.scenario_name = r.get_string();
@@ -92,13 +104,30 @@ Result Result::from_bytes(std::string_view bytes) {
   const auto rows = r.get<std::int64_t>(), cols = r.get<std::int64_t>();
   if (rows < 0 || cols < 0 || (rows > 0 && cols != static_cast<std::int64_t>(k)))
     throw std::invalid_argument("result bytes: corrupt per-path shape");
-  res.per_path.resize(rows, cols);
-  for (Eigen::Index c = 0; c < cols; ++c)
-    for (Eigen::Index p = 0; p < rows; ++p) res.per_path(p, c) = r.get<double>();
+  // One copy of each array, straight from the bytes (no per-value reads).
+  auto read_array = [&](Eigen::ArrayXXd& a, std::int64_t nrows, std::int64_t ncols,
+                        std::string_view* view) {
+    if (ncols > 0 && static_cast<std::uint64_t>(nrows) > std::numeric_limits<std::uint64_t>::max() /
+                                                             8 / static_cast<std::uint64_t>(ncols))
+      throw std::invalid_argument("result bytes: corrupt array shape");
+    const std::size_t n =
+        sizeof(double) * static_cast<std::size_t>(nrows) * static_cast<std::size_t>(ncols);
+    if (view) {
+      std::string_view rest = bytes.substr(bytes.size() - r.remaining());
+      if (n > rest.size()) throw std::invalid_argument("result bytes: truncated or corrupt data");
+      *view = rest.substr(0, n);
+      r.skip(n);
+      return;
+    }
+    a.resize(nrows, ncols);
+    r.get_bytes(a.data(), n);
+  };
+  read_array(res.per_path, rows, cols, arrays ? &arrays->per_path : nullptr);
+  if (arrays) arrays->rows = rows;
   res.stats.resize(k);
   for (auto& s : res.stats) s.read(r);
-  res.bands.read(r);
-  if (magic == result_magic) {
+  res.bands.read(r, magic == result_magic);
+  if (magic != result_magic_v2) {
     const auto ni = r.get<std::uint64_t>();
     if (ni > param_count) throw std::invalid_argument("result bytes: corrupt input count");
     for (std::uint64_t i = 0; i < ni; ++i) {
@@ -110,12 +139,17 @@ Result Result::from_bytes(std::string_view bytes) {
     const auto irows = r.get<std::int64_t>();
     if (irows < 0 || (irows > 0 && irows != rows))
       throw std::invalid_argument("result bytes: corrupt input shape");
-    res.inputs.resize(irows, irows > 0 ? static_cast<Eigen::Index>(ni) : 0);
-    for (Eigen::Index c = 0; c < res.inputs.cols(); ++c)
-      for (Eigen::Index p = 0; p < irows; ++p) res.inputs(p, c) = r.get<double>();
+    read_array(res.inputs, irows, irows > 0 ? static_cast<std::int64_t>(ni) : 0,
+               arrays ? &arrays->inputs : nullptr);
+    if (arrays) arrays->input_rows = irows;
   }
   if (!r.done()) throw std::invalid_argument("result bytes: trailing data");
   return res;
+}
+}  // namespace
+
+Result Result::from_bytes(std::string_view bytes) {
+  return parse_result(bytes, nullptr);
 }
 
 std::size_t Result::output_index(std::string_view name) const {
@@ -551,6 +585,70 @@ Result merge(const Result& a_in, const Result& b_in) {
   r.trace.resize(0, 0);
   r.trace_series.clear();
   r.trace_years.clear();
+  return r;
+}
+
+Result merge_bytes(std::span<const std::string_view> shards) {
+  if (shards.empty()) throw std::invalid_argument("merge: no results to merge");
+  std::vector<Result> parts;
+  std::vector<ArrayViews> views(shards.size());
+  parts.reserve(shards.size());
+  for (std::size_t i = 0; i < shards.size(); ++i)
+    parts.push_back(parse_result(shards[i], &views[i]));
+  std::vector<std::size_t> order(parts.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return parts[a].first_path < parts[b].first_path;
+  });
+  std::vector<std::uint64_t> counts(parts.size());
+  for (std::size_t i = 0; i < parts.size(); ++i) counts[i] = parts[i].paths;
+  // The metadata and accumulators: the pairwise merge's checks and sums, in path order,
+  // on results without their arrays (accumulators merge exactly: any order, same bits).
+  bool per_path = true, inputs = true;
+  for (std::size_t j : order) {
+    per_path =
+        per_path && views[j].rows > 0 && views[j].rows == static_cast<std::int64_t>(counts[j]);
+    inputs =
+        inputs && views[j].input_rows > 0 && parts[j].input_names == parts[order[0]].input_names;
+  }
+  Result r = std::move(parts[order[0]]);
+  for (std::size_t j = 1; j < order.size(); ++j) {
+    const Result& b = parts[order[j]];
+    if (b.scenario_fingerprint != r.scenario_fingerprint)
+      throw std::invalid_argument("merge: the results come from different scenarios");
+    if (b.seed != r.seed) throw std::invalid_argument("merge: the results have different seeds");
+    if (r.first_path + r.paths != b.first_path)
+      throw std::invalid_argument(
+          "merge: the path ranges are not adjacent ([" + std::to_string(r.first_path) + ", " +
+          std::to_string(r.first_path + r.paths) + ") and [" + std::to_string(b.first_path) + ", " +
+          std::to_string(b.first_path + b.paths) + "))");
+    if (r.bands.empty() != b.bands.empty())
+      throw std::invalid_argument("merge: one result has bands and the other does not");
+    r.paths += b.paths;
+    for (std::size_t k = 0; k < r.stats.size(); ++k) r.stats[k] += b.stats[k];
+    r.bands += b.bands;
+  }
+  // Each array copied once, column by column, from the shards' bytes into place.
+  auto place = [&](Eigen::ArrayXXd& dst, std::size_t cols, bool input_array) {
+    dst.resize(static_cast<Eigen::Index>(r.paths), static_cast<Eigen::Index>(cols));
+    std::uint64_t row = 0;
+    for (std::size_t j : order) {
+      const std::string_view src = input_array ? views[j].inputs : views[j].per_path;
+      const std::uint64_t n = counts[j];
+      for (std::size_t c = 0; c < cols; ++c)
+        std::memcpy(dst.data() + c * r.paths + row, src.data() + sizeof(double) * c * n,
+                    sizeof(double) * n);
+      row += n;
+    }
+  };
+  if (per_path)
+    place(r.per_path, r.output_names.size(), false);
+  else
+    r.per_path.resize(0, 0);
+  if (inputs && per_path && !r.input_names.empty())
+    place(r.inputs, r.input_names.size(), true);
+  else
+    r.inputs.resize(0, 0);
   return r;
 }
 

@@ -343,11 +343,32 @@ double QuantileSketch::tail_mean_from(std::uint64_t k) const {
   return sum / static_cast<double>(count_ - k);
 }
 
+namespace {
+// The occupied range [first, last) of a dense bucket vector: empty buckets at either end
+// are growth slack, which depends on the order values arrived in; writing only the
+// occupied range makes equal sketches give equal bytes (a merged result pickles as the
+// single run does) and shrinks them.
+std::pair<std::size_t, std::size_t> occupied(const std::vector<std::uint64_t>& v) {
+  std::size_t first = 0, last = v.size();
+  while (first < last && v[first] == 0) ++first;
+  while (last > first && v[last - 1] == 0) --last;
+  return {first, last};
+}
+
+void put_occupied(detail::ByteWriter& w, const std::vector<std::uint64_t>& v,
+                  std::pair<std::size_t, std::size_t> range) {
+  w.put<std::uint64_t>(range.second - range.first);
+  if (range.second > range.first)
+    w.put_bytes(v.data() + range.first, sizeof(std::uint64_t) * (range.second - range.first));
+}
+}  // namespace
+
 void QuantileSketch::write(detail::ByteWriter& w) const {
-  w.put_vector(pos_);
-  w.put_vector(neg_);
-  w.put(pos_lo_);
-  w.put(neg_lo_);
+  const auto p = occupied(pos_), n = occupied(neg_);
+  put_occupied(w, pos_, p);
+  put_occupied(w, neg_, n);
+  w.put<std::int64_t>(p.second > p.first ? pos_lo_ + static_cast<std::int64_t>(p.first) : 0);
+  w.put<std::int64_t>(n.second > n.first ? neg_lo_ + static_cast<std::int64_t>(n.first) : 0);
   w.put(zero_);
   w.put(count_);
 }

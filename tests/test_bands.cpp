@@ -52,19 +52,65 @@ TEST_CASE("band quantiles match exact per-step quantiles within the stated accur
             std::max(std::abs(v[lo]), std::abs(v[std::min<std::size_t>(lo + 1, paths - 1)]));
         CHECK(std::abs(rows[i].quantiles[q] - exact) <=
               QuantileSketch::relative_accuracy * scale + QuantileSketch::zero_threshold);
+        // Never outside the data; exact where the step's values are all equal.
+        CHECK(rows[i].quantiles[q] >= v.front());
+        CHECK(rows[i].quantiles[q] <= v.back());
+        if (v.front() == v.back()) CHECK(rows[i].quantiles[q] == v.front());
       }
+      CHECK(rows[i].mean >= v.front());
+      CHECK(rows[i].mean <= v.back());
     }
   }
 }
 
 TEST_CASE("bands of a fixed-capacity series are exact where values coincide") {
-  // capacity at step 0 is initial_gw = 2 on every path: every quantile is 2 +- 2^-8.
+  // capacity at step 0 is initial_gw = 2 on every path: its sketch bucket's midpoint is
+  // 2.0078, but the band is clamped to the step's exact min = max = 2 (issue 24).
   const Scenario s = load_scenario(CAPEXSIM_SOURCE_DIR "/scenarios/ai-lab-2025.toml");
   RunOptions o;
   o.paths = 300;
   o.threads = 1;
-  const auto rows = run(s, o).band(Series::capacity);
+  const Result r = run(s, o);
+  const auto rows = r.band(Series::capacity);
   CHECK(rows[0].mean == 2.0);
-  for (double q : rows[0].quantiles)
-    CHECK(std::abs(q - 2.0) <= 2.0 * QuantileSketch::relative_accuracy);
+  for (double q : rows[0].quantiles) CHECK(q == 2.0);
+  // The extremes travel with the bytes and merge exactly: shards give the same rows.
+  o.paths = 120;
+  const Result a = run(s, o);
+  o.first_path = 120;
+  o.paths = 180;
+  const Result b = run(s, o);
+  const Result ab = merge(Result::from_bytes(a.to_bytes()), Result::from_bytes(b.to_bytes()));
+  for (std::size_t k = 0; k < r.series_names.size(); ++k) {
+    const auto x = r.band(r.series_names[k]), y = ab.band(r.series_names[k]);
+    for (std::size_t i = 0; i < x.size(); ++i) {
+      CHECK(x[i].mean == y[i].mean);
+      CHECK(x[i].quantiles == y[i].quantiles);
+    }
+  }
+}
+
+TEST_CASE("a step of equal values reads that value exactly; a band never leaves the data") {
+  BandAccumulator acc(3, 1);
+  // step 0: 20 on every path (a bucket midpoint would read 19.94 or 20.08); step 1: zeros,
+  // some negative; step 2: values whose top quantiles share the largest value's bucket.
+  std::vector<double> buf(3 * 4);
+  const double s0[4] = {20, 20, 20, 20}, s1[4] = {0.0, -0.0, 0.0, -0.0},
+               s2[4] = {1.0, 100.0, 100.1, 100.2};
+  for (int p = 0; p < 4; ++p) {
+    buf[0 * 4 + p] = s0[p];
+    buf[1 * 4 + p] = s1[p];
+    buf[2 * 4 + p] = s2[p];
+  }
+  acc.add_block(buf.data(), 4, 4);
+  const auto rows = acc.rows(0, 2026, 1);
+  for (double q : rows[0].quantiles) CHECK(q == 20.0);
+  CHECK(rows[0].mean == 20.0);
+  for (double q : rows[1].quantiles) CHECK(std::signbit(q) == false);
+  for (double q : rows[1].quantiles) CHECK(q == 0.0);
+  for (double q : rows[2].quantiles) {
+    CHECK(q >= 1.0);
+    CHECK(q <= 100.2);
+  }
+  CHECK(rows[2].quantiles.back() <= 100.2);
 }

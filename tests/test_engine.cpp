@@ -8,6 +8,8 @@
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <tbb/global_control.h>
 
@@ -208,6 +210,16 @@ TEST_CASE("shards merge into the result of the whole range, in any order") {
   RunOptions other_seed = b;
   other_seed.seed = 78;
   CHECK_THROWS_AS(merge(ra, run(reference(), other_seed)), std::invalid_argument);
+
+  // merge_bytes: every shard's bytes at once, in any order, each array copied once.
+  const std::string ba = ra.to_bytes(), bb = rb.to_bytes(), bc = rc.to_bytes();
+  const std::vector<std::string_view> shuffled{bc, ba, bb};
+  const Result all = merge_bytes(shuffled);
+  check_identical(all, whole);
+  CHECK(all.to_bytes() == whole.to_bytes());  // sketches write only their occupied buckets
+  const std::vector<std::string_view> gap{ba, bc};
+  CHECK_THROWS_AS(merge_bytes(gap), std::invalid_argument);
+  CHECK_THROWS_AS(merge_bytes({}), std::invalid_argument);
 }
 
 TEST_CASE("streaming-only runs keep no per-path values but the same moments") {

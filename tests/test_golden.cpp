@@ -101,11 +101,14 @@ TEST_CASE("v1 scenarios give the bits they gave when published") {
     const char* per_path;
     const char* bands;
   };
+  // The band hashes were re-recorded once, deliberately (issue 24): each band quantile and
+  // mean is now clamped to its step's exact min and max (a sketch bucket's midpoint could
+  // lie outside the data: capacity 2.0 on every path read 2.0078). Per-path hashes unchanged.
   const Case cases[] = {
-      {"ai-lab-2025.toml", "7bd99b165eb26aac", "bf87c40104afe1c9"},
-      {"one-gw-per-week.toml", "7642ad0d21cd6254", "37341b3cf9e4a908"},
-      {"ai-cloud.toml", "8718da7ecc4b6689", "23651c5f2843651e"},
-      {"cheap-compute.toml", "0cdc288448db6a70", "183f010d9f201fc6"},
+      {"ai-lab-2025.toml", "7bd99b165eb26aac", "7bde92275ebd26fd"},
+      {"one-gw-per-week.toml", "7642ad0d21cd6254", "9c3a239704893b68"},
+      {"ai-cloud.toml", "8718da7ecc4b6689", "85b69838aa3c0332"},
+      {"cheap-compute.toml", "0cdc288448db6a70", "e86fcc7428df28a2"},
   };
   for (const Case& c : cases) {
     CAPTURE(c.file);

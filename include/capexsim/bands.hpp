@@ -3,6 +3,7 @@
 
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "capexsim/schema.hpp"
@@ -18,9 +19,13 @@ struct BandRow {
   std::array<double, band_levels.size()> quantiles{};  // p5, p25, p50, p75, p95
 };
 
-/// For every series and step: an exact fixed-point sum (the mean, to 2.3e-10) and a
-/// QuantileSketch (quantiles to 0.39% relative, plus 1e-3 absolute). Memory is
-/// series x steps x (occupied buckets), independent of the path count; merging is exact.
+/// For every series and step: an exact fixed-point sum (the mean, to 2.3e-10), a
+/// QuantileSketch (quantiles to 0.39% relative, plus 1e-3 absolute) and the exact smallest
+/// and largest value. Each reported quantile and mean is clamped to [min, max], so a band
+/// never leaves the data (a sketch bucket's midpoint can lie above the largest value or
+/// below the smallest), and a step whose values are all equal reports that value exactly.
+/// Memory is series x steps x (occupied buckets), independent of the path count; merging is
+/// exact (min and max are exact under any merge order).
 class BandAccumulator {
  public:
   BandAccumulator() = default;
@@ -28,17 +33,38 @@ class BandAccumulator {
   BandAccumulator(int steps, std::size_t series)
       : steps_(steps),
         sums_(series * static_cast<std::size_t>(steps)),
-        sketches_(series * static_cast<std::size_t>(steps)) {}
+        sketches_(series * static_cast<std::size_t>(steps)),
+        min_(series * static_cast<std::size_t>(steps), std::numeric_limits<double>::infinity()),
+        max_(series * static_cast<std::size_t>(steps), -std::numeric_limits<double>::infinity()) {}
 
   /// Add `count` whole paths at once from a buffer laid out
   /// values[(series * steps + step) * stride + path]: each sketch then takes `count`
   /// values in a row instead of one value per path (far fewer cache misses). Same
   /// integer counts and sums as adding them path by path, so the same bits.
   void add_block(const double* values, std::size_t count, std::size_t stride) {
+    if (count == 0) return;
     for (std::size_t k = 0; k < sums_.size(); ++k) {
       const double* v = values + k * stride;
-      sums_[k].add_many(v, count);
-      sketches_[k].add_many(v, count);
+      // Selects rather than std::min, so the loop vectorises.
+      double lo = v[0], hi = v[0];
+      bool nan = false;
+      for (std::size_t p = 0; p < count; ++p) {
+        lo = v[p] < lo ? v[p] : lo;
+        hi = v[p] > hi ? v[p] : hi;
+        nan |= v[p] != v[p];
+      }
+      // (+0 and -0 compare equal; both go to the same bucket and round to the same sum.)
+      if (lo == hi && !nan) {
+        // Every path of the flush has the same value (capacity before the first delivery, a
+        // fixed series): one bucket update and one multiply, the same counts and sums.
+        sums_[k].add_repeated(lo, count);
+        sketches_[k].add_repeated(lo, count);
+      } else {
+        sums_[k].add_many(v, count);
+        sketches_[k].add_many(v, count);
+      }
+      min_[k] = lo < min_[k] ? lo : min_[k];
+      max_[k] = hi > max_[k] ? hi : max_[k];
     }
     paths_ += count;
   }
@@ -57,13 +83,18 @@ class BandAccumulator {
 
   friend bool operator==(const BandAccumulator&, const BandAccumulator&) = default;
   void write(detail::ByteWriter& w) const;
-  void read(detail::ByteReader& r);
+  /// `with_extremes` = false reads the layout of results written before min and max were
+  /// kept ("CAPXRES3" and older): their bands are then not clamped.
+  void read(detail::ByteReader& r, bool with_extremes = true);
 
  private:
   int steps_ = 0;
   std::uint64_t paths_ = 0;
   std::vector<FixedPointSum> sums_;
   std::vector<QuantileSketch> sketches_;
+  // Exact smallest and largest value of each (series, step); -inf and +inf when unknown
+  // (read from an older result), which makes the clamp a no-op.
+  std::vector<double> min_, max_;
 };
 
 }  // namespace capexsim

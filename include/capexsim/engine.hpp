@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -142,5 +143,10 @@ Result run_serial(const PathModel& model, const RunOptions& options);
 /// Combine results of adjacent path ranges of the same scenario and seed (in either
 /// order). The merged result equals, bit for bit, a run over the union of the ranges.
 Result merge(const Result& a, const Result& b);
+
+/// Merge results given as their bytes (Result::to_bytes) of adjacent path ranges, in any
+/// order: equal to merging them pairwise, but each per-path array is copied once, from the
+/// bytes into the merged result, with no intermediate results (capexsim.distributed).
+Result merge_bytes(std::span<const std::string_view> shards);
 
 }  // namespace capexsim

@@ -91,6 +91,17 @@ class FixedPointSum {
       }
     }
   }
+  /// add(x) `n` times: the same integer total (n times x's rounded value), one update.
+  void add_repeated(double x, std::uint64_t n) {
+    const double v = x * scale;
+    if (std::abs(v) < 0x1p51 && n < (std::uint64_t{1} << 60)) {
+      const double rounded = (v + 0x1.8p52) - 0x1.8p52;
+      acc_ += static_cast<detail::int128>(static_cast<std::int64_t>(rounded)) *
+              static_cast<detail::int128>(n);
+      return;
+    }
+    for (std::uint64_t i = 0; i < n; ++i) add(x);
+  }
   FixedPointSum& operator+=(const FixedPointSum& o);
   FixedPointSum() = default;
   FixedPointSum(const FixedPointSum& o) : acc_(o.acc_), saturated_(o.saturated_) {
@@ -209,6 +220,22 @@ class QuantileSketch {
       zero_ += zeros;
       count_ += m;
     }
+  }
+
+  /// add(x) `n` times: the same counts, one bucket update.
+  void add_repeated(double x, std::uint64_t n) {
+    if (n == 0) return;
+    count_ += n;
+    const double a = std::abs(x);
+    if (a < zero_threshold) {
+      zero_ += n;
+      return;
+    }
+    const std::int64_t key = bucket_key(a);
+    if (x > 0)
+      bump(pos_, pos_lo_, key, n);
+    else
+      bump(neg_, neg_lo_, key, n);
   }
 
   void merge(const QuantileSketch& o);

@@ -47,10 +47,30 @@ def shard_ranges(paths: int, shards: int) -> list[tuple[int, int]]:
 
 
 def run_shard(toml: str, source: str, seed: int, first_path: int, paths: int, keep_paths: bool,
-              bands: bool, threads: int) -> bytes:
-    """One shard as a pure function: the bytes of its result (``Result`` pickles them)."""
-    core = _core.simulate(toml, source, paths, seed, threads, first_path, keep_paths, bands, None)
+              bands: bool, threads: int, design_paths: int = 0) -> bytes:
+    """One shard as a pure function: the bytes of its result (``Result`` pickles them).
+
+    design_paths: the whole run's path count, the size of an lhs design (0 = the shard's
+    end, right only for a single shard)."""
+    core = _core.simulate(toml, source, paths, seed, threads, first_path, keep_paths, bands, None,
+                          "", design_paths)
     return core.to_bytes()
+
+
+def run_shard_to_file(toml: str, source: str, seed: int, first_path: int, paths: int,
+                      keep_paths: bool, bands: bool, threads: int, design_paths: int,
+                      shard_dir: str) -> str:
+    """:func:`run_shard`, its bytes written to ``shard_dir/shard-FIRST-PATHS.bin`` (whole
+    or not at all: written aside, then renamed); returns the file's path. Pure: a rerun
+    writes the same bytes."""
+    data = run_shard(toml, source, seed, first_path, paths, keep_paths, bands, threads,
+                     design_paths)
+    path = os.path.join(shard_dir, f"shard-{first_path:012d}-{paths}.bin")
+    tmp = f"{path}.{os.getpid()}.tmp"
+    with open(tmp, "wb") as f:
+        f.write(data)
+    os.replace(tmp, path)
+    return path
 
 
 @contextlib.contextmanager
@@ -90,13 +110,18 @@ def map_shards(task: Callable[..., Any], args: Sequence[Sequence[Any]], client=N
                 f.release()
 
 
-def _merge_in_order(parts: list) -> "_core.Result":
-    """Adjacent results merged pairwise, in path order (each path's values copied
-    O(log shards) times rather than O(shards))."""
-    while len(parts) > 1:
-        parts = [_core.merge(parts[i], parts[i + 1]) if i + 1 < len(parts) else parts[i]
-                 for i in range(0, len(parts), 2)]
-    return parts[0]
+def _merge_files(files: list) -> "_core.Result":
+    """merge_bytes over memory maps of the shard files (read by the merge's one copy)."""
+    import mmap
+
+    with contextlib.ExitStack() as stack:
+        maps = []
+        for name in files:
+            f = stack.enter_context(open(name, "rb"))
+            maps.append(stack.enter_context(mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)))
+        core = _core.merge_bytes(maps)
+        del maps  # no exported buffers may remain when the maps close
+    return core
 
 
 def simulate(scenario, paths: int = 100_000, seed: int = 1, client=None,
@@ -110,13 +135,18 @@ def simulate(scenario, paths: int = 100_000, seed: int = 1, client=None,
     this call.
     shards: number of shards; None = 4 per worker thread of the cluster (at most
     `paths`), so that faster workers take more of them.
+    shard_dir: a folder every worker and the client can read and write (a shared file
+    system, or a local disk on one machine): the workers write their shards' bytes there
+    (``shard-FIRST-PATHS.bin``, kept after the call) and send back only the file names;
+    the client maps the files and merges them without copying them first. None (the
+    default) sends the bytes through Dask.
     keep_paths, bands: as for :func:`capexsim.simulate`.
     threads: threads each shard runs on (default 1: the parallelism comes from the
     workers' threads, ``dask worker --nthreads``).
     """
     from . import _as_scenario, _count
 
-    unknown = set(kwargs) - {"keep_paths", "bands", "threads"}
+    unknown = set(kwargs) - {"keep_paths", "bands", "threads", "shard_dir"}
     if unknown:
         raise TypeError(f"simulate() got unexpected keyword arguments: {sorted(unknown)}")
     sc = _as_scenario(scenario)
@@ -125,16 +155,36 @@ def simulate(scenario, paths: int = 100_000, seed: int = 1, client=None,
     keep_paths = bool(kwargs.get("keep_paths", True))
     bands = bool(kwargs.get("bands", True))
     threads = _count(kwargs.get("threads", 1), "threads", 1)
+    shard_dir = kwargs.get("shard_dir")
+    if shard_dir is not None:
+        shard_dir = os.fspath(shard_dir)
+        if not os.path.isdir(shard_dir):
+            raise ValueError(f"shard_dir {shard_dir!r} is not a folder")
     toml, source = sc.to_toml(), sc.source
     with _client(client) as c:
         n = shards
         if n is None:
             n = min(paths, 4 * max(1, sum(c.nthreads().values())))
         n = _count(n, "shards", 1)
-        args = [(toml, source, seed, first, count, keep_paths, bands, threads)
+        args = [(toml, source, seed, first, count, keep_paths, bands, threads, paths)
                 for first, count in shard_ranges(paths, n)]
-        blobs = map_shards(run_shard, args, client=c)
-    return Result(_merge_in_order([_core.Result.from_bytes(b) for b in blobs]))
+        if shard_dir is None:
+            blobs = map_shards(run_shard, args, client=c)
+        else:
+            files = map_shards(run_shard_to_file, [a + (shard_dir,) for a in args], client=c)
+    if shard_dir is None:
+        # One merge of all shards' bytes: each per-path array is copied once, into place.
+        core = _core.merge_bytes(blobs)
+        del blobs
+    else:
+        core = _merge_files(files)
+    # The Result of simulate(): its scenario (fan-chart events, the workbook's inputs
+    # sheet, an equal pickle), sampling, notes and thresholds.
+    from . import _finish, _sampling_of
+    res = Result(core, sc)
+    method = _sampling_of(sc)
+    _finish(res, sc, method, _core.sampling_note(method, paths), None)
+    return res
 
 
 def sobol_shard(toml: str, source: str, output: str, stat: str, seed: int, first_path: int,

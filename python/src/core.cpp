@@ -619,6 +619,29 @@ PYBIND11_MODULE(_core, m) {
       "Paired differences B - A per common output (capexsim::compare), one dict per output.");
   m.def("merge", static_cast<Result (*)(const Result&, const Result&)>(&merge), py::arg("a"),
         py::arg("b"), "Merge results of adjacent path ranges of the same scenario and seed.");
+  m.def(
+      "merge_bytes",
+      [](const py::list& shards) {
+        // Views of the Python objects' memory (bytes, mmap, memoryview: any buffer; no
+        // copy), held until the merge, which copies each per-path array once, without the GIL.
+        std::vector<py::buffer_info> held;
+        std::vector<std::string_view> views;
+        held.reserve(shards.size());
+        views.reserve(shards.size());
+        for (const py::handle h : shards) {
+          held.push_back(py::reinterpret_borrow<py::buffer>(h).request());
+          const py::buffer_info& b = held.back();
+          if (b.ndim != 1 || b.itemsize != 1)
+            throw py::type_error("merge_bytes: each shard must be bytes-like");
+          views.emplace_back(static_cast<const char*>(b.ptr), static_cast<std::size_t>(b.size));
+        }
+        py::gil_scoped_release release;
+        return merge_bytes(views);
+      },
+      py::arg("shards"),
+      "Merge the bytes (Result.to_bytes; bytes or any buffer, e.g. an mmap) of results of "
+      "adjacent path ranges, in any order: "
+      "merge() of them all, with each per-path array copied once.");
   m.def("simulate", &simulate, py::arg("toml"), py::arg("source"), py::arg("paths"),
         py::arg("seed"), py::arg("threads"), py::arg("first_path"), py::arg("keep_paths"),
         py::arg("bands"), py::arg("progress"), py::arg("sampling") = "",

@@ -1,6 +1,7 @@
 """capexsim.distributed on a LocalCluster: the single run's bits, even when a worker dies."""
 import operator
 import os
+import pickle
 import signal
 import threading
 import time
@@ -110,6 +111,45 @@ def test_sensitivity_on_the_cluster_equals_one_machine(client, reference_path):
         cd.sensitivity(reference_path, "tornado", stat="p101", paths=100, client=client)
     with pytest.raises(ValueError, match="unknown output"):
         cd.sensitivity(reference_path, "sobol", output="nope", paths=100, client=client)
+
+
+def test_the_cluster_result_is_simulates_result(client, reference_path):
+    # Issue 24: the merged Result carries its Scenario (fan-chart events, the workbook's
+    # inputs sheet) and pickles to the same bytes as simulate()'s.
+    one = capexsim.simulate(reference_path, paths=6_000, seed=2)
+    res = cd.simulate(reference_path, paths=6_000, seed=2, client=client, shards=5)
+    assert res.scenario is not None
+    assert res.scenario.to_toml() == one.scenario.to_toml()
+    assert (res.sampling, res.notes, res.thresholds) == (one.sampling, one.notes, one.thresholds)
+    assert res._core.to_bytes() == one._core.to_bytes()
+    assert pickle.dumps(res) == pickle.dumps(one)
+    # An lhs design spans the whole run, not each shard: the shards are told its size.
+    sc = capexsim.Scenario.from_toml(reference_path)
+    sc["simulation"]["sampling"] = "lhs"
+    lhs_one = capexsim.simulate(sc, paths=3_000, seed=2)
+    assert_same_result(cd.simulate(sc, paths=3_000, seed=2, client=client, shards=3), lhs_one)
+
+
+def test_workers_write_shards_to_a_shared_folder_when_asked(client, reference_path, tmp_path):
+    one = capexsim.simulate(reference_path, paths=5_000, seed=8)
+    res = cd.simulate(reference_path, paths=5_000, seed=8, client=client, shards=4,
+                      shard_dir=tmp_path)
+    assert_same_result(res, one)
+    assert pickle.dumps(res) == pickle.dumps(one)
+    files = sorted(os.listdir(tmp_path))
+    assert files == [f"shard-{f:012d}-{n}.bin" for f, n in cd.shard_ranges(5_000, 4)]
+    with pytest.raises(ValueError, match="not a folder"):
+        cd.simulate(reference_path, paths=100, client=client, shard_dir=tmp_path / "nope")
+
+
+def test_merge_bytes_takes_shards_in_any_order(reference_path):
+    one = capexsim.simulate(reference_path, paths=3_000, seed=6)
+    parts = [capexsim.simulate(reference_path, paths=n, first_path=f, seed=6)._core.to_bytes()
+             for f, n in cd.shard_ranges(3_000, 4)]
+    merged = capexsim._core.merge_bytes(parts[::-1])
+    assert merged.to_bytes() == one._core.to_bytes()
+    with pytest.raises(ValueError, match="not adjacent"):
+        capexsim._core.merge_bytes([parts[0], parts[2]])
 
 
 def test_map_shards_keeps_the_order_of_its_arguments(client):

@@ -53,6 +53,19 @@ def test_bands_frame(result):
         result.bands("profit")
 
 
+def test_bands_stay_inside_the_data_and_are_exact_where_every_path_agrees(result):
+    # Step 0: capacity is initial_gw = 2.0 on every path, ARR arr0 = 20 (to the last bit or
+    # two of its exp). The sketch's bucket midpoints read 2.0078 and 19.94; the bands are
+    # clamped to each step's exact min and max (issue 24), so they read the values.
+    cap, arr = result.bands("capacity"), result.bands("arr")
+    for col in ["mean", "p5", "p25", "p50", "p75", "p95"]:
+        assert cap[col].iloc[0] == 2.0, col
+        assert abs(arr[col].iloc[0] - 20.0) < 1e-12, col
+    for series in ("cash", "capacity", "arr", "demand"):
+        b = result.bands(series)
+        assert (b["p5"] <= b["p25"]).all() and (b["p75"] <= b["p95"]).all()
+
+
 def test_paths_frame(result):
     p = result.paths
     assert p.index.name == "path"

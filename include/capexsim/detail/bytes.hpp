@@ -29,6 +29,10 @@ class ByteWriter {
     put<std::uint64_t>(s.size());
     out_.append(s);
   }
+  /// Raw bytes, no length prefix (the reader knows the size).
+  void put_bytes(const void* p, std::size_t n) {
+    if (n) out_.append(static_cast<const char*>(p), n);
+  }
 
  private:
   std::string& out_;
@@ -62,7 +66,18 @@ class ByteReader {
     in_.remove_prefix(n);
     return s;
   }
+  /// `n` raw bytes into `out` (put_bytes' counterpart).
+  void get_bytes(void* out, std::size_t n) {
+    need(n);
+    if (n) std::memcpy(out, in_.data(), n);
+    in_.remove_prefix(n);
+  }
   bool done() const { return in_.empty(); }
+  std::size_t remaining() const { return in_.size(); }
+  void skip(std::size_t n) {
+    need(n);
+    in_.remove_prefix(n);
+  }
 
  private:
   void need(std::uint64_t n) const {
