@@ -7,6 +7,8 @@ Standard library only. The fault-injection cases use `strace -e inject` and are 
 where strace is missing or cannot trace (scripts/install-deps.sh installs it).
 """
 import json
+import resource
+import struct
 import os
 import shutil
 import subprocess
@@ -248,6 +250,197 @@ class LegacySets(Base):
 
     def test_legacy_set_under_kills(self):
         self.check_faults(["symlinkat", "renameat", "linkat", "fsync", "unlinkat"], "signal=KILL", 6)
+
+
+TINY = """[simulation]
+start = 2026.0
+horizon_years = 1
+step = "quarter"
+[build]
+initial_gw = 1.0
+max_pace_gw_per_week = 0.1
+ramp_midpoint_years = 1.0
+ramp_width_years = 0.5
+lead_time_years = 1.0
+[cost]
+cost_per_gw = 40.0
+it_share = 0.6
+useful_life_years = 5.0
+[revenue]
+arr0 = 10.0
+growth0 = 0.3
+arr_per_gw = 10.0
+"""
+
+
+def fnv1a(data):
+    h = 0xcbf29ce484222325
+    for c in data:
+        h = ((h ^ c) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+class ShardLayout:
+    """Offsets of the fields of a result.bin (cli/shard.hpp, Result::to_bytes)."""
+
+    def __init__(self, data):
+        self.data = data
+        self.at = 12  # magic, format version
+        for _ in range(4):
+            self.string()
+        self.at += 6 * 8
+        self.string()
+        self.at += 1 + 4 + 8
+        self.payload_len = self.at
+        self.at += 8
+        self.payload = self.at
+        self.at += 8
+        self.string()
+        self.string()
+        self.paths = self.at + 16
+        self.at += 3 * 8 + 4 + 8 + 8
+        self.output_count = self.at
+        k = self.u64()
+        self.names = []
+        for _ in range(k):
+            self.names.append(self.at)
+            self.string()
+        for _ in range(self.u64()):
+            self.string()
+        self.rows = self.at
+        rows, cols = struct.unpack_from("<qq", data, self.at)
+        self.at += 16
+        self.first_value = self.at
+        self.at += 8 * rows * cols
+        # The first output's accumulator.
+        self.acc_counts = self.at
+        self.at += 5 * 8
+        self.sum_acc = self.at
+        self.at += 16 + 8
+        self.at += 8 + 8 * self.u64()
+        self.at += 16 + 8
+        self.at += 8 + 8 * self.u64()
+        self.sketch_pos = self.at
+        n_pos = self.u64()
+        self.at += 8 * n_pos
+        self.at += 8 + 8 * self.u64()
+        self.pos_lo = self.at
+
+    def u64(self):
+        v = struct.unpack_from("<Q", self.data, self.at)[0]
+        self.at += 8
+        return v
+
+    def string(self):
+        n = self.u64()
+        self.at += n
+
+
+def with_checksum(body):
+    return body + struct.pack("<Q", fnv1a(body))
+
+
+class CraftedShards(Base):
+    """Issue 26, item 7: every length and offset read from result.bin is bounded by the
+    bytes before anything is allocated, and a shard's statistics must be those of its
+    per-path values. Each crafted file carries a valid checksum."""
+
+    def shard(self, k):
+        s = os.path.join(self.dir, "tiny.toml")
+        with open(s, "w") as f:
+            f.write(TINY)
+        d = os.path.join(self.dir, "shard%d" % k)
+        p = run("run", s, "--paths", "6", "--shard", "%d/2" % k, "--out", d, "--quiet")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return d
+
+    def crafted(self, edit):
+        a, b = self.shard(1), self.shard(2)
+        with open(os.path.join(a, "result.bin"), "rb") as f:
+            data = bytearray(f.read())
+        body = data[:-8]
+        layout = ShardLayout(bytes(body))
+        edit(body, layout)
+        with open(os.path.join(a, "result.bin"), "wb") as f:
+            f.write(with_checksum(bytes(body)))
+        return a, b
+
+    def assert_refused(self, edit, *fragments):
+        a, b = self.crafted(edit)
+
+        def limit():  # an unbounded allocation fails fast instead of swapping
+            resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+
+        t0 = time.time()
+        p = run("merge", a, b, "--out", os.path.join(self.dir, "merged"), preexec_fn=limit)
+        self.assertLess(time.time() - t0, 10)
+        self.assert_invalid(p, "result.bin: not a readable capexsim shard", *fragments)
+        self.assertNotIn("memory", p.stderr)
+
+    def test_genuine_shards_merge(self):
+        a, b = self.crafted(lambda body, l: None)
+        p = run("merge", a, b, "--out", os.path.join(self.dir, "merged"))
+        self.assertEqual(p.returncode, 0, p.stderr)
+
+    def test_sketch_offset_far_away(self):
+        # A sketch range at key 2^31 would make the merge allocate 16 GB.
+        self.assert_refused(lambda body, l: struct.pack_into("<q", body, l.pos_lo, 1 << 31),
+                            "quantile sketch's bucket range")
+
+    def test_huge_counts(self):
+        self.assert_refused(lambda body, l: struct.pack_into("<Q", body, l.output_count, 1 << 40),
+                            "output count")
+        self.assert_refused(lambda body, l: struct.pack_into("<q", body, l.rows, 1 << 40),
+                            "per-path shape")
+        self.assert_refused(lambda body, l: struct.pack_into("<Q", body, l.sketch_pos, 1 << 60),
+                            "truncated")
+
+    def test_sum_beyond_its_paths(self):
+        # int128 near its maximum: two of them overflow when merged (UBSan).
+        def edit(body, l):
+            struct.pack_into("<QQ", body, l.sum_acc, 0xFFFFFFFFFFFFFFFF, 0x7FFFFFFFFFFFFFFF)
+        self.assert_refused(edit, "a sum beyond what its paths can add up to")
+
+    def test_counts_that_do_not_add_up(self):
+        self.assert_refused(lambda body, l: struct.pack_into("<Q", body, l.acc_counts + 8, 7),
+                            "an output's counts or range")
+
+    def test_edited_value_is_not_merged_silently(self):
+        def edit(body, l):
+            v = struct.unpack_from("<d", body, l.first_value)[0]
+            struct.pack_into("<d", body, l.first_value, v * 2 + 1)
+        self.assert_refused(edit, "do not match its per-path values")
+
+    def test_output_name_that_would_corrupt_csv(self):
+        def edit(body, l):
+            at = l.names[0] + 8
+            n = struct.unpack_from("<Q", body, l.names[0])[0]
+            body[at:at + n] = (b"a,b" + b"_" * n)[:n]
+        self.assert_refused(edit, "is not a capexsim output name")
+
+
+
+class Names(Base):
+    """Issue 26, item 6: a contract named "a,b" wrote 33 header columns over 32 data
+    columns in paths.csv. Names that become output, column or key parts are refused."""
+
+    def test_names_that_would_corrupt_files_are_refused(self):
+        with open(reference()) as f:
+            text = f.read()
+        line = text.splitlines().index('name = "azure"') + 1
+        for bad, shown in (("a,b", "a,b"), ("a\\nb", "a\\nb"), ("a.b", "a.b"), ('a\\"b', 'a\\"b'),
+                           ("-x", "-x"), ("", ""), ("x" * 65, "x" * 65)):
+            s = os.path.join(self.dir, "s.toml")
+            with open(s, "w") as f:
+                f.write(text.replace('name = "azure"', 'name = "%s"' % bad, 1))
+            p = run("check", s)
+            self.assert_invalid(p, "%s:%d" % (s, line), "contract[0].name",
+                                "letters, digits, '_' and '-'", 'got "%s"' % shown)
+        # Names as the defaults write them, and ones with '_', are accepted.
+        for good in ("contract-7", "big_lab", "A1"):
+            with open(s, "w") as f:
+                f.write(text.replace('name = "azure"', 'name = "%s"' % good, 1))
+            self.assertEqual(run("check", s).returncode, 0, good)
 
 
 class ScenarioFiles(Base):
