@@ -63,6 +63,12 @@ class ByteReader {
     return s;
   }
   bool done() const { return in_.empty(); }
+  /// Bytes not read yet: every count read from the data is checked against it before
+  /// anything is allocated for it.
+  std::size_t remaining() const { return in_.size(); }
+  [[noreturn]] static void corrupt(const std::string& what) {
+    throw std::invalid_argument("result bytes: " + what);
+  }
 
  private:
   void need(std::uint64_t n) const {
