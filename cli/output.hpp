@@ -97,11 +97,14 @@ class OutputSet {
   void commit();
 
  private:
+  void open_folder();
   void repair();
+  void adopt(const std::vector<std::string>& loose);
   std::filesystem::path dir_, meta_, staging_;
   std::string run_id_;
+  std::string live_;  // the run folder `current` points at ("" when none)
   std::vector<std::string> names_;
-  int lock_fd_ = -1;
+  int dir_fd_ = -1, meta_fd_ = -1, lock_fd_ = -1;
   bool committed_ = false;
 };
 

@@ -1,6 +1,7 @@
 #include "shard.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -8,6 +9,7 @@
 #include <sstream>
 
 #include <capexsim/detail/bytes.hpp>
+#include <capexsim/schema.hpp>
 #include <capexsim/version.hpp>
 
 #include "output.hpp"
@@ -129,6 +131,35 @@ Shard decode_shard(std::string_view bytes, const std::string& source) {
     throw corrupt(e.what());
   }
   const Result& res = s.result;
+  // What `merge` writes from the names: each must be an output or series capexsim has,
+  // spelled as one (no comma, quote or line break to corrupt a CSV), and listed once.
+  for (std::size_t i = 0; i < res.output_names.size(); ++i) {
+    const std::string& name = res.output_names[i];
+    const bool plain =
+        !name.empty() && name.size() <= 100 && std::all_of(name.begin(), name.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+        });
+    bool known = plain;
+    try {
+      if (plain) (void)describe_output(name);
+    } catch (const std::out_of_range&) {
+      known = false;
+    }
+    if (!known || std::find(res.output_names.begin(),
+                            res.output_names.begin() + static_cast<std::ptrdiff_t>(i),
+                            name) != res.output_names.begin() + static_cast<std::ptrdiff_t>(i))
+      throw corrupt("output " + std::to_string(i + 1) + " is not a capexsim output name");
+  }
+  for (const std::string& name : res.series_names) {
+    try {
+      (void)series_by_name(name);
+    } catch (const std::out_of_range&) {
+      throw corrupt("a series that is not a capexsim series");
+    }
+  }
+  if (res.bands.empty() && res.paths > 0) throw corrupt("no bands");
+  if (h.total_paths > (std::uint64_t{1} << 40))
+    throw corrupt("a run of " + std::to_string(h.total_paths) + " paths");
   if (h.k < 1 || h.n < 1 || h.k > h.n || h.total_paths < h.n)
     throw corrupt("shard " + std::to_string(h.k) + "/" + std::to_string(h.n) + " of " +
                   std::to_string(h.total_paths) + " paths");

@@ -12,7 +12,8 @@ BandAccumulator& BandAccumulator::operator+=(const BandAccumulator& o) {
     *this = o;
     return *this;
   }
-  if (steps_ != o.steps_) throw std::invalid_argument("BandAccumulator: step counts differ");
+  if (steps_ != o.steps_ || sums_.size() != o.sums_.size())
+    throw std::invalid_argument("BandAccumulator: step or series counts differ");
   paths_ += o.paths_;
   for (std::size_t k = 0; k < sums_.size(); ++k) {
     sums_[k] += o.sums_[k];
@@ -64,14 +65,19 @@ void BandAccumulator::read(detail::ByteReader& r, bool with_extremes) {
   steps_ = r.get<int>();
   paths_ = r.get<std::uint64_t>();
   const auto n = r.get<std::uint64_t>();
+  // Each band holds a sum and a sketch of at least 16 + 8 + 56 bytes: a count beyond what
+  // the bytes left can hold is refused before anything is allocated for it.
   if (steps_ < 0 || (steps_ == 0 && n != 0) ||
       (steps_ > 0 && n % static_cast<std::uint64_t>(steps_) != 0) ||
-      n > series_count * static_cast<std::uint64_t>(std::max(steps_, 0)))
+      n > series_count * static_cast<std::uint64_t>(std::max(steps_, 0)) || n > r.remaining() / 80)
     throw std::invalid_argument("result bytes: corrupt band data");
   sums_.assign(n, FixedPointSum());
   sketches_.assign(n, QuantileSketch());
-  for (auto& x : sums_) x.read(r);
-  for (auto& x : sketches_) x.read(r);
+  for (auto& x : sums_) x.read(r, paths_);
+  for (auto& x : sketches_) {
+    x.read(r);
+    if (x.count() != paths_) throw std::invalid_argument("result bytes: corrupt band data");
+  }
   if (with_extremes) {
     min_ = r.get_vector<double>();
     max_ = r.get_vector<double>();

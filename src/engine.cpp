@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <limits>
@@ -95,14 +96,24 @@ Result parse_result(std::string_view bytes, ArrayViews* arrays) {
   res.steps = r.get<int>();
   res.dt = r.get<double>();
   res.start_year = r.get<double>();
+  if (res.steps < 0 || res.steps > 1'000'000 || !std::isfinite(res.dt) || !(res.dt >= 0) ||
+      !std::isfinite(res.start_year))
+    detail::ByteReader::corrupt("its steps, step length or start year");
+  if (res.paths > (std::uint64_t{1} << 50) || res.first_path > (std::uint64_t{1} << 50))
+    detail::ByteReader::corrupt("its path count or first path");
+  // Every count is checked against the bytes left before anything is allocated for it: a
+  // name takes at least 8 bytes, an output's accumulator at least 100.
   const auto k = r.get<std::uint64_t>();
-  if (k > 100000) throw std::invalid_argument("result bytes: corrupt output count");
+  if (k > r.remaining() / 108) detail::ByteReader::corrupt("its output count");
   for (std::uint64_t i = 0; i < k; ++i) res.output_names.push_back(r.get_string());
   const auto ns = r.get<std::uint64_t>();
   if (ns > series_count) throw std::invalid_argument("result bytes: corrupt series count");
   for (std::uint64_t i = 0; i < ns; ++i) res.series_names.push_back(r.get_string());
   const auto rows = r.get<std::int64_t>(), cols = r.get<std::int64_t>();
-  if (rows < 0 || cols < 0 || (rows > 0 && cols != static_cast<std::int64_t>(k)))
+  if (rows < 0 || cols < 0 || (rows > 0 && cols != static_cast<std::int64_t>(k)) ||
+      (rows > 0 && static_cast<std::uint64_t>(rows) != res.paths) ||
+      (cols > 0 &&
+       static_cast<std::uint64_t>(rows) > r.remaining() / 8 / static_cast<std::uint64_t>(cols)))
     throw std::invalid_argument("result bytes: corrupt per-path shape");
   // One copy of each array, straight from the bytes (no per-value reads).
   auto read_array = [&](Eigen::ArrayXXd& a, std::int64_t nrows, std::int64_t ncols,
@@ -125,8 +136,25 @@ Result parse_result(std::string_view bytes, ArrayViews* arrays) {
   read_array(res.per_path, rows, cols, arrays ? &arrays->per_path : nullptr);
   if (arrays) arrays->rows = rows;
   res.stats.resize(k);
-  for (auto& s : res.stats) s.read(r);
+  for (std::size_t i = 0; i < k; ++i) {
+    ScalarAccumulator& s = res.stats[i];
+    s.read(r);
+    if (s.paths() != res.paths) detail::ByteReader::corrupt("an output's path count");
+    // With every path's value kept, the accumulator must be theirs: an edited value (or
+    // sum) would otherwise merge silently.
+    if (rows > 0 && !arrays) {
+      ScalarAccumulator check;
+      for (Eigen::Index p = 0; p < rows; ++p)
+        check.add(res.per_path(p, static_cast<Eigen::Index>(i)));
+      if (!(check == s))
+        detail::ByteReader::corrupt("output " + res.output_names[i] +
+                                    ": its statistics do not match its per-path values");
+    }
+  }
   res.bands.read(r, magic == result_magic);
+  if (!res.bands.empty() && (res.bands.paths() != res.paths || res.bands.steps() != res.steps ||
+                             res.bands.series() != res.series_names.size()))
+    detail::ByteReader::corrupt("its bands do not match its paths, steps or series");
   if (magic != result_magic_v2) {
     const auto ni = r.get<std::uint64_t>();
     if (ni > param_count) throw std::invalid_argument("result bytes: corrupt input count");
@@ -137,7 +165,8 @@ Result parse_result(std::string_view bytes, ArrayViews* arrays) {
         throw std::invalid_argument("result bytes: corrupt input id");
     }
     const auto irows = r.get<std::int64_t>();
-    if (irows < 0 || (irows > 0 && irows != rows))
+    if (irows < 0 || (irows > 0 && irows != rows) ||
+        (irows > 0 && ni > r.remaining() / 8 / static_cast<std::uint64_t>(irows)))
       throw std::invalid_argument("result bytes: corrupt input shape");
     read_array(res.inputs, irows, irows > 0 ? static_cast<std::int64_t>(ni) : 0,
                arrays ? &arrays->inputs : nullptr);
@@ -564,6 +593,9 @@ Result merge(const Result& a_in, const Result& b_in) {
         std::to_string(b.first_path + b.paths) + "))");
   if (a.bands.empty() != b.bands.empty())
     throw std::invalid_argument("merge: one result has bands and the other does not");
+  if (a.output_names != b.output_names || a.stats.size() != b.stats.size() ||
+      a.series_names != b.series_names || a.steps != b.steps)
+    throw std::invalid_argument("merge: the results have different outputs, series or steps");
   Result r = a;
   r.paths = a.paths + b.paths;
   for (std::size_t k = 0; k < r.stats.size(); ++k) r.stats[k] += b.stats[k];

@@ -43,6 +43,14 @@ class Checker {
 
   void check(const Scenario& s) const {
     if (s.name.empty()) fail("name", "expected a non-empty string");
+    for (std::size_t k = 0; k < s.contracts.size(); ++k)
+      label("contract[" + std::to_string(k) + "].name", s.contracts[k].name);
+    for (std::size_t k = 0; k < s.vendors.size(); ++k)
+      label("vendor_financing[" + std::to_string(k) + "].name", s.vendors[k].name);
+    for (std::size_t k = 0; k < s.financing.debt.size(); ++k)
+      label("debt[" + std::to_string(k) + "].name", s.financing.debt[k].name);
+    for (std::size_t k = 0; k < s.financing.warrants.size(); ++k)
+      label("warrant[" + std::to_string(k) + "].name", s.financing.warrants[k].name);
     if (!std::isfinite(s.start_year)) fail("simulation.start", "expected a finite year");
     plausible("simulation.start", *find_key("simulation", "start"), std::abs(s.start_year));
     if (!(s.horizon_years > 0) || !std::isfinite(s.horizon_years))
@@ -483,6 +491,35 @@ class Checker {
       }
     }
   }
+
+  /// A label becomes part of output names (unpaid_<contract>), of --vary keys
+  /// (debt.<name>.rate) and of CSV cells and columns: letters, digits, '_' and '-' only, so
+  /// no comma, quote, dot or line break can corrupt a file or a key.
+  void label(const std::string& key, const std::string& name) const {
+    const bool ok = !name.empty() && name.size() <= max_label_chars && name.front() != '-' &&
+                    std::all_of(name.begin(), name.end(), [](char c) {
+                      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                             (c >= '0' && c <= '9') || c == '_' || c == '-';
+                    });
+    if (ok) return;
+    std::string shown;  // the name as written, control characters escaped
+    for (const char c : name.substr(0, max_label_chars + 1)) {
+      if (c == '\n')
+        shown += "\\n";
+      else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f)
+        shown +=
+            "\\x" + std::string(1, "0123456789abcdef"[(c >> 4) & 15]) + "0123456789abcdef"[c & 15];
+      else if (c == '"' || c == '\\')
+        shown += std::string("\\") + c;
+      else
+        shown += c;
+    }
+    fail(key, "expected a name of at most " + std::to_string(max_label_chars) +
+                  " letters, digits, '_' and '-', not starting with '-' (names become parts of "
+                  "output names, --vary keys and CSV columns), got \"" +
+                  shown + "\"");
+  }
+  static constexpr std::size_t max_label_chars = 64;
 
   // [input_correlation] (docs/statistics.md): drawn inputs, a symmetric unit-diagonal
   // Spearman matrix that stays positive-definite on the normal scale of the copula.

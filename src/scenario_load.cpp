@@ -631,10 +631,27 @@ Scenario load_scenario(const std::filesystem::path& file) {
   std::ifstream in(file, std::ios::binary);
   if (!in)
     throw ScenarioError(file.string(), 0, 0, "", "cannot open the scenario file for reading");
-  std::ostringstream ss;
-  ss << in.rdbuf();
+  // The size before reading: a huge (or sparse) file is refused at once, not read whole.
+  const auto too_big = [&](const std::string& size) {
+    return ScenarioError(file.string(), 0, 0, "",
+                         "the scenario file is " + size + " bytes; expected at most " +
+                             std::to_string(max_scenario_bytes) + " (16 MiB)");
+  };
+  const std::uintmax_t size = std::filesystem::file_size(file, ec);
+  if (!ec && size > max_scenario_bytes) throw too_big(std::to_string(size));
+  // At most one byte past the limit, whatever the size said (a file that grows, or a
+  // special file reporting 0), so the read is bounded either way.
+  std::string text;
+  text.reserve(ec ? 0 : static_cast<std::size_t>(size));
+  char chunk[1 << 16];
+  while (in && text.size() <= max_scenario_bytes) {
+    in.read(chunk, sizeof chunk);
+    text.append(chunk, static_cast<std::size_t>(in.gcount()));
+  }
   if (in.bad()) throw ScenarioError(file.string(), 0, 0, "", "cannot read the scenario file");
-  return parse_scenario(ss.str(), file.string());
+  if (text.size() > max_scenario_bytes)
+    throw too_big("more than " + std::to_string(max_scenario_bytes));
+  return parse_scenario(text, file.string());
 }
 
 }  // namespace capexsim

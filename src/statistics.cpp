@@ -3,6 +3,7 @@
 #include "capexsim/detail/select.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <stdexcept>
 
 namespace capexsim {
@@ -268,9 +269,15 @@ void FixedPointSum::write(detail::ByteWriter& w) const {
   w.put_vector(big_ ? *big_ : Words{});
 }
 
-void FixedPointSum::read(detail::ByteReader& r) {
+void FixedPointSum::read(detail::ByteReader& r, std::uint64_t terms) {
   acc_ = r.get<detail::int128>();
   saturated_ = r.get<std::uint64_t>();
+  // Each term added to acc_ is below big_threshold * scale = 2^72 in magnitude, so a sum
+  // of `terms` of them is below terms * 2^72 (and merged sums, of at most 1e12 paths,
+  // stay far inside int128).
+  const detail::int128 bound = static_cast<detail::int128>(terms) << 72;
+  if (acc_ > bound || acc_ < -bound || saturated_ > terms)
+    detail::ByteReader::corrupt("a sum beyond what its paths can add up to");
   Words v = r.get_vector<std::int64_t>();
   delete big_;
   big_ = nullptr;
@@ -380,6 +387,23 @@ void QuantileSketch::read(detail::ByteReader& r) {
   neg_lo_ = r.get<std::int64_t>();
   zero_ = r.get<std::uint64_t>();
   count_ = r.get<std::uint64_t>();
+  // Bucket keys are the top 19 bits of a non-negative double (NaN included), so in
+  // [0, 2^18); bump() grows a range by up to 32 keys past them. A range outside that
+  // would make a merge allocate the span between two sketches (2^31 keys: 16 GB).
+  constexpr std::int64_t lowest = -64, highest = (std::int64_t{1} << 18) + 64;
+  std::uint64_t total = zero_;
+  for (const auto* v : {&pos_, &neg_}) {
+    const std::int64_t lo = v == &pos_ ? pos_lo_ : neg_lo_;
+    if (!v->empty() &&
+        (lo < lowest || lo > highest || static_cast<std::int64_t>(v->size()) > highest - lo))
+      detail::ByteReader::corrupt("a quantile sketch's bucket range");
+    for (const std::uint64_t c : *v)
+      if (__builtin_add_overflow(total, c, &total))
+        detail::ByteReader::corrupt("a quantile sketch's counts");
+  }
+  if (total != count_) detail::ByteReader::corrupt("a quantile sketch's counts");
+  if (pos_.empty()) pos_lo_ = 0;
+  if (neg_.empty()) neg_lo_ = 0;
 }
 
 void ScalarAccumulator::write(detail::ByteWriter& w) const {
@@ -399,9 +423,13 @@ void ScalarAccumulator::read(detail::ByteReader& r) {
   positive_ = r.get<std::uint64_t>();
   min_ = r.get<double>();
   max_ = r.get<double>();
-  sum_.read(r);
-  sum_sq_.read(r);
+  if (nan_ > paths_ || positive_ > paths_ - nan_ || std::isnan(min_) || std::isnan(max_) ||
+      (paths_ > nan_ && !(min_ <= max_)))
+    detail::ByteReader::corrupt("an output's counts or range");
+  sum_.read(r, paths_ - nan_);
+  sum_sq_.read(r, paths_ - nan_);
   sketch_.read(r);
+  if (sketch_.count() != paths_ - nan_) detail::ByteReader::corrupt("an output's counts");
 }
 
 double sorted_quantile(std::span<const double> sorted, double q) {

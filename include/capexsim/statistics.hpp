@@ -132,7 +132,9 @@ class FixedPointSum {
   /// limbs (least significant first) in int64 words, the last one signed.
   std::vector<std::int64_t> exact() const;
   void write(detail::ByteWriter& w) const;
-  void read(detail::ByteReader& r);
+  /// Reads a sum of at most `terms` values; throws std::invalid_argument on bytes no such
+  /// sum can have.
+  void read(detail::ByteReader& r, std::uint64_t terms);
   friend bool operator==(const FixedPointSum& a, const FixedPointSum& b);
 
  private:

@@ -73,10 +73,15 @@ class ByteReader {
     in_.remove_prefix(n);
   }
   bool done() const { return in_.empty(); }
+  /// Bytes not read yet: every count read from the data is checked against it before
+  /// anything is allocated for it.
   std::size_t remaining() const { return in_.size(); }
   void skip(std::size_t n) {
     need(n);
     in_.remove_prefix(n);
+  }
+  [[noreturn]] static void corrupt(const std::string& what) {
+    throw std::invalid_argument("result bytes: " + what);
   }
 
  private:
