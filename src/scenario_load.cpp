@@ -213,6 +213,7 @@ class Loader {
           s.thresholds.emplace_back(std::string(k.str()), std::move(values));
         }
       }
+      if (auto* n = o->get("headline")) s.headline = string(*n, "outputs.headline");
       if (auto* n = o->get("checkpoints")) {
         const toml::array& a = array(*n, "outputs.checkpoints");
         for (std::size_t k = 0; k < a.size(); ++k)

@@ -208,6 +208,9 @@ struct Scenario {
   std::vector<Shock> correlation_order;
 
   std::vector<double> checkpoints;  // calendar years for arr_at_<year>
+  /// [outputs] headline: the output the report leads with; empty = its default
+  /// (funding_need when the run has it, else funding_gap). Checked against the run's outputs.
+  std::string headline;
 
   /// [simulation] sampling of the static inputs (random unless asked).
   Sampling sampling = Sampling::random;
