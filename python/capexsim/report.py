@@ -1,11 +1,13 @@
 """`python3 -m capexsim report`: one self-contained HTML file for a scenario (and a comparison).
 
 The file needs no network: charts are SVG embedded as data: URIs, the CSS is inline, there
-are no scripts or web fonts. It holds the headline numbers with their Monte Carlo error, the
-funding gap's histogram and CDF, fan charts of cash, capacity and ARR with the scenario's
-dates marked, what drives the funding gap (a tornado and rank measures; sensitivity=False or
---no-sensitivity leaves it out), every input with its source note, and, with a second
-scenario, the comparison.
+are no scripts or web fonts. It leads with one headline output (--headline, the scenario's
+[outputs] headline, else funding_need when the run has it, else funding_gap): its cards,
+histogram, CDF and "what drives it" (a tornado and rank measures; sensitivity=False or
+--no-sensitivity leaves it out). Around it: every output, the funding waterfall and ledger
+and the counterparties when the run reports them (looked up by output name), fan charts of
+cash, capacity, ARR, debt and ownership with the scenario's dates marked, every input with
+its source note, and, with a second scenario, the comparison. docs/report.md lists it all.
 """
 from __future__ import annotations
 
