@@ -42,8 +42,10 @@ Outputs are looked up by name, so this cell shows whatever part of the waterfall
 model you built reports: `funding_need` (the outside money the plan needs before any
 financing) and `funding_need_by_<year>` at each checkpoint, then `funding_gap` (what is
 still needed beyond the modelled sources) and `runway`. `Result.waterfall()` gives the same
-table where the package has it. The headline is the first of them; with `[constraint]
-unpaid = true` the residual is \\$0 by construction (shortfalls become arrears instead)."""),
+table where the package has it. The headline below is `funding_need` where the model
+reports it; a model without the waterfall leads with `unpaid_total`, the bills the sources
+could not pay. With `[constraint] unpaid = true` the residual `funding_gap` is \\$0 by
+construction (shortfalls become arrears instead)."""),
     code("""waterfall = ([n for n in ("funding_need", "need_time") if n in names]
              + [n for n in names if n.startswith("funding_need_by_")]
              + [n for n in ("funding_gap", "gap_time", "runway") if n in names]
