@@ -52,7 +52,9 @@ table.inputs { table-layout: fixed; }
 table.inputs td { overflow-wrap: anywhere; }
 table.inputs tr.line td { border-bottom: 1px dotted #e4e4e4; }
 table.matrix { width: auto; font-size: 12px; margin: 0; }
-table.matrix td, table.matrix th { padding: 1px 5px; border: 0; background: none; }
+div.scroll { overflow-x: auto; }
+table.matrix td, table.matrix th { padding: 1px 5px; border: 0; background: none;
+                                  overflow-wrap: normal; white-space: nowrap; }
 .sig { font-weight: bold; }
 img.chart { width: 100%; max-width: 960px; display: block; margin: 8px 0 16px; }
 .dagger { color: #c0504d; font-weight: bold; }
@@ -412,7 +414,13 @@ def _matrix_html(matrix, labels=None) -> str:
     for i, row in enumerate(matrix):
         lead = f'<th class="l">{_e(labels[i])}</th>' if labels and len(labels) == len(matrix) else ""
         rows.append("<tr>" + lead + "".join(f"<td>{_e(f'{float(v):g}')}</td>" for v in row) + "</tr>")
-    return f'<table class="matrix">{head}{"".join(rows)}</table>'
+    # in a box that scrolls sideways when the value column is narrower than the matrix
+    return f'<div class="scroll"><table class="matrix">{head}{"".join(rows)}</table></div>'
+
+
+def _pairs_html(line: str) -> str:
+    """"gw = 1, share = 0.25" with each "key = value" kept on one line (breaks between pairs)."""
+    return ", ".join(f'<span class="nw">{_e(p)}</span>' for p in line.split(", "))
 
 
 def _source_html(source: str, public: bool) -> str:
@@ -446,7 +454,7 @@ def _inputs_table(scenario) -> str:
             for k, (line, source, note) in enumerate(zip(lines, sources, notes)):
                 lead = (f'<td class="l" rowspan="{n}">{_e(r.section)}</td>'
                         f'<td class="l" rowspan="{n}"><code>{_e(r.key)}</code></td>') if k == 0 else ""
-                rows.append(f'<tr class="line">{lead}<td class="l">{_e(line)}</td>'
+                rows.append(f'<tr class="line">{lead}<td class="l">{_pairs_html(line)}</td>'
                             f'<td class="l">{_source_html(source, source in PUBLIC or source == "public")}</td>'
                             f'<td class="note">{_e(note)}</td></tr>')
             continue
@@ -457,8 +465,8 @@ def _inputs_table(scenario) -> str:
         rows.append(f'<tr><td class="l">{_e(r.section)}</td><td class="l"><code>{_e(r.key)}</code></td>'
                     f'<td class="l">{value_html}</td><td class="l">{source_html}</td>'
                     f'<td class="note">{note_html}</td></tr>')
-    head = ('<colgroup><col style="width:12%"><col style="width:21%"><col style="width:26%">'
-            '<col style="width:12%"><col style="width:29%"></colgroup>'
+    head = ('<colgroup><col style="width:13%"><col style="width:20%"><col style="width:27%">'
+            '<col style="width:12%"><col style="width:28%"></colgroup>'
             '<tr><th class="l">section</th><th class="l">input</th><th class="l">value</th>'
             '<th class="l">source</th><th class="l">note</th></tr>')
     n_public = int(df["public"].sum())

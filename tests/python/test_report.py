@@ -236,7 +236,9 @@ def test_report_inputs_and_numbers_read_correctly(made26, source_dir):
     # warrant tranches: one row per line of the value, each with its own line's tag
     lines = re.findall(r'<tr class="line">(.*?)</tr>', text)
     assert len(lines) == 4
-    assert "gw = 1, share = 0.25, price_hurdle = 0" in lines[0] and "†" in lines[0] and "reported" in lines[0]
+    assert "gw = 1, share = 0.25, price_hurdle = 0" in re.sub("<[^>]+>", "", lines[0])
+    assert '<span class="nw">price_hurdle = 0</span>' in lines[0]  # a pair never breaks inside
+    assert "†" in lines[0] and "reported" in lines[0]
     for line in lines[1:3]:
         assert "assumption" in line and "†" not in line
     assert "split and hurdles" in lines[1]
@@ -317,7 +319,10 @@ LAYOUT_JS = """JSON.stringify((() => {
   const tables = Array.from(document.querySelectorAll('main > table'), (t, i) => ({
     i, scroll: t.scrollWidth, width: t.getBoundingClientRect().width,
     head: (t.querySelector('th') || {}).textContent || ''}));
-  return {column, tables, page: document.documentElement.scrollWidth,
+  // cells whose content spills out of them (a nested table wider than its cell)
+  const spills = Array.from(document.querySelectorAll('main > table > tbody > tr > td'))
+    .filter(td => td.scrollWidth > td.clientWidth + 1).map(td => td.textContent.slice(0, 40));
+  return {column, tables, spills, page: document.documentElement.scrollWidth,
           window: window.innerWidth, height: document.documentElement.scrollHeight};
 })())"""
 
@@ -403,8 +408,11 @@ def _chromium_render(url: str, width: int, height: int, timeout: float = 90, ful
                 call("Emulation.setDeviceMetricsOverride",
                      {"width": width, "height": layout["height"], "deviceScaleFactor": 1, "mobile": False},
                      session=session)
-            png = base64.b64decode(call("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": full_page},
-                                        session=session)["data"])
+            shot = {"format": "png"}
+            if full_page:  # the whole page at the window's width, whatever a scrollbar did to the layout
+                shot.update(captureBeyondViewport=True,
+                            clip={"x": 0, "y": 0, "width": width, "height": layout["height"], "scale": 1})
+            png = base64.b64decode(call("Page.captureScreenshot", shot, session=session)["data"])
             try:
                 call("Browser.close")
             except RuntimeError:
@@ -586,6 +594,7 @@ def test_report_whole_page_has_no_table_wider_than_its_column(made26, width):
     too_wide = [(t["head"], t["scroll"]) for t in layout["tables"] if t["scroll"] > column + 0.5]
     assert too_wide == [], f"tables wider than the {column}px column: {too_wide}"
     assert len(layout["tables"]) >= 3  # outputs, counterparties, inputs
+    assert layout["spills"] == []  # nor does any cell's content spill over its neighbours
     assert layout["page"] <= layout["window"]  # nothing pushes the page sideways either
     with Image.open(shot) as im:
         assert im.size == (width, layout["height"]) and layout["height"] > 5000  # the whole page
