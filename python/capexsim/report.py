@@ -43,8 +43,9 @@ p, li { font-size: 14px; line-height: 1.45; }
 .card .err { font-size: 12px; color: #666; }
 table { border-collapse: collapse; font-size: 13px; margin: 8px 0; width: 100%; }
 th, td { padding: 4px 8px; border-bottom: 1px solid #eee; text-align: right; vertical-align: top; }
-.nw { white-space: nowrap; }
-@media (max-width: 800px) { main { padding: 16px 12px 32px; } th, td { padding: 3px 4px; } }
+.nw, td.n, td.ci { white-space: nowrap; }
+@media (max-width: 800px) { main { padding: 16px 12px 32px; } th, td { padding: 3px 4px; }
+                            td.n, td.ci { white-space: normal; } }
 th { background: #f3f3f3; font-weight: 600; }
 td.l, th.l { text-align: left; }
 td.note { text-align: left; color: #555; }
@@ -214,7 +215,7 @@ def _summary_table(result) -> str:
         r = s.loc[name]
         q = _quantity(name)
         cells = [f'<td class="l"><b>{_e(q.label)}</b><br><code>{_e(name)}</code></td>',
-                 f'<td>{_ci_html(style.format_mean_ci(r["mean"], r["stderr"], q.unit))}</td>']
+                 f'<td class="ci">{_ci_html(style.format_mean_ci(r["mean"], r["stderr"], q.unit))}</td>']
         cells += [f'<td class="n">{_e(style.format_value(r[c], q.unit, trim=False))}</td>'
                   for c in ("p5", "p50", "p95")]
         never = f"{r['nan_share']:.1%}" if q.kind == "time" else ""
@@ -458,7 +459,7 @@ def _inputs_table(scenario) -> str:
                             f'<td class="l">{_source_html(source, source in PUBLIC or source == "public")}</td>'
                             f'<td class="note">{_e(note)}</td></tr>')
             continue
-        if "\n" in value and not value_html.startswith("<table"):
+        if "\n" in value and 'class="matrix"' not in value_html:
             value_html = "<br>".join(_e(v) for v in lines)
         source_html = _source_html(r.source, r.public)
         note_html = _e(r.note)
