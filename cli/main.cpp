@@ -481,7 +481,11 @@ std::string compare_counterparties(const Result& ra, const Result& rb,
   auto paid = [](const Result& r, const std::string& n) -> std::string {
     const auto it = std::find(r.output_names.begin(), r.output_names.end(), n);
     if (it == r.output_names.end()) return "-";
-    return fmt(100 * (1 - r.summary(static_cast<std::size_t>(it - r.output_names.begin())).prob_positive), 1) + "%";
+    return fmt(100 *
+                   (1 -
+                    r.summary(static_cast<std::size_t>(it - r.output_names.begin())).prob_positive),
+               1) +
+           "%";
   };
   auto mean = [](const Result& r, const std::string& n) -> std::string {
     const auto it = std::find(r.output_names.begin(), r.output_names.end(), n);
@@ -535,8 +539,8 @@ int cmd_compare(const CompareArgs& c) {
   int w = 14;
   for (const PairedDifference& diff : diffs) w = std::max(w, static_cast<int>(diff.output.size()));
   char line[600];
-  std::snprintf(line, sizeof line, "%-*s %-6s %10s %10s %10s %8s %1s   %-26s %-26s %s\n", w, "output",
-                "unit", "A mean", "B mean", "B - A", "se", "", "A p5 / p50 / p95",
+  std::snprintf(line, sizeof line, "%-*s %-6s %10s %10s %10s %8s %1s   %-26s %-26s %s\n", w,
+                "output", "unit", "A mean", "B mean", "B - A", "se", "", "A p5 / p50 / p95",
                 "B p5 / p50 / p95", "never A/B");
   std::cout << line;
   for (const PairedDifference& diff : diffs) {
@@ -666,9 +670,10 @@ int main(int argc, char** argv) {
   sens_cmd->add_option("--vary", sa.vary,
                        "tornado: also vary KEY over LO:HI, e.g. build.plan_cap_gw=20:40 or "
                        "contract.oracle.total=200:300 (repeatable)");
-  sens_cmd->add_option("--assumptions", sa.assumptions,
-                       "tornado: also move every fixed numeric key tagged [assumption] in its "
-                       "line's comment by +-SHARE of its value (20% or 0.2), common random numbers");
+  sens_cmd->add_option(
+      "--assumptions", sa.assumptions,
+      "tornado: also move every fixed numeric key tagged [assumption] in its "
+      "line's comment by +-SHARE of its value (20% or 0.2), common random numbers");
   sens_cmd->add_flag("--assumptions-all", sa.assumptions_all,
                      "tornado: with --assumptions (default 20%), move every fixed numeric key, "
                      "tagged or not");

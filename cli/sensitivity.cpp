@@ -170,8 +170,7 @@ void render_tornado(const TornadoTable& t, std::uint64_t paths, std::uint64_t se
   meta["base"] = num(t.base);
   meta["base_ci95"] = num(t.base_ci95);
   meta["base_nan_share"] = t.base_nan_share;
-  const std::string unit =
-      stat.is_share() ? "share" : output_unit(t.output);
+  const std::string unit = stat.is_share() ? "share" : output_unit(t.output);
   table << "Tornado of " << t.output << "." << t.statistic << " (" << scenario_name
         << "): each input pinned at its P" << f(100 * low, 0) << " and P" << f(100 * high, 0)
         << " (or its --vary range), every other draw as in the base run\n(common random "
@@ -416,14 +415,15 @@ int cmd_sensitivity(const SensitivityArgs& a, bool progress) {
     const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     assumed = assumption_ranges(scenario, text, share, a.assumptions_all);
     for (const VaryRange& r : assumed.ranges)
-      if (std::none_of(vary.begin(), vary.end(), [&](const VaryRange& v) { return v.key == r.key; }))
+      if (std::none_of(vary.begin(), vary.end(),
+                       [&](const VaryRange& v) { return v.key == r.key; }))
         vary.push_back(r);  // an explicit --vary of the same key wins
     if (assumed.ranges.empty())
-      throw SensitivityError(a.assumptions_all
-                                 ? "--assumptions-all: the scenario has no fixed numeric key to move"
-                                 : "--assumptions: no fixed numeric key of " + a.scenario +
-                                       " is tagged [assumption] in its line's comment "
-                                       "(--assumptions-all moves every fixed numeric key)");
+      throw SensitivityError(
+          a.assumptions_all ? "--assumptions-all: the scenario has no fixed numeric key to move"
+                            : "--assumptions: no fixed numeric key of " + a.scenario +
+                                  " is tagged [assumption] in its line's comment "
+                                  "(--assumptions-all moves every fixed numeric key)");
   }
   if (!a.over_time.empty() && method != "sobol")
     throw SensitivityError("--over-time applies to --method sobol, not " + method);
@@ -560,8 +560,10 @@ int cmd_sensitivity(const SensitivityArgs& a, bool progress) {
       nlohmann::ordered_json keys = nlohmann::ordered_json::array();
       for (const VaryRange& r : assumed.ranges) keys.push_back(r.key);
       meta["assumptions"] = keys;
-      meta["assumptions_share"] = a.assumptions.empty() ? 0.2 : parse_share(a.assumptions, "--assumptions");
-      table << "\n" << assumed.ranges.size() << " fixed "
+      meta["assumptions_share"] =
+          a.assumptions.empty() ? 0.2 : parse_share(a.assumptions, "--assumptions");
+      table << "\n"
+            << assumed.ranges.size() << " fixed "
             << (a.assumptions_all ? "numeric keys" : "keys tagged [assumption]")
             << " moved by their share as (vary) rows.\n";
     }

@@ -517,8 +517,8 @@ static void check_headline(const Scenario& s, const Checker& checker) {
   if (std::find(names.begin(), names.end(), s.headline) != names.end()) return;
   std::string list;
   for (const auto& k : names) list += (list.empty() ? "" : ", ") + k;
-  checker.fail("outputs.headline",
-               "unknown output '" + s.headline + "'; expected one of this scenario's outputs: " + list);
+  checker.fail("outputs.headline", "unknown output '" + s.headline +
+                                       "'; expected one of this scenario's outputs: " + list);
 }
 
 void detail::check_scenario(const Scenario& s, const std::string& file,

@@ -107,8 +107,7 @@ std::string to_toml(const Scenario& s) {
     }
     o << "]\n";
   }
-  if (!s.checkpoints.empty() || !s.thresholds.empty() || !s.headline.empty())
-    o << "\n[outputs]\n";
+  if (!s.checkpoints.empty() || !s.thresholds.empty() || !s.headline.empty()) o << "\n[outputs]\n";
   // Written only when set, so older scenarios keep their fingerprints.
   if (!s.headline.empty()) o << "headline = " << escape(s.headline) << "\n";
   if (!s.checkpoints.empty()) {

@@ -519,7 +519,8 @@ std::vector<std::string> varyable_keys(const Scenario& s) {
     keys.push_back(std::string(param_table()[k].section) + "." + param_table()[k].key);
   if (s.plan.kind == BuildPlan::Kind::demand) keys.push_back("build.coverage");
   for (const auto& c : s.contracts)
-    for (const char* t : {"total", "start", "years", "gw", "renewal_price_factor", "cancel_probability"})
+    for (const char* t :
+         {"total", "start", "years", "gw", "renewal_price_factor", "cancel_probability"})
       keys.push_back("contract." + c.name + "." + t);
   for (const auto& v : s.vendors)
     for (const char* t : {"per_gw", "cap"}) keys.push_back("vendor_financing." + v.name + "." + t);
@@ -527,7 +528,8 @@ std::vector<std::string> varyable_keys(const Scenario& s) {
     for (const char* t : {"rate", "limit", "min_cash", "sweep"})
       keys.push_back("debt." + d.name + "." + t);
   if (s.financing.valuation)
-    for (const char* t : {"arr_multiple", "min_pre_money"}) keys.push_back(std::string("valuation.") + t);
+    for (const char* t : {"arr_multiple", "min_pre_money"})
+      keys.push_back(std::string("valuation.") + t);
   if (s.financing.equity_policy)
     for (const char* t : {"capacity_per_year", "trigger_cash", "target_cash", "min_round"})
       keys.push_back(std::string("equity_policy.") + t);
@@ -542,7 +544,8 @@ AssumptionRanges assumption_ranges(const Scenario& scenario, std::string_view to
     throw SensitivityError("--assumptions " + fmt(share) +
                            ": expected a share between 0 and 1 (e.g. 20% or 0.2)");
   AssumptionRanges out;
-  const std::vector<std::string> tagged = all ? std::vector<std::string>{} : tagged_assumptions(scenario, toml_text);
+  const std::vector<std::string> tagged =
+      all ? std::vector<std::string>{} : tagged_assumptions(scenario, toml_text);
   for (const std::string& key : varyable_keys(scenario)) {
     if (!all && std::find(tagged.begin(), tagged.end(), key) == tagged.end()) continue;
     Scenario s = scenario;

@@ -274,7 +274,8 @@ TEST_CASE("[outputs] headline names an output of the scenario's run") {
   const Scenario plain = parse_scenario(minimal);
   CHECK(plain.headline.empty());
   CHECK(to_toml(plain).find("headline") == std::string::npos);
-  CHECK(fingerprint(plain) != fingerprint(parse_scenario(minimal + "[outputs]\nheadline = \"runway\"\n")));
+  CHECK(fingerprint(plain) !=
+        fingerprint(parse_scenario(minimal + "[outputs]\nheadline = \"runway\"\n")));
   Scenario coded = plain;
   coded.headline = "nope";
   CHECK_THROWS_WITH_AS(validate(coded), doctest::Contains("outputs.headline"), ScenarioError);

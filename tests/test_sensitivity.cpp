@@ -358,7 +358,8 @@ TEST_CASE("assumptions: tagged fixed keys of the file, moved by a share; all key
   const AssumptionRanges all = assumption_ranges(s, "", 0.2, true);
   CHECK(all.ranges.size() > 20);
   const auto has = [&](const std::string& k) {
-    return std::any_of(all.ranges.begin(), all.ranges.end(), [&](const VaryRange& r) { return r.key == k; });
+    return std::any_of(all.ranges.begin(), all.ranges.end(),
+                       [&](const VaryRange& r) { return r.key == k; });
   };
   CHECK(has("revenue.arr0"));
   CHECK(has("opex.fixed_opex_growth"));
