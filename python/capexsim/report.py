@@ -309,9 +309,9 @@ def _counterparty_section(result) -> str:
     if not len(table):
         return ""
     cols = list(table.columns)
-    head = '<tr><th class="l">counterparty</th>' + "".join(
-        f"<th>{_e(c.replace('_', ' ').replace('p ', 'P(', 1) + ')' if c.startswith('p_') else c.replace('_', ' '))}</th>"
-        for c in cols) + "</tr>"
+    def title(c: str) -> str:  # p_paid_in_full -> "P(paid in full)", unpaid_mean -> "unpaid mean"
+        return f"P({c[2:].replace('_', ' ')})" if c.startswith("p_") else c.replace("_", " ")
+    head = '<tr><th class="l">counterparty</th>' + "".join(f"<th>{_e(title(c))}</th>" for c in cols) + "</tr>"
     rows = []
     for who, r in table.iterrows():
         cells = []
