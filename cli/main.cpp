@@ -18,6 +18,7 @@
 #include <iostream>
 #include <limits>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -507,6 +508,61 @@ std::string fmt(double x, int d) {
   return buf;
 }
 
+// Counterparties of A and B (each unpaid_<contract>, then the builders): P(paid in full)
+// and the mean left unpaid in each, with the paired difference of that mean. Empty when
+// neither run leaves anything unpaid (no [constraint] unpaid = true).
+std::string compare_counterparties(const Result& ra, const Result& rb,
+                                   const std::vector<PairedDifference>& diffs) {
+  std::vector<std::string> names;
+  for (const Result* r : {&ra, &rb})
+    for (const std::string& n : r->output_names)
+      if (n.rfind("unpaid_", 0) == 0 && n != "unpaid_total" && n != "unpaid_capex" &&
+          std::find(names.begin(), names.end(), n) == names.end())
+        names.push_back(n);
+  if (names.empty()) return "";
+  for (const Result* r : {&ra, &rb})
+    if (std::find(r->output_names.begin(), r->output_names.end(), "unpaid_capex") !=
+            r->output_names.end() &&
+        std::find(names.begin(), names.end(), "unpaid_capex") == names.end())
+      names.push_back("unpaid_capex");
+  int w = 20;
+  for (const std::string& n : names) w = std::max(w, static_cast<int>(n.size()) - 7);
+  auto paid = [](const Result& r, const std::string& n) -> std::string {
+    const auto it = std::find(r.output_names.begin(), r.output_names.end(), n);
+    if (it == r.output_names.end()) return "-";
+    return fmt(100 *
+                   (1 -
+                    r.summary(static_cast<std::size_t>(it - r.output_names.begin())).prob_positive),
+               1) +
+           "%";
+  };
+  auto mean = [](const Result& r, const std::string& n) -> std::string {
+    const auto it = std::find(r.output_names.begin(), r.output_names.end(), n);
+    if (it == r.output_names.end()) return "-";
+    return fmt(r.summary(static_cast<std::size_t>(it - r.output_names.begin())).mean, 1);
+  };
+  std::ostringstream o;
+  char line[600];
+  std::snprintf(line, sizeof line, "\n%-*s %12s %12s %14s %14s %10s %8s\n", w, "counterparty",
+                "P(paid) A", "P(paid) B", "unpaid mean A", "unpaid mean B", "B - A", "se");
+  o << line;
+  for (const std::string& n : names) {
+    const std::string who = n == "unpaid_capex" ? "builders (capex)" : n.substr(7);
+    std::string d = "-", se = "-", star;
+    for (const PairedDifference& diff : diffs)
+      if (diff.output == n) {
+        d = fmt(diff.mean, 1);
+        se = fmt(diff.se, 2);
+        star = diff.significant ? " *" : "";
+      }
+    std::snprintf(line, sizeof line, "%-*s %12s %12s %14s %14s %10s %8s%s\n", w, who.c_str(),
+                  paid(ra, n).c_str(), paid(rb, n).c_str(), mean(ra, n).c_str(),
+                  mean(rb, n).c_str(), d.c_str(), se.c_str(), star.c_str());
+    o << line;
+  }
+  return o.str();
+}
+
 int cmd_compare(const CompareArgs& c) {
   const Scenario sa = load_scenario(c.a), sb = load_scenario(c.b);
   RunOptions o;
@@ -526,12 +582,17 @@ int cmd_compare(const CompareArgs& c) {
             << "B - A is the mean paired difference over paths where both are defined; se is "
                "its standard error;\n* marks |B - A| > 3 se (a change that stands out from "
                "Monte Carlo noise).\n\n";
-  char line[400];
-  std::snprintf(line, sizeof line, "%-14s %-6s %10s %10s %10s %8s %1s   %-26s %-26s %s\n", "output",
-                "unit", "A mean", "B mean", "B - A", "se", "", "A p5 / p50 / p95",
+  const std::vector<PairedDifference> diffs = compare(ra, rb);
+  // The name column is as wide as the longest name (funding_need_by_2030, unpaid_<contract>),
+  // so long names never push the other columns out of line.
+  int w = 14;
+  for (const PairedDifference& diff : diffs) w = std::max(w, static_cast<int>(diff.output.size()));
+  char line[600];
+  std::snprintf(line, sizeof line, "%-*s %-6s %10s %10s %10s %8s %1s   %-26s %-26s %s\n", w,
+                "output", "unit", "A mean", "B mean", "B - A", "se", "", "A p5 / p50 / p95",
                 "B p5 / p50 / p95", "never A/B");
   std::cout << line;
-  for (const PairedDifference& diff : compare(ra, rb)) {
+  for (const PairedDifference& diff : diffs) {
     const std::string& name = diff.output;
     const double mean = diff.mean, se = diff.se;
     const bool stands_out = diff.significant;
@@ -546,12 +607,13 @@ int cmd_compare(const CompareArgs& c) {
     const std::string never = cli::is_event_time(name) ? fmt(100 * xa.nan_share, 1) + "%/" +
                                                              fmt(100 * xb.nan_share, 1) + "%"
                                                        : "";
-    std::snprintf(line, sizeof line, "%-14s %-6s %10s %10s %10s %8s %1s   %-26s %-26s %s\n",
+    std::snprintf(line, sizeof line, "%-*s %-6s %10s %10s %10s %8s %1s   %-26s %-26s %s\n", w,
                   name.c_str(), unit.c_str(), fmt(xa.mean, d).c_str(), fmt(xb.mean, d).c_str(),
                   fmt(mean, d).c_str(), fmt(se, d + 1).c_str(), stands_out ? "*" : "",
                   three(xa).c_str(), three(xb).c_str(), never.c_str());
     std::cout << line;
   }
+  std::cout << compare_counterparties(ra, rb, diffs);
   return exit_ok;
 }
 
@@ -660,6 +722,13 @@ int main(int argc, char** argv) {
   sens_cmd->add_option("--vary", sa.vary,
                        "tornado: also vary KEY over LO:HI, e.g. build.plan_cap_gw=20:40 or "
                        "contract.oracle.total=200:300 (repeatable)");
+  sens_cmd->add_option(
+      "--assumptions", sa.assumptions,
+      "tornado: also move every fixed numeric key tagged [assumption] in its "
+      "line's comment by +-SHARE of its value (20% or 0.2), common random numbers");
+  sens_cmd->add_flag("--assumptions-all", sa.assumptions_all,
+                     "tornado: with --assumptions (default 20%), move every fixed numeric key, "
+                     "tagged or not");
   sens_cmd->add_option("--low", sa.low, "tornado: low quantile of drawn inputs [default: 0.1]");
   sens_cmd->add_option("--high", sa.high, "tornado: high quantile [default: 0.9]");
   sens_cmd->add_option("--over-time", sa.over_time,

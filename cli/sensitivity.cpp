@@ -44,7 +44,7 @@ std::string f(double x, int decimals) {
 
 /// Decimals for a statistic of `output`: shares (prob_positive) get 4, else the unit's.
 int stat_decimals(const std::string& output, const Statistic& stat) {
-  if (stat.kind == Statistic::Kind::prob_positive) return 4;
+  if (stat.is_share()) return 4;
   return decimals_for(output_unit(output)) + 1;
 }
 
@@ -170,28 +170,30 @@ void render_tornado(const TornadoTable& t, std::uint64_t paths, std::uint64_t se
   meta["base"] = num(t.base);
   meta["base_ci95"] = num(t.base_ci95);
   meta["base_nan_share"] = t.base_nan_share;
-  const std::string unit =
-      stat.kind == Statistic::Kind::prob_positive ? "share" : output_unit(t.output);
+  const std::string unit = stat.is_share() ? "share" : output_unit(t.output);
   table << "Tornado of " << t.output << "." << t.statistic << " (" << scenario_name
         << "): each input pinned at its P" << f(100 * low, 0) << " and P" << f(100 * high, 0)
         << " (or its --vary range), every other draw as in the base run\n(common random "
            "numbers, "
         << grouped(paths) << " paths per run, seed " << seed << "). Base: " << f(t.base, d) << " ± "
         << f(t.base_ci95, d) << " " << unit << " (95%)\n";
-  if (t.base_nan_share > 0 && stat.kind != Statistic::Kind::prob_positive)
+  if (t.base_nan_share > 0 && !stat.is_share())
     table << t.output << " is undefined (the event never happens) on "
           << f(100 * t.base_nan_share, 1) << "% of the base run's paths: the " << t.statistic
           << " is over the paths where it happens, a set that changes with each input.\n";
   table << "Rows marked (vary) set a scenario key to LO and HI; the others pin a drawn input "
            "at its quantiles. Statistics in "
         << unit << ".\n\n";
-  std::snprintf(line, sizeof line, "%-34s %12s %12s %12s %12s %12s\n", "input", "low input",
+  int w = 34;  // as wide as the longest label (contract.<name>.cancel_probability (vary))
+  for (const auto& row : t.rows)
+    w = std::max(w, static_cast<int>(row.factor.size() + (row.varied ? 7 : 0)));
+  std::snprintf(line, sizeof line, "%-*s %12s %12s %12s %12s %12s\n", w, "input", "low input",
                 "high input", "stat at low", "stat at high", "swing");
   table << line;
   csv << "factor,low_input,high_input,stat_low,stat_base,stat_high,swing,kind\n";
   for (const auto& row : t.rows) {
     const std::string label = row.varied ? row.factor + " (vary)" : row.factor;
-    std::snprintf(line, sizeof line, "%-34s %12s %12s %12s %12s %12s\n", label.c_str(),
+    std::snprintf(line, sizeof line, "%-*s %12s %12s %12s %12s %12s\n", w, label.c_str(),
                   g6(row.low_input).c_str(), g6(row.high_input).c_str(), f(row.stat_low, d).c_str(),
                   f(row.stat_high, d).c_str(), f(row.swing, d).c_str());
     table << line;
@@ -379,6 +381,18 @@ int cmd_merge_sensitivity(const std::vector<std::string>& dirs, const std::strin
   return 0;
 }
 
+/// "20%" -> 0.2, "0.2" -> 0.2; SensitivityError for anything else.
+double parse_share(const std::string& text, const std::string& option) {
+  std::string t = text;
+  const bool percent = !t.empty() && t.back() == '%';
+  if (percent) t.pop_back();
+  std::size_t used = 0;
+  const double x = leading_number(t, used);
+  if (used == 0 || used != t.size() || !std::isfinite(x))
+    throw SensitivityError(option + " '" + text + "': expected a share such as 20% or 0.2");
+  return percent ? x / 100 : x;
+}
+
 int cmd_sensitivity(const SensitivityArgs& a, bool progress) {
   const Scenario scenario = load_scenario(a.scenario);
   const std::string method = a.method;
@@ -390,6 +404,27 @@ int cmd_sensitivity(const SensitivityArgs& a, bool progress) {
   if (!vary.empty() && method != "tornado")
     throw SensitivityError("--vary applies to --method tornado (and to calibrate), not " + method);
   for (const auto& v : vary) with_key_value(scenario, v.key, v.lo);  // checks the key now
+  // --assumptions: fixed keys tagged [assumption] (or all, --assumptions-all) as more --vary
+  // rows, each at value x (1 -/+ share).
+  AssumptionRanges assumed;
+  if (!a.assumptions.empty() || a.assumptions_all) {
+    if (method != "tornado")
+      throw SensitivityError("--assumptions applies to --method tornado, not " + method);
+    const double share = a.assumptions.empty() ? 0.2 : parse_share(a.assumptions, "--assumptions");
+    std::ifstream in(a.scenario, std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    assumed = assumption_ranges(scenario, text, share, a.assumptions_all);
+    for (const VaryRange& r : assumed.ranges)
+      if (std::none_of(vary.begin(), vary.end(),
+                       [&](const VaryRange& v) { return v.key == r.key; }))
+        vary.push_back(r);  // an explicit --vary of the same key wins
+    if (assumed.ranges.empty())
+      throw SensitivityError(
+          a.assumptions_all ? "--assumptions-all: the scenario has no fixed numeric key to move"
+                            : "--assumptions: no fixed numeric key of " + a.scenario +
+                                  " is tagged [assumption] in its line's comment "
+                                  "(--assumptions-all moves every fixed numeric key)");
+  }
   if (!a.over_time.empty() && method != "sobol")
     throw SensitivityError("--over-time applies to --method sobol, not " + method);
   if (method == "rank" && stat.kind != Statistic::Kind::mean)
@@ -521,6 +556,18 @@ int cmd_sensitivity(const SensitivityArgs& a, bool progress) {
                                          [&] { return tornado(scenario, a.output, stat, o, to); });
     render_tornado(t, o.paths, o.seed, a.low, a.high, stat, scenario.name, table, csv, meta);
     meta["vary"] = a.vary;
+    if (!assumed.ranges.empty()) {
+      nlohmann::ordered_json keys = nlohmann::ordered_json::array();
+      for (const VaryRange& r : assumed.ranges) keys.push_back(r.key);
+      meta["assumptions"] = keys;
+      meta["assumptions_share"] =
+          a.assumptions.empty() ? 0.2 : parse_share(a.assumptions, "--assumptions");
+      table << "\n"
+            << assumed.ranges.size() << " fixed "
+            << (a.assumptions_all ? "numeric keys" : "keys tagged [assumption]")
+            << " moved by their share as (vary) rows.\n";
+    }
+    for (const std::string& why : assumed.skipped) table << "not moved: " << why << "\n";
   } else {
     RunOptions o = run_options;
     SobolModelOptions so;

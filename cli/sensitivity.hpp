@@ -16,6 +16,8 @@ struct SensitivityArgs {
   std::string threads = "0";
   std::string out;
   std::vector<std::string> vary;   // KEY=LO:HI (tornado)
+  std::string assumptions;         // tornado: "20%" or "0.2": move [assumption] keys by that share
+  bool assumptions_all = false;    // tornado: ... every fixed numeric key, tagged or not
   double low = 0.1, high = 0.9;    // tornado quantiles
   std::string over_time;           // sobol: a band series
   std::string bootstrap = "1000";  // sobol resamples

@@ -14,6 +14,7 @@
 
 #include "capexsim/detail/format.hpp"
 #include "capexsim/random.hpp"
+#include "capexsim/path_model.hpp"
 #include "capexsim/scenario.hpp"
 #include "capexsim/schema.hpp"
 #include "scenario_internal.hpp"
@@ -640,13 +641,32 @@ std::string detail::implausible(const KeyInfo& info, double magnitude) {
   return msg + "; limits are listed in docs/model.md";
 }
 
+// [outputs] headline names an output of this scenario's run: the model's own list (which
+// knows every optional output), read off a copy without the headline so that building the
+// model (which validates) does not come back here.
+static void check_headline(const Scenario& s, const Checker& checker) {
+  if (s.headline.empty()) return;
+  Scenario plain = s;
+  plain.headline.clear();
+  const std::vector<std::string> names = PathModel(std::move(plain)).output_names();
+  if (std::find(names.begin(), names.end(), s.headline) != names.end()) return;
+  std::string list;
+  for (const auto& k : names) list += (list.empty() ? "" : ", ") + k;
+  checker.fail("outputs.headline", "unknown output '" + s.headline +
+                                       "'; expected one of this scenario's outputs: " + list);
+}
+
 void detail::check_scenario(const Scenario& s, const std::string& file,
                             const Locations* locations) {
-  Checker(file, locations).check(s);
+  const Checker checker(file, locations);
+  checker.check(s);
+  check_headline(s, checker);
 }
 
 void validate(const Scenario& scenario, std::string_view source_name) {
-  Checker(std::string(source_name), nullptr).check(scenario);
+  const Checker checker(std::string(source_name), nullptr);
+  checker.check(scenario);
+  check_headline(scenario, checker);
 }
 
 std::vector<UnitEconomics> unit_economics(const Scenario& s) {

@@ -139,6 +139,7 @@ const std::vector<KeyInfo> keys{
   {"outputs", "thresholds", none, K::tables, "", false, no, "none", R::any, inf, 0, "{ output = [v1, v2, ...] }: report P(output > v) for each value"},
   {"outputs", "checkpoints", none, K::numbers, "calendar year", false, no, "[]", R::any, inf, 0, "Years at which to report `arr_at_<year>`"},
   {"outputs", "yearly", none, K::words, "", false, no, "[]", R::any, inf, 0, "Calendar-year outputs per path, any of \"revenue\", \"fcf\", \"capex\", \"need\": `revenue_<Y>`, ... for each calendar year of the horizon"},
+  {"outputs", "headline", none, K::string, "", false, no, "\"funding_need\" when the run has it, else \"funding_gap\"", R::any, inf, 0, "Output the report's cards, histogram and \"what drives it\" use"},
 };
 // clang-format on
 

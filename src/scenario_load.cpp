@@ -263,6 +263,7 @@ class Loader {
         // Column order is the canonical one (revenue, fcf, capex, need), whatever the file's.
         std::sort(s.yearly.begin(), s.yearly.end());
       }
+      if (auto* n = o->get("headline")) s.headline = string(*n, "outputs.headline");
       if (auto* n = o->get("checkpoints")) {
         const toml::array& a = array(*n, "outputs.checkpoints");
         for (std::size_t k = 0; k < a.size(); ++k)

@@ -136,13 +136,17 @@ std::string to_toml(const Scenario& s) {
     }
     o << "]\n";
   }
-  if (!s.checkpoints.empty() || !s.thresholds.empty() || !s.yearly.empty()) o << "\n[outputs]\n";
+  if (!s.checkpoints.empty() || !s.thresholds.empty() || !s.yearly.empty() ||
+      !s.headline.empty())
+    o << "\n[outputs]\n";
   if (!s.yearly.empty()) {
     o << "yearly = [";
     for (std::size_t k = 0; k < s.yearly.size(); ++k)
       o << (k ? ", " : "") << '"' << yearly_kind_name(s.yearly[k]) << '"';
     o << "]\n";
   }
+  // Written only when set, so older scenarios keep their fingerprints.
+  if (!s.headline.empty()) o << "headline = " << escape(s.headline) << "\n";
   if (!s.checkpoints.empty()) {
     o << "checkpoints = [";
     for (std::size_t k = 0; k < s.checkpoints.size(); ++k)

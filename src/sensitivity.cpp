@@ -7,6 +7,7 @@
 #include <cmath>
 #include <functional>
 #include <limits>
+#include <map>
 #include <numeric>
 #include <optional>
 
@@ -283,6 +284,8 @@ std::string Statistic::name() const {
       return "mean";
     case Kind::prob_positive:
       return "prob_positive";
+    case Kind::nan_share:
+      return "nan_share";
     case Kind::quantile: {
       const double pct = level * 100;
       return "p" + (pct == std::round(pct) ? std::to_string(static_cast<int>(pct)) : fmt(pct));
@@ -298,6 +301,10 @@ Statistic parse_statistic(std::string_view text) {
     s.kind = Statistic::Kind::prob_positive;
     return s;
   }
+  if (text == "nan_share") {
+    s.kind = Statistic::Kind::nan_share;
+    return s;
+  }
   if (text == "median") text = "p50";
   if (text.size() > 1 && text[0] == 'p')
     if (const auto q = number(text.substr(1)); q && *q > 0 && *q < 100) {
@@ -306,8 +313,8 @@ Statistic parse_statistic(std::string_view text) {
       return s;
     }
   throw SensitivityError("unknown statistic '" + std::string(text) +
-                         "'; expected mean, pNN with 0 < NN < 100 (e.g. p50, p95, p2.5) or "
-                         "prob_positive");
+                         "'; expected mean, pNN with 0 < NN < 100 (e.g. p50, p95, p2.5), "
+                         "prob_positive or nan_share");
 }
 
 StatisticValue evaluate_statistic(const Statistic& stat, std::span<const double> values) {
@@ -319,6 +326,12 @@ StatisticValue evaluate_statistic(const Statistic& stat, std::span<const double>
       positive += v > 0;
     }
   out.defined = defined;
+  if (stat.kind == Statistic::Kind::nan_share) {  // over all paths, as run --target reads it
+    const auto n = static_cast<std::uint64_t>(values.size());
+    out.value = n ? static_cast<double>(n - defined) / static_cast<double>(n) : nan;
+    out.ci95 = proportion_ci95(n - defined, n);
+    return out;
+  }
   if (stat.kind == Statistic::Kind::prob_positive) {
     // Over all paths: a path where the output is undefined is not above 0.
     const auto n = static_cast<std::uint64_t>(values.size());
@@ -399,6 +412,168 @@ Scenario with_key_value(const Scenario& scenario, std::string_view key, double v
                            " is not a valid scenario: " + e.what());
   }
   return s;
+}
+
+// ---------------------------------------------------------------------------------------
+// Fixed assumptions (tornado --assumptions)
+
+namespace {
+
+/// (code, comment) of one TOML line: the first # outside a string starts the comment.
+std::pair<std::string_view, std::string_view> split_comment(std::string_view line) {
+  char quote = 0;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quote) {
+      if (c == '\\' && quote == '"')
+        ++i;
+      else if (c == quote)
+        quote = 0;
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == '#') {
+      return {line.substr(0, i), line.substr(i + 1)};
+    }
+  }
+  return {line, {}};
+}
+
+int bracket_depth(std::string_view code) {
+  int d = 0;
+  char quote = 0;
+  for (std::size_t i = 0; i < code.size(); ++i) {
+    const char c = code[i];
+    if (quote) {
+      if (c == '\\' && quote == '"')
+        ++i;
+      else if (c == quote)
+        quote = 0;
+    } else if (c == '"' || c == '\'') {
+      quote = c;
+    } else if (c == '[' || c == '{') {
+      ++d;
+    } else if (c == ']' || c == '}') {
+      --d;
+    }
+  }
+  return d;
+}
+
+std::string trimmed(std::string_view s) {
+  const auto a = s.find_first_not_of(" \t\r");
+  if (a == std::string_view::npos) return {};
+  const auto b = s.find_last_not_of(" \t\r");
+  return std::string(s.substr(a, b - a + 1));
+}
+
+/// Keys (as --vary names them) whose own line's comment carries `[assumption]`.
+std::vector<std::string> tagged_assumptions(const Scenario& s, std::string_view text) {
+  std::vector<std::string> keys;
+  std::string section;
+  std::map<std::string, int> counts;
+  int depth = 0;
+  std::size_t at = 0;
+  while (at <= text.size()) {
+    const auto end = std::min(text.find('\n', at), text.size());
+    const auto [code, comment] = split_comment(text.substr(at, end - at));
+    at = end + 1;
+    if (depth > 0) {  // inside a value spanning lines
+      depth += bracket_depth(code);
+      continue;
+    }
+    const std::string line = trimmed(code);
+    if (line.rfind("[[", 0) == 0) {
+      section = trimmed(line.substr(2, line.find("]]") - 2));
+      ++counts.try_emplace(section, -1).first->second;
+      continue;
+    }
+    if (line.rfind("[", 0) == 0) {
+      section = trimmed(line.substr(1, line.find(']') - 1));
+      continue;
+    }
+    const auto eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    const std::string key = trimmed(line.substr(0, eq));
+    depth = std::max(0, bracket_depth(line.substr(eq + 1)));
+    if (comment.find("[assumption]") == std::string_view::npos) continue;
+    auto named = [&](const auto& items) -> std::string {
+      const int k = counts[section];
+      return k >= 0 && static_cast<std::size_t>(k) < items.size() ? items[k].name : std::string();
+    };
+    std::string name;
+    if (section == "contract") name = named(s.contracts);
+    if (section == "vendor_financing") name = named(s.vendors);
+    if (section == "debt") name = named(s.financing.debt);
+    if (!name.empty())
+      keys.push_back(section + "." + name + "." + key);
+    else if (counts.count(section) == 0)
+      keys.push_back(section.empty() ? key : section + "." + key);
+  }
+  return keys;
+}
+
+/// Every key the methods can vary, as --vary names them, in the order of the format.
+std::vector<std::string> varyable_keys(const Scenario& s) {
+  std::vector<std::string> keys;
+  for (std::size_t k = 0; k < param_count; ++k)
+    keys.push_back(std::string(param_table()[k].section) + "." + param_table()[k].key);
+  if (s.plan.kind == BuildPlan::Kind::demand) keys.push_back("build.coverage");
+  for (const auto& c : s.contracts)
+    for (const char* t :
+         {"total", "start", "years", "gw", "renewal_price_factor", "cancel_probability"})
+      keys.push_back("contract." + c.name + "." + t);
+  for (const auto& v : s.vendors)
+    for (const char* t : {"per_gw", "cap"}) keys.push_back("vendor_financing." + v.name + "." + t);
+  for (const auto& d : s.financing.debt)
+    for (const char* t : {"rate", "limit", "min_cash", "sweep"})
+      keys.push_back("debt." + d.name + "." + t);
+  if (s.financing.valuation)
+    for (const char* t : {"arr_multiple", "min_pre_money"})
+      keys.push_back(std::string("valuation.") + t);
+  if (s.financing.equity_policy)
+    for (const char* t : {"capacity_per_year", "trigger_cash", "target_cash", "min_round"})
+      keys.push_back(std::string("equity_policy.") + t);
+  return keys;
+}
+
+}  // namespace
+
+AssumptionRanges assumption_ranges(const Scenario& scenario, std::string_view toml_text,
+                                   double share, bool all) {
+  if (!(share > 0 && share < 1))
+    throw SensitivityError("--assumptions " + fmt(share) +
+                           ": expected a share between 0 and 1 (e.g. 20% or 0.2)");
+  AssumptionRanges out;
+  const std::vector<std::string> tagged =
+      all ? std::vector<std::string>{} : tagged_assumptions(scenario, toml_text);
+  for (const std::string& key : varyable_keys(scenario)) {
+    if (!all && std::find(tagged.begin(), tagged.end(), key) == tagged.end()) continue;
+    Scenario s = scenario;
+    KeyRef ref;
+    try {
+      ref = find_ref(s, key);
+    } catch (const SensitivityError&) {
+      continue;  // not in this scenario (a plan cap it does not set, ...)
+    }
+    if (ref.dist && !ref.dist->is_fixed()) continue;  // drawn: the tornado pins it already
+    if (ref.param == static_cast<std::size_t>(Param::plan_cap_gw) && !s.has_plan_cap) continue;
+    const auto parts = split(key, '.');
+    const KeyInfo* info = find_key(parts[0], parts.back());
+    if (info && std::string_view(info->unit) == "calendar year") continue;  // a date, not a size
+    const double value = ref.number ? *ref.number : ref.dist->value();
+    if (!std::isfinite(value) || value == 0) continue;
+    const double a = value * (1 - share), b = value * (1 + share);
+    VaryRange r{key, std::min(a, b), std::max(a, b)};
+    try {
+      (void)with_key_value(scenario, key, r.lo);
+      (void)with_key_value(scenario, key, r.hi);
+    } catch (const SensitivityError& e) {
+      out.skipped.push_back(key + ": " + e.what());
+      continue;
+    }
+    out.ranges.push_back(std::move(r));
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -595,7 +770,7 @@ TornadoTable tornado_table(const TornadoSamples& s, const Statistic& stat) {
   t.output = s.output;
   t.statistic = stat.name();
   const auto b = evaluate_statistic(stat, s.values.at(0));
-  if (b.defined == 0 && stat.kind != Statistic::Kind::prob_positive)
+  if (b.defined == 0 && !stat.is_share())
     throw SensitivityError("output '" + s.output +
                            "' is undefined (the event never happens) on every path of the "
                            "base run; use --stat prob_positive");
@@ -765,7 +940,7 @@ std::vector<std::string> sobol_factors(const Scenario& scenario) {
 SobolSamples sobol_samples(const Scenario& scenario_in, std::string_view output,
                            const Statistic& stat, const RunOptions& options,
                            const std::string& over_time_series) {
-  if (stat.kind == Statistic::Kind::quantile)
+  if (stat.kind == Statistic::Kind::quantile || stat.kind == Statistic::Kind::nan_share)
     throw SensitivityError("--stat " + stat.name() +
                            " does not apply to sobol: Sobol indices split the variance of the "
                            "per-path output; use --stat mean (the output) or prob_positive "

@@ -258,6 +258,29 @@ TEST_CASE("invalid scenarios are rejected with key, file, line and expectation")
   }
 }
 
+TEST_CASE("[outputs] headline names an output of the scenario's run") {
+  // Unknown: an error at the key that lists the outputs this run has (checkpoints included).
+  expect_error(minimal + "[outputs]\ncheckpoints = [2028.0]\nheadline = \"funding_gapp\"\n",
+               "outputs.headline", 20, "unknown output 'funding_gapp'; expected one of");
+  expect_error(minimal + "[outputs]\nheadline = \"debt_peak\"\n", "outputs.headline", 19,
+               "funding_gap, gap_time");  // an optional output this scenario does not have
+  expect_error(minimal + "[outputs]\nheadline = 3\n", "outputs.headline", 19, "expected a string");
+  // Known: kept, written back, and part of the fingerprint only when set.
+  const Scenario s =
+      parse_scenario(minimal + "[outputs]\ncheckpoints = [2028.0]\nheadline = \"arr_at_2028\"\n");
+  CHECK(s.headline == "arr_at_2028");
+  CHECK(to_toml(s).find("headline = \"arr_at_2028\"") != std::string::npos);
+  CHECK(parse_scenario(to_toml(s)) == s);
+  const Scenario plain = parse_scenario(minimal);
+  CHECK(plain.headline.empty());
+  CHECK(to_toml(plain).find("headline") == std::string::npos);
+  CHECK(fingerprint(plain) !=
+        fingerprint(parse_scenario(minimal + "[outputs]\nheadline = \"runway\"\n")));
+  Scenario coded = plain;
+  coded.headline = "nope";
+  CHECK_THROWS_WITH_AS(validate(coded), doctest::Contains("outputs.headline"), ScenarioError);
+}
+
 TEST_CASE("an unreadable file is a ScenarioError naming the file") {
   CHECK_THROWS_AS(load_scenario("/nonexistent/x.toml"), ScenarioError);
   try {

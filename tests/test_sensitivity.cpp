@@ -331,6 +331,43 @@ TEST_CASE("statistics: mean, quantile and share with their half-widths") {
   CHECK(med.value == 2);  // type 7 over {-1, 1, 2, 3, 4}
   const auto pp = evaluate_statistic(parse_statistic("prob_positive"), v);
   CHECK(pp.value == doctest::Approx(4.0 / 6));  // over all paths: NaN is not positive
+  const auto ns = evaluate_statistic(parse_statistic("nan_share"), v);  // as run --target reads it
+  CHECK(ns.value == doctest::Approx(1.0 / 6));
+  CHECK(ns.ci95 > 0);
+  CHECK(parse_statistic("nan_share").is_share());
+  CHECK(parse_statistic("nan_share").name() == "nan_share");
+}
+
+TEST_CASE("assumptions: tagged fixed keys of the file, moved by a share; all keys with all") {
+  const std::string text =
+      "[build]\n"
+      "initial_gw = 2.0            # [assumption] a fixed number, tagged\n"
+      "lead_time_years = 1.5       # [reported] a fixed number, not an assumption\n"
+      "max_pace_gw_per_week = { triangular = [0.2, 0.6, 1.0] }  # [assumption] drawn: pinned\n"
+      "[[contract]]\n"
+      "name = \"azure\"\n"
+      "years = 6.0                 # [assumption] a contract term, by the contract's name\n"
+      "start = 2026.0              # [assumption] a calendar year: never moved by a share\n";
+  Scenario s = financed();
+  const AssumptionRanges a = assumption_ranges(s, text, 0.2, false);
+  std::vector<std::string> keys;
+  for (const auto& r : a.ranges) keys.push_back(r.key);
+  CHECK(keys == std::vector<std::string>{"build.initial_gw", "contract.azure.years"});
+  CHECK(a.ranges[0].lo == doctest::Approx(1.6));
+  CHECK(a.ranges[0].hi == doctest::Approx(2.4));
+  const AssumptionRanges all = assumption_ranges(s, "", 0.2, true);
+  CHECK(all.ranges.size() > 20);
+  const auto has = [&](const std::string& k) {
+    return std::any_of(all.ranges.begin(), all.ranges.end(),
+                       [&](const VaryRange& r) { return r.key == k; });
+  };
+  CHECK(has("revenue.arr0"));
+  CHECK(has("opex.fixed_opex_growth"));
+  CHECK(has("debt.revolver.limit"));
+  CHECK_FALSE(has("contract.azure.start"));  // a date
+  CHECK_FALSE(has("cost.cost_per_gw"));      // drawn
+  CHECK_THROWS_AS(assumption_ranges(s, text, 1.5, false), SensitivityError);
+  CHECK_THROWS_AS(assumption_ranges(s, text, 0, false), SensitivityError);
 }
 
 TEST_CASE("calibrate: hits the target, reproducible, refuses an unreachable one") {

@@ -7,10 +7,17 @@ md, code = nbf.v4.new_markdown_cell, nbf.v4.new_code_cell
 cells = [
     md("""# How much outside money does an AI lab's buildout need?
 
-This notebook runs capexsim's reference scenario (`scenarios/ai-lab-2025.toml`): an AI lab
-commits to ~30 GW of compute at \\$40–60B per GW, ramping toward 1 GW per week, while
-revenue grows from \\$20B of annual recurring revenue. Every number in the scenario file
-says whether it comes from public reporting or is an assumption.
+This notebook tells the story of capexsim's reference lab, `scenarios/ai-lab-2026.toml`
+(docs/scenarios.md): a lab that owns up to 21.5 GW, rents 8.5 GW more through cloud
+contracts that renew, builds for demand, and is financed by debt, equity rounds priced off
+its revenue, NVIDIA's equity and AMD's warrants. Every number in the file says whether it
+comes from public reporting or is an assumption.
+
+The story follows the funding waterfall: how much money the plan needs before any
+financing (*gross need*), where it comes from (*the ledger*), what is still missing
+(*residual*), who is left unpaid when the sources fall short (*counterparties*), and which
+inputs drive it. The first scenario of the project, `ai-lab-2025.toml`, follows as an
+appendix.
 
 Money is in \\$B, capacity in GW, time in years. Run it from the repository root with the
 package on the path (`PYTHONPATH=build/python`, see the README)."""),
@@ -19,7 +26,87 @@ import capexsim
 
 # The notebook may be started from examples/notebooks or from the repository root.
 root = next(p for p in [".", "..", "../.."] if os.path.exists(os.path.join(p, "scenarios")))
-scenario = capexsim.Scenario.from_toml(os.path.join(root, "scenarios", "ai-lab-2025.toml"))
+lab_path = os.path.join(root, "scenarios", "ai-lab-2026.toml")
+# The variant that leaves unpaid bills as arrears (its counterparties' view); before the
+# stress file existed, the reference itself ran with unpaid = true.
+stress_path = os.path.join(root, "scenarios", "ai-lab-2026-stress.toml")
+if not os.path.exists(stress_path):
+    stress_path = lab_path
+lab = capexsim.Scenario.from_toml(lab_path)
+financed = capexsim.simulate(lab, paths=100_000, seed=1)
+names = financed.output_names
+financed"""),
+    md("""## The waterfall: gross need, then the residual
+
+Outputs are looked up by name, so this cell shows whatever part of the waterfall the
+model you built reports: `funding_need` (the outside money the plan needs before any
+financing) and `funding_need_by_<year>` at each checkpoint, then `funding_gap` (what is
+still needed beyond the modelled sources) and `runway`. `Result.waterfall()` gives the same
+table where the package has it. The headline below is `funding_need` where the model
+reports it; a model without the waterfall leads with `unpaid_total`, the bills the sources
+could not pay. With `[constraint] unpaid = true` the residual `funding_gap` is \\$0 by
+construction (shortfalls become arrears instead)."""),
+    code("""waterfall = ([n for n in ("funding_need", "need_time") if n in names]
+             + [n for n in names if n.startswith("funding_need_by_")]
+             + [n for n in ("funding_gap", "gap_time", "runway") if n in names]
+             + [n for n in names if n.startswith("funding_gap_by_")])
+headline = "funding_need" if "funding_need" in names else "unpaid_total"
+summary26 = financed.summary()
+print("headline output:", headline)
+(financed.waterfall() if hasattr(financed, "waterfall")
+ else summary26.loc[waterfall, ["unit", "mean", "p5", "p50", "p95", "prob_positive", "nan_share"]].round(2))"""),
+    code("""ax = financed.plot_hist(headline)"""),
+    md("""## Sources and uses
+
+The ledger totals every flow of a path over the horizon (`flow_<name>` outputs: uses such
+as capex, contracts, opex and interest; sources such as revenue, vendor money, debt and
+equity rounds); they balance to the cash at the horizon. Where the package has no ledger
+yet, the financing outputs it does have tell the same story in part."""),
+    code("""flows = [n for n in names if n.startswith("flow_")]
+financing = [n for n in ("capex_total", "debt_peak", "interest_total", "equity_raised", "warrant_proceeds",
+                         "dilution", "rounds") if n in names]
+(financed.ledger() if hasattr(financed, "ledger")
+ else summary26.loc[flows or financing, ["unit", "mean", "p5", "p50", "p95"]].round(2))"""),
+    code("""for series in ["cash", "capacity", "arr"]:
+    financed.plot_fan(series, events=True)"""),
+    code("""ax = financed.plot_fan("debt")"""),
+    code("""ax = financed.plot_fan("ownership")"""),
+    md("""## Counterparties
+
+When the sources cannot fund a step, `[constraint] unpaid = true` leaves the shortfall
+unpaid, pro rata over the step's obligations. `counterparties()` says, for each contract
+and for the builders, how likely it is to be paid in full and how much it is owed when
+not. (After the stress variant exists, this runs it; the reference itself then finances
+or reports its residual instead.)"""),
+    code("""stress = capexsim.simulate(stress_path, paths=100_000, seed=1)
+table = stress.counterparties()
+table.round(3)"""),
+    code("""import matplotlib.pyplot as plt
+fig, ax = plt.subplots(figsize=(7, 3.2))
+ax.barh(table.index[::-1], table["unpaid_mean"][::-1], color="#c0504d", label="mean")
+ax.barh(table.index[::-1], table["unpaid_p95"][::-1], color="none", edgecolor="#7f7f7f",
+        label="95th percentile")
+ax.set_xlabel("left unpaid over the horizon, $B")
+ax.set_title(f"{stress.scenario_name}: left unpaid, by counterparty", loc="left")
+ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=2, frameon=False)
+fig.tight_layout()"""),
+    md("""## What drives it
+
+A tornado of the headline: each drawn input pinned at its 10th and 90th percentile, and,
+with `assumptions=0.2`, every fixed number the file tags `[assumption]` moved by ±20% of its
+value, all with common random numbers. Fixed assumptions (how fast fixed opex grows, when
+equity rounds are triggered, how long a contract runs) can move the answer as much as the
+drawn inputs do; a tornado of drawn inputs alone never shows them."""),
+    code("""drivers = capexsim.sensitivity(lab, "tornado", output=headline, paths=2_000, seed=1, assumptions=0.2)
+ax = capexsim.plot_tornado(drivers, top=15)
+drivers.head(15).round(2)"""),
+    md("""# Appendix: the v1 reference, `ai-lab-2025.toml`
+
+The first reference scenario: an AI lab commits to ~30 GW of compute at \\$40–60B per GW,
+ramping toward 1 GW per week, while revenue grows from \\$20B of annual recurring revenue,
+with no financing at all, so the funding gap is the whole outside money needed. It is kept
+here for its walk through the package's tools."""),
+    code("""scenario = capexsim.Scenario.from_toml(os.path.join(root, "scenarios", "ai-lab-2025.toml"))
 scenario"""),
     md("""## A million paths
 
@@ -89,30 +176,6 @@ cheap_result = capexsim.simulate(cheap, paths=200_000, seed=1)
 labels = ("reference", "cheap compute")
 ax = capexsim.plot_compare(reference, cheap_result, "funding_gap", labels=labels)"""),
     code("""ax = capexsim.plot_diff(reference, cheap_result, "funding_gap", labels=labels)"""),
-    md("""## A lab that cannot spend money it does not have
-
-`scenarios/ai-lab-2026.toml` recalibrates the reference (docs/scenarios.md): the lab owns
-at most 21.5 GW (30 GW in all, less 8.5 GW contracted), builds for demand, renews its
-contracts, and is funded by debt, equity rounds priced off its ARR, NVIDIA's equity and
-AMD's warrants. With `[constraint] unpaid = true`, what those sources cannot fund is left
-unpaid, pro rata across the counterparties; the funding gap is then 0 by construction.
-`counterparties()` says, for each contract and for the builders, how likely it is to be
-paid in full and how much it is owed when not."""),
-    code("""lab = capexsim.Scenario.from_toml(os.path.join(root, "scenarios", "ai-lab-2026.toml"))
-financed = capexsim.simulate(lab, paths=100_000, seed=1)
-table = financed.counterparties()
-table.round(3)"""),
-    code("""import matplotlib.pyplot as plt
-fig, ax = plt.subplots(figsize=(7, 3.2))
-ax.barh(table.index[::-1], table["unpaid_mean"][::-1], color="#c0504d", label="mean")
-ax.barh(table.index[::-1], table["unpaid_p95"][::-1], color="none", edgecolor="#7f7f7f",
-        label="95th percentile")
-ax.set_xlabel("left unpaid over 2026-2035, $B")
-ax.set_title("ai-lab-2026: left unpaid, by counterparty", loc="left")
-ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.28), ncol=2, frameon=False)
-fig.tight_layout()"""),
-    code("""ax = financed.plot_fan("debt")"""),
-    code("""ax = financed.plot_fan("ownership")"""),
     md("""## What drives the gap
 
 Which uncertain inputs move the funding gap, and how much of its spread is theirs rather

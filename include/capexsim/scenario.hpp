@@ -251,6 +251,9 @@ struct Scenario {
   /// fixed_opex_growth_reversion (lambda; 0: the growth never relaxes, the v1 formula).
   std::optional<double> fixed_opex_long_run_growth;
   double fixed_opex_growth_reversion = 0;
+  /// [outputs] headline: the output the report leads with; empty = its default
+  /// (funding_need when the run has it, else funding_gap). Checked against the run's outputs.
+  std::string headline;
 
   /// [simulation] sampling of the static inputs (random unless asked).
   Sampling sampling = Sampling::random;

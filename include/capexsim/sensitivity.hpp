@@ -32,11 +32,14 @@ void check_output(const Scenario& scenario, std::string_view output);
 
 /// The statistic of an output that a tornado or a goal seek looks at.
 struct Statistic {
-  enum class Kind { mean, quantile, prob_positive } kind = Kind::mean;
+  enum class Kind { mean, quantile, prob_positive, nan_share } kind = Kind::mean;
   double level = 0.5;        // quantile level in (0, 1)
-  std::string name() const;  // "mean", "p90", "p2.5", "prob_positive"
+  std::string name() const;  // "mean", "p90", "p2.5", "prob_positive", "nan_share"
+  /// A share of all paths (prob_positive: output > 0; nan_share: the event never happens).
+  bool is_share() const { return kind == Kind::prob_positive || kind == Kind::nan_share; }
 };
-/// "mean", "pNN" with 0 < NN < 100 (p50 = median; decimals allowed), "prob_positive".
+/// "mean", "pNN" with 0 < NN < 100 (p50 = median; decimals allowed), "prob_positive",
+/// "nan_share" (as `run --target` accepts it).
 /// Throws SensitivityError naming the text and the accepted forms.
 Statistic parse_statistic(std::string_view text);
 
@@ -71,6 +74,20 @@ double key_value(const Scenario& scenario, std::string_view key);
 /// pert, choice; a lognormal has no shift and is refused). The result is validated like
 /// a loaded scenario; an invalid value throws SensitivityError naming the key.
 Scenario with_key_value(const Scenario& scenario, std::string_view key, double value);
+
+/// Fixed assumptions moved by a share of their value (tornado --assumptions 20%).
+struct AssumptionRanges {
+  std::vector<VaryRange> ranges;     // KEY = value (1 - share) : value (1 + share), in file order
+  std::vector<std::string> skipped;  // "<key>: why" (a move that makes the scenario invalid)
+};
+/// The fixed numeric keys of `scenario` that can be varied (as `--vary` names them; not
+/// calendar years, not 0), each moved by ±`share` of its value. With `all` false only
+/// those whose own line in `toml_text` (the scenario file) carries an `[assumption]` tag
+/// in its comment; with `all` true every such key. A key whose moved value is not a valid
+/// scenario (a share above 1) is listed in `skipped`. Throws SensitivityError unless
+/// 0 < share < 1.
+AssumptionRanges assumption_ranges(const Scenario& scenario, std::string_view toml_text,
+                                   double share, bool all);
 
 // --- Rank measures --------------------------------------------------------------------
 

@@ -73,6 +73,13 @@ def sensitivity_sobol(toml: str, source: str, output: str, stat: str, paths: int
     """{"output", "statistic", "base_paths", "total_paths", "mean", "variance", "rows", "years",
     "over_time": [rows per year]}; rows = {"factor", "S", "S_lo", "S_hi", "ST", "ST_lo", "ST_hi"}"""
     ...
+def assumption_ranges(toml: str, source: str, file_text: str, share: float,
+                      all: bool) -> tuple[list[tuple[str, float, float]], list[str]]:
+    """Fixed keys tagged [assumption] in file_text (every fixed numeric key with all=True)
+    as (key, value (1 - share), value (1 + share)), and "key: why" for those not moved."""
+    ...
+
+
 def calibrate(toml: str, source: str, vary: str, output: str, stat: str, target: float, paths: int,
               seed: int, threads: int, progress: Progress) -> dict:
     """{"key", "output", "statistic", "target", "value", "value_ci95", "achieved",

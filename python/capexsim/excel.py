@@ -36,9 +36,11 @@ def export_excel(result, path, scenario=None, max_path_rows: int = MAX_PATH_ROWS
     """Write `result` to an .xlsx workbook at `path` (replaced atomically).
 
     Sheets: "summary" (one row per output, statistics in the output's unit; shares as %),
-    one "bands SERIES" sheet per series (when the result has bands: year and quantiles, the
-    unit in each header), "inputs" (the scenario's inputs with their sources, when the
-    scenario is known), "paths" (per-path outputs when kept, the first `max_path_rows`
+    one "bands SERIES" sheet per series of the run (when the result has bands: year and
+    quantiles, the unit in each header; debt and ownership when the scenario has them),
+    "counterparties" (when the run has unpaid outputs: ``Result.counterparties()``),
+    "inputs" (the scenario's inputs with their sources, when the scenario is known; plain
+    numbers stored as numbers), "paths" (per-path outputs when kept, the first `max_path_rows`
     paths) and "about" (scenario, seed, paths, version, what was cut). Undefined values
     (an event that never happens) are empty cells. Numbers are stored with 16 significant
     digits (openpyxl's text for a double; Excel shows 15).
@@ -86,8 +88,7 @@ def export_excel(result, path, scenario=None, max_path_rows: int = MAX_PATH_ROWS
 
     # bands
     if result._core.has_bands():
-        from . import SERIES
-        for series in SERIES:
+        for series in result._core.series_names:  # debt and ownership too when the run has them
             b = result.bands(series)
             unit = quantity(series).unit
             cols = [c for c in b.columns if c != "t"]
@@ -96,13 +97,28 @@ def export_excel(result, path, scenario=None, max_path_rows: int = MAX_PATH_ROWS
                 ws.append([cell(ws, float(year), "0.000"), cell(ws, float(row["t"]), "0.000")]
                           + [cell(ws, _cell_value(row[c]), _fmt(unit)) for c in cols])
 
-    # inputs
+    # counterparties (under [constraint] unpaid = true)
+    table = result.counterparties() if any(n.startswith("unpaid_") for n in result.output_names) else None
+    if table is not None and len(table):
+        cols = list(table.columns)
+        ws = sheet("counterparties", ["counterparty"] + [c if c.startswith(("p_", "prob")) else f"{c} ($B)"
+                                                         for c in cols], {1: 24})
+        for who, row in table.iterrows():
+            ws.append([who] + [cell(ws, _cell_value(row[c]) if isinstance(row[c], (int, float, np.floating))
+                                    else row[c], _SHARE if c.startswith(("p_", "prob")) else _fmt("$B"))
+                               for c in cols])
+
+    # inputs: a plain number is stored as a number, anything else as its text
     if scenario is not None:
         from .inputs import scenario_inputs
         df = scenario_inputs(scenario)
-        ws = sheet("inputs", list(df.columns), {1: 20, 2: 26, 3: 26, 4: 12, 5: 8, 6: 80}, freeze="A2")
+        columns = ["section", "key", "value", "source", "public", "note"]
+        ws = sheet("inputs", columns, {1: 20, 2: 26, 3: 30, 4: 12, 5: 8, 6: 80}, freeze="A2")
         for rec in df.itertuples(index=False):
-            ws.append([v.item() if hasattr(v, "item") else v for v in rec])
+            number = rec.number
+            value = rec.value if number is None or (isinstance(number, float) and np.isnan(number)) else number
+            value = value.item() if hasattr(value, "item") else value
+            ws.append([rec.section, rec.key, value, rec.source, bool(rec.public), rec.note])
 
     # per-path outputs: plain doubles (a number format on each of ~10^6 cells triples the time)
     written = 0

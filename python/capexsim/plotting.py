@@ -110,12 +110,32 @@ def _quantile_curve(x: np.ndarray, n_total: int, points: int = 800):
 
 
 # -- events ------------------------------------------------------------------------------------
+def _typical(value) -> float | None:
+    """A scenario number, or the middle of a distribution's support ("triangular": its mode)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, dict) and len(value) == 1:
+        (shape, p), = value.items()
+        if isinstance(p, (int, float)):
+            return float(p)
+        if shape == "triangular" and len(p) == 3:
+            return float(p[1])
+        if len(p) == 2 and shape in ("uniform", "normal"):
+            return float(p[0] + p[1]) / 2 if shape == "uniform" else float(p[0])
+    return None
+
+
 def scenario_events(scenario: "Scenario") -> list[Event]:
-    """Dated events of a scenario for fan charts: contract ends, checkpoints, equity raises."""
+    """Dated events of a scenario for fan charts: contract ends (after their renewals),
+    checkpoints, equity raises. A term or start drawn from a distribution is marked at its
+    middle value."""
     d = scenario.to_dict()
     events = []
     for c in d.get("contract", []):
-        events.append((c["start"] + c["years"], f"{c['name']} ends"))
+        start, years = _typical(c["start"]), _typical(c["years"])
+        if start is None or years is None:
+            continue
+        events.append((start + years * (1 + int(c.get("renewals", 0))), f"{c['name']} ends"))
     for year in d.get("outputs", {}).get("checkpoints", []):
         events.append((float(year), f"checkpoint {year:g}"))
     for e in d.get("equity", []):

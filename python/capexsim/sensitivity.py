@@ -199,7 +199,7 @@ def _rank_frame(core_result, output: str, scenario_name: str = "") -> pd.DataFra
 def sensitivity(scenario, method: str = "rank", output: str = "funding_gap", stat: str = "mean",
                 paths: Optional[int] = None, seed: int = 1, threads: Optional[int] = None,
                 low: float = 0.1, high: float = 0.9, vary=None, over_time: Optional[str] = None,
-                bootstrap: int = 1000,
+                bootstrap: int = 1000, assumptions: Optional[float] = None, assumptions_all: bool = False,
                 progress: Union[bool, Callable[[int, int], None]] = False) -> pd.DataFrame:
     """What drives `output` of `scenario`: a DataFrame indexed by factor.
 
@@ -218,8 +218,8 @@ def sensitivity(scenario, method: str = "rank", output: str = "funding_gap", sta
         growth, financing); an output constant on every path is refused; ``attrs`` mean,
         variance (of the output over the A and B runs), paths (N), total_paths, statistic
         ("value" or "prob_positive").
-    stat: the statistic of a tornado: "mean", "pNN" (p50, p95, p2.5; "median" = p50) or
-        "prob_positive";
+    stat: the statistic of a tornado: "mean", "pNN" (p50, p95, p2.5; "median" = p50),
+        "prob_positive" or "nan_share";
         of sobol: "mean" (the output itself) or "prob_positive" (the indicator output > 0).
         Rank measures have none (only "mean", the default, is accepted).
     low, high: tornado quantiles at which each drawn input is pinned.
@@ -227,6 +227,14 @@ def sensitivity(scenario, method: str = "rank", output: str = "funding_gap", sta
         the tornado pins it at its quantiles already):
         ``{"build.plan_cap_gw": (20, 40)}`` or ``["build.plan_cap_gw=20:40"]``; keys as
         ``<section>.<key>``, ``contract.<name>.<term>``, ``vendor_financing.<name>.<term>``.
+    assumptions: tornado only: a share (0.2 = ±20%): every fixed numeric key whose line in
+        the scenario file carries an ``[assumption]`` tag in its comment is moved to
+        value × (1 ∓ share) as a "vary" row (common random numbers, as ``vary``); keys not
+        tagged, drawn inputs, calendar years and zeros are left alone. The keys moved are
+        in ``attrs["assumptions"]``, those a move would make invalid (a share above 1) in
+        ``attrs["assumptions_skipped"]``. An explicit ``vary`` of the same key wins.
+    assumptions_all: with ``assumptions`` (default 0.2 when only this is given): every fixed
+        numeric key, tagged or not.
     over_time: sobol only: a series (e.g. "cash"); the indices at each checkpoint year
         inside the horizon. The DataFrame then has a MultiIndex (year, factor), one block
         of rows per year; ``df["ST"].unstack("factor")`` is a years x factors table ready
@@ -251,6 +259,9 @@ def sensitivity(scenario, method: str = "rank", output: str = "funding_gap", sta
     if not isinstance(stat, str):
         raise ValueError(f"stat must be 'mean', 'pNN' or 'prob_positive', got {stat!r}")
     varies = _vary_list(vary)
+    assumed, skipped = _assumption_vary(sc, assumptions, assumptions_all, method)
+    given = {v.split("=", 1)[0] for v in varies}
+    varies += [v for v in assumed if v.split("=", 1)[0] not in given]
     if varies and method != "tornado":
         raise ValueError(f"vary applies to method='tornado' (and calibrate), not {method!r}")
     if over_time is not None and method != "sobol":
@@ -282,7 +293,31 @@ def sensitivity(scenario, method: str = "rank", output: str = "funding_gap", sta
         close()
     df.attrs.setdefault("paths", paths)
     df.attrs.update(seed=seed, scenario=sc.name)
+    if assumed:
+        df.attrs.update(assumptions=[v.split("=", 1)[0] for v in assumed], assumptions_skipped=skipped)
     return df
+
+
+def _assumption_vary(sc, assumptions, assumptions_all: bool, method: str) -> tuple[list[str], list[str]]:
+    """The "KEY=LO:HI" texts of sensitivity(assumptions=, assumptions_all=), and the keys
+    not moved with why."""
+    if assumptions is None and not assumptions_all:
+        return [], []
+    if method != "tornado":
+        raise ValueError(f"assumptions apply to method='tornado', not {method!r}")
+    share = 0.2 if assumptions is None else assumptions
+    if isinstance(share, bool) or not isinstance(share, (int, float, np.integer, np.floating)):
+        raise ValueError(f"assumptions must be a share such as 0.2, got {assumptions!r}")
+    text = ""
+    if sc.source and os.path.isfile(sc.source):
+        with open(sc.source, encoding="utf-8") as f:
+            text = f.read()
+    ranges, skipped = _core.assumption_ranges(sc.to_toml(), sc.source, text, float(share), bool(assumptions_all))
+    if not ranges:
+        raise ValueError("assumptions: no fixed numeric key to move" if assumptions_all else
+                         f"assumptions: no fixed numeric key of {sc.source} is tagged [assumption] in its "
+                         "line's comment (assumptions_all=True moves every fixed numeric key)")
+    return [f"{k}={lo!r}:{hi!r}" for k, lo, hi in ranges], list(skipped)
 
 
 # -- calibrate -----------------------------------------------------------------------------
@@ -342,7 +377,8 @@ def calibrate(scenario, vary, target, paths: int = 20_000, seed: int = 1,
     vary: "KEY=LO:HI" or (key, lo, hi): the key and the range searched (keys as in
         :func:`sensitivity`'s vary).
     target: "OUTPUT.STAT=VALUE" (e.g. "arr_at_2030.p50=100") or (output, stat, value);
-        stat is "mean", "pNN" or "prob_positive".
+        stat is "mean", "pNN", "prob_positive" or "nan_share" (the share of paths where the
+        event never happens, as ``simulate(target=)`` reads it).
     Every run uses the same seed and paths (common random numbers), so the statistic is a
     deterministic function of the key, found by TOMS 748 bracketing. A target the range
     cannot reach raises ValueError saying it is outside (with the statistic at both ends).

@@ -72,8 +72,9 @@ def _trim(text: str) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def format_money(value_bn: float, digits: int = 3) -> str:
-    """$B value as text with about `digits` significant digits: "$850B", "$1.84T", "−$42.5B"."""
+def format_money(value_bn: float, digits: int = 3, trim: bool = True) -> str:
+    """$B value as text with about `digits` significant digits: "$850B", "$1.84T", "−$42.5B".
+    trim=False keeps trailing zeros ("$1.00T"), so values side by side in a table read alike."""
     if value_bn is None or not np.isfinite(value_bn):
         return "n/a"
     sign = "−" if value_bn < 0 else ""
@@ -81,17 +82,20 @@ def format_money(value_bn: float, digits: int = 3) -> str:
     scale, suffix = (1000.0, "T") if v >= 999.5 else (1.0, "B")
     v /= scale
     decimals = 0 if v == 0 else max(0, digits - 1 - int(math.floor(math.log10(v))))
-    text = _trim(f"{v:,.{decimals}f}")
-    return f"{sign}${text}{suffix}"
+    text = f"{v:,.{decimals}f}"
+    return f"{sign}${_trim(text) if trim else text}{suffix}"
 
 
-def format_value(value: float, unit: str, digits: int = 3) -> str:
-    """A value with its unit, for labels and tables: "$1.84T", "$234B/yr", "30.0 GW", "6.5 years"."""
+def format_value(value: float, unit: str, digits: int = 3, trim: bool = True) -> str:
+    """A value with its unit, for labels and tables: "$1.84T", "$234B/yr", "30.0 GW", "6.5 years",
+    "23.5%" (a share)."""
     if value is None or not np.isfinite(value):
         return "n/a"
     if unit.startswith("$B"):
         rest = unit[2:]
-        return format_money(value, digits) + (rest if rest.startswith("/") else f" {rest.strip()}" if rest else "")
+        return format_money(value, digits, trim) + (rest if rest.startswith("/") else f" {rest.strip()}" if rest else "")
+    if unit == "share":
+        return f"{value:.1%}"
     if unit == "years":
         return f"{value:,.2f} years"
     return f"{value:,.1f} {unit}"
@@ -105,6 +109,9 @@ def format_mean_ci(mean: float, stderr: float, unit: str) -> str:
     half = 1.96 * float(stderr) if stderr is not None and np.isfinite(stderr) else float("nan")
     if unit.startswith("$B"):
         err = f" ± {format_money(half, 2)}" if np.isfinite(half) else ""
+        return format_value(mean, unit) + err
+    if unit == "share":  # as percent: "28.1% ± 0.64%"
+        err = f" ± {100 * half:.2g}%" if np.isfinite(half) else ""
         return format_value(mean, unit) + err
     if not np.isfinite(half):
         return format_value(mean, unit)

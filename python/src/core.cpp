@@ -338,6 +338,16 @@ py::dict tornado_dict(const std::string& toml, const std::string& source, const 
   return tornado_table_dict(t, paths);
 }
 
+/// tornado assumptions=: ([(key, lo, hi)], ["key: why not moved"]).
+py::tuple assumptions_of(const std::string& toml, const std::string& source,
+                         const std::string& file_text, double share, bool all) {
+  const Scenario scenario = parse_scenario(toml, source);
+  const AssumptionRanges a = assumption_ranges(scenario, file_text, share, all);
+  py::list ranges;
+  for (const VaryRange& r : a.ranges) ranges.append(py::make_tuple(r.key, r.lo, r.hi));
+  return py::make_tuple(ranges, a.skipped);
+}
+
 /// One path range of a tornado, as bytes (TornadoSamples::to_bytes).
 py::bytes tornado_samples_bytes(const std::string& toml, const std::string& source,
                                 const std::string& output, std::uint64_t paths,
@@ -662,6 +672,10 @@ PYBIND11_MODULE(_core, m) {
   m.def("sensitivity_tornado", &tornado_dict, py::arg("toml"), py::arg("source"), py::arg("output"),
         py::arg("stat"), py::arg("paths"), py::arg("seed"), py::arg("threads"), py::arg("low"),
         py::arg("high"), py::arg("vary"), py::arg("progress"));
+  m.def("assumption_ranges", &assumptions_of, py::arg("toml"), py::arg("source"),
+        py::arg("file_text"), py::arg("share"), py::arg("all"),
+        "Fixed keys tagged [assumption] in file_text (or all fixed numeric keys) as "
+        "(key, value (1 - share), value (1 + share)), and the keys not moved with why.");
   m.def("sensitivity_sobol", &sobol_dict, py::arg("toml"), py::arg("source"), py::arg("output"),
         py::arg("stat"), py::arg("paths"), py::arg("seed"), py::arg("threads"),
         py::arg("bootstrap"), py::arg("over_time"), py::arg("progress"));

@@ -186,6 +186,34 @@ class RunOutputs(Base):
         self.assertEqual(float(rows["arr_end"][4]), 0.0)
         self.assertNotEqual(rows["arr_end"][6], "*")
 
+    def test_compare_long_names_and_counterparties(self):
+        v3 = os.path.join(SRC, "scenarios", "ai-lab-2026.toml")
+        with open(v3) as f:
+            text = f.read().replace('name = "azure"', 'name = "microsoft-azure-openai-cloud-deal"')
+        a = self.write("long-a.toml", text)
+        b = self.write("long-b.toml", text.replace("fixed_opex = 10.0", "fixed_opex = 12.0"))
+        p = run("compare", a, b, "--paths", "300", "-q")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        lines = p.stdout.splitlines()
+        head = next(l for l in lines if l.startswith("output "))
+        long = next(l for l in lines if l.startswith("unpaid_microsoft-azure-openai-cloud-deal "))
+        short = next(l for l in lines if l.startswith("funding_gap "))
+        # the columns line up whatever the name's length: "B - A" ends at the same place
+        col = head.index("B - A") + len("B - A")
+        for line in (long, short):  # right-aligned: the number ends where the header does
+            self.assertNotEqual(line[col - 1], " ", line)
+            self.assertEqual(line[col], " ", line)
+        self.assertEqual(len(long.split()[0]), len("unpaid_microsoft-azure-openai-cloud-deal"))
+        # the counterparty block: both runs' P(paid in full) and mean unpaid, with B - A
+        start = lines.index(next(l for l in lines if l.startswith("counterparty ")))
+        block = {l.split()[0]: l.split() for l in lines[start + 1:] if l.strip()}
+        self.assertEqual(set(block), {"microsoft-azure-openai-cloud-deal", "oracle", "aws", "builders"})
+        self.assertTrue(block["oracle"][1].endswith("%") and block["oracle"][2].endswith("%"))
+        self.assertGreater(float(block["oracle"][4]), float(block["oracle"][3]))  # more opex: more unpaid
+        # no counterparty block without unpaid outputs
+        p = run("compare", reference(), reference(), "--paths", "200", "-q")
+        self.assertNotIn("counterparty", p.stdout)
+
     def test_help_and_version(self):
         for args in (["--help"], ["run", "--help"], ["check", "--help"], ["compare", "--help"]):
             p = run(*args)

@@ -259,6 +259,67 @@ class Sensitivity(unittest.TestCase):
                 "--paths", "200", "--quiet")
         self.assert_invalid(p, "'revenue.arr0' is a lognormal distribution, which has no location shift")
 
+    def test_tornado_assumptions_move_tagged_fixed_keys_with_common_random_numbers(self):
+        v3 = os.path.join(SRC, "scenarios", "ai-lab-2026.toml")
+
+        def tornado(*args, out):
+            path = os.path.join(self.dir, out)
+            p = run("sensitivity", v3, "--method", "tornado", "--output", "unpaid_total", "--paths", "150",
+                    "--quiet", "--out", path, *args)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            with open(os.path.join(path, "sensitivity.json")) as f:
+                return p.stdout, {r["factor"]: r for r in read_csv(os.path.join(path, "sensitivity.csv"))}, json.load(f)
+
+        text, rows, meta = tornado("--assumptions", "20%", out="a")
+        with open(v3) as f:
+            lines = f.read().splitlines()
+        # every key moved is a fixed number whose own line says [assumption]
+        growth = rows["opex.fixed_opex_growth"]
+        self.assertEqual((growth["kind"], float(growth["low_input"]), float(growth["high_input"])),
+                         ("vary", 0.2 * 0.8, 0.2 * 1.2))
+        self.assertIn("opex.fixed_opex_growth", meta["assumptions"])
+        self.assertIn("contract.azure.years", meta["assumptions"])  # a [[contract]] key by its name
+        for key in meta["assumptions"]:
+            last = key.split(".")[-1]
+            self.assertTrue(any(l.strip().startswith(last + " ") and "[assumption]" in l for l in lines), key)
+        self.assertNotIn("revenue.arr0", rows)                 # [reported]: not an assumption
+        self.assertNotIn("contract.azure.start", rows)         # a calendar year is not moved by 20%
+        self.assertEqual(rows["cost.cost_per_gw"]["kind"], "pin")  # drawn inputs are pinned as before
+        self.assertIn("fixed keys tagged [assumption] moved", text)
+        # the same row as an explicit --vary, bit for bit: common random numbers
+        _, alone, _ = tornado("--vary", f"opex.fixed_opex_growth={growth['low_input']}:{growth['high_input']}",
+                              out="b")
+        self.assertEqual(alone["opex.fixed_opex_growth"]["stat_low"], growth["stat_low"])
+        self.assertEqual(alone["opex.fixed_opex_growth"]["stat_high"], growth["stat_high"])
+        # --assumptions-all: every fixed numeric key, tagged or not
+        _, every, meta_all = tornado("--assumptions-all", out="c")
+        self.assertEqual(every["revenue.arr0"]["kind"], "vary")
+        self.assertEqual((float(every["revenue.arr0"]["low_input"]), float(every["revenue.arr0"]["high_input"])),
+                         (16.0, 24.0))
+        self.assertGreater(len(meta_all["assumptions"]), len(meta["assumptions"]))
+        # refused where it does not apply, and a bad share
+        p = run("sensitivity", v3, "--method", "rank", "--assumptions", "20%", "--quiet")
+        self.assert_invalid(p, "--assumptions applies to --method tornado")
+        p = run("sensitivity", v3, "--method", "tornado", "--assumptions", "lots", "--quiet")
+        self.assert_invalid(p, "--assumptions 'lots'")
+        p = run("sensitivity", v3, "--method", "tornado", "--assumptions", "150%", "--quiet")
+        self.assert_invalid(p, "expected a share between 0 and 1")
+        untagged = os.path.join(self.dir, "untagged.toml")
+        with open(untagged, "w") as f:
+            f.write("\n".join(l.replace("[assumption]", "") for l in lines))
+        p = run("sensitivity", untagged, "--method", "tornado", "--assumptions", "0.2", "--quiet",
+                "--paths", "100")
+        self.assert_invalid(p, "is tagged [assumption] in its line's comment", "--assumptions-all")
+
+    def test_calibrate_accepts_nan_share_as_run_target_does(self):
+        p = run("calibrate", reference(), "--vary", "revenue.arr_per_gw=5:30", "--target",
+                "breakeven.nan_share=0.4", "--paths", "500", "--quiet")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("puts breakeven.nan_share at 0.4", p.stdout)
+        p = run("calibrate", reference(), "--vary", "revenue.arr_per_gw=5:30", "--target",
+                "breakeven.nan_sharee=0.4", "--paths", "500", "--quiet")
+        self.assert_invalid(p, "prob_positive or nan_share")
+
 
 if __name__ == "__main__":
     BIN, SRC = sys.argv[1], sys.argv[2]

@@ -66,10 +66,11 @@ def test_report_is_self_contained(made):
 def test_report_headline_numbers_carry_their_error(made):
     text, s = made["text"], made["result"].summary()
     gap = s.loc["funding_gap"]
-    assert style.format_mean_ci(gap["mean"], gap["stderr"], "$B").replace("$", "$") in text
+    from capexsim.report import _ci_html  # the mean and its CI, which may wrap before the ±
+    assert _ci_html(style.format_mean_ci(gap["mean"], gap["stderr"], "$B")) in text
     assert "95% confidence interval" in text and f"{PATHS:,} paths" in text
     runway = s.loc["runway"]
-    assert style.format_mean_ci(runway["mean"], runway["stderr"], "years") in text
+    assert _ci_html(style.format_mean_ci(runway["mean"], runway["stderr"], "years")) in text
     assert style.format_money(gap["p95"]) in text
     assert f"never within the horizon in {s.loc['breakeven', 'nan_share']:.1%} of paths" in text
     # which tail is adverse, per output
@@ -146,12 +147,20 @@ def test_report_bad_input(tmp_path, reference_path):
     assert proc.returncode == 2 and "cost.it_share" in proc.stderr and f"{bad}:" in proc.stderr
     proc = _run_cli("report", reference_path, check=False)
     assert proc.returncode == 2 and "--out" in proc.stderr
-    proc = _run_cli("report", reference_path, "--out", tmp_path / "no" / "such" / "r.html", check=False)
-    assert proc.returncode == 2 and "folder does not exist" in proc.stderr
     proc = _run_cli("report", reference_path, "--out", out, "--paths", "1.5", check=False)
     assert proc.returncode == 2 and "whole number" in proc.stderr
+    proc = _run_cli("report", reference_path, "--out", tmp_path / "new" / "r.html", "--headline", "nope",
+                    check=False)
+    assert proc.returncode == 2 and "--headline: unknown output 'nope'" in proc.stderr
+    assert "funding_gap, gap_time, runway" in proc.stderr  # the outputs this run has
+    proc = _run_cli("report", reference_path, "--out", tmp_path, check=False)
+    assert proc.returncode == 2 and "is a folder" in proc.stderr
     assert not out.exists()  # nothing written on any failure
-    assert os.listdir(tmp_path) == ["bad.toml"]  # no temporary files left either
+    assert os.listdir(tmp_path) == ["bad.toml"]  # no temporary files or folders left either
+    # --out into a folder that does not exist yet: made, as run --out makes its folder
+    _run_cli("report", reference_path, "--paths", 200, "--no-sensitivity",
+             "--out", tmp_path / "no" / "such" / "r.html", "--xlsx", tmp_path / "other" / "r.xlsx")
+    assert (tmp_path / "no" / "such" / "r.html").is_file() and (tmp_path / "other" / "r.xlsx").is_file()
 
 
 def test_source_notes_parser():
@@ -173,11 +182,157 @@ c = 1 # † a public number
                      "correlation.matrix": "[assumption] a matrix", "correlation.c": "† a public number"}
 
 
+# -- the v3 reference: headline, inputs, fans, counterparties ---------------------------------------
+@pytest.fixture(scope="module")
+def made26(tmp_path_factory, source_dir):
+    out = tmp_path_factory.mktemp("report26")
+    html, xlsx = out / "ai-lab-2026.html", out / "ai-lab-2026.xlsx"
+    path = os.path.join(source_dir, "scenarios", "ai-lab-2026.toml")
+    _run_cli("report", path, "--paths", PATHS, "--seed", SEED, "--out", html, "--xlsx", xlsx)
+    return {"html": html, "xlsx": xlsx, "text": html.read_text(encoding="utf-8"), "path": path,
+            "result": capexsim.simulate(path, paths=PATHS, seed=SEED), "dir": out}
+
+
+def test_report_headline_default_key_and_option(tmp_path, reference_path):
+    from capexsim import report as rp
+    r = capexsim.simulate(reference_path, paths=300, seed=1)
+
+    class Stub:  # a run of a model with the waterfall outputs (they are looked up by name)
+        output_names = ["funding_gap", "funding_need", "runway"]
+        scenario = None
+    assert rp.headline_output(r) == "funding_gap"  # the run has no funding_need
+    assert rp.headline_output(Stub()) == "funding_need"
+    with pytest.raises(ValueError, match="expected one of: funding_gap, funding_need, runway"):
+        rp.headline_output(Stub(), headline="nope")
+    # [outputs] headline in the file, and --headline over it
+    sc = capexsim.Scenario.from_toml(reference_path)
+    sc["outputs"] = {**sc.to_dict().get("outputs", {}), "headline": "capex_total"}
+    page = capexsim.write_report(sc, paths=400, seed=2)
+    assert "<h2>What drives the total capex</h2>" in page and "TOTAL CAPEX" not in page
+    assert '<div class="label">total capex, mean</div>' in page
+    assert 'alt="tornado of the total capex"' in page and 'alt="total capex histogram"' in page
+    page = capexsim.write_report(sc, paths=400, seed=2, headline="arr_end")
+    assert "<h2>What drives the ARR at the horizon</h2>" in page
+    tornado = capexsim.sensitivity(sc, "tornado", output="arr_end", paths=400, seed=2)
+    assert f"<code>{tornado.index[0]}</code> moves the mean ARR at the horizon most" in page
+    with pytest.raises(capexsim.ScenarioError, match="--headline: unknown output 'gap'"):
+        capexsim.write_report(sc, paths=10, headline="gap")
+
+
+def test_report_constant_headline_is_not_ranked(made26):
+    text = made26["text"]
+    s = made26["result"].summary()
+    assert s.loc["funding_gap", "sd"] == 0  # unpaid = true: the residual is $0 on every path
+    section = text.split("<h2>What drives the funding gap</h2>")[1].split("<h2>")[0]
+    assert "has the same value on every path of this run" in section and "--headline" in section
+    assert "tornado" not in text.split("<h2>Inputs")[0].replace("no tornado was run", "")
+    assert "Spearman" not in text and "funding gap histogram" not in text
+    assert "Every path of this run has the same funding gap: <b>$0B</b>" in text
+
+
+def test_report_inputs_and_numbers_read_correctly(made26, source_dir):
+    text, s = made26["text"], made26["result"].summary()
+    assert "{&#x27;" not in text and "{'" not in text  # no Python dicts
+    # warrant tranches: one row per line of the value, each with its own line's tag
+    lines = re.findall(r'<tr class="line">(.*?)</tr>', text)
+    assert len(lines) == 4
+    assert "gw = 1, share = 0.25, price_hurdle = 0" in re.sub("<[^>]+>", "", lines[0])
+    assert '<span class="nw">price_hurdle = 0</span>' in lines[0]  # a pair never breaks inside
+    assert "†" in lines[0] and "reported" in lines[0]
+    for line in lines[1:3]:
+        assert "assumption" in line and "†" not in line
+    assert "split and hurdles" in lines[1]
+    assert "†" in lines[3] and "6 GW in all" in lines[3]
+    df = scenario_inputs(capexsim.Scenario.from_toml(made26["path"]))
+    tranches = df[df["key"] == "tranches"].iloc[0]
+    assert tranches["source"].split("\n") == ["reported", "assumption", "assumption", "reported"]
+    assert not tranches["public"]  # not every line is public
+    # the correlation matrix as a table with the shock names
+    matrix = re.search(r'<table class="matrix">(.*?)</table>', text).group(1)
+    assert matrix.count("<tr>") == 5 and "<th>growth</th>" in matrix and "<td>0.3</td>" in matrix
+    # dilution in percent; p5/p50/p95 of capex with the same precision
+    row = re.search(r"<code>dilution</code></td>(.*?)</tr>", text).group(1)
+    d = s.loc["dilution"]
+    assert f">{d['p50']:.1%}<" in row and f">{d['mean']:.1%}</span>" in row and "share" not in row
+    row = re.search(r"<code>capex_total</code></td>(.*?)</tr>", text).group(1)
+    cells = re.findall(r"<td class=\"n\">([^<]*)</td>", row)[:3]
+    assert cells == [style.format_value(s.loc["capex_total", c], "$B", trim=False) for c in ("p5", "p50", "p95")]
+    assert style.format_money(1000.4, trim=False) == "$1.00T" and style.format_money(1000.4) == "$1T"
+    # no folder of the machine that made it
+    assert source_dir not in text and str(made26["dir"]) not in text
+    assert "<footer>Made by <code>python3 -m capexsim report scenarios/ai-lab-2026.toml" in text \
+        or "<footer>Made by <code>python3 -m capexsim report ai-lab-2026.toml" in text
+
+
+def test_report_fans_counterparties_and_events(made26, reference_path):
+    text = made26["text"]
+    for series in ("cash", "capacity", "arr", "debt", "ownership"):
+        assert f'alt="fan chart of {series}"' in text
+    section = text.split("<h2>Counterparties</h2>")[1].split("<h2>")[0]
+    table = made26["result"].counterparties()
+    for who, r in table.iterrows():
+        assert f'<td class="l">{who}</td><td class="n">{r["p_paid_in_full"]:.1%}</td>' in section
+    # contract ends count their renewals: azure 2026 + 6 x 2, oracle 2027 + 5 x 2, aws 2026 + 7 x 2
+    events = dict((label, year) for year, label in capexsim.plotting.scenario_events(made26["result"].scenario))
+    assert events["azure ends"] == 2038 and events["oracle ends"] == 2037 and events["aws ends"] == 2040
+    # without unpaid outputs, no counterparty section
+    assert "Counterparties" not in capexsim.write_report(reference_path, paths=200, sensitivity=False)
+
+
+def test_report_waterfall_sections_light_up_by_name():
+    """The waterfall, ledger and residual sections look their outputs up by name: a run that
+    has them (the v3 model) shows them, one without shows none."""
+    import pandas as pd
+    from capexsim import report as rp
+    names = ["funding_gap", "gap_time", "runway", "funding_need", "need_time", "funding_need_by_2030",
+             "funding_need_by_2028", "funding_gap_by_2028", "flow_capex", "flow_revenue", "flow_debt_drawn",
+             "flow_new_thing"]
+
+    class Stub:
+        output_names = names
+
+        def summary(self):
+            return pd.DataFrame({c: [float(k + 1) for k in range(len(names))] for c in ("mean", "p5", "p50", "p95")},
+                                index=names)
+    html = rp._waterfall_section(Stub())
+    assert html.startswith("<h2>The funding waterfall</h2>")
+    assert html.index("funding_need_by_2028") < html.index("funding_need_by_2030")
+    assert "<h3>Sources and uses</h3>" in html and ">use</td><td class=\"l\">capex<" in html
+    assert ">source</td><td class=\"l\">debt drawn<" in html and "new thing" in html
+    assert "<h3>Residual</h3>" in html and "funding_gap_by_2028" in html
+    assert rp._output_order(names)[:5] == ["funding_need", "need_time", "funding_need_by_2030",
+                                           "funding_need_by_2028", "funding_gap"]
+
+    class Old(Stub):
+        output_names = ["funding_gap", "gap_time", "runway"]
+    assert rp._waterfall_section(Old()) == ""
+
+
 # -- the browser -------------------------------------------------------------------------------------
-def _chromium_render(url: str, width: int, height: int, timeout: float = 90):
+#: Run in the page: the main column's content width and, per table, its scrollWidth and
+#: where it starts, plus the page's own scrollWidth (a table that overflows its column or a
+#: page wider than the window shows here).
+LAYOUT_JS = """JSON.stringify((() => {
+  const main = document.querySelector('main');
+  const cs = getComputedStyle(main);
+  const column = main.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight);
+  const tables = Array.from(document.querySelectorAll('main > table'), (t, i) => ({
+    i, scroll: t.scrollWidth, width: t.getBoundingClientRect().width,
+    head: (t.querySelector('th') || {}).textContent || ''}));
+  // cells whose content spills out of them (a nested table wider than its cell)
+  const spills = Array.from(document.querySelectorAll('main > table > tbody > tr > td'))
+    .filter(td => td.scrollWidth > td.clientWidth + 1).map(td => td.textContent.slice(0, 40));
+  return {column, tables, spills, page: document.documentElement.scrollWidth,
+          window: window.innerWidth, height: document.documentElement.scrollHeight};
+})())"""
+
+
+def _chromium_render(url: str, width: int, height: int, timeout: float = 90, full_page: bool = False):
     """Load `url` in headless Chromium over the DevTools protocol (--remote-debugging-pipe: JSON
     messages ending in NUL on fds 3 and 4, no port, no network) and return (png bytes, images'
-    [complete, naturalWidth, naturalHeight], every protocol event seen while loading).
+    [complete, naturalWidth, naturalHeight], every protocol event seen while loading, the
+    page's layout as LAYOUT_JS measures it). full_page: the screenshot is the whole page
+    (the window is resized to the page's height), not the top `height` pixels.
 
     The protocol reports what the --screenshot flag cannot: console messages with their level,
     uncaught exceptions, failed loads (Log/Network events) and whether each image decoded.
@@ -247,7 +402,17 @@ def _chromium_render(url: str, width: int, height: int, timeout: float = 90):
             images = call("Runtime.evaluate", {
                 "expression": "JSON.stringify(Array.from(document.images, i => [i.complete, i.naturalWidth, "
                               "i.naturalHeight]))", "returnByValue": True}, session=session)["result"]["value"]
-            png = base64.b64decode(call("Page.captureScreenshot", {"format": "png"}, session=session)["data"])
+            layout = json.loads(call("Runtime.evaluate", {"expression": LAYOUT_JS, "returnByValue": True},
+                                     session=session)["result"]["value"])
+            if full_page:
+                call("Emulation.setDeviceMetricsOverride",
+                     {"width": width, "height": layout["height"], "deviceScaleFactor": 1, "mobile": False},
+                     session=session)
+            shot = {"format": "png"}
+            if full_page:  # the whole page at the window's width, whatever a scrollbar did to the layout
+                shot.update(captureBeyondViewport=True,
+                            clip={"x": 0, "y": 0, "width": width, "height": layout["height"], "scale": 1})
+            png = base64.b64decode(call("Page.captureScreenshot", shot, session=session)["data"])
             try:
                 call("Browser.close")
             except RuntimeError:
@@ -260,7 +425,7 @@ def _chromium_render(url: str, width: int, height: int, timeout: float = 90):
                 proc.wait()
             to_chromium.close()
             from_chromium.close()
-    return png, json.loads(images), events
+    return png, json.loads(images), events, layout
 
 
 @pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Debian's chromium is not installed "
@@ -268,7 +433,7 @@ def _chromium_render(url: str, width: int, height: int, timeout: float = 90):
 def test_report_renders_in_headless_chromium(made):
     from PIL import Image
     width, height = 1200, 3000
-    png, images, events = _chromium_render(made["html"].as_uri(), width, height)
+    png, images, events, _ = _chromium_render(made["html"].as_uri(), width, height)
 
     problems = []
     for e in events:
@@ -357,10 +522,38 @@ def test_excel_values_equal_the_result(made):
 
     inputs = _sheet_rows(wb["inputs"])
     assert inputs[0] == ["section", "key", "value", "source", "public", "note"]
-    assert ["build", "plan_cap_gw", "30", "reported", True, "~30 GW behind ~$1.4T of commitments"] in inputs
+    assert ["build", "plan_cap_gw", 30, "reported", True, "~30 GW behind ~$1.4T of commitments"] in inputs
     about = dict((row[0], row[1]) for row in _sheet_rows(wb["about"]))
     assert about["scenario"] == "ai-lab-2025" and about["seed"] == SEED and about["paths"] == PATHS
     assert about["scenario hash"] == r.scenario_fingerprint
+    wb.close()
+
+
+def test_excel_v3_reference_numbers_bands_and_counterparties(made26):
+    from openpyxl import load_workbook
+    r = made26["result"]
+    wb = load_workbook(made26["xlsx"], read_only=True)
+    assert wb.sheetnames == (["summary"] + [f"bands {s}" for s in capexsim.SERIES + ["debt", "ownership"]]
+                             + ["counterparties", "inputs", "paths", "about"])
+    for series in ("debt", "ownership"):
+        rows = _sheet_rows(wb[f"bands {series}"])
+        b = r.bands(series)
+        got = np.array(rows[1:], dtype=float)
+        assert np.array_equal(got[:, 2:], _as_written(b[["mean", "p5", "p25", "p50", "p75", "p95"]].to_numpy()))
+    rows = _sheet_rows(wb["counterparties"])
+    table = r.counterparties()
+    assert rows[0] == ["counterparty", "p_paid_in_full", "unpaid_mean ($B)", "unpaid_p95 ($B)"]
+    assert [row[0] for row in rows[1:]] == list(table.index)
+    for row in rows[1:]:
+        assert row[1:] == [_as_written(table.loc[row[0], c]) for c in table.columns]
+    inputs = {(row[0], row[1]): row for row in _sheet_rows(wb["inputs"])}
+    assert inputs[("build", "plan_cap_gw")][2] == 21.5  # a number, not the text "21.5"
+    assert inputs[("simulation", "start")][2] == 2026 and inputs[("contract azure", "renewals")][2] == 1
+    assert inputs[("build", "max_pace_gw_per_week")][2] == "triangular(0.25, 0.6, 1)"
+    assert inputs[("constraint", "unpaid")][2] == "true"
+    tranches = inputs[("warrant amd", "tranches")]
+    assert tranches[2].split("\n")[1] == "gw = 3, share = 0.25, price_hurdle = 300"
+    assert tranches[3].split("\n") == ["reported", "assumption", "assumption", "reported"]
     wb.close()
 
 
@@ -380,3 +573,32 @@ def test_excel_row_cap_and_streaming_results(made, tmp_path, reference_path):
     wb = load_workbook(tmp_path / "lean.xlsx", read_only=True)
     assert wb.sheetnames == ["summary", "inputs", "about"]
     wb.close()
+
+
+@pytest.mark.skipif(not shutil.which(CHROMIUM), reason="Debian's chromium is not installed "
+                    "(scripts/install-deps.sh installs it); the report is not checked in a browser")
+@pytest.mark.parametrize("width", [1920, 1200, 800, 640])
+def test_report_whole_page_has_no_table_wider_than_its_column(made26, width):
+    """The whole page of the v3 reference (warrant tranches, a correlation matrix, long notes),
+    screenshotted top to bottom: no table is wider than the main column, the page is no wider
+    than the window, and the screenshot is the whole page, not blank."""
+    from PIL import Image
+    png, images, events, layout = _chromium_render(made26["html"].as_uri(), width, 1000, full_page=True)
+    shot = made26["html"].with_name(f"whole-page-{width}.png")
+    shot.write_bytes(png)
+    target = os.environ.get("CAPEXSIM_REPORT_SCREENSHOT_DIR")
+    if target:
+        shutil.copy(shot, os.path.join(target, shot.name))
+    column = layout["column"]
+    assert column > 0.5 * width - 100
+    too_wide = [(t["head"], t["scroll"]) for t in layout["tables"] if t["scroll"] > column + 0.5]
+    assert too_wide == [], f"tables wider than the {column}px column: {too_wide}"
+    assert len(layout["tables"]) >= 3  # outputs, counterparties, inputs
+    assert layout["spills"] == []  # nor does any cell's content spill over its neighbours
+    assert layout["page"] <= layout["window"]  # nothing pushes the page sideways either
+    with Image.open(shot) as im:
+        assert im.size == (width, layout["height"]) and layout["height"] > 5000  # the whole page
+        pixels = np.asarray(im.convert("L"))
+    bottom = pixels[-400:]  # the inputs table's end and the footer are in the picture
+    assert (bottom < 200).mean() > 0.002
+    assert all(complete and w > 0 for complete, w, _ in images)

@@ -457,3 +457,33 @@ def test_plot_sobol_over_time(reference_path):
         capexsim.plot_sobol_over_time(df, index="T")
     with pytest.raises(ValueError, match="over_time"):
         capexsim.plot_sobol_over_time(df.droplevel("year"))
+
+
+# -- fixed assumptions moved by a share (tornado assumptions=) -------------------------------------
+def test_tornado_assumptions_move_tagged_fixed_keys(source_dir):
+    v3 = f"{source_dir}/scenarios/ai-lab-2026.toml"
+    df = capexsim.sensitivity(v3, "tornado", output="unpaid_total", paths=150, assumptions=0.2)
+    keys = df.attrs["assumptions"]
+    assert "opex.fixed_opex_growth" in keys and "equity_policy.trigger_cash" in keys
+    assert "revenue.arr0" not in keys and "revenue.arr0" not in df.index  # [reported], not moved
+    row = df.loc["opex.fixed_opex_growth"]
+    assert row["kind"] == "vary" and (row["low_input"], row["high_input"]) == (0.2 * 0.8, 0.2 * 1.2)
+    assert df.loc["cost.cost_per_gw", "kind"] == "pin"
+    # the CLI's rows, bit for bit (same keys, same common random numbers)
+    alone = capexsim.sensitivity(v3, "tornado", output="unpaid_total", paths=150,
+                                 vary={"opex.fixed_opex_growth": (row["low_input"], row["high_input"])})
+    assert alone.loc["opex.fixed_opex_growth", "stat_low"] == row["stat_low"]
+    assert alone.attrs["base"] == df.attrs["base"]
+    every = capexsim.sensitivity(v3, "tornado", output="unpaid_total", paths=100, assumptions_all=True)
+    assert every.loc["revenue.arr0", "kind"] == "vary" and len(every.attrs["assumptions"]) > len(keys)
+    with pytest.raises(ValueError, match="assumptions apply to method='tornado'"):
+        capexsim.sensitivity(v3, "rank", paths=100, assumptions=0.2)
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        capexsim.sensitivity(v3, "tornado", paths=100, assumptions=1.5)
+    with pytest.raises(ValueError, match=r"is tagged \[assumption\]"):  # a dict has no comments
+        capexsim.sensitivity(capexsim.Scenario.from_toml(v3).to_dict(), "tornado", paths=100, assumptions=0.2)
+
+
+def test_calibrate_nan_share(reference_path):
+    c = capexsim.calibrate(reference_path, "revenue.arr_per_gw=5:30", "breakeven.nan_share=0.4", paths=500)
+    assert c.statistic == "nan_share" and abs(c.achieved - 0.4) <= c.achieved_ci95 + 0.01
