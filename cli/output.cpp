@@ -666,7 +666,9 @@ std::string fixed(double x, int decimals) {
 }  // namespace
 
 namespace {
-bool starts_with(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
+bool starts_with(const std::string& s, const char* p) {
+  return s.rfind(p, 0) == 0;
+}
 /// Rows of the counterparty table, not of the output tables (docs/model.md §13.3).
 bool counterparty_output(const std::string& n) {
   return starts_with(n, "unpaid_") || starts_with(n, "deferred_") || n == "recovered_total";
@@ -687,8 +689,8 @@ std::string summary_table(const Result& r, const std::vector<Summary>& stats) {
       width = std::max(width, static_cast<int>(name.size()));
   auto header = [&] {
     // "±" is two bytes in UTF-8: a field one wider keeps the columns aligned.
-    std::snprintf(line, sizeof line, "%-*s %-6s %10s %9s %10s %10s %10s %9s %9s\n", width,
-                  "output", "unit", "mean", "±95%", "p5", "p50", "p95", "P(>0)", "never");
+    std::snprintf(line, sizeof line, "%-*s %-6s %10s %9s %10s %10s %10s %9s %9s\n", width, "output",
+                  "unit", "mean", "±95%", "p5", "p50", "p95", "P(>0)", "never");
     o << line;
   };
   auto row = [&](std::size_t k) {
@@ -750,8 +752,8 @@ std::string ledger_table(const Result& r, const std::vector<Summary>& stats) {
   if (index("flow_revenue") < 0) return "";
   std::ostringstream o;
   char line[256];
-  std::snprintf(line, sizeof line, "\n%-28s %10s %10s %10s %10s\n",
-                "sources and uses, $B", "mean", "p5", "p50", "p95");
+  std::snprintf(line, sizeof line, "\n%-28s %10s %10s %10s %10s\n", "sources and uses, $B", "mean",
+                "p5", "p50", "p95");
   o << line;
   double in = 0, out = 0;
   auto put = [&](const Line& l, double& total) {
@@ -770,8 +772,7 @@ std::string ledger_table(const Result& r, const std::vector<Summary>& stats) {
   for (const Line& l : uses) put(l, out);
   const long w = index("terminal_cash");
   const double end = w >= 0 ? stats[static_cast<std::size_t>(w)].mean : 0.0;
-  std::snprintf(line, sizeof line,
-                "%-28s %10s   (initial cash %s + sources %s - uses %s, means)\n",
+  std::snprintf(line, sizeof line, "%-28s %10s   (initial cash %s + sources %s - uses %s, means)\n",
                 "cash at the horizon", fixed(end, 1).c_str(), fixed(end - in + out, 1).c_str(),
                 fixed(in, 1).c_str(), fixed(out, 1).c_str());
   o << line;
@@ -802,8 +803,8 @@ std::string counterparty_table(const Result& r, const std::vector<Summary>& stat
   std::snprintf(line, sizeof line, "\n%-20s %11s %11s %14s %14s %14s\n", "counterparty",
                 "P(never in", "P(paid in", "unpaid mean", "unpaid p95", "recovered");
   o << line;
-  std::snprintf(line, sizeof line, "%-20s %11s %11s %14s %14s %14s\n", "", "arrears)",
-                "full)", "$B", "$B", "mean $B");
+  std::snprintf(line, sizeof line, "%-20s %11s %11s %14s %14s %14s\n", "", "arrears)", "full)",
+                "$B", "$B", "mean $B");
   o << line;
   for (const auto& [who, cls] : rows) {
     const long u = index("unpaid_" + cls), d = index("deferred_" + cls);

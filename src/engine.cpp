@@ -541,8 +541,8 @@ JointRun joint_run(const Scenario& provider, const Scenario& lab, const std::str
     std::string known;
     for (const auto& c : provider.revenue_contracts) known += (known.empty() ? "" : ", ") + c.name;
     throw std::invalid_argument("counterparty " + name + ": scenario " + provider.name +
-                                " has no [[revenue_contract]] named \"" + name + "\" (it has: " +
-                                (known.empty() ? "none" : known) + ")");
+                                " has no [[revenue_contract]] named \"" + name +
+                                "\" (it has: " + (known.empty() ? "none" : known) + ")");
   }
   for (std::size_t k = 0; k < lab.contracts.size(); ++k)
     if (lab.contracts[k].name == name) j.lab_contract = static_cast<int>(k);
@@ -550,8 +550,8 @@ JointRun joint_run(const Scenario& provider, const Scenario& lab, const std::str
     std::string known;
     for (const auto& c : lab.contracts) known += (known.empty() ? "" : ", ") + c.name;
     throw std::invalid_argument("counterparty " + name + ": the lab scenario " + lab.name +
-                                " has no [[contract]] named \"" + name + "\" (it has: " +
-                                (known.empty() ? "none" : known) + ")");
+                                " has no [[contract]] named \"" + name +
+                                "\" (it has: " + (known.empty() ? "none" : known) + ")");
   }
   auto same = [&](const char* what, double a, double b) {
     if (a != b)

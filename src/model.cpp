@@ -62,9 +62,9 @@ PathModel::PathModel(Scenario scenario)
     std::vector<double>& pay = revenue_payments_.emplace_back(n, 0.0);
     std::vector<double>& gw = revenue_gw_.emplace_back(n, 0.0);
     std::vector<double> sum(n, 0.0), ahead(2 * static_cast<std::size_t>(n), 0.0);
-    add_contract({c.total_bn, c.start_year, c.years, c.gw, 0, 0,
-                  c.ramp_years ? *c.ramp_years : c.years / 2},
-                 c.profile, sum.data(), pay.data(), gw.data(), ahead.data(), 1);
+    add_contract(
+        {c.total_bn, c.start_year, c.years, c.gw, 0, 0, c.ramp_years ? *c.ramp_years : c.years / 2},
+        c.profile, sum.data(), pay.data(), gw.data(), ahead.data(), 1);
   }
   if (!per_path_terms_)
     for (const EquityInjection& e : scenario_.equity) {
@@ -73,7 +73,8 @@ PathModel::PathModel(Scenario scenario)
     }
   const double lambda = scenario_.fixed_opex_growth_reversion;
   if (lambda > 0)  // §13.7: the growth relaxes; (1 - e^{-lambda t}) / lambda per step
-    for (int i = 0; i < n; ++i) opex_reversion_term_.push_back(-std::expm1(-lambda * i * dt_) / lambda);
+    for (int i = 0; i < n; ++i)
+      opex_reversion_term_.push_back(-std::expm1(-lambda * i * dt_) / lambda);
   if (scenario_[Param::fixed_opex_growth].is_fixed()) {
     const double growth = scenario_[Param::fixed_opex_growth].value();
     const double h_inf = scenario_.fixed_opex_long_run_growth.value_or(growth);
@@ -125,8 +126,8 @@ PathModel::PathModel(Scenario scenario)
     outputs_.push_back(O::flow_arrears_paid);
     outputs_.push_back(O::unpaid_opex);
     if (has_debt()) outputs_.push_back(O::unpaid_debt);
-    outputs_.insert(outputs_.end(), {O::deferred_total, O::recovered_total, O::deferred_capex,
-                                     O::deferred_opex});
+    outputs_.insert(outputs_.end(),
+                    {O::deferred_total, O::recovered_total, O::deferred_capex, O::deferred_opex});
     if (has_debt()) outputs_.push_back(O::deferred_debt);
     if (has_rent()) outputs_.insert(outputs_.end(), {O::unpaid_rent, O::deferred_rent});
   }

@@ -13,8 +13,8 @@
 #include <Eigen/Cholesky>
 
 #include "capexsim/detail/format.hpp"
-#include "capexsim/random.hpp"
 #include "capexsim/path_model.hpp"
+#include "capexsim/random.hpp"
 #include "capexsim/scenario.hpp"
 #include "capexsim/schema.hpp"
 #include "scenario_internal.hpp"
@@ -88,11 +88,13 @@ class Checker {
             return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-';
           });
       if (!ident)
-        fail(base + "name", "expected a name of letters, digits, '_' or '-' (it names outputs "
-                            "and CSV columns), got \"" + c.name + "\"");
+        fail(base + "name",
+             "expected a name of letters, digits, '_' or '-' (it names outputs "
+             "and CSV columns), got \"" +
+                 c.name + "\"");
       if (!revenue_names.insert(c.name).second)
-        fail(base + "name", "expected distinct revenue contract names, got \"" + c.name +
-                                "\" twice");
+        fail(base + "name",
+             "expected distinct revenue contract names, got \"" + c.name + "\" twice");
       value(base + "total", c.total_bn, "revenue_contract", "total");
       value(base + "start", c.start_year, "revenue_contract", "start");
       value(base + "years", c.years, "revenue_contract", "years");
@@ -104,14 +106,15 @@ class Checker {
         if (c.profile != Contract::Profile::delivery)
           fail(base + "ramp_years", "expected profile = \"delivery\" with ramp_years");
         if (*c.ramp_years > c.years)
-          fail(base + "ramp_years", "expected at most the term (" + num(c.years) + " years), got " +
-                                        num(*c.ramp_years));
+          fail(base + "ramp_years",
+               "expected at most the term (" + num(c.years) + " years), got " + num(*c.ramp_years));
       }
     }
     if (s.revenue_contracts.size() > 256)
-      fail("revenue_contract", "expected at most 256 [[revenue_contract]] tables (each draws "
-                               "its default from its own counters), got " +
-                                   std::to_string(s.revenue_contracts.size()));
+      fail("revenue_contract",
+           "expected at most 256 [[revenue_contract]] tables (each draws "
+           "its default from its own counters), got " +
+               std::to_string(s.revenue_contracts.size()));
     for (std::size_t k = 0; k < s.vendors.size(); ++k) {
       const auto& v = s.vendors[k];
       const std::string base = "vendor_financing[" + std::to_string(k) + "].";

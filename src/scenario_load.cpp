@@ -179,29 +179,28 @@ class Loader {
           }
           s.contracts.push_back(c);
         });
-    for_each_table(root, "revenue_contract",
-                   [&](const toml::table& t, const std::string& base, std::size_t k) {
-                     allowed(t, base, keys_of("revenue_contract"));
-                     RevenueContract c;
-                     c.name = t.get("name") ? string(*t.get("name"), base + ".name")
-                                            : "revenue-" + std::to_string(k + 1);
-                     c.total_bn = number(required(t, base, "total"), base + ".total");
-                     c.start_year = number(required(t, base, "start"), base + ".start");
-                     c.years = number(required(t, base, "years"), base + ".years");
-                     if (auto* n = t.get("gw")) c.gw = number(*n, base + ".gw");
-                     if (auto* n = t.get("default_rate"))
-                       c.default_rate = distribution(*n, base + ".default_rate");
-                     if (auto* n = t.get("profile")) {
-                       const std::string v =
-                           word(*n, base + ".profile", {"flat", "ramp", "delivery"});
-                       c.profile = v == "flat"   ? Contract::Profile::flat
-                                   : v == "ramp" ? Contract::Profile::ramp
-                                                 : Contract::Profile::delivery;
-                     }
-                     if (auto* n = t.get("ramp_years"))
-                       c.ramp_years = number(*n, base + ".ramp_years");
-                     s.revenue_contracts.push_back(c);
-                   });
+    for_each_table(
+        root, "revenue_contract",
+        [&](const toml::table& t, const std::string& base, std::size_t k) {
+          allowed(t, base, keys_of("revenue_contract"));
+          RevenueContract c;
+          c.name = t.get("name") ? string(*t.get("name"), base + ".name")
+                                 : "revenue-" + std::to_string(k + 1);
+          c.total_bn = number(required(t, base, "total"), base + ".total");
+          c.start_year = number(required(t, base, "start"), base + ".start");
+          c.years = number(required(t, base, "years"), base + ".years");
+          if (auto* n = t.get("gw")) c.gw = number(*n, base + ".gw");
+          if (auto* n = t.get("default_rate"))
+            c.default_rate = distribution(*n, base + ".default_rate");
+          if (auto* n = t.get("profile")) {
+            const std::string v = word(*n, base + ".profile", {"flat", "ramp", "delivery"});
+            c.profile = v == "flat"   ? Contract::Profile::flat
+                        : v == "ramp" ? Contract::Profile::ramp
+                                      : Contract::Profile::delivery;
+          }
+          if (auto* n = t.get("ramp_years")) c.ramp_years = number(*n, base + ".ramp_years");
+          s.revenue_contracts.push_back(c);
+        });
     for_each_table(root, "vendor_financing",
                    [&](const toml::table& t, const std::string& base, std::size_t k) {
                      allowed(t, base, keys_of("vendor_financing"));

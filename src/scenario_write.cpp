@@ -136,8 +136,7 @@ std::string to_toml(const Scenario& s) {
     }
     o << "]\n";
   }
-  if (!s.checkpoints.empty() || !s.thresholds.empty() || !s.yearly.empty() ||
-      !s.headline.empty())
+  if (!s.checkpoints.empty() || !s.thresholds.empty() || !s.yearly.empty() || !s.headline.empty())
     o << "\n[outputs]\n";
   if (!s.yearly.empty()) {
     o << "yearly = [";

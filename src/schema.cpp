@@ -92,9 +92,9 @@ QuantityInfo describe_output(std::string_view name) {
     }
   }
   if (name.rfind("unpaid_", 0) == 0)
-    return {std::string(name), "$B", Kind::amount, Tail::high,
-            "payments to contract " + std::string(name.substr(7)) +
-                " still in arrears at the horizon"};
+    return {
+        std::string(name), "$B", Kind::amount, Tail::high,
+        "payments to contract " + std::string(name.substr(7)) + " still in arrears at the horizon"};
   if (name.rfind("received_", 0) == 0)
     return {std::string(name), "$B", Kind::amount, Tail::low,
             "payments received on revenue contract " + std::string(name.substr(9))};

@@ -3,10 +3,10 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
-#include <limits>
-#include <optional>
 #include <cmath>
 #include <cstring>
+#include <limits>
+#include <optional>
 
 #include <tbb/global_control.h>
 
@@ -709,10 +709,10 @@ TEST_CASE("waterfall: gross need = residual without financing inflows; the ledge
     auto has = [&](const std::string& n) {
       return std::find(r.output_names.begin(), r.output_names.end(), n) != r.output_names.end();
     };
-    const char* sources[] = {"flow_revenue", "flow_vendor", "flow_scheduled_equity",
-                             "flow_warrants", "flow_debt_drawn", "flow_equity_rounds",
+    const char* sources[] = {"flow_revenue",      "flow_vendor",     "flow_scheduled_equity",
+                             "flow_warrants",     "flow_debt_drawn", "flow_equity_rounds",
                              "flow_arrears_added"};
-    const char* uses[] = {"flow_capex", "flow_contracts", "flow_rent", "flow_opex",
+    const char* uses[] = {"flow_capex",    "flow_contracts",   "flow_rent",        "flow_opex",
                           "flow_interest", "flow_debt_repaid", "flow_arrears_paid"};
     double worst = 0;
     for (Eigen::Index p = 0; p < r.per_path.rows(); ++p) {
@@ -878,7 +878,8 @@ TEST_CASE("joint run: the provider is paid what the lab paid, path by path, bit 
   for (std::uint64_t p = 0; p < o.paths; ++p) {
     // What the lab paid on "lab" each step of path p, summed in step order.
     PathWorkspace ws;
-    std::vector<double> paid(static_cast<std::size_t>(lab_model.steps())), outs(lab_model.output_count());
+    std::vector<double> paid(static_cast<std::size_t>(lab_model.steps())),
+        outs(lab_model.output_count());
     ws.capture_contract = 0;
     ws.capture = paid.data();
     simulate_path(lab_model, o.seed, p, ws, outs.data());
@@ -891,8 +892,8 @@ TEST_CASE("joint run: the provider is paid what the lab paid, path by path, bit 
     const auto k = std::find(names.begin(), names.end(), "unpaid_lab") - names.begin();
     CHECK(sum == doctest::Approx(60 - outs[static_cast<std::size_t>(k)]).epsilon(1e-9));
   }
-  CHECK(short_paid > 0);           // the lab's risk reaches the provider on some paths
-  CHECK(short_paid < 200);         // ... not on all
+  CHECK(short_paid > 0);    // the lab's risk reaches the provider on some paths
+  CHECK(short_paid < 200);  // ... not on all
   // The provider's own default draw is replaced by the lab's payments: never "defaulted".
   const auto when = r.per_path.col(static_cast<Eigen::Index>(r.output_index("defaulted_lab")));
   for (Eigen::Index p = 0; p < when.size(); ++p) CHECK(std::isnan(when(p)));

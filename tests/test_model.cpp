@@ -456,21 +456,21 @@ TEST_CASE("lead times, lives and contracts beyond the horizon behave as 'never'"
 TEST_CASE("arr_per_gw_growth: a GW serves arr_per_gw e^{h t}, in the cap and in idle capacity") {
   // Quarterly, no building, 1 GW owned; demand far above capacity, so R_i = 8 e^{0.1 t_i}.
   const std::string rev = "arr0 = 1000\ngrowth0 = 0\narr_per_gw = 8\narr_per_gw_growth = 0.1";
-  const auto t = test::trace(
-      PathModel(test::scenario("start = 2026.0\nhorizon_years = 3\nstep = \"quarter\"", no_build,
-                               plain_cost, rev)),
-      1, 0);
+  const auto t =
+      test::trace(PathModel(test::scenario("start = 2026.0\nhorizon_years = 3\nstep = \"quarter\"",
+                                           no_build, plain_cost, rev)),
+                  1, 0);
   for (int i = 0; i < 12; ++i) {
     CAPTURE(i);
     CHECK(t.steps[i].arr == doctest::Approx(8 * std::exp(0.1 * i * 0.25)).epsilon(1e-13));
     CHECK(t.steps[i].idle_gw == doctest::Approx(0).scale(1));
   }
   // Demand 4 $B/yr below capacity: idle = 1 - 4 / (8 e^{0.1 t}).
-  const auto u = test::trace(
-      PathModel(test::scenario("start = 2026.0\nhorizon_years = 3\nstep = \"quarter\"", no_build,
-                               plain_cost,
-                               "arr0 = 4\ngrowth0 = 0\narr_per_gw = 8\narr_per_gw_growth = 0.1")),
-      1, 0);
+  const auto u =
+      test::trace(PathModel(test::scenario(
+                      "start = 2026.0\nhorizon_years = 3\nstep = \"quarter\"", no_build, plain_cost,
+                      "arr0 = 4\ngrowth0 = 0\narr_per_gw = 8\narr_per_gw_growth = 0.1")),
+                  1, 0);
   for (int i = 0; i < 12; ++i) {
     CAPTURE(i);
     CHECK(u.steps[i].arr == doctest::Approx(4));
@@ -485,8 +485,8 @@ TEST_CASE("fixed opex growth relaxing to a long-run rate: the closed form, and l
   const std::string opex =
       "[opex]\nfixed_opex = 10\nfixed_opex_growth = 0.2\nfixed_opex_long_run_growth = 0.05\n"
       "fixed_opex_growth_reversion = 0.5\n";
-  const auto t = test::trace(PathModel(test::scenario(sim, no_build, plain_cost, plain_revenue, opex)),
-                             1, 0);
+  const auto t =
+      test::trace(PathModel(test::scenario(sim, no_build, plain_cost, plain_revenue, opex)), 1, 0);
   for (int i = 0; i < 80; ++i) {
     const double ti = i * 0.25;
     CAPTURE(i);
@@ -500,19 +500,20 @@ TEST_CASE("fixed opex growth relaxing to a long-run rate: the closed form, and l
   const std::string drawn =
       "[opex]\nfixed_opex = 10\nfixed_opex_growth = { uniform = [0.2, 0.2] }\n"
       "fixed_opex_long_run_growth = 0.05\nfixed_opex_growth_reversion = 0.5\n";
-  const auto d = test::trace(
-      PathModel(test::scenario(sim, no_build, plain_cost, plain_revenue, drawn)), 1, 0);
-  for (int i = 0; i < 80; ++i) CHECK(d.steps[i].opex == doctest::Approx(t.steps[i].opex).epsilon(1e-14));
+  const auto d =
+      test::trace(PathModel(test::scenario(sim, no_build, plain_cost, plain_revenue, drawn)), 1, 0);
+  for (int i = 0; i < 80; ++i)
+    CHECK(d.steps[i].opex == doctest::Approx(t.steps[i].opex).epsilon(1e-14));
   // lambda = 0 (with or without a long-run rate) is the v1 formula, bit for bit.
   const std::string v1 = "[opex]\nfixed_opex = 10\nfixed_opex_growth = 0.2\n";
-  const auto a = test::trace(PathModel(test::scenario(sim, no_build, plain_cost, plain_revenue, v1)),
+  const auto a =
+      test::trace(PathModel(test::scenario(sim, no_build, plain_cost, plain_revenue, v1)), 1, 0);
+  const auto b = test::trace(PathModel(test::scenario(sim, no_build, plain_cost, plain_revenue,
+                                                      v1 + "fixed_opex_long_run_growth = 0.05\n"
+                                                           "fixed_opex_growth_reversion = 0\n")),
                              1, 0);
-  const auto b = test::trace(
-      PathModel(test::scenario(sim, no_build, plain_cost, plain_revenue,
-                               v1 + "fixed_opex_long_run_growth = 0.05\n"
-                                    "fixed_opex_growth_reversion = 0\n")),
-      1, 0);
-  for (int i = 0; i < 80; ++i) CHECK(std::memcmp(&a.steps[i].opex, &b.steps[i].opex, sizeof(double)) == 0);
+  for (int i = 0; i < 80; ++i)
+    CHECK(std::memcmp(&a.steps[i].opex, &b.steps[i].opex, sizeof(double)) == 0);
 }
 
 namespace {
@@ -566,7 +567,8 @@ TEST_CASE("rent_share: leased GW cost no capex or refresh, serve demand and pay 
   }
   CHECK(t.outputs[m.column(Output::leased_gw_end)] == doctest::Approx(0.25));
   CHECK(t.outputs[static_cast<int>(Output::capacity_end)] == doctest::Approx(1.75));
-  CHECK(t.outputs[static_cast<int>(Output::capex_total)] == doctest::Approx(30 + 20 * (12 * 0.125 + 0.75)));
+  CHECK(t.outputs[static_cast<int>(Output::capex_total)] ==
+        doctest::Approx(30 + 20 * (12 * 0.125 + 0.75)));
   const auto names = m.output_names();
   CHECK(std::find(names.begin(), names.end(), "leased_gw_end") != names.end());
   CHECK(std::find(m.series().begin(), m.series().end(), Series::leased) != m.series().end());
@@ -655,7 +657,8 @@ TEST_CASE("delivery profile: capacity and payments follow GW delivered, the term
   }
 }
 
-TEST_CASE("yearly outputs: revenue, fcf and capex summed over each calendar year, need to its end") {
+TEST_CASE(
+    "yearly outputs: revenue, fcf and capex summed over each calendar year, need to its end") {
   // Monthly from mid-2025 for 2 years: calendar years 2025 (6 steps), 2026 (12), 2027 (6).
   const Scenario s = test::scenario(
       "start = 2025.5\nhorizon_years = 2",
@@ -669,10 +672,9 @@ TEST_CASE("yearly outputs: revenue, fcf and capex summed over each calendar year
   REQUIRE(m.yearly_years() == std::vector<int>{2025, 2026, 2027});
   const auto names = m.output_names();
   const std::vector<std::string> tail(names.end() - 12, names.end());
-  CHECK(tail == std::vector<std::string>{"revenue_2025", "revenue_2026", "revenue_2027",
-                                         "fcf_2025", "fcf_2026", "fcf_2027", "capex_2025",
-                                         "capex_2026", "capex_2027", "need_2025", "need_2026",
-                                         "need_2027"});
+  CHECK(tail == std::vector<std::string>{"revenue_2025", "revenue_2026", "revenue_2027", "fcf_2025",
+                                         "fcf_2026", "fcf_2027", "capex_2025", "capex_2026",
+                                         "capex_2027", "need_2025", "need_2026", "need_2027"});
   CHECK(m.output_count() == names.size());
   const auto t = test::trace(m, 1, 0);
   double rev[3] = {}, fcf[3] = {}, capex[3] = {}, low[3] = {0, 0, 0};

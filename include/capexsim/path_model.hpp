@@ -140,7 +140,7 @@ class PathModel {
   struct ContractTerms {
     double total, start, years, gw;
     int renewals;
-    double renewal_total;  // payments over each renewal term (flat)
+    double renewal_total;   // payments over each renewal term (flat)
     double ramp_years = 0;  // profile = delivery: years to deliver gw (0: all at once)
   };
   /// Add a contract's schedule to per-step arrays (entry i at [i * stride]): its payment
@@ -241,7 +241,7 @@ struct PathWorkspace {
   std::vector<double> vintage_ring;     // v_j over the last U steps
   std::vector<double> fcf_ring;         // FCF_j over the trailing year
   std::vector<double> vendor_paid;
-  std::vector<double> vendor_terms;  // per_gw then cap, [vendor][lane]
+  std::vector<double> vendor_terms;     // per_gw then cap, [vendor][lane]
   std::vector<double> revenue_default;  // each revenue contract's default step, [k][lane]
   /// Joint runs (docs/model.md §12.6): a provider's revenue contract `override_contract`
   /// is paid `revenue_override[step * W + lane]` (what the lab paid on that path) instead

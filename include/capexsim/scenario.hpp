@@ -179,7 +179,7 @@ struct RevenueContract {
   double gw = 0;
   Contract::Profile profile = Contract::Profile::flat;
   Distribution default_rate = Distribution::fixed(0);  // per year, drawn once per path
-  std::optional<double> ramp_years;  // profile = delivery (absent: years / 2)
+  std::optional<double> ramp_years;                    // profile = delivery (absent: years / 2)
   friend bool operator==(const RevenueContract&, const RevenueContract&) = default;
 };
 

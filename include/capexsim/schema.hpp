@@ -52,52 +52,51 @@ const char* tail_name(Tail t);  // "high", "low", "none"
 
 /// Outputs of optional features (docs/model.md §10), present only in runs of scenarios that
 /// configure the feature; their columns follow the outputs above, before the checkpoints.
-#define CAPEXSIM_OPTIONAL_OUTPUTS(X)                                                       \
-  X(debt_peak, "$B", amount, high, "largest total debt balance outstanding")               \
-  X(interest_total, "$B", amount, high, "interest paid on debt over the horizon")          \
-  X(equity_raised, "$B", amount, none,                                                     \
-    "equity raised in rounds and as vendor equity investments over the horizon")           \
-  X(dilution, "share", amount, high, "share of the lab its owners gave up: 1 - ownership") \
-  X(rounds, "count", amount, high, "number of equity rounds raised")                       \
-  X(warrant_proceeds, "$B", amount, low, "proceeds of vested warrants sold")               \
-  X(default_time, "years", time, low,                                                      \
-    "years to the end of the first step with unpaid obligations (never if none)")          \
-  X(unpaid_total, "$B", amount, high,                                                      \
-    "arrears still outstanding at the horizon (the sum of the unpaid_* classes)")          \
-  X(unpaid_capex, "$B", amount, high, "construction and refresh capex still in arrears")   \
-  X(gw_not_started, "GW", amount, high,                                                    \
-    "planned GW never started: plan cap - initial GW - GW started")                        \
-  X(funding_need, "$B", amount, high,                                                      \
-    "gross need: outside money the plan needs before any financing, max(0, -min shadow "   \
-    "cash) where shadow cash is initial cash plus free cash flow")                         \
-  X(need_time, "years", time, none,                                                        \
-    "years from the start to the lowest shadow cash (never when the need is 0)")           \
-  X(flow_revenue, "$B", amount, low, "ledger source: revenue (incl. resale)")              \
-  X(flow_vendor, "$B", amount, low, "ledger source: vendor financing received")            \
-  X(flow_scheduled_equity, "$B", amount, low, "ledger source: scheduled equity raised")    \
-  X(flow_warrants, "$B", amount, low, "ledger source: proceeds of vested warrants")        \
-  X(flow_debt_drawn, "$B", amount, none, "ledger source: debt drawn")                      \
-  X(flow_equity_rounds, "$B", amount, none, "ledger source: equity rounds raised")         \
-  X(flow_arrears_added, "$B", amount, high,                                                \
-    "ledger source in effect: obligations deferred as arrears")                            \
-  X(flow_capex, "$B", amount, high, "ledger use: construction and refresh capex")          \
-  X(flow_contracts, "$B", amount, high, "ledger use: contract payments due")               \
-  X(flow_opex, "$B", amount, high, "ledger use: operating cost")                           \
-  X(flow_interest, "$B", amount, high, "ledger use: interest due")                         \
-  X(flow_debt_repaid, "$B", amount, none, "ledger use: debt principal due (maturity, sweep)") \
-  X(flow_arrears_paid, "$B", amount, none, "ledger use: arrears repaid")                   \
-  X(unpaid_opex, "$B", amount, high, "operating cost still in arrears at the horizon")     \
-  X(unpaid_debt, "$B", amount, high,                                                       \
-    "interest and principal still in arrears at the horizon")                              \
-  X(deferred_total, "$B", amount, high, "deficits ever incurred (added to arrears)")       \
-  X(recovered_total, "$B", amount, none,                                                   \
-    "arrears repaid by the horizon: deferred_total - unpaid_total")                        \
-  X(deferred_capex, "$B", amount, high, "capex ever deferred into arrears")                \
-  X(deferred_opex, "$B", amount, high, "operating cost ever deferred into arrears")        \
-  X(deferred_debt, "$B", amount, high, "interest and principal ever deferred into arrears")  \
-  X(flow_rent, "$B", amount, high, "ledger use: rent of leased capacity")                 \
-  X(unpaid_rent, "$B", amount, high, "rent still in arrears at the horizon")               \
-  X(deferred_rent, "$B", amount, high, "rent ever deferred into arrears")                  \
+#define CAPEXSIM_OPTIONAL_OUTPUTS(X)                                                           \
+  X(debt_peak, "$B", amount, high, "largest total debt balance outstanding")                   \
+  X(interest_total, "$B", amount, high, "interest paid on debt over the horizon")              \
+  X(equity_raised, "$B", amount, none,                                                         \
+    "equity raised in rounds and as vendor equity investments over the horizon")               \
+  X(dilution, "share", amount, high, "share of the lab its owners gave up: 1 - ownership")     \
+  X(rounds, "count", amount, high, "number of equity rounds raised")                           \
+  X(warrant_proceeds, "$B", amount, low, "proceeds of vested warrants sold")                   \
+  X(default_time, "years", time, low,                                                          \
+    "years to the end of the first step with unpaid obligations (never if none)")              \
+  X(unpaid_total, "$B", amount, high,                                                          \
+    "arrears still outstanding at the horizon (the sum of the unpaid_* classes)")              \
+  X(unpaid_capex, "$B", amount, high, "construction and refresh capex still in arrears")       \
+  X(gw_not_started, "GW", amount, high,                                                        \
+    "planned GW never started: plan cap - initial GW - GW started")                            \
+  X(funding_need, "$B", amount, high,                                                          \
+    "gross need: outside money the plan needs before any financing, max(0, -min shadow "       \
+    "cash) where shadow cash is initial cash plus free cash flow")                             \
+  X(need_time, "years", time, none,                                                            \
+    "years from the start to the lowest shadow cash (never when the need is 0)")               \
+  X(flow_revenue, "$B", amount, low, "ledger source: revenue (incl. resale)")                  \
+  X(flow_vendor, "$B", amount, low, "ledger source: vendor financing received")                \
+  X(flow_scheduled_equity, "$B", amount, low, "ledger source: scheduled equity raised")        \
+  X(flow_warrants, "$B", amount, low, "ledger source: proceeds of vested warrants")            \
+  X(flow_debt_drawn, "$B", amount, none, "ledger source: debt drawn")                          \
+  X(flow_equity_rounds, "$B", amount, none, "ledger source: equity rounds raised")             \
+  X(flow_arrears_added, "$B", amount, high,                                                    \
+    "ledger source in effect: obligations deferred as arrears")                                \
+  X(flow_capex, "$B", amount, high, "ledger use: construction and refresh capex")              \
+  X(flow_contracts, "$B", amount, high, "ledger use: contract payments due")                   \
+  X(flow_opex, "$B", amount, high, "ledger use: operating cost")                               \
+  X(flow_interest, "$B", amount, high, "ledger use: interest due")                             \
+  X(flow_debt_repaid, "$B", amount, none, "ledger use: debt principal due (maturity, sweep)")  \
+  X(flow_arrears_paid, "$B", amount, none, "ledger use: arrears repaid")                       \
+  X(unpaid_opex, "$B", amount, high, "operating cost still in arrears at the horizon")         \
+  X(unpaid_debt, "$B", amount, high, "interest and principal still in arrears at the horizon") \
+  X(deferred_total, "$B", amount, high, "deficits ever incurred (added to arrears)")           \
+  X(recovered_total, "$B", amount, none,                                                       \
+    "arrears repaid by the horizon: deferred_total - unpaid_total")                            \
+  X(deferred_capex, "$B", amount, high, "capex ever deferred into arrears")                    \
+  X(deferred_opex, "$B", amount, high, "operating cost ever deferred into arrears")            \
+  X(deferred_debt, "$B", amount, high, "interest and principal ever deferred into arrears")    \
+  X(flow_rent, "$B", amount, high, "ledger use: rent of leased capacity")                      \
+  X(unpaid_rent, "$B", amount, high, "rent still in arrears at the horizon")                   \
+  X(deferred_rent, "$B", amount, high, "rent ever deferred into arrears")                      \
   X(leased_gw_end, "GW", level, none, "leased capacity online at the last step")
 
 /// The over-time series, banded into fan charts; one value per step, in band order.
@@ -114,11 +113,10 @@ const char* tail_name(Tail t);  // "high", "low", "none"
   X(cost_per_gw, "$B per GW", level, high, "all-in cost of a GW started in the step")
 
 /// Series of optional features, present only when the feature is configured.
-#define CAPEXSIM_OPTIONAL_SERIES(X)                               \
-  X(debt, "$B", level, high, "total debt balance after the step") \
-  X(ownership, "share", level, low, "share of the lab its original owners still hold")    \
-  X(contracted_revenue, "$B/yr", level, low,                                                \
-    "payments received on revenue contracts, annualised")                                  \
+#define CAPEXSIM_OPTIONAL_SERIES(X)                                                                \
+  X(debt, "$B", level, high, "total debt balance after the step")                                  \
+  X(ownership, "share", level, low, "share of the lab its original owners still hold")             \
+  X(contracted_revenue, "$B/yr", level, low, "payments received on revenue contracts, annualised") \
   X(leased, "GW", level, none, "leased capacity online")
 
 #define CAPEXSIM_ENUM_ENTRY(name, ...) name,

@@ -652,12 +652,12 @@ PYBIND11_MODULE(_core, m) {
       "Merge the bytes (Result.to_bytes; bytes or any buffer, e.g. an mmap) of results of "
       "adjacent path ranges, in any order: "
       "merge() of them all, with each per-path array copied once.");
-  m.def("simulate", &simulate, py::arg("toml"), py::arg("source"), py::arg("paths"),
-        py::arg("seed"), py::arg("threads"), py::arg("first_path"), py::arg("keep_paths"),
-        py::arg("bands"), py::arg("progress"), py::arg("sampling") = "",
-        py::arg("design_paths") = 0, py::arg("memory_limit") = 0,
-        py::arg("counterparties") =
-            std::vector<std::tuple<std::string, std::string, std::string>>{});
+  m.def(
+      "simulate", &simulate, py::arg("toml"), py::arg("source"), py::arg("paths"), py::arg("seed"),
+      py::arg("threads"), py::arg("first_path"), py::arg("keep_paths"), py::arg("bands"),
+      py::arg("progress"), py::arg("sampling") = "", py::arg("design_paths") = 0,
+      py::arg("memory_limit") = 0,
+      py::arg("counterparties") = std::vector<std::tuple<std::string, std::string, std::string>>{});
   m.def("simulate_target", &simulate_target, py::arg("toml"), py::arg("source"), py::arg("target"),
         py::arg("first_paths"), py::arg("max_paths"), py::arg("seed"), py::arg("threads"),
         py::arg("keep_paths"), py::arg("bands"), py::arg("progress"), py::arg("sampling") = "");

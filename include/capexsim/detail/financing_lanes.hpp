@@ -51,9 +51,12 @@ class FinancingLanes {
       ownership_[l] = 1;
       budget_[l] = 0;
       last_round_[l] = -std::numeric_limits<double>::infinity();
-      cum_online_[l] = cum_deployed_[l] = rounds_[l] = raised_[l] = interest_total_[l] = debt_peak_[l] = 0;
-      proceeds_[l] = interest_[l] = unpaid_capex_[l] = unpaid_opex_[l] = unpaid_debt_[l] = unpaid_rent_[l] = 0;
-      deferred_capex_[l] = deferred_opex_[l] = deferred_debt_[l] = deferred_rent_[l] = arrears_[l] = 0;
+      cum_online_[l] = cum_deployed_[l] = rounds_[l] = raised_[l] = interest_total_[l] =
+          debt_peak_[l] = 0;
+      proceeds_[l] = interest_[l] = unpaid_capex_[l] = unpaid_opex_[l] = unpaid_debt_[l] =
+          unpaid_rent_[l] = 0;
+      deferred_capex_[l] = deferred_opex_[l] = deferred_debt_[l] = deferred_rent_[l] = arrears_[l] =
+          0;
       drawn_[l] = repaid_[l] = round_amount_[l] = arrears_paid_[l] = principal_due_[l] = 0;
       in_arrears_[l] = 0;
       default_step_[l] = -1;
@@ -64,8 +67,7 @@ class FinancingLanes {
   /// scheduled equity) and leaves as W_{i+1}. `vendor_equity`: vendor money that arrived
   /// as equity this step. Writes the debt balance and ownership after the step.
   void step(int i, double t, double* cash, const double* arr, const double* online,
-            const double* deployed, const double* vendor_equity, double* debt,
-            double* ownership) {
+            const double* deployed, const double* vendor_equity, double* debt, double* ownership) {
     const double dt = model_.dt();
     const std::size_t F = fin_.debt.size();
     // "In arrears" is judged at the start of the step (docs/model.md §13.3).
@@ -262,7 +264,8 @@ class FinancingLanes {
       } else if (arrears_[l] > 0) {
         const double pay_now = std::min(std::max(0.0, cash[l] - k.keep_cash_bn), arrears_[l]);
         if (pay_now > 0) {
-          for (std::size_t c = 0; c < C; ++c) paid_contract_[c * W + l] += unpaid_contract_[c * W + l];
+          for (std::size_t c = 0; c < C; ++c)
+            paid_contract_[c * W + l] += unpaid_contract_[c * W + l];
           if (pay_now >= arrears_[l]) {  // paid in full: every class exactly 0
             for (std::size_t c = 0; c < C; ++c) unpaid_contract_[c * W + l] = 0;
             unpaid_capex_[l] = unpaid_opex_[l] = unpaid_debt_[l] = unpaid_rent_[l] = 0;
@@ -274,7 +277,8 @@ class FinancingLanes {
             unpaid_debt_[l] *= keep;
             unpaid_rent_[l] *= keep;
           }
-          for (std::size_t c = 0; c < C; ++c) paid_contract_[c * W + l] -= unpaid_contract_[c * W + l];
+          for (std::size_t c = 0; c < C; ++c)
+            paid_contract_[c * W + l] -= unpaid_contract_[c * W + l];
           cash[l] -= pay_now;
           arrears_paid_[l] += pay_now;
         }
@@ -378,8 +382,8 @@ class FinancingLanes {
   }
 
   double multiple_[W], distress_[W], capacity_[W], ownership_[W], budget_[W], last_round_[W],
-      cum_online_[W], cum_deployed_[W], rounds_[W], raised_[W], interest_total_[W], debt_peak_[W], proceeds_[W],
-      interest_[W];
+      cum_online_[W], cum_deployed_[W], rounds_[W], raised_[W], interest_total_[W], debt_peak_[W],
+      proceeds_[W], interest_[W];
   // Arrears per class (§13.3) and their total, what was ever deferred, ledger flows.
   double unpaid_capex_[W], unpaid_opex_[W], unpaid_debt_[W], unpaid_rent_[W], arrears_[W];
   double deferred_capex_[W], deferred_opex_[W], deferred_debt_[W], deferred_rent_[W];

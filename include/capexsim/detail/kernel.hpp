@@ -39,8 +39,8 @@ struct StepLanes {
   alignas(64) Lanes regime, exec_factor, pace_target, started_gw, cost_per_gw, capex, online_gw,
       capacity_gw, refresh_gw, refresh_capex, growth, demand,
       serving_gw, arr, idle_gw, resale, opex, vendor, fcf, cash;
-  alignas(64) Lanes debt, ownership;    // optional financing (0 and 1 without it)
-  alignas(64) Lanes contracts, equity;  // contract payments and scheduled equity in the step
+  alignas(64) Lanes debt, ownership;     // optional financing (0 and 1 without it)
+  alignas(64) Lanes contracts, equity;   // contract payments and scheduled equity in the step
   alignas(64) Lanes contracted_revenue;  // revenue contract payments received in the step
   // §13.5 renting: leased GW online after the step's additions, the rent paid in the step
   // (a use of cash in FCF; 0 without rent_share).
@@ -504,9 +504,10 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
     if (static_cast<int>(k) == ws.override_contract) continue;  // the lab's own risk instead
     for (int l = 0; l < W; ++l) {
       const rng::PathRng r(fin_seed, first_path + static_cast<std::uint64_t>(l));
-      const double rate = c.default_rate.is_fixed()
-                              ? c.default_rate.value()
-                              : c.default_rate.sample(r.static_uniform(rng::revenue_default_id(k, 0)));
+      const double rate =
+          c.default_rate.is_fixed()
+              ? c.default_rate.value()
+              : c.default_rate.sample(r.static_uniform(rng::revenue_default_id(k, 0)));
       if (!(rate > 0)) continue;
       const double when = -std::log1p(-r.static_uniform(rng::revenue_default_id(k, 1))) / rate;
       const int d = model.step_containing(c.start_year + when);
@@ -521,7 +522,7 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
       arrive, leased_on, apg, inv_apg_t;
   alignas(64) std::int32_t rd_lead[W], rd_life[W];
   int wpos = 0, vpos = 0, fpos = 0;
-  int moved = 1;  // did any lane start GW in the previous step? (B_i changed)
+  int moved = 1;            // did any lane start GW in the previous step? (B_i changed)
   std::size_t next_by = 0;  // §13.1 the need and residual by each checkpoint
   for (int i = 0; i < n; ++i) {
     const double t = i * dt;
@@ -592,9 +593,9 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
       // online (owned and leased, §13.5).
       for (int l = 0; l < W; ++l) {
         const long ahead = i + static_cast<long>(lead[l]);
-        const double target = coverage[l] * vmath::exp(log_demand[l]) *
-                                  vmath::exp(g[l] * lead[l] * dt) / apg[l] -
-                              (terms ? terms->gw_at(ahead, l) : model.contract_gw_at(ahead));
+        const double target =
+            coverage[l] * vmath::exp(log_demand[l]) * vmath::exp(g[l] * lead[l] * dt) / apg[l] -
+            (terms ? terms->gw_at(ahead, l) : model.contract_gw_at(ahead));
         const double pipeline = pipe[l] - arrive[l];
         s[l] = std::min(s[l],
                         std::max(0.0, target - (capacity[l] + leased[l] + arrive[l]) - pipeline));
