@@ -49,26 +49,6 @@ constexpr std::uint64_t keep_paths_limit = 10'000'000;
 
 class Interrupted : public std::exception {};
 
-/// --memory-limit: bytes, with an optional suffix K, M, G or T (powers of 1024), or
-/// "none" for no check.
-std::uint64_t parse_memory_limit(const std::string& text) {
-  if (text == "none") return std::numeric_limits<std::uint64_t>::max();
-  std::size_t used = 0;
-  const double x = leading_number(text, used);
-  double unit = 1;
-  if (used > 0 && used + 1 == text.size()) {
-    const char c = static_cast<char>(std::toupper(static_cast<unsigned char>(text.back())));
-    unit = c == 'K' ? 0x1p10 : c == 'M' ? 0x1p20 : c == 'G' ? 0x1p30 : c == 'T' ? 0x1p40 : 0;
-    if (unit > 0) ++used;
-  }
-  if (used == 0 || used != text.size() || unit == 0 || !std::isfinite(x) || x * unit < 1 ||
-      x * unit >= 0x1p64)
-    throw UsageError("--memory-limit " + text +
-                     ": expected a size in bytes with an optional K, M, G or T suffix (e.g. 8G), "
-                     "or none");
-  return static_cast<std::uint64_t>(x * unit);
-}
-
 bool stderr_is_terminal() {
   return ::isatty(STDERR_FILENO) == 1;
 }
@@ -301,6 +281,7 @@ int cmd_run(const RunArgs& a) {
   info.note = sampling_note(scenario.sampling, t.result.paths);
   if (!info.note.empty()) std::cerr << "capexsim: note: " << info.note << "\n";
   const std::vector<Summary> stats = cli::summaries(t.result);
+  std::cerr << cli::overflow_warning(cli::overflowed_outputs(t.result, stats));
   std::cout << header(t.result, a.scenario, t.seconds) << "\n"
             << cli::summary_table(t.result, stats) << error_note(sampling_name(scenario.sampling));
   if (!t.result.has_per_path())
@@ -405,6 +386,7 @@ int cmd_merge(const MergeArgs& m) {
   if (cli::interrupted()) throw Interrupted();
   const Result r = cli::merge_shards(shards);
   const std::vector<Summary> stats = cli::summaries(r);
+  std::cerr << cli::overflow_warning(cli::overflowed_outputs(r, stats));
   const cli::ShardHeader& h = shards.front().header;  // shard 1 after merge_shards
   double wall = 0;
   for (const cli::Shard& s : shards) wall += s.header.wall_seconds;
@@ -617,6 +599,9 @@ int main(int argc, char** argv) {
   sens_cmd->add_option("--shard", sa.shard,
                        "sobol, tornado: run only shard K/N of the paths and write "
                        "DIR/sensitivity.bin (needs --out); combine with 'capexsim merge'");
+  sens_cmd->add_option("--memory-limit", sa.memory_limit,
+                       "Refuse analyses estimated to need more memory than SIZE (bytes, or with "
+                       "K, M, G, T; none = no check) [default: 80% of available memory]");
   sens_cmd->add_flag("--quiet,-q", sa.quiet, "No progress bar");
 
   cli::CalibrateArgs cal;

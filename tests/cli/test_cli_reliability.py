@@ -443,6 +443,66 @@ class Names(Base):
             self.assertEqual(run("check", s).returncode, 0, good)
 
 
+class SensitivityMemory(Base):
+    """Issue 26, item 5: sobol -n 1e8 allocated 2 x 8.8 GB for 10 minutes (bad_alloc with
+    --over-time); now the analysis is refused up front by its estimate."""
+
+    def test_sobol_refused_by_its_estimate_before_running(self):
+        for extra, fragment in (([], "runs x 100000000 paths x 8 bytes"),
+                                (["--over-time", "cash"], "checkpoint years")):
+            t0 = time.time()
+            p = run("sensitivity", reference(), "--method", "sobol", "-n", "1e8", "--memory-limit", "4G",
+                    "--out", os.path.join(self.dir, "o"), *extra)
+            self.assertLess(time.time() - t0, 5)
+            self.assert_invalid(p, "sensitivity --method sobol needs about", "GB of memory",
+                                "more than the limit of 4.3 GB (set by --memory-limit)", fragment,
+                                "Use fewer --paths")
+            self.assertFalse(os.path.exists(os.path.join(self.dir, "o")), "the folder was touched")
+
+    def test_tornado_and_rank_estimates(self):
+        p = run("sensitivity", reference(), "--method", "tornado", "-n", "1e8", "--memory-limit", "1G")
+        self.assert_invalid(p, "sensitivity --method tornado needs about", "runs x 100000000 paths")
+        p = run("sensitivity", reference(), "--method", "rank", "-n", "1e8", "--memory-limit", "1G")
+        self.assert_invalid(p, "sensitivity --method rank needs about", "drawn inputs")
+        p = run("sensitivity", reference(), "--method", "sobol", "-n", "1e8", "--shard", "1/4",
+                "--memory-limit", "1G", "--out", os.path.join(self.dir, "o"))
+        self.assert_invalid(p, "3 times over (the samples and the shard's bytes)", "25000000 paths")
+
+    def test_small_analyses_run_and_the_option_is_checked(self):
+        p = run("sensitivity", reference(), "--method", "rank", "-n", "2000", "--memory-limit", "none",
+                "--quiet")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        p = run("sensitivity", reference(), "--method", "rank", "-n", "2000", "--memory-limit", "banana")
+        self.assert_invalid(p, "--memory-limit banana", "expected a size in bytes")
+
+
+class Overflow(Base):
+    """Issue 26, item 9: cost_drift = 100 (inside the plausibility limit) gave NaN
+    capex_total and terminal_cash on every path and a 5e304 funding gap, with no word."""
+
+    def test_overflowed_outputs_are_named(self):
+        with open(reference()) as f:
+            text = f.read()
+        s = os.path.join(self.dir, "s.toml")
+        with open(s, "w") as f:
+            f.write(text.replace("cost_drift = 0.0 ", "cost_drift = 100 ", 1))
+        p = run("run", s, "--paths", "200", "--out", self.out, "--quiet")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("capexsim: warning: ", p.stderr)
+        self.assertIn("past the range of a double", p.stderr)
+        with open(os.path.join(self.out, "summary.json")) as f:
+            overflowed = json.load(f)["overflowed"]
+        for name in ("capex_total", "terminal_cash", "funding_gap"):
+            self.assertIn(name, overflowed)
+            self.assertIn(name, p.stderr)
+        # The reference scenario overflows nothing: no warning, no key.
+        p = run("run", reference(), "--paths", "200", "--out", self.out, "--quiet")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(p.stderr, "")
+        with open(os.path.join(self.out, "summary.json")) as f:
+            self.assertNotIn("overflowed", json.load(f))
+
+
 class ScenarioFiles(Base):
     def test_huge_sparse_scenario_is_refused_at_once(self):
         # Issue 26, item 4: a 20 GB sparse file took 56 s and 2.1 GB to be refused.
