@@ -326,7 +326,6 @@ int cmd_run_shard(const RunArgs& a) {
   if (spec.n > total)
     throw UsageError("--shard " + a.shard + ": more shards than paths (--paths " + a.paths + ")");
   if (a.out.empty()) throw UsageError("--shard writes DIR/result.bin and needs --out DIR");
-  cli::prepare_out_dir(a.out);
   const cli::PathRange range = cli::shard_range(spec, total);
   RunOptions o;
   o.paths = range.count;
@@ -337,6 +336,9 @@ int cmd_run_shard(const RunArgs& a) {
   // As the single run would: per-path values (exact quantiles) unless it would stream.
   o.keep_paths = a.per_path || total <= keep_paths_limit;
   o.bands = true;
+  if (!a.memory_limit.empty()) o.memory_limit = parse_memory_limit(a.memory_limit);
+  check_memory(PathModel(scenario), o);  // before the folder is touched, as run does
+  cli::prepare_out_dir(a.out);
 
   const Timed t = simulate(scenario, o, !a.quiet && stderr_is_terminal(), "");
   if (cli::interrupted()) throw Interrupted();

@@ -476,6 +476,17 @@ class SensitivityMemory(Base):
         self.assert_invalid(p, "--memory-limit banana", "expected a size in bytes")
 
 
+class ShardOptions(Base):
+    def test_shard_checks_the_memory_limit(self):
+        # Issue 26, item 8: run --shard ignored --memory-limit (even "banana").
+        d = os.path.join(self.dir, "s1")
+        p = run("run", reference(), "--paths", "1000", "--shard", "1/2", "--out", d, "--memory-limit", "banana")
+        self.assert_invalid(p, "--memory-limit banana")
+        p = run("run", reference(), "--paths", "1000", "--shard", "1/2", "--out", d, "--memory-limit", "1K")
+        self.assert_invalid(p, "more than the limit of 1.0 kB")
+        self.assertFalse(os.path.exists(d))
+
+
 class Overflow(Base):
     """Issue 26, item 9: cost_drift = 100 (inside the plausibility limit) gave NaN
     capex_total and terminal_cash on every path and a 5e304 funding gap, with no word."""
