@@ -368,6 +368,13 @@ int cmd_run_shard(const RunArgs& a) {
   const std::string bytes = cli::encode_shard(h, r);
   if (cli::interrupted()) throw Interrupted();
   const std::filesystem::path file = std::filesystem::path(a.out) / cli::shard_file_name;
+  // A shard killed while writing leaves its temporary file (as large as the shard): the
+  // next shard into the folder removes it.
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(a.out, ec))
+    if (entry.path().filename().string().rfind("." + std::string(cli::shard_file_name) + ".tmp-",
+                                               0) == 0)
+      std::filesystem::remove(entry.path(), ec);
   cli::write_atomically(file, bytes);
   std::cout << "\nwrote " << file.string() << "\n";
   return exit_ok;

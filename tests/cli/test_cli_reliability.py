@@ -486,6 +486,16 @@ class ShardOptions(Base):
         self.assert_invalid(p, "more than the limit of 1.0 kB")
         self.assertFalse(os.path.exists(d))
 
+    def test_a_killed_shards_temporary_file_is_removed(self):
+        d = os.path.join(self.dir, "s1")
+        os.makedirs(d)
+        stale = os.path.join(d, ".result.bin.tmp-Ab12Cd")
+        with open(stale, "wb") as f:
+            f.write(b"x" * 1000)
+        p = run("run", reference(), "--paths", "100", "--shard", "1/2", "--out", d, "--quiet")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(sorted(os.listdir(d)), ["result.bin"])
+
 
 class Overflow(Base):
     """Issue 26, item 9: cost_drift = 100 (inside the plausibility limit) gave NaN
