@@ -2,9 +2,11 @@
 // Parsing of the command line's option values, shared by the commands: each throws
 // UsageError naming the option, the value and what is expected (exit code 2).
 
+#include <cctype>
 #include <cmath>
 #include <cstdint>
 #include <exception>
+#include <limits>
 #include <string>
 
 #include <oneapi/tbb/info.h>
@@ -31,6 +33,26 @@ inline std::uint64_t parse_count(const std::string& text, const char* option, do
     throw UsageError(std::string(option) + " " + text + ": expected a whole number from 1 to " +
                      cli::number(max) + " (1e6 is accepted)");
   return static_cast<std::uint64_t>(x);
+}
+
+/// --memory-limit: bytes, with an optional suffix K, M, G or T (powers of 1024), or
+/// "none" for no check.
+inline std::uint64_t parse_memory_limit(const std::string& text) {
+  if (text == "none") return std::numeric_limits<std::uint64_t>::max();
+  std::size_t used = 0;
+  const double x = leading_number(text, used);
+  double unit = 1;
+  if (used > 0 && used + 1 == text.size()) {
+    const char c = static_cast<char>(std::toupper(static_cast<unsigned char>(text.back())));
+    unit = c == 'K' ? 0x1p10 : c == 'M' ? 0x1p20 : c == 'G' ? 0x1p30 : c == 'T' ? 0x1p40 : 0;
+    if (unit > 0) ++used;
+  }
+  if (used == 0 || used != text.size() || unit == 0 || !std::isfinite(x) || x * unit < 1 ||
+      x * unit >= 0x1p64)
+    throw UsageError("--memory-limit " + text +
+                     ": expected a size in bytes with an optional K, M, G or T suffix (e.g. 8G), "
+                     "or none");
+  return static_cast<std::uint64_t>(x * unit);
 }
 
 /// --threads: 0 (all cores) or a count; returns the count asked for.

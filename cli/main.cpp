@@ -50,26 +50,6 @@ constexpr std::uint64_t keep_paths_limit = 10'000'000;
 
 class Interrupted : public std::exception {};
 
-/// --memory-limit: bytes, with an optional suffix K, M, G or T (powers of 1024), or
-/// "none" for no check.
-std::uint64_t parse_memory_limit(const std::string& text) {
-  if (text == "none") return std::numeric_limits<std::uint64_t>::max();
-  std::size_t used = 0;
-  const double x = leading_number(text, used);
-  double unit = 1;
-  if (used > 0 && used + 1 == text.size()) {
-    const char c = static_cast<char>(std::toupper(static_cast<unsigned char>(text.back())));
-    unit = c == 'K' ? 0x1p10 : c == 'M' ? 0x1p20 : c == 'G' ? 0x1p30 : c == 'T' ? 0x1p40 : 0;
-    if (unit > 0) ++used;
-  }
-  if (used == 0 || used != text.size() || unit == 0 || !std::isfinite(x) || x * unit < 1 ||
-      x * unit >= 0x1p64)
-    throw UsageError("--memory-limit " + text +
-                     ": expected a size in bytes with an optional K, M, G or T suffix (e.g. 8G), "
-                     "or none");
-  return static_cast<std::uint64_t>(x * unit);
-}
-
 bool stderr_is_terminal() {
   return ::isatty(STDERR_FILENO) == 1;
 }
@@ -325,6 +305,7 @@ int cmd_run(const RunArgs& a) {
   info.note = sampling_note(scenario.sampling, t.result.paths);
   if (!info.note.empty()) std::cerr << "capexsim: note: " << info.note << "\n";
   const std::vector<Summary> stats = cli::summaries(t.result);
+  std::cerr << cli::overflow_warning(cli::overflowed_outputs(t.result, stats));
   std::cout << header(t.result, a.scenario, t.seconds) << "\n"
             << cli::summary_table(t.result, stats) << error_note(sampling_name(scenario.sampling));
   if (!t.result.has_per_path())
@@ -369,7 +350,6 @@ int cmd_run_shard(const RunArgs& a) {
   if (spec.n > total)
     throw UsageError("--shard " + a.shard + ": more shards than paths (--paths " + a.paths + ")");
   if (a.out.empty()) throw UsageError("--shard writes DIR/result.bin and needs --out DIR");
-  cli::prepare_out_dir(a.out);
   const cli::PathRange range = cli::shard_range(spec, total);
   RunOptions o;
   o.paths = range.count;
@@ -381,6 +361,9 @@ int cmd_run_shard(const RunArgs& a) {
   // As the single run would: per-path values (exact quantiles) unless it would stream.
   o.keep_paths = a.per_path || total <= keep_paths_limit;
   o.bands = true;
+  if (!a.memory_limit.empty()) o.memory_limit = parse_memory_limit(a.memory_limit);
+  check_memory(PathModel(scenario), o);  // before the folder is touched, as run does
+  cli::prepare_out_dir(a.out);
 
   const Timed t = simulate(scenario, o, !a.quiet && stderr_is_terminal(), "");
   if (cli::interrupted()) throw Interrupted();
@@ -410,6 +393,13 @@ int cmd_run_shard(const RunArgs& a) {
   const std::string bytes = cli::encode_shard(h, r);
   if (cli::interrupted()) throw Interrupted();
   const std::filesystem::path file = std::filesystem::path(a.out) / cli::shard_file_name;
+  // A shard killed while writing leaves its temporary file (as large as the shard): the
+  // next shard into the folder removes it.
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(a.out, ec))
+    if (entry.path().filename().string().rfind("." + std::string(cli::shard_file_name) + ".tmp-",
+                                               0) == 0)
+      std::filesystem::remove(entry.path(), ec);
   cli::write_atomically(file, bytes);
   std::cout << "\nwrote " << file.string() << "\n";
   return exit_ok;
@@ -430,6 +420,7 @@ int cmd_merge(const MergeArgs& m) {
   if (cli::interrupted()) throw Interrupted();
   const Result r = cli::merge_shards(shards);
   const std::vector<Summary> stats = cli::summaries(r);
+  std::cerr << cli::overflow_warning(cli::overflowed_outputs(r, stats));
   const cli::ShardHeader& h = shards.front().header;  // shard 1 after merge_shards
   double wall = 0;
   for (const cli::Shard& s : shards) wall += s.header.wall_seconds;
@@ -738,6 +729,9 @@ int main(int argc, char** argv) {
   sens_cmd->add_option("--shard", sa.shard,
                        "sobol, tornado: run only shard K/N of the paths and write "
                        "DIR/sensitivity.bin (needs --out); combine with 'capexsim merge'");
+  sens_cmd->add_option("--memory-limit", sa.memory_limit,
+                       "Refuse analyses estimated to need more memory than SIZE (bytes, or with "
+                       "K, M, G, T; none = no check) [default: 80% of available memory]");
   sens_cmd->add_flag("--quiet,-q", sa.quiet, "No progress bar");
 
   cli::CalibrateArgs cal;

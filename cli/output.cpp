@@ -531,6 +531,28 @@ void add_ci95_fields(nlohmann::ordered_json& m, const Summary& s) {
 }
 }  // namespace
 
+std::vector<std::string> overflowed_outputs(const Result& r, const std::vector<Summary>& stats) {
+  std::vector<std::string> out;
+  for (std::size_t k = 0; k < r.output_names.size() && k < stats.size(); ++k) {
+    if (is_event_time(r.output_names[k])) continue;
+    const Summary& s = stats[k];
+    bool bad = s.nan_share > 0 || (s.count > 0 && !(std::abs(s.mean) < 1e300));
+    for (const double q : s.quantiles) bad = bad || (s.count > 0 && !(std::abs(q) < 1e300));
+    if (bad) out.push_back(r.output_names[k]);
+  }
+  return out;
+}
+
+std::string overflow_warning(const std::vector<std::string>& overflowed) {
+  if (overflowed.empty()) return "";
+  std::string list;
+  for (const auto& n : overflowed) list += (list.empty() ? "" : ", ") + n;
+  return "capexsim: warning: " + list + " overflowed" +
+         ": NaN, infinite or beyond 1e300 on some paths, past the range of a double (an "
+         "extreme growth rate, drift or volatility over the horizon?); their statistics are "
+         "not meaningful (summary.json lists them under \"overflowed\")\n";
+}
+
 std::vector<Summary> summaries(const Result& r) {
   std::vector<Summary> out;
   for (std::size_t k = 0; k < r.output_names.size(); ++k) out.push_back(r.summary(k));
@@ -558,6 +580,8 @@ std::string summary_json(const Result& r, const std::vector<Summary>& stats, con
   j["files"] = listed;
   j["sampling"] = info.sampling;
   if (!info.note.empty()) j["note"] = info.note;
+  if (const auto overflowed = overflowed_outputs(r, stats); !overflowed.empty())
+    j["overflowed"] = overflowed;
   if (!info.target.empty())
     j["target"] = {{"target", info.target},
                    {"reached", info.target_reached},

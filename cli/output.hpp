@@ -117,6 +117,14 @@ void write_atomically(const std::filesystem::path& file, const std::string& cont
 /// over all paths) and shared by the table and summary.json.
 std::vector<Summary> summaries(const Result& r);
 
+/// Outputs of amounts and levels (not event times, where NaN means "never happens") that
+/// are NaN, infinite or beyond 1e300 in magnitude on some path: a value overflowed a
+/// double (an extreme growth rate or drift over the horizon). Listed in summary.json as
+/// "overflowed" and in a warning by the commands that run.
+std::vector<std::string> overflowed_outputs(const Result& r, const std::vector<Summary>& stats);
+/// The warning line for overflowed_outputs ("" when none).
+std::string overflow_warning(const std::vector<std::string>& overflowed);
+
 std::string bands_csv(const Result& r);
 /// summary.json; `files` (name -> bytes) lists the set's other files (the manifest).
 std::string summary_json(const Result& r, const std::vector<Summary>& stats, const RunInfo& info,

@@ -15,6 +15,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <limits>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -58,7 +59,58 @@ RunOptions options_of(const SensitivityArgs& a, std::uint64_t default_paths) {
   o.paths = a.paths.empty() ? default_paths : parse_count(a.paths, "--paths", 1e8);
   o.seed = parse_seed(a.seed);
   o.threads = parse_threads(a.threads);
+  if (!a.memory_limit.empty()) o.memory_limit = parse_memory_limit(a.memory_limit);
   return o;
+}
+
+std::uint64_t saturating_mul(std::uint64_t a, std::uint64_t b) {
+  std::uint64_t r;
+  return __builtin_mul_overflow(a, b, &r) ? std::numeric_limits<std::uint64_t>::max() : r;
+}
+
+/// Refuses (MemoryLimitError, exit 2) an analysis whose estimated peak is above the
+/// memory limit, before anything runs. The peak: the model evaluations the method keeps
+/// (`runs` runs x `o.paths` paths x `quantities` values x 8 bytes) `copies` times over (the
+/// samples and the table's working copy; a shard's bytes as well), plus one run's own
+/// estimate_memory and its kept values.
+void check_analysis_memory(const Scenario& scenario, const std::string& method, const RunOptions& o,
+                           std::uint64_t runs, std::uint64_t quantities, std::uint64_t copies,
+                           bool bands) {
+  const PathModel model(scenario);
+  RunOptions one = o;
+  one.keep_paths = true;
+  one.keep_inputs = method == "rank";
+  one.bands = bands;
+  const MemoryEstimate run_estimate = estimate_memory(model, one);
+  const std::uint64_t samples =
+      saturating_mul(saturating_mul(saturating_mul(runs, o.paths), quantities), 8);
+  std::uint64_t total = 0;
+  for (const std::uint64_t part : {saturating_mul(samples, copies), run_estimate.total(),
+                                   saturating_mul(saturating_mul(o.paths, quantities), 8)})
+    if (__builtin_add_overflow(total, part, &total))
+      total = std::numeric_limits<std::uint64_t>::max();
+  const std::uint64_t limit = effective_memory_limit(o);
+  if (total <= limit) return;
+  std::string what =
+      "sensitivity --method " + method + " needs about " +
+      format_bytes(static_cast<double>(total)) + " of memory, more than the limit of " +
+      format_bytes(static_cast<double>(limit)) +
+      (o.memory_limit ? " (set by --memory-limit)" : " (80% of the memory available now)") + ". ";
+  if (method == "rank")
+    what += "It keeps every path's outputs and drawn inputs: " +
+            format_bytes(static_cast<double>(run_estimate.total())) + " for " +
+            std::to_string(o.paths) + " paths. Use fewer --paths.";
+  else
+    what += "It keeps every evaluation: " + std::to_string(runs) + " runs x " +
+            std::to_string(o.paths) + " paths" +
+            (quantities > 1 ? " x " + std::to_string(quantities) + " checkpoint years" : "") +
+            " x 8 bytes = " + format_bytes(static_cast<double>(samples)) + ", held " +
+            std::to_string(copies) + " times over" +
+            (copies > 2 ? " (the samples and the shard's bytes)"
+                        : " (the samples and the table's copy)") +
+            ". Use fewer --paths" + (quantities > 1 ? " or fewer checkpoint years" : "") + ".";
+  what += " A higher limit can be set with --memory-limit SIZE (or none).";
+  throw MemoryLimitError(what, run_estimate, limit);
 }
 
 /// Runs `body` with a progress bar fed by RunOptions::progress; Ctrl-C cancels.
@@ -467,6 +519,23 @@ int cmd_sensitivity(const SensitivityArgs& a, bool progress) {
     if (range->count < 1)
       throw UsageError("--shard " + a.shard + ": " + std::to_string(total) +
                        " paths leave this shard empty; use fewer shards");
+  }
+  {
+    // The memory the analysis keeps, checked before the folder is touched.
+    RunOptions o = run_options;
+    if (range) o.paths = range->count;
+    std::uint64_t drawn = 0;
+    for (const auto& d : scenario.params) drawn += d.is_fixed() ? 0 : 1;
+    const std::uint64_t copies = spec ? 3 : 2;
+    if (method == "rank")
+      check_analysis_memory(scenario, method, o, drawn + 1, 1, 3, false);
+    else if (method == "tornado")
+      check_analysis_memory(scenario, method, o, 1 + 2 * (drawn + vary.size()), 1, copies, false);
+    else
+      check_analysis_memory(
+          scenario, method, o, sobol_factors(scenario).size() + 2,
+          a.over_time.empty() ? 1 : std::max<std::size_t>(scenario.checkpoints.size(), 1), copies,
+          !a.over_time.empty());
   }
   std::optional<OutputSet> set;
   if (!a.out.empty()) set.emplace(a.out);  // takes the folder's lock before the runs

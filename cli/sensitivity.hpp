@@ -22,6 +22,7 @@ struct SensitivityArgs {
   std::string over_time;           // sobol: a band series
   std::string bootstrap = "1000";  // sobol resamples
   std::string shard;               // sobol, tornado: "K/N", one path range into sensitivity.bin
+  std::string memory_limit;        // --memory-limit SIZE ("" = 80% of available memory)
   bool quiet = false;
 };
 

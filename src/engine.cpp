@@ -110,7 +110,8 @@ Result parse_result(std::string_view bytes, ArrayViews* arrays) {
   if (ns > series_count) throw std::invalid_argument("result bytes: corrupt series count");
   for (std::uint64_t i = 0; i < ns; ++i) res.series_names.push_back(r.get_string());
   const auto rows = r.get<std::int64_t>(), cols = r.get<std::int64_t>();
-  if (rows < 0 || cols < 0 || (rows > 0 && cols != static_cast<std::int64_t>(k)) ||
+  if (rows < 0 || cols < 0 || cols > static_cast<std::int64_t>(k) ||
+      (rows > 0 && cols != static_cast<std::int64_t>(k)) ||
       (rows > 0 && static_cast<std::uint64_t>(rows) != res.paths) ||
       (cols > 0 &&
        static_cast<std::uint64_t>(rows) > r.remaining() / 8 / static_cast<std::uint64_t>(cols)))

@@ -64,8 +64,10 @@ class Checker {
                                            std::string(step_name(s.step)) + ", got " +
                                            num(s.horizon_years) + " years");
     if (n > detail::max_steps)
-      fail("simulation.horizon_years", "expected at most " + std::to_string(detail::max_steps) +
-                                           " steps, got " + std::to_string(n));
+      fail("simulation.horizon_years",
+           "expected at most " + std::to_string(detail::max_steps) + " steps, got " +
+               short_number(std::round(s.horizon_years / s.dt())) + " (" + num(s.horizon_years) +
+               " years of " + std::string(step_name(s.step)) + "s)");
 
     for (const ParamInfo& info : param_table()) {
       if (info.id == Param::plan_cap_gw && !s.has_plan_cap) continue;
@@ -500,11 +502,12 @@ class Checker {
   /// (debt.<name>.rate) and of CSV cells and columns: letters, digits, '_' and '-' only, so
   /// no comma, quote, dot or line break can corrupt a file or a key.
   void label(const std::string& key, const std::string& name) const {
-    const bool ok = !name.empty() && name.size() <= max_label_chars && name.front() != '-' &&
-                    std::all_of(name.begin(), name.end(), [](char c) {
-                      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                             (c >= '0' && c <= '9') || c == '_' || c == '-';
-                    });
+    // Empty is a scenario built in code without labels: nothing to corrupt.
+    const bool ok = name.empty() || (name.size() <= max_label_chars && name.front() != '-' &&
+                                     std::all_of(name.begin(), name.end(), [](char c) {
+                                       return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                              (c >= '0' && c <= '9') || c == '_' || c == '-';
+                                     }));
     if (ok) return;
     std::string shown;  // the name as written, control characters escaped
     for (const char c : name.substr(0, max_label_chars + 1)) {

@@ -283,6 +283,11 @@ void FixedPointSum::read(detail::ByteReader& r, std::uint64_t terms) {
   big_ = nullptr;
   if (v.empty()) return;
   if (v.size() > 1000) throw std::invalid_argument("result bytes: corrupt sum");
+  // Normalised words (see normalise) are checked before normalise() runs on them: its
+  // carries would overflow on arbitrary words.
+  for (std::size_t i = 0; i < v.size(); ++i)
+    if (i + 1 < v.size() ? (v[i] < 0 || v[i] >= limb) : (v[i] < -limb / 2 || v[i] >= limb / 2))
+      throw std::invalid_argument("result bytes: corrupt sum");
   Words check = v;
   normalise(check);
   if (check != v) throw std::invalid_argument("result bytes: corrupt sum");
