@@ -20,11 +20,13 @@ TEST_CASE("estimate: per-path outputs and bands as documented") {
   o.threads = 2;
   o.bands = false;
   const MemoryEstimate e = estimate_memory(reference(), o);
-  // 11 outputs (9 base and 2 checkpoints) and the 7 inputs the reference draws
-  // (Result::inputs) x 8 bytes per path, plus one sorted column.
-  CHECK(e.per_path == 1'000'000ull * ((11 + 7) * 8 + 8));
+  // 23 outputs (9 base, the gross need and its time, 6 ledger flows, and per each of the 2
+  // checkpoints arr_at, funding_need_by and funding_gap_by) and the 7 inputs the reference
+  // draws (Result::inputs) x 8 bytes per path, plus one sorted column.
+  REQUIRE(reference().output_count() == 23);
+  CHECK(e.per_path == 1'000'000ull * ((23 + 7) * 8 + 8));
   o.keep_inputs = false;
-  CHECK(estimate_memory(reference(), o).per_path == 1'000'000ull * (11 * 8 + 8));
+  CHECK(estimate_memory(reference(), o).per_path == 1'000'000ull * (23 * 8 + 8));
   o.keep_inputs = true;
   CHECK(e.bands == 0);
   CHECK(e.workers == 2);

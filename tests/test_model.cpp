@@ -420,12 +420,15 @@ TEST_CASE("checkpoints read R at the first step at or after the year") {
   const PathModel m(test::scenario(sim5, no_build, plain_cost, plain_revenue,
                                    "[outputs]\ncheckpoints = [2028.0, 2027.5]\n"));
   const auto names = m.output_names();
-  REQUIRE(names.size() == base_output_count + 2);
-  CHECK(names[base_output_count] == "arr_at_2027.5");  // chronological order
-  CHECK(names[base_output_count + 1] == "arr_at_2028");
+  const std::size_t c = m.checkpoint_column();
+  REQUIRE(names.size() == c + 6);  // arr_at, then funding_need_by and funding_gap_by, each 2
+  CHECK(names[c] == "arr_at_2027.5");  // chronological order
+  CHECK(names[c + 1] == "arr_at_2028");
+  CHECK(names[c + 2] == "funding_need_by_2027.5");
+  CHECK(names[c + 5] == "funding_gap_by_2028");
   const auto t = test::trace(m, 3, 0);
-  CHECK(t.outputs[base_output_count] == t.steps[18].arr);
-  CHECK(t.outputs[base_output_count + 1] == t.steps[24].arr);
+  CHECK(t.outputs[c] == t.steps[18].arr);
+  CHECK(t.outputs[c + 1] == t.steps[24].arr);
 }
 
 TEST_CASE("lead times, lives and contracts beyond the horizon behave as 'never'") {

@@ -53,7 +53,7 @@ TEST_CASE("checkpoint outputs are described; unknown names are errors that list 
   }
 }
 
-TEST_CASE("the model's output names are exactly the schema's, then the checkpoints") {
+TEST_CASE("the model's output names are the schema's, then the checkpoints' outputs") {
   const PathModel m(test::scenario("start = 2026.0\nhorizon_years = 5",
                                    "initial_gw = 1\nmax_pace_gw_per_week = 0\n"
                                    "ramp_midpoint_years = 1\nramp_width_years = 1\n"
@@ -62,9 +62,13 @@ TEST_CASE("the model's output names are exactly the schema's, then the checkpoin
                                    "arr0 = 10\ngrowth0 = 0.2\narr_per_gw = 10",
                                    "[outputs]\ncheckpoints = [2028.0]\n"));
   const auto names = m.output_names();
-  REQUIRE(names.size() == base_output_count + 1);
+  // The base outputs, the gross need and its time, the ledger of every run (revenue,
+  // capex, opex), then per checkpoint: arr_at, funding_need_by, funding_gap_by.
+  REQUIRE(names.size() == base_output_count + 5 + 3);
   for (std::size_t k = 0; k < base_output_count; ++k)
     CHECK(names[k] == output_name(static_cast<Output>(k)));
-  CHECK(names.back() == "arr_at_2028");
+  CHECK(names[base_output_count] == "funding_need");
+  CHECK(names[names.size() - 3] == "arr_at_2028");
+  CHECK(names.back() == "funding_gap_by_2028");
   for (const auto& n : names) CHECK_NOTHROW(describe_output(n));
 }
