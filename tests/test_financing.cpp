@@ -963,7 +963,7 @@ TEST_CASE("the reference's gross need and residual level off with the horizon") 
   auto at = [&](double years) {
     Scenario s = sc;
     s.horizon_years = years;
-    s.yearly.clear();  // calendar-year outputs follow the horizon; not needed here
+    s.yearly.clear();    // calendar-year outputs follow the horizon; not needed here
     s.headline.clear();  // (the reference's headline is one of them)
     const Result r = run(s, o);
     const double need = r.summary("funding_need").mean, gap = r.summary("funding_gap").mean;

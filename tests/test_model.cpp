@@ -421,7 +421,7 @@ TEST_CASE("checkpoints read R at the first step at or after the year") {
                                    "[outputs]\ncheckpoints = [2028.0, 2027.5]\n"));
   const auto names = m.output_names();
   const std::size_t c = m.checkpoint_column();
-  REQUIRE(names.size() == c + 6);  // arr_at, then funding_need_by and funding_gap_by, each 2
+  REQUIRE(names.size() == c + 6);      // arr_at, then funding_need_by and funding_gap_by, each 2
   CHECK(names[c] == "arr_at_2027.5");  // chronological order
   CHECK(names[c + 1] == "arr_at_2028");
   CHECK(names[c + 2] == "funding_need_by_2027.5");

@@ -502,20 +502,16 @@ class Overflow(Base):
     capex_total and terminal_cash on every path and a 5e304 funding gap, with no word."""
 
     def test_overflowed_outputs_are_named(self):
+        # cost_drift = 100 is now refused up front as a percent (docs/model.md §13.6), which
+        # is the first half of the fix: the input that overflowed no longer runs.
         with open(reference()) as f:
             text = f.read()
         s = os.path.join(self.dir, "s.toml")
         with open(s, "w") as f:
             f.write(text.replace("cost_drift = 0.0 ", "cost_drift = 100 ", 1))
         p = run("run", s, "--paths", "200", "--out", self.out, "--quiet")
-        self.assertEqual(p.returncode, 0, p.stderr)
-        self.assertIn("capexsim: warning: ", p.stderr)
-        self.assertIn("past the range of a double", p.stderr)
-        with open(os.path.join(self.out, "summary.json")) as f:
-            overflowed = json.load(f)["overflowed"]
-        for name in ("capex_total", "terminal_cash", "funding_gap"):
-            self.assertIn(name, overflowed)
-            self.assertIn(name, p.stderr)
+        self.assertEqual(p.returncode, 2, p.stderr)
+        self.assertIn("cost.cost_drift: got 100.0, which looks like a percent", p.stderr)
         # The reference scenario overflows nothing: no warning, no key.
         p = run("run", reference(), "--paths", "200", "--out", self.out, "--quiet")
         self.assertEqual(p.returncode, 0, p.stderr)

@@ -260,7 +260,7 @@ class Sensitivity(unittest.TestCase):
         self.assert_invalid(p, "'revenue.arr0' is a lognormal distribution, which has no location shift")
 
     def test_tornado_assumptions_move_tagged_fixed_keys_with_common_random_numbers(self):
-        v3 = os.path.join(SRC, "scenarios", "ai-lab-2026.toml")
+        v3 = os.path.join(SRC, "scenarios", "ai-lab-2026-stress.toml")
 
         def tornado(*args, out):
             path = os.path.join(self.dir, out)

@@ -6,7 +6,7 @@ import capexsim
 
 def test_too_many_paths_is_refused_with_the_cause(reference_path):
     # Once: "MemoryError: std::bad_alloc" after trying to allocate 800 TB.
-    with pytest.raises(MemoryError, match=r"per-path outputs: .* for 10000000000000 paths x 11 outputs"):
+    with pytest.raises(MemoryError, match=r"per-path outputs: .* for 10000000000000 paths x 23 outputs"):
         capexsim.simulate(reference_path, paths=10**13)
     with pytest.raises(MemoryError, match="keep_paths=False"):
         capexsim.simulate(reference_path, paths=10**13)

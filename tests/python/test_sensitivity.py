@@ -461,7 +461,7 @@ def test_plot_sobol_over_time(reference_path):
 
 # -- fixed assumptions moved by a share (tornado assumptions=) -------------------------------------
 def test_tornado_assumptions_move_tagged_fixed_keys(source_dir):
-    v3 = f"{source_dir}/scenarios/ai-lab-2026.toml"
+    v3 = f"{source_dir}/scenarios/ai-lab-2026-stress.toml"
     df = capexsim.sensitivity(v3, "tornado", output="unpaid_total", paths=150, assumptions=0.2)
     keys = df.attrs["assumptions"]
     assert "opex.fixed_opex_growth" in keys and "equity_policy.trigger_cash" in keys

@@ -265,11 +265,11 @@ def test_counterparties_of_the_recalibrated_reference():
     the total; P(paid in full) is 1 - P(unpaid > 0) and P(never in arrears) is
     1 - P(deferred > 0) of each class, recovered = mean deferred - mean unpaid."""
     src = os.environ["CAPEXSIM_SOURCE_DIR"]
-    sc = capexsim.Scenario.from_toml(f"{src}/scenarios/ai-lab-2026.toml")
+    sc = capexsim.Scenario.from_toml(f"{src}/scenarios/ai-lab-2026-stress.toml")
     res = capexsim.simulate(sc, paths=2000, seed=3)
     table = res.counterparties()
     assert list(table.index) == ["azure", "oracle", "aws", "builders (capex)", "opex",
-                                 "lenders (debt)", "total"]
+                                 "lenders (debt)", "landlords (rent)", "total"]
     unpaid = np.asarray(res.outputs["unpaid_oracle"])
     deferred = np.asarray(res.outputs["deferred_oracle"])
     assert table.loc["oracle", "p_paid_in_full"] == pytest.approx(np.mean(unpaid <= 0), abs=1e-12)
@@ -281,7 +281,7 @@ def test_counterparties_of_the_recalibrated_reference():
     # The classes add up to the total, path by path, exactly.
     parts = sum(np.asarray(res.outputs[f"unpaid_{c}"]) for c in ("azure", "oracle", "aws"))
     parts = parts + res.outputs["unpaid_capex"] + res.outputs["unpaid_opex"] + \
-        res.outputs["unpaid_debt"]
+        res.outputs["unpaid_debt"] + res.outputs["unpaid_rent"]
     np.testing.assert_array_equal(parts, res.outputs["unpaid_total"])
     plain = capexsim.simulate(capexsim.Scenario.from_toml(f"{src}/scenarios/ai-lab-2025.toml"),
                               paths=100, seed=3)
@@ -292,7 +292,7 @@ def test_waterfall_and_ledger_of_the_reference():
     """Result.waterfall(): gross need, coverage and residual by date; Result.ledger():
     sources and uses that balance to terminal cash on every path."""
     src = os.environ["CAPEXSIM_SOURCE_DIR"]
-    sc = capexsim.Scenario.from_toml(f"{src}/scenarios/ai-lab-2026.toml")
+    sc = capexsim.Scenario.from_toml(f"{src}/scenarios/ai-lab-2026-stress.toml")
     res = capexsim.simulate(sc, paths=2000, seed=3)
     w = res.waterfall()
     assert list(w.index.get_level_values(0).unique()) == ["gross need", "coverage", "residual"]
@@ -360,7 +360,7 @@ def test_joint_run_pays_the_provider_what_the_lab_paid():
     contract terms)."""
     src = os.environ["CAPEXSIM_SOURCE_DIR"]
     prov = capexsim.Scenario.from_toml(f"{src}/scenarios/oracle-side.toml")
-    lab = capexsim.Scenario.from_toml(f"{src}/scenarios/ai-lab-2026.toml")
+    lab = capexsim.Scenario.from_toml(f"{src}/scenarios/ai-lab-2026-stress.toml")
     d = lab.to_dict()
     d["constraint"]["unpaid"] = False
     payer = capexsim.Scenario.from_dict(d)
