@@ -137,3 +137,48 @@ TEST_CASE("the reference gives the bits it gave when published") {
   CHECK(g.per_path == "6be88e27ef7c81e2");
   CHECK(g.bands == "450262c4dc53728d");
 }
+
+// A scenario's fingerprint names it in every result and shard, so adding an input must not
+// move the fingerprint of a scenario that does not use it (old and new shards would refuse
+// to merge), and adding an output must not rename or reorder the columns of a scenario
+// that does not ask for it. Hashes of every shipped scenario's fingerprint and output
+// names, recorded when this test was added; a change that moves one fails here. Record the
+// new value only for a scenario whose file changed, and say why in the commit.
+TEST_CASE("shipped scenarios keep their fingerprints and output names") {
+  struct Case {
+    const char* file;
+    const char* fingerprint;
+    const char* outputs;
+  };
+  const Case cases[] = {
+      {"ai-lab-2025.toml", "26074e27a06184c5", "f2fa9226f864aa89"},
+      {"one-gw-per-week.toml", "442b9e7e0dab4840", "f2fa9226f864aa89"},
+      {"ai-cloud.toml", "5e08c4d2e200a754", "f2fa9226f864aa89"},
+      {"cheap-compute.toml", "2affea6768a969ba", "f2fa9226f864aa89"},
+      {"ai-lab-2026.toml", "c9035f475495c15a", "8febe213b2655293"},
+      {"ai-lab-2026-stress.toml", "c73dbba69eba94ac", "da4d7fde19a9e150"},
+      {"hsbc-2030.toml", "1fca20f36d471c54", "93a6662c1e5d818e"},
+      {"neocloud.toml", "201fd9368fc7aa66", "4f07304fb77c820a"},
+      {"oracle-side.toml", "6473c2ed84ce911f", "75bdccdd8e585752"},
+  };
+  for (const Case& c : cases) {
+    CAPTURE(c.file);
+    const Scenario s = load_scenario(std::string(CAPEXSIM_SOURCE_DIR "/scenarios/") + c.file);
+    const std::string fp = fingerprint(s);
+    RunOptions o;
+    o.paths = 40;
+    o.seed = 1;
+    o.threads = 1;
+    o.keep_paths = false;
+    const Result r = run(s, o);
+    Fnv h;
+    for (const auto& name : r.output_names) {
+      h.add(name.data(), name.size());
+      h.add("\n", 1);
+    }
+    const std::string got = std::string(c.file) + " fingerprint " + fp + " outputs " + h.hex();
+    MESSAGE(got);
+    CHECK(fp == c.fingerprint);
+    CHECK(h.hex() == c.outputs);
+  }
+}
