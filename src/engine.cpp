@@ -4,6 +4,7 @@
 #include "capexsim/detail/format.hpp"
 #include "capexsim/detail/kernel.hpp"
 #include "capexsim/memory.hpp"
+#include "capexsim/model.hpp"
 
 #include <algorithm>
 #include <atomic>

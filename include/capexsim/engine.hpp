@@ -14,7 +14,7 @@
 #include <Eigen/Core>
 
 #include "capexsim/bands.hpp"
-#include "capexsim/model.hpp"
+#include "capexsim/path_model.hpp"
 #include "capexsim/scenario.hpp"
 #include "capexsim/statistics.hpp"
 
