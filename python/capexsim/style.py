@@ -1,8 +1,8 @@
 """The look of every capexsim chart: colours, fonts, number formats, titles, legends.
 
-Money is carried in $B everywhere in the package; on charts and in reports it is written
-"$850B" below a thousand billion and "$1.2T" from there, with thousands separators
-("$1,250B" never appears: it is "$1.25T").
+Money is carried in $B everywhere in the package; on charts and in cards it is written
+"$850B" below a thousand billion and "$1.2T" from there. A table row is written in one unit
+(money_scale: "$1,250B ± $8.3B | $390B", thousands separated), never $T beside $B.
 """
 from __future__ import annotations
 
