@@ -685,6 +685,9 @@ int cmd_sensitivity(const SensitivityArgs& a, bool progress) {
     meta["bootstrap"] = so.estimator.bootstrap;
     render_sobol(t, o.seed, scenario.name, table, csv);
   }
+  for (const args::Counterparty& c : labs)
+    table << "\nJoint run: every evaluation ran " << c.file << " on the same paths, paying "
+          << scenario.name << "'s revenue contract " << c.name << ".\n";
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   meta["wall_seconds"] = seconds;
