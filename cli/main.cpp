@@ -2,7 +2,8 @@
 //   capexsim run SCENARIO.toml [--paths N] [--seed S] [--threads T] [--out DIR] [--per-path]
 //   [--memory-limit SIZE] [--quiet] capexsim check SCENARIO.toml capexsim compare A.toml B.toml
 //   [--paths N] [--seed S]
-//   [--threads T] [--quiet]
+//   [--threads T] [--quiet] [--counterparty NAME=lab.toml] [--counterparty-a NAME=lab.toml]
+//   [--counterparty-b NAME=lab.toml]
 //   capexsim run SCENARIO.toml --shard K/N --out DIR ...   capexsim merge DIR... --out OUT
 // Exit codes: 0 ok, 2 invalid input (or a run too large for memory, or an --out folder
 // in use), 1 internal error, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
