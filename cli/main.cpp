@@ -580,11 +580,13 @@ int cmd_compare(const CompareArgs& c) {
   for (const std::string& spec : c.counterparties) {
     const Counterparty cp = parse_counterparty(spec, "--counterparty");
     if (!has_revenue_contract(sa, cp.name) && !has_revenue_contract(sb, cp.name)) {
-      std::string known;
+      std::vector<std::string> names;
       for (const Scenario* s : {&sa, &sb})
         for (const auto& rc : s->revenue_contracts)
-          if (known.find(rc.name) == std::string::npos)
-            known += (known.empty() ? "" : ", ") + rc.name;
+          if (std::find(names.begin(), names.end(), rc.name) == names.end())
+            names.push_back(rc.name);
+      std::string known;
+      for (const std::string& n : names) known += (known.empty() ? "" : ", ") + n;
       throw UsageError("--counterparty " + spec + ": neither A (" + sa.name + ") nor B (" +
                        sb.name + ") has a [[revenue_contract]] named \"" + cp.name +
                        "\" (they have: " + (known.empty() ? "none" : known) + ")");
