@@ -733,10 +733,6 @@ TornadoSamples tornado_samples(const Scenario& scenario, std::string_view output
   std::vector<std::size_t> drawn;
   for (std::size_t k = 0; k < param_count; ++k)
     if (!scenario.params[k].is_fixed()) drawn.push_back(k);
-  if (drawn.empty() && opt.vary.empty())
-    throw SensitivityError(
-        "the scenario draws no input (every input is a fixed number) and "
-        "no --vary was given: there is nothing to pin; add --vary KEY=LO:HI");
   for (std::size_t i = 0; i < opt.vary.size(); ++i) {
     for (std::size_t j = 0; j < i; ++j)
       if (opt.vary[i].key == opt.vary[j].key)
@@ -749,6 +745,45 @@ TornadoSamples tornado_samples(const Scenario& scenario, std::string_view output
             "--high); --vary is for fixed keys (to move a distribution's mean, use calibrate "
             "or a scenario copy)");
   }
+  // Drawn inputs outside the model's input table (the demand plan's coverage, debt rates,
+  // the valuation's multiple, equity capacity, contract terms, ...): pinned the same way, at
+  // their own quantiles, by a copy of the scenario where that one distribution is the fixed
+  // number. Each draws on its own counters, so every other random number of the path is
+  // unchanged (common random numbers); a joint run pins it in the provider only.
+  struct Extra {
+    std::string key;
+    double lo, hi;
+  };
+  std::vector<Extra> extras;
+  for (const std::string& key : varyable_keys(scenario)) {
+    bool in_table = false;
+    for (std::size_t k = 0; k < param_count; ++k)
+      in_table |= key == std::string(param_table()[k].section) + "." + param_table()[k].key;
+    if (in_table) continue;
+    Scenario copy = scenario;
+    KeyRef ref;
+    try {
+      ref = find_ref(copy, key);
+    } catch (const SensitivityError&) {
+      continue;
+    }
+    if (!ref.dist || ref.dist->is_fixed()) continue;
+    for (const auto& v : opt.vary)
+      if (v.key == key)
+        throw SensitivityError("--vary " + key +
+                               ": a drawn input, which the tornado already pins at its own "
+                               "quantiles (--low, --high); --vary is for fixed keys");
+    extras.push_back({key, ref.dist->sample(opt.low), ref.dist->sample(opt.high)});
+  }
+  if (drawn.empty() && extras.empty() && opt.vary.empty())
+    throw SensitivityError(
+        "the scenario draws no input (every input is a fixed number) and "
+        "no --vary was given: there is nothing to pin; add --vary KEY=LO:HI");
+  auto pinned_copy = [&](const std::string& key, double value) {
+    Scenario copy = scenario;
+    *find_ref(copy, key).dist = Distribution::fixed(value);
+    return copy;
+  };
   TornadoSamples out;
   out.scenario_fingerprint = joint_fingerprint(scenario, o);
   out.output = std::string(output);
@@ -757,7 +792,7 @@ TornadoSamples tornado_samples(const Scenario& scenario, std::string_view output
   out.paths = o.paths;
   out.low = opt.low;
   out.high = opt.high;
-  const std::uint64_t runs = 1 + 2 * (drawn.size() + opt.vary.size());
+  const std::uint64_t runs = 1 + 2 * (drawn.size() + extras.size() + opt.vary.size());
   std::uint64_t done = 0;
   auto values_of = [&](const PathModel& model, const RunOptions& ro) {
     const Result r = run(model, run_of(ro, done, runs * o.paths));
@@ -782,6 +817,15 @@ TornadoSamples tornado_samples(const Scenario& scenario, std::string_view output
       q[k] = side == 0 ? opt.low : opt.high;
       values_of(m, o.counterparties.empty() ? o : with_lab_variation(o, v, q));
     }
+    out.rows.push_back(row);
+  }
+  for (const Extra& e : extras) {
+    TornadoRow row;
+    row.factor = e.key;
+    row.low_input = e.lo;
+    row.high_input = e.hi;
+    values_of(PathModel(pinned_copy(e.key, e.lo)), o);
+    values_of(PathModel(pinned_copy(e.key, e.hi)), o);
     out.rows.push_back(row);
   }
   for (const auto& vr : opt.vary) {

@@ -222,6 +222,39 @@ TEST_CASE("tornado: base and pinned runs equal plain runs with the same seed") {
   CHECK(cash->stat_high < cash->stat_low);
 }
 
+TEST_CASE("tornado: drawn inputs outside the input table (coverage, rates, terms) are pinned too") {
+  // The v3 reference draws the demand plan's coverage, a debt rate, the valuation multiple,
+  // equity capacity and renewal prices outside the model's input table: each is a row,
+  // pinned at its own P10/P90 by a copy where that distribution is the fixed number.
+  const Scenario& s = financed();
+  const TornadoTable t = tornado(s, "need_2030", parse_statistic("mean"), opts(1000));
+  auto row = [&](const std::string& f) {
+    return std::find_if(t.rows.begin(), t.rows.end(),
+                        [&](const TornadoRow& r) { return r.factor == f; });
+  };
+  std::size_t drawn = 0;
+  for (const auto& d : s.params) drawn += d.is_fixed() ? 0 : 1;
+  for (const char* f : {"build.coverage", "valuation.arr_multiple",
+                        "equity_policy.capacity_per_year"})
+    CHECK_MESSAGE(row(f) != t.rows.end(), f);
+  CHECK(t.rows.size() > drawn + 3);
+  const auto cov = row("build.coverage");
+  REQUIRE(cov != t.rows.end());
+  REQUIRE(!s.plan.coverage.is_fixed());
+  CHECK(cov->low_input == s.plan.coverage.sample(0.1));
+  CHECK(cov->high_input == s.plan.coverage.sample(0.9));
+  Scenario at_high = s;
+  at_high.plan.coverage = Distribution::fixed(cov->high_input);
+  CHECK(cov->stat_high == run(at_high, opts(1000)).summary("need_2030").mean);
+  // Building ahead of more of the demand needs more money by 2030.
+  CHECK(cov->stat_high > cov->stat_low);
+  // A drawn key is refused as --vary (it is pinned already).
+  TornadoOptions to;
+  to.vary.push_back(parse_vary("build.coverage=1:2"));
+  CHECK_THROWS_AS(tornado(s, "need_2030", parse_statistic("mean"), opts(100), to),
+                  SensitivityError);
+}
+
 TEST_CASE("sobol on the model: a single driver takes all the variance, idle groups none") {
   const SobolTable t =
       sobol_sensitivity(one_driver(), "funding_gap", parse_statistic("mean"), opts(4096));
