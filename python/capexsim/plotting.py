@@ -127,7 +127,7 @@ def _typical(value) -> float | None:
 
 def scenario_events(scenario: "Scenario") -> list[Event]:
     """Dated events of a scenario for fan charts: contract ends (after their renewals),
-    checkpoints, equity raises. A term or start drawn from a distribution is marked at its
+    checkpoints, equity raises, debt maturities. A term or start drawn from a distribution is marked at its
     middle value."""
     d = scenario.to_dict()
     events = []
@@ -141,6 +141,13 @@ def scenario_events(scenario: "Scenario") -> list[Event]:
     for e in d.get("equity", []):
         if e.get("amount", 0) > 0:
             events.append((e["at"], f"equity {style.format_money(e['amount'])}"))
+    for f in d.get("debt", []):
+        # A balance repaid at maturity is the debt fan's cliff (into arrears where cash is
+        # short); a facility with refinance_years rolls instead when the lab is current
+        # (docs/model.md §12.4).
+        if f.get("maturity") is not None:
+            rolls = f.get("refinance_years") is not None
+            events.append((float(f["maturity"]), f"{f['name']} matures{' (rolls if current)' if rolls else ''}"))
     return events
 
 

@@ -288,6 +288,8 @@ def test_report_fans_counterparties_and_events(made26, reference_path):
     # contract ends count their renewals: azure 2026 + 6 x 2, oracle 2027 + 5 x 2, aws 2026 + 7 x 2
     events = dict((label, year) for year, label in capexsim.plotting.scenario_events(made26["result"].scenario))
     assert events["azure ends"] == 2038 and events["oracle ends"] == 2037 and events["aws ends"] == 2040
+    # the debt fan's cliff: the project-finance facility's maturity is marked
+    assert events["project-finance matures (rolls if current)"] == 2034.0
     # without unpaid outputs, no counterparty section
     assert "Counterparties" not in capexsim.write_report(reference_path, paths=200, sensitivity=False)
 
