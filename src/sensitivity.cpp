@@ -913,15 +913,42 @@ TornadoSamples merge(const TornadoSamples& a, const TornadoSamples& b) {
 
 namespace {
 
-bool draws_financing(const Scenario& s) {
+/// Whether the scenario draws anything from financing group `g` (docs/sensitivity.md):
+/// a group that draws nothing is no factor.
+bool draws(const Scenario& s, ProcessGroup g) {
   const Financing& f = s.financing;
-  if (!f.warrants.empty()) return true;
-  for (const auto& d : f.debt)
-    if (!d.rate.is_fixed()) return true;
-  if (f.valuation && !f.valuation->arr_multiple.is_fixed()) return true;
-  if (f.equity_policy && !f.equity_policy->capacity_per_year.is_fixed()) return true;
-  if (s.plan.kind == BuildPlan::Kind::demand && !s.plan.coverage.is_fixed()) return true;
-  return PathModel(s).per_path_terms();
+  switch (g) {
+    case ProcessGroup::debt_rates:
+      return std::any_of(f.debt.begin(), f.debt.end(),
+                         [](const DebtFacility& d) { return !d.rate.is_fixed(); });
+    case ProcessGroup::valuation:
+      return f.valuation &&
+             (!f.valuation->arr_multiple.is_fixed() || !f.valuation->distress_factor.is_fixed());
+    case ProcessGroup::equity_capacity:
+      return f.equity_policy && !f.equity_policy->capacity_per_year.is_fixed();
+    case ProcessGroup::warrant_price:
+      return std::any_of(f.warrants.begin(), f.warrants.end(),
+                         [](const Warrant& w) { return w.price_volatility > 0; });
+    case ProcessGroup::deal_terms:
+      return PathModel(s).per_path_terms();
+    case ProcessGroup::plan_coverage:
+      return s.plan.kind == BuildPlan::Kind::demand && !s.plan.coverage.is_fixed();
+    case ProcessGroup::revenue_defaults:
+      return std::any_of(s.revenue_contracts.begin(), s.revenue_contracts.end(),
+                         [](const RevenueContract& c) {
+                           return !c.default_rate.is_fixed() || c.default_rate.value() > 0;
+                         });
+    default:
+      return true;  // the four processes are always factors
+  }
+}
+
+/// The process groups that are factors of `s`, in factor order.
+std::vector<ProcessGroup> sobol_groups(const Scenario& s) {
+  std::vector<ProcessGroup> groups;
+  for (std::size_t g = 0; g < process_group_count; ++g)
+    if (draws(s, static_cast<ProcessGroup>(g))) groups.push_back(static_cast<ProcessGroup>(g));
+  return groups;
 }
 
 }  // namespace
@@ -931,9 +958,7 @@ std::vector<std::string> sobol_factors(const Scenario& scenario) {
   for (std::size_t k = 0; k < param_count; ++k)
     if (!scenario.params[k].is_fixed())
       names.push_back(std::string(param_table()[k].section) + "." + param_table()[k].key);
-  for (std::size_t g = 0; g < 4; ++g)
-    names.push_back(process_group_name(static_cast<ProcessGroup>(g)));
-  if (draws_financing(scenario)) names.push_back("financing");
+  for (ProcessGroup g : sobol_groups(scenario)) names.push_back(process_group_name(g));
   return names;
 }
 
@@ -985,12 +1010,10 @@ SobolSamples sobol_samples(const Scenario& scenario_in, std::string_view output,
       v.alt_input[k] = true;
       switches.push_back(v);
     }
-  for (std::size_t g = 0; g < process_group_count; ++g) {
-    if (g == static_cast<std::size_t>(ProcessGroup::financing) && out.factors.back() != "financing")
-      continue;
+  for (ProcessGroup g : sobol_groups(scenario)) {
     Variation v;
     v.alt_seed = b;
-    v.alt_group[g] = true;
+    v.alt_group[static_cast<std::size_t>(g)] = true;
     switches.push_back(v);
   }
 

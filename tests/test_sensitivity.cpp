@@ -65,7 +65,8 @@ Scenario one_driver() {
 
 TEST_CASE("pick-freeze: every factor from seed b is the run of seed b, bit for bit") {
   // If any variate escaped the groups (a stream left on the run's seed), this would differ.
-  for (const Scenario* s : {&reference(), &financed()}) {
+  const Scenario neocloud = load_scenario(CAPEXSIM_SOURCE_DIR "/scenarios/neocloud.toml");
+  for (const Scenario* s : {&reference(), &financed(), &neocloud}) {
     CAPTURE(s->name);
     const Result b = run(*s, opts(300, 99));
     PathModel m(*s);
@@ -104,6 +105,36 @@ TEST_CASE("pick-freeze: switching to the run's own seed changes nothing; one gro
   PathModel mq(quiet);
   mq.set_variation(c);
   CHECK(same_bits(run(mq, opts(300)).per_path, q.per_path));
+}
+
+TEST_CASE("pick-freeze: each financing source moves the run exactly when it is a factor") {
+  // Issue 24: the financing draws are split by source. A source the scenario lists as a
+  // Sobol factor must move the outputs when switched alone; one it does not list must move
+  // nothing (else its variance would go unreported), and no source touches the inputs.
+  const Scenario neocloud = load_scenario(CAPEXSIM_SOURCE_DIR "/scenarios/neocloud.toml");
+  for (const Scenario* s : {&reference(), &financed(), &neocloud}) {
+    CAPTURE(s->name);
+    const Result a = run(*s, opts(300));
+    const auto names = sobol_factors(*s);
+    for (std::size_t g = static_cast<std::size_t>(first_financing_group); g < process_group_count;
+         ++g) {
+      const std::string name = process_group_name(static_cast<ProcessGroup>(g));
+      CAPTURE(name);
+      Variation v;
+      v.alt_seed = 1234;
+      v.alt_group[g] = true;
+      PathModel m(*s);
+      m.set_variation(v);
+      const Result r = run(m, opts(300));
+      CHECK(same_bits(r.inputs, a.inputs));
+      const bool listed = std::find(names.begin(), names.end(), name) != names.end();
+      CHECK(listed == !same_bits(r.per_path, a.per_path));
+    }
+  }
+  // ai-lab-2026 draws six of the seven; neocloud's revenue contracts draw their defaults.
+  const auto fin = sobol_factors(financed()), neo = sobol_factors(neocloud);
+  CHECK(std::find(fin.begin(), fin.end(), "revenue_defaults") == fin.end());
+  CHECK(std::find(neo.begin(), neo.end(), "revenue_defaults") != neo.end());
 }
 
 TEST_CASE("pins: an input pinned at v equals the scenario with that input fixed at v") {
@@ -261,8 +292,19 @@ TEST_CASE("sobol on the model: reproducible across threads; the reference's fact
   const auto names = sobol_factors(s);
   CHECK(names.size() == b.rows.size());
   CHECK(std::find(names.begin(), names.end(), "demand") != names.end());
-  CHECK(std::find(names.begin(), names.end(), "financing") == names.end());  // v1: none
-  CHECK(sobol_factors(financed()).back() == "financing");
+  const char* financing_groups[] = {"debt_rates",       "valuation",  "equity_capacity",
+                                    "warrant_price",    "deal_terms", "plan_coverage",
+                                    "revenue_defaults", "financing"};
+  for (const char* g : financing_groups)  // v1 draws no financing: none of them
+    CHECK(std::find(names.begin(), names.end(), g) == names.end());
+  // ai-lab-2026 (issue 24): the financing draws split by source, in group order; it has no
+  // revenue contract, so no revenue_defaults, and the whole `financing` group is gone.
+  const auto fin = sobol_factors(financed());
+  const std::vector<std::string> tail(fin.end() - 10, fin.end());
+  CHECK(tail == std::vector<std::string>{"pace", "cost", "demand", "growth", "debt_rates",
+                                         "valuation", "equity_capacity", "warrant_price",
+                                         "deal_terms", "plan_coverage"});
+  CHECK(std::find(fin.begin(), fin.end(), "financing") == fin.end());
   // Over time: one set of indices per checkpoint year within the horizon.
   SobolModelOptions so;
   so.over_time = "cash";
