@@ -125,7 +125,7 @@ class Sensitivity(unittest.TestCase):
 
     def test_sobol_splits_financing_by_source(self):
         # Issue 24: no `financing` group; each source the scenario draws is its own factor.
-        _, rows, _ = self.sens("--method", "sobol", "--paths", "256", "--bootstrap", "50")
+        _, rows, _ = self.sens("--method", "sobol", "--paths", "256", "--bootstrap", "100")
         factors = [r["factor"] for r in rows]  # ai-lab-2025 draws no financing
         for g in self.FINANCING_SOURCES + ("financing",):
             self.assertNotIn(g, factors)
@@ -134,8 +134,7 @@ class Sensitivity(unittest.TestCase):
         for threads in ("1", "2"):
             out = os.path.join(self.dir, "lab" + threads)
             p = run("sensitivity", lab, "--method", "sobol", "--paths", "256", "--bootstrap",
-                    "50", "--output", "unpaid_total", "--threads", threads, "--quiet",
-                    "--out", out)
+                    "100", "--threads", threads, "--quiet", "--out", out)
             self.assertEqual(p.returncode, 0, p.stderr)
             with open(os.path.join(out, "sensitivity.csv")) as f:
                 csvs.append(f.read())
