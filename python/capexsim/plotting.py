@@ -523,7 +523,7 @@ def plot_sobol(df, ax=None, title: str | None = None):
     first-order index S (the share of the output's variance the factor explains alone) and
     the total index ST (with all its interactions) side by side, the bootstrap interval as
     error bars. The model's process groups (its random paths: pace, cost, demand, growth,
-    and the financing sources, see ``PROCESS_GROUPS``) are hatched and sit below the drawn inputs."""
+    and one per source of financing draws) are hatched and sit below the drawn inputs."""
     from matplotlib.patches import Patch
     import pandas as pd
     if isinstance(getattr(df, "index", None), pd.MultiIndex):
