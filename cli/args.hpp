@@ -7,9 +7,15 @@
 #include <cstdint>
 #include <exception>
 #include <limits>
+#include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <oneapi/tbb/info.h>
+
+#include <capexsim/engine.hpp>
+#include <capexsim/scenario.hpp>
 
 #include "output.hpp"
 
@@ -87,6 +93,48 @@ inline std::uint64_t parse_seed(const std::string& text) {
   if (used == 0 || used != text.size())
     throw UsageError("--seed " + text + ": expected a whole number from 0 to 2^64-1");
   return v;
+}
+
+/// One `--counterparty NAME=lab.toml` (docs/model.md §12.6): the name and the lab's file.
+struct Counterparty {
+  std::string name, file;
+};
+/// Parse NAME=FILE; `option` names the option in the message (--counterparty-a, ...).
+inline Counterparty parse_counterparty(const std::string& spec, const std::string& option) {
+  const auto eq = spec.find('=');
+  if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+    throw UsageError(option + " " + spec + ": expected NAME=lab.toml");
+  return {spec.substr(0, eq), spec.substr(eq + 1)};
+}
+
+/// Does `scenario` have a [[revenue_contract]] `name`?
+inline bool has_revenue_contract(const Scenario& scenario, const std::string& name) {
+  for (const auto& c : scenario.revenue_contracts)
+    if (c.name == name) return true;
+  return false;
+}
+
+/// --counterparty NAME=FILE: run FILE's lab on the same paths and pay the scenario's
+/// [[revenue_contract]] NAME what the lab paid on its [[contract]] NAME. Adds the joint
+/// runs to `o` and returns (name, file) of each; UsageError naming the problem.
+inline std::vector<Counterparty> apply_counterparties(
+    const Scenario& provider, const std::vector<std::string>& specs, RunOptions& o,
+    const std::string& option = "--counterparty") {
+  if (specs.size() > 1)
+    throw UsageError(option + ": one counterparty lab per run today, got " +
+                     std::to_string(specs.size()));
+  std::vector<Counterparty> out;
+  for (const std::string& spec : specs) {
+    Counterparty c = parse_counterparty(spec, option);
+    const Scenario lab = load_scenario(c.file);
+    try {
+      o.counterparties.push_back(joint_run(provider, lab, c.name));
+    } catch (const std::invalid_argument& e) {
+      throw UsageError(option + " " + spec + ": " + e.what());
+    }
+    out.push_back(std::move(c));
+  }
+  return out;
 }
 
 }  // namespace capexsim::cli::args

@@ -2,7 +2,8 @@
 //   capexsim run SCENARIO.toml [--paths N] [--seed S] [--threads T] [--out DIR] [--per-path]
 //   [--memory-limit SIZE] [--quiet] capexsim check SCENARIO.toml capexsim compare A.toml B.toml
 //   [--paths N] [--seed S]
-//   [--threads T] [--quiet]
+//   [--threads T] [--quiet] [--counterparty NAME=lab.toml] [--counterparty-a NAME=lab.toml]
+//   [--counterparty-b NAME=lab.toml]
 //   capexsim run SCENARIO.toml --shard K/N --out DIR ...   capexsim merge DIR... --out OUT
 // Exit codes: 0 ok, 2 invalid input (or a run too large for memory, or an --out folder
 // in use), 1 internal error, 130 interrupted (Ctrl-C), 143 terminated (SIGTERM).
@@ -108,27 +109,6 @@ struct RunArgs {
 };
 
 int cmd_run_shard(const RunArgs& a);
-
-/// --counterparty NAME=FILE: run FILE's lab on the same paths and pay the scenario's
-/// [[revenue_contract]] NAME what the lab paid on its [[contract]] NAME.
-void apply_counterparties(const Scenario& provider, const std::vector<std::string>& specs,
-                          RunOptions& o) {
-  if (specs.size() > 1)
-    throw UsageError("--counterparty: one counterparty lab per run today, got " +
-                     std::to_string(specs.size()));
-  for (const std::string& spec : specs) {
-    const auto eq = spec.find('=');
-    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
-      throw UsageError("--counterparty " + spec + ": expected NAME=lab.toml");
-    const std::string name = spec.substr(0, eq);
-    const Scenario lab = load_scenario(spec.substr(eq + 1));
-    try {
-      o.counterparties.push_back(joint_run(provider, lab, name));
-    } catch (const std::invalid_argument& e) {
-      throw UsageError(std::string("--counterparty: ") + e.what());
-    }
-  }
-}
 
 /// --target: batches until the half-width is within the target (docs/statistics.md).
 Timed simulate_to_target(const Scenario& scenario, RunOptions o, const Target& target,
@@ -490,7 +470,42 @@ struct CompareArgs {
   std::string seed = "1";
   std::string threads = "0";
   bool quiet = false;
+  // "NAME=lab.toml" (docs/model.md §12.6): on each side that has the revenue contract
+  // NAME, and on A or B only.
+  std::vector<std::string> counterparties, counterparties_a, counterparties_b;
 };
+
+/// The joint runs of one side of compare: its own --counterparty-a/-b, then each
+/// --counterparty whose NAME the side has as a [[revenue_contract]] (its own option of
+/// the same name wins). Returns a line naming them ("" without).
+std::string compare_side(const Scenario& s, const std::string& side,
+                         const std::vector<std::string>& shared,
+                         const std::vector<std::string>& own, RunOptions& o) {
+  std::vector<std::string> specs;
+  std::vector<std::string> own_names;
+  for (const std::string& spec : own)
+    own_names.push_back(parse_counterparty(spec, "--counterparty-" + side).name);
+  for (const std::string& spec : shared) {
+    const Counterparty c = parse_counterparty(spec, "--counterparty");
+    if (has_revenue_contract(s, c.name) &&
+        std::find(own_names.begin(), own_names.end(), c.name) == own_names.end())
+      specs.push_back(spec);
+  }
+  std::vector<Counterparty> used;
+  if (!own.empty()) used = apply_counterparties(s, own, o, "--counterparty-" + side);
+  if (!specs.empty()) {
+    if (!used.empty())
+      throw UsageError("--counterparty and --counterparty-" + side + " give " + side +
+                       " two counterparty labs; one per run today");
+    used = apply_counterparties(s, specs, o, "--counterparty");
+  }
+  std::string line;
+  for (const Counterparty& c : used)
+    line += (line.empty() ? "" : ", ") + c.name + " paid by " + c.file;
+  return line.empty() ? ""
+                      : std::string(side == "a" ? "A" : "B") + " joint run: revenue contract " +
+                            line + " (same paths)\n";
+}
 
 std::string fmt(double x, int d) {
   if (std::isnan(x)) return "-";
@@ -561,13 +576,33 @@ int cmd_compare(const CompareArgs& c) {
   o.seed = parse_seed(c.seed);
   o.threads = parse_threads(c.threads);
   o.bands = false;
+  // Joint runs (docs/model.md §12.6): --counterparty on each side that has the contract.
+  for (const std::string& spec : c.counterparties) {
+    const Counterparty cp = parse_counterparty(spec, "--counterparty");
+    if (!has_revenue_contract(sa, cp.name) && !has_revenue_contract(sb, cp.name)) {
+      std::vector<std::string> names;
+      for (const Scenario* s : {&sa, &sb})
+        for (const auto& rc : s->revenue_contracts)
+          if (std::find(names.begin(), names.end(), rc.name) == names.end())
+            names.push_back(rc.name);
+      std::string known;
+      for (const std::string& n : names) known += (known.empty() ? "" : ", ") + n;
+      throw UsageError("--counterparty " + spec + ": neither A (" + sa.name + ") nor B (" +
+                       sb.name + ") has a [[revenue_contract]] named \"" + cp.name +
+                       "\" (they have: " + (known.empty() ? "none" : known) + ")");
+    }
+  }
+  RunOptions oa = o, ob = o;
+  const std::string joint_a = compare_side(sa, "a", c.counterparties, c.counterparties_a, oa);
+  const std::string joint_b = compare_side(sb, "b", c.counterparties, c.counterparties_b, ob);
   const bool progress = !c.quiet && stderr_is_terminal();
-  const Timed ta = simulate(sa, o, progress, "A ");
-  const Timed tb = simulate(sb, o, progress, "B ");
+  const Timed ta = simulate(sa, oa, progress, "A ");
+  const Timed tb = simulate(sb, ob, progress, "B ");
   if (cli::interrupted()) throw Interrupted();
   const Result &ra = ta.result, &rb = tb.result;
 
   std::cout << "A = " << header(ra, c.a, ta.seconds) << "B = " << header(rb, c.b, tb.seconds)
+            << joint_a << joint_b
             << "Common random numbers: path p of A and of B share every variate not tied to a "
                "changed input.\n"
             << "B - A is the mean paired difference over paths where both are defined; se is "
@@ -674,6 +709,15 @@ int main(int argc, char** argv) {
   cmp_cmd->add_option("--seed,-s", ca.seed, "Random seed shared by both runs [default: 1]");
   cmp_cmd->add_option("--threads,-t", ca.threads, "Worker threads, 0 = all cores [default: 0]");
   cmp_cmd->add_flag("--quiet,-q", ca.quiet, "No progress bar");
+  cmp_cmd->add_option("--counterparty", ca.counterparties,
+                      "NAME=lab.toml: a joint run on each side whose scenario has the "
+                      "[[revenue_contract]] NAME (docs/model.md 12.6)");
+  cmp_cmd->add_option("--counterparty-a", ca.counterparties_a,
+                      "NAME=lab.toml: a joint run of A only (wins over --counterparty of the "
+                      "same NAME)");
+  cmp_cmd->add_option("--counterparty-b", ca.counterparties_b,
+                      "NAME=lab.toml: a joint run of B only (wins over --counterparty of the "
+                      "same NAME)");
 
   MergeArgs ma;
   CLI::App* merge_cmd = app.add_subcommand(
@@ -732,6 +776,9 @@ int main(int argc, char** argv) {
   sens_cmd->add_option("--memory-limit", sa.memory_limit,
                        "Refuse analyses estimated to need more memory than SIZE (bytes, or with "
                        "K, M, G, T; none = no check) [default: 80% of available memory]");
+  sens_cmd->add_option("--counterparty", sa.counterparties,
+                       "NAME=lab.toml: every evaluation is a joint run, the lab on the same "
+                       "paths paying the [[revenue_contract]] NAME (docs/model.md 12.6)");
   sens_cmd->add_flag("--quiet,-q", sa.quiet, "No progress bar");
 
   cli::CalibrateArgs cal;

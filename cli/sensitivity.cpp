@@ -49,6 +49,32 @@ int stat_decimals(const std::string& output, const Statistic& stat) {
   return decimals_for(output_unit(output)) + 1;
 }
 
+/// sensitivity.json's record of a joint run's labs, from the analysis' scenario hash
+/// "<provider>+NAME=<lab>..." (as summary.json's scenario_hash of `run --counterparty`):
+/// the provider's hash, then each counterparty's name and scenario hash (and file when
+/// known). Nothing without counterparties.
+void counterparty_meta(const std::string& hash, nlohmann::ordered_json& meta,
+                       const std::vector<args::Counterparty>& files = {}) {
+  const auto plus = hash.find('+');
+  if (plus == std::string::npos) return;
+  meta["provider_scenario_hash"] = hash.substr(0, plus);
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
+  std::size_t at = plus;
+  while (at != std::string::npos) {
+    const std::size_t next = hash.find('+', at + 1);
+    const std::string item = hash.substr(at + 1, next == std::string::npos ? next : next - at - 1);
+    const auto eq = item.find('=');
+    nlohmann::ordered_json c;
+    c["name"] = item.substr(0, eq);
+    c["scenario_hash"] = eq == std::string::npos ? "" : item.substr(eq + 1);
+    for (const auto& f : files)
+      if (f.name == item.substr(0, eq)) c["scenario_file"] = f.file;
+    list.push_back(c);
+    at = next;
+  }
+  meta["counterparties"] = list;
+}
+
 nlohmann::json num(double x) {
   if (!std::isfinite(x)) return nullptr;
   return x;
@@ -410,6 +436,7 @@ int cmd_merge_sensitivity(const std::vector<std::string>& dirs, const std::strin
     render_sobol(t, all.seed, first.scenario_name, table, csv);
     meta["output"] = t.output;
     meta["scenario_hash"] = all.scenario_fingerprint;
+    counterparty_meta(all.scenario_fingerprint, meta);
     meta["seed"] = all.seed;
     sobol_meta(t, meta);
     meta["bootstrap"] = so.bootstrap;
@@ -419,6 +446,7 @@ int cmd_merge_sensitivity(const std::vector<std::string>& dirs, const std::strin
     const TornadoTable t = tornado_table(all, stat);
     meta["output"] = t.output;
     meta["scenario_hash"] = all.scenario_fingerprint;
+    counterparty_meta(all.scenario_fingerprint, meta);
     render_tornado(t, all.paths, all.seed, all.low, all.high, stat, first.scenario_name, table, csv,
                    meta);
   }
@@ -486,9 +514,12 @@ int cmd_sensitivity(const SensitivityArgs& a, bool progress) {
   // An unknown output is refused before anything runs.
   if (a.over_time.empty()) check_output(scenario, a.output);
   // The method's runs: paths (rank: one run; tornado: per run; sobol: base paths N), seed.
-  const RunOptions run_options = options_of(a, method == "rank"      ? 100'000
-                                               : method == "tornado" ? 50'000
-                                                                     : 65'536);
+  RunOptions run_options = options_of(a, method == "rank"      ? 100'000
+                                         : method == "tornado" ? 50'000
+                                                               : 65'536);
+  // Joint runs: every evaluation runs the lab on the same paths (docs/sensitivity.md).
+  const std::vector<args::Counterparty> labs =
+      args::apply_counterparties(scenario, a.counterparties, run_options);
   if (!a.shard.empty() && method == "rank")
     throw SensitivityError(
         "--shard applies to --method sobol and tornado; for rank, shard 'run --per-path' and "
@@ -533,7 +564,7 @@ int cmd_sensitivity(const SensitivityArgs& a, bool progress) {
       check_analysis_memory(scenario, method, o, 1 + 2 * (drawn + vary.size()), 1, copies, false);
     else
       check_analysis_memory(
-          scenario, method, o, sobol_factors(scenario).size() + 2,
+          scenario, method, o, sobol_factors(scenario, o.counterparties).size() + 2,
           a.over_time.empty() ? 1 : std::max<std::size_t>(scenario.checkpoints.size(), 1), copies,
           !a.over_time.empty());
   }
@@ -578,7 +609,12 @@ int cmd_sensitivity(const SensitivityArgs& a, bool progress) {
   meta["scenario_file"] = a.scenario;
   meta["method"] = method;
   meta["output"] = a.over_time.empty() ? a.output : a.over_time;
-  meta["scenario_hash"] = fingerprint(scenario);
+  // As summary.json of `run --counterparty`: the joint hash "<provider>+NAME=<lab>".
+  std::string hash = fingerprint(scenario);
+  for (const JointRun& j : run_options.counterparties)
+    hash += "+" + j.name + "=" + j.lab_fingerprint;
+  meta["scenario_hash"] = hash;
+  counterparty_meta(hash, meta, labs);
   const auto t0 = std::chrono::steady_clock::now();
   char line[512];
 
@@ -649,6 +685,9 @@ int cmd_sensitivity(const SensitivityArgs& a, bool progress) {
     meta["bootstrap"] = so.estimator.bootstrap;
     render_sobol(t, o.seed, scenario.name, table, csv);
   }
+  for (const args::Counterparty& c : labs)
+    table << "\nJoint run: every evaluation ran " << c.file << " on the same paths, paying "
+          << scenario.name << "'s revenue contract " << c.name << ".\n";
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   meta["wall_seconds"] = seconds;

@@ -23,6 +23,7 @@ struct SensitivityArgs {
   std::string bootstrap = "1000";  // sobol resamples
   std::string shard;               // sobol, tornado: "K/N", one path range into sensitivity.bin
   std::string memory_limit;        // --memory-limit SIZE ("" = 80% of available memory)
+  std::vector<std::string> counterparties;  // "NAME=lab.toml": joint runs (docs/model.md §12.6)
   bool quiet = false;
 };
 

@@ -8,8 +8,10 @@
 #include <functional>
 #include <limits>
 #include <map>
+#include <memory>
 #include <numeric>
 #include <optional>
+#include <span>
 
 #include <Eigen/Dense>
 #include <boost/math/tools/roots.hpp>
@@ -93,6 +95,34 @@ RunOptions run_of(const RunOptions& o, std::uint64_t done, std::uint64_t total) 
     r.progress = [f = o.progress, done, total](std::uint64_t d, std::uint64_t) {
       return f(done + d, total);
     };
+  return r;
+}
+
+/// The fingerprint of a run with `o` (as run() makes it): the scenario's, then
+/// "+NAME=<lab>" for each counterparty of a joint run, so the samples of one pair merge
+/// only with samples of the same pair.
+std::string joint_fingerprint(const Scenario& scenario, const RunOptions& o) {
+  std::string f = fingerprint(scenario);
+  for (const JointRun& j : o.counterparties) f += "+" + j.name + "=" + j.lab_fingerprint;
+  return f;
+}
+
+/// `o` with each counterparty lab given the provider's variation `v`: path p of the
+/// provider and of its lab stay one world (they share every variate, docs/model.md
+/// §12.6). An input or process group drawn from the second seed is so in both; a pinned
+/// input is pinned in the lab at the same quantile `pin_quantile[k]` of the lab's own
+/// distribution (a fixed lab input keeps its value).
+RunOptions with_lab_variation(const RunOptions& o, const Variation& v,
+                              const std::array<double, param_count>& pin_quantile) {
+  RunOptions r = o;
+  for (JointRun& j : r.counterparties) {
+    auto lab = std::make_shared<PathModel>(*j.lab);
+    Variation lv = v;
+    for (std::size_t k = 0; k < param_count; ++k)
+      if (lv.pinned[k]) lv.pin[k] = lab->scenario().params[k].sample(pin_quantile[k]);
+    lab->set_variation(lv);
+    j.lab = std::move(lab);
+  }
   return r;
 }
 
@@ -720,7 +750,7 @@ TornadoSamples tornado_samples(const Scenario& scenario, std::string_view output
             "or a scenario copy)");
   }
   TornadoSamples out;
-  out.scenario_fingerprint = fingerprint(scenario);
+  out.scenario_fingerprint = joint_fingerprint(scenario, o);
   out.output = std::string(output);
   out.seed = o.seed;
   out.first_path = o.first_path;
@@ -729,13 +759,13 @@ TornadoSamples tornado_samples(const Scenario& scenario, std::string_view output
   out.high = opt.high;
   const std::uint64_t runs = 1 + 2 * (drawn.size() + opt.vary.size());
   std::uint64_t done = 0;
-  auto values_of = [&](const PathModel& model) {
-    const Result r = run(model, run_of(o, done, runs * o.paths));
+  auto values_of = [&](const PathModel& model, const RunOptions& ro) {
+    const Result r = run(model, run_of(ro, done, runs * o.paths));
     done += o.paths;
     const auto c = column(r, output_column(r, output));
     out.values.emplace_back(c.begin(), c.end());
   };
-  values_of(base_model);
+  values_of(base_model, o);
   for (std::size_t k : drawn) {
     TornadoRow row;
     const ParamInfo& info = param_table()[k];
@@ -748,7 +778,9 @@ TornadoSamples tornado_samples(const Scenario& scenario, std::string_view output
       v.pinned[k] = true;
       v.pin[k] = side == 0 ? row.low_input : row.high_input;
       m.set_variation(v);
-      values_of(m);
+      std::array<double, param_count> q{};
+      q[k] = side == 0 ? opt.low : opt.high;
+      values_of(m, o.counterparties.empty() ? o : with_lab_variation(o, v, q));
     }
     out.rows.push_back(row);
   }
@@ -758,8 +790,8 @@ TornadoSamples tornado_samples(const Scenario& scenario, std::string_view output
     row.varied = true;
     row.low_input = vr.lo;
     row.high_input = vr.hi;
-    values_of(PathModel(with_key_value(scenario, vr.key, vr.lo)));
-    values_of(PathModel(with_key_value(scenario, vr.key, vr.hi)));
+    values_of(PathModel(with_key_value(scenario, vr.key, vr.lo)), o);
+    values_of(PathModel(with_key_value(scenario, vr.key, vr.hi)), o);
     out.rows.push_back(row);
   }
   return out;
@@ -943,22 +975,35 @@ bool draws(const Scenario& s, ProcessGroup g) {
   }
 }
 
-/// The process groups that are factors of `s`, in factor order.
-std::vector<ProcessGroup> sobol_groups(const Scenario& s) {
+/// Is input k drawn by the scenario or by any counterparty lab (they share its variate)?
+bool drawn_in(const Scenario& scenario, std::span<const JointRun> labs, std::size_t k) {
+  if (!scenario.params[k].is_fixed()) return true;
+  for (const JointRun& j : labs)
+    if (!j.lab->scenario().params[k].is_fixed()) return true;
+  return false;
+}
+/// The process groups that are factors: those the scenario or any counterparty lab draws
+/// (a lab's financing draws switch with the scenario's, as its inputs do), in group order.
+std::vector<ProcessGroup> sobol_groups(const Scenario& scenario, std::span<const JointRun> labs) {
   std::vector<ProcessGroup> groups;
-  for (std::size_t g = 0; g < process_group_count; ++g)
-    if (draws(s, static_cast<ProcessGroup>(g))) groups.push_back(static_cast<ProcessGroup>(g));
+  for (std::size_t i = 0; i < process_group_count; ++i) {
+    const auto g = static_cast<ProcessGroup>(i);
+    bool drawn = draws(scenario, g);
+    for (const JointRun& j : labs) drawn = drawn || draws(j.lab->scenario(), g);
+    if (drawn) groups.push_back(g);
+  }
   return groups;
 }
-
 }  // namespace
 
-std::vector<std::string> sobol_factors(const Scenario& scenario) {
+std::vector<std::string> sobol_factors(const Scenario& scenario,
+                                       std::span<const JointRun> counterparties) {
   std::vector<std::string> names;
   for (std::size_t k = 0; k < param_count; ++k)
-    if (!scenario.params[k].is_fixed())
+    if (drawn_in(scenario, counterparties, k))
       names.push_back(std::string(param_table()[k].section) + "." + param_table()[k].key);
-  for (ProcessGroup g : sobol_groups(scenario)) names.push_back(process_group_name(g));
+  for (ProcessGroup g : sobol_groups(scenario, counterparties))
+    names.push_back(process_group_name(g));
   return names;
 }
 
@@ -999,18 +1044,18 @@ SobolSamples sobol_samples(const Scenario& scenario_in, std::string_view output,
   // Factors: the drawn inputs, then the process groups.
   std::vector<Variation> switches;
   SobolSamples out;
-  out.factors = sobol_factors(scenario);
+  out.factors = sobol_factors(scenario, options.counterparties);
   const std::uint64_t a = options.seed;
   std::uint64_t b = splitmix64(a ^ 0x736f626f6c2d6246ull);  // "sobol-bF"
   if (b == a) ++b;
   for (std::size_t k = 0; k < param_count; ++k)
-    if (!scenario.params[k].is_fixed()) {
+    if (drawn_in(scenario, options.counterparties, k)) {
       Variation v;
       v.alt_seed = b;
       v.alt_input[k] = true;
       switches.push_back(v);
     }
-  for (ProcessGroup g : sobol_groups(scenario)) {
+  for (ProcessGroup g : sobol_groups(scenario, options.counterparties)) {
     Variation v;
     v.alt_seed = b;
     v.alt_group[static_cast<std::size_t>(g)] = true;
@@ -1024,7 +1069,7 @@ SobolSamples sobol_samples(const Scenario& scenario_in, std::string_view output,
   o.trace_series = over_time_series;
   o.design_paths = 0;
   const std::uint64_t n = o.paths, runs = switches.size() + 2, total = runs * n;
-  out.scenario_fingerprint = fingerprint(scenario_in);
+  out.scenario_fingerprint = joint_fingerprint(scenario_in, o);
   out.output = over_time ? over_time_series : std::string(output);
   out.over_time = over_time_series;
   out.statistic = stat.kind == Statistic::Kind::prob_positive ? "prob_positive" : "value";
@@ -1071,6 +1116,14 @@ SobolSamples sobol_samples(const Scenario& scenario_in, std::string_view output,
   for (std::size_t i = 0; i < switches.size(); ++i) {
     PathModel m = model;
     m.set_variation(switches[i]);
+    // A joint run's lab switches the same variates (one world, path by path).
+    if (!o.counterparties.empty()) {
+      const RunOptions base = o;
+      o = with_lab_variation(base, switches[i], {});
+      go(m, a, i + 2);
+      o = base;
+      continue;
+    }
     go(m, a, i + 2);
   }
   return out;

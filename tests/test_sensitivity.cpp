@@ -548,3 +548,59 @@ TEST_CASE("tornado shards: ranges merged give the whole tornado for any statisti
   CHECK_THROWS_WITH_AS(merge(a, tornado_samples(s, "funding_gap", second, other)),
                        doctest::Contains("different analyses"), SensitivityError);
 }
+
+TEST_CASE("joint runs: a tornado pins the input in the lab too; Sobol counts the lab's inputs") {
+  // Issue 23: path p of the provider and of its lab are one world (they share every
+  // variate), so a pinned input is pinned in both, each at the same quantile of its own
+  // distribution: the tornado's low run is the joint run of the two with that input fixed.
+  const Scenario prov = load_scenario(CAPEXSIM_SOURCE_DIR "/scenarios/oracle-side.toml");
+  const Scenario lab = load_scenario(CAPEXSIM_SOURCE_DIR "/scenarios/ai-lab-2026-stress.toml");
+  RunOptions o = opts(600);
+  o.counterparties.push_back(joint_run(prov, lab, "oracle"));
+  const TornadoSamples t = tornado_samples(prov, "funding_gap", o);
+  CHECK(t.scenario_fingerprint == fingerprint(prov) + "+oracle=" + fingerprint(lab));
+  auto gap = [](const Result& r) {
+    const auto c = r.per_path.col(static_cast<Eigen::Index>(r.output_index("funding_gap")));
+    return std::vector<double>(c.data(), c.data() + c.size());
+  };
+  CHECK(t.values[0] == gap(run(prov, o)));  // the base run is the joint run
+  REQUIRE(!t.rows.empty());
+  std::size_t checked = 0;
+  for (std::size_t i = 0; i < t.rows.size(); ++i) {
+    std::size_t k = 0;
+    while (k < param_count &&
+           std::string(param_table()[k].section) + "." + param_table()[k].key != t.rows[i].factor)
+      ++k;
+    REQUIRE(k < param_count);
+    if (lab.params[k].is_fixed()) continue;  // the lab keeps its own value
+    CAPTURE(t.rows[i].factor);
+    Scenario p2 = prov, l2 = lab;
+    p2.params[k] = Distribution::fixed(t.rows[i].low_input);
+    l2.params[k] = Distribution::fixed(lab.params[k].sample(0.1));
+    RunOptions o2 = opts(600);
+    o2.counterparties.push_back(joint_run(p2, l2, "oracle"));
+    CHECK(t.values[1 + 2 * i] == gap(run(p2, o2)));
+    ++checked;
+  }
+  CHECK(checked > 0);
+  // Without the lab the pinned runs differ (the lab's payments move the gap).
+  const TornadoSamples alone = tornado_samples(prov, "funding_gap", opts(600));
+  CHECK(alone.values[0] != t.values[0]);
+  // Sobol: every input the lab draws is a factor, even where the provider fixes it.
+  const auto factors = sobol_factors(prov, o.counterparties);
+  for (const auto& f : sobol_factors(prov))
+    CHECK(std::find(factors.begin(), factors.end(), f) != factors.end());
+  for (std::size_t k = 0; k < param_count; ++k)
+    if (!lab.params[k].is_fixed()) {
+      const std::string name = std::string(param_table()[k].section) + "." + param_table()[k].key;
+      CAPTURE(name);
+      CHECK(std::find(factors.begin(), factors.end(), name) != factors.end());
+    }
+  const SobolSamples s = sobol_samples(prov, "funding_gap", parse_statistic("mean"), opts(300));
+  CHECK(s.factors == sobol_factors(prov));
+  RunOptions o3 = opts(300);
+  o3.counterparties = o.counterparties;
+  const SobolSamples js = sobol_samples(prov, "funding_gap", parse_statistic("mean"), o3);
+  CHECK(js.factors == factors);
+  CHECK(js.values[0][0] == gap(run(prov, o3)));  // A is the joint run
+}

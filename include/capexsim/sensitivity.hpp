@@ -203,7 +203,11 @@ SobolTable sobol_table(const SobolSamples& samples, const SobolOptions& estimato
 /// The factors of `scenario` for Sobol analysis: its drawn inputs ("<section>.<key>"),
 /// then the groups pace, cost, demand, growth, and financing when it draws any deal
 /// term, financing rate or warrant price.
-std::vector<std::string> sobol_factors(const Scenario& scenario);
+/// With counterparties (a joint run, docs/model.md §12.6) an input drawn by a lab but
+/// fixed in `scenario` is a factor too (the two share its variate), and so is financing
+/// when a lab draws it.
+std::vector<std::string> sobol_factors(const Scenario& scenario,
+                                       std::span<const JointRun> counterparties = {});
 /// Saltelli/Jansen pick-freeze on the model: A = the run with seed a = options.seed, B =
 /// the run with a second seed b, A_B^(i) = seed a with factor i drawn from b's counters;
 /// N = options.paths base paths each, N (k + 2) paths in all. `stat` is mean (the

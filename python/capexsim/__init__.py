@@ -60,6 +60,26 @@ def _count(value, name: str, minimum: int) -> int:
     return int(value)
 
 
+def _labs(counterparties: Optional[dict]) -> list:
+    """``{name: lab}`` as the (name, lab TOML, lab source) list the core takes."""
+    if counterparties is None:
+        return []
+    if not isinstance(counterparties, dict):
+        raise ValueError("counterparties must be a dict {name: lab scenario}, got "
+                         f"{type(counterparties).__name__}")
+    labs = []
+    for name, lab in counterparties.items():
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"counterparties: a name must be a non-empty str, got {name!r}")
+        lab_sc = _as_scenario(lab)
+        labs.append((name, lab_sc.to_toml(), lab_sc.source))
+    return labs
+
+
+def _revenue_contracts(sc: Scenario) -> list:
+    return [c.get("name") for c in sc.to_dict().get("revenue_contract", [])]
+
+
 def simulate(scenario: ScenarioLike, paths: Optional[int] = None, seed: int = 1, threads: Optional[int] = None,
              progress: Union[bool, Callable[[int, int], None]] = False, keep_paths: bool = True,
              bands: bool = True, first_path: int = 0, sampling: Optional[str] = None,
@@ -104,10 +124,7 @@ def simulate(scenario: ScenarioLike, paths: Optional[int] = None, seed: int = 1,
                                 keep_paths, bands, sampling, thresholds)
     if max_paths is not None:
         raise ValueError("max_paths is the cap of a target run; without target use paths")
-    labs = []
-    for name, lab in (counterparties or {}).items():
-        lab_sc = _as_scenario(lab)
-        labs.append((str(name), lab_sc.to_toml(), lab_sc.source))
+    labs = _labs(counterparties)
     paths = _count(100_000 if paths is None else paths, "paths", 1)
     seed = _count(seed, "seed", 0)
     first_path = _count(first_path, "first_path", 0)
@@ -216,15 +233,46 @@ def merge(a: Result, b: Result) -> Result:
 
 
 def compare(a: ScenarioLike, b: ScenarioLike, paths: int = 100_000, seed: int = 1,
-            threads: Optional[int] = None) -> pd.DataFrame:
+            threads: Optional[int] = None, counterparties: Optional[dict] = None,
+            counterparties_a: Optional[dict] = None,
+            counterparties_b: Optional[dict] = None) -> pd.DataFrame:
     """Run both scenarios with common random numbers; paired differences per output.
 
     Columns: unit, mean_a, mean_b, diff (mean of B - A over paths where both are defined),
     stderr (paired), z = diff / stderr, significant (|z| > 3), p50_a, p50_b,
     nan_share_a, nan_share_b.
+
+    counterparties: ``{name: lab}``: joint runs (docs/model.md §12.6) on each side whose
+        scenario has the ``[[revenue_contract]]`` ``name`` (as ``simulate(...,
+        counterparties=)``; a name neither side has raises ValueError).
+    counterparties_a, counterparties_b: ``{name: lab}`` for A or B only (an entry wins over
+        ``counterparties`` of the same name). Each side takes one lab today. A missing
+        contract, a different time grid or a bad entry raises ValueError.
     """
-    ra = simulate(a, paths=paths, seed=seed, threads=threads, bands=False)
-    rb = simulate(b, paths=paths, seed=seed, threads=threads, bands=False)
+    sa, sb = _as_scenario(a), _as_scenario(b)
+    if counterparties is not None and not isinstance(counterparties, dict):
+        raise ValueError("counterparties must be a dict {name: lab scenario}")
+    shared = dict(counterparties or {})
+    for name in shared:
+        if name not in _revenue_contracts(sa) and name not in _revenue_contracts(sb):
+            raise ValueError(f"counterparties: neither A ({sa.name}) nor B ({sb.name}) has a "
+                             f'[[revenue_contract]] named "{name}"')
+
+    def side(sc, own, which):
+        if own is not None and not isinstance(own, dict):
+            raise ValueError(f"counterparties_{which} must be a dict {{name: lab scenario}}")
+        labs = dict(own or {})
+        for name, lab in shared.items():
+            if name in _revenue_contracts(sc) and name not in labs:
+                labs[name] = lab
+        if len(labs) > 1:
+            raise ValueError(f"{which.upper()} gets {len(labs)} counterparty labs "
+                             f"({', '.join(labs)}); one per run today")
+        return labs or None
+
+    la, lb = side(sa, counterparties_a, "a"), side(sb, counterparties_b, "b")
+    ra = simulate(sa, paths=paths, seed=seed, threads=threads, bands=False, counterparties=la)
+    rb = simulate(sb, paths=paths, seed=seed, threads=threads, bands=False, counterparties=lb)
     sa, sb = ra.summary(), rb.summary()
     rows = []
     for d in _core.compare(ra._core, rb._core):  # the library's paired statistics (as the CLI's)

@@ -64,12 +64,14 @@ def sensitivity_rank(result: Result, output: str) -> dict:
     ...
 def sensitivity_tornado(toml: str, source: str, output: str, stat: str, paths: int, seed: int,
                         threads: int, low: float, high: float, vary: list[str],
-                        progress: Progress) -> dict:
+                        progress: Progress,
+                        counterparties: list[tuple[str, str, str]] = ...) -> dict:
     """{"output", "statistic", "base", "base_ci95", "paths", "rows": {"factor", "low_input",
     "high_input", "stat_low", "stat_base", "stat_high", "swing"}}"""
     ...
 def sensitivity_sobol(toml: str, source: str, output: str, stat: str, paths: int, seed: int,
-                      threads: int, bootstrap: int, over_time: str, progress: Progress) -> dict:
+                      threads: int, bootstrap: int, over_time: str, progress: Progress,
+                      counterparties: list[tuple[str, str, str]] = ...) -> dict:
     """{"output", "statistic", "base_paths", "total_paths", "mean", "variance", "rows", "years",
     "over_time": [rows per year]}; rows = {"factor", "S", "S_lo", "S_hi", "ST", "ST_lo", "ST_hi"}"""
     ...

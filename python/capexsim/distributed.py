@@ -47,24 +47,25 @@ def shard_ranges(paths: int, shards: int) -> list[tuple[int, int]]:
 
 
 def run_shard(toml: str, source: str, seed: int, first_path: int, paths: int, keep_paths: bool,
-              bands: bool, threads: int, design_paths: int = 0) -> bytes:
+              bands: bool, threads: int, design_paths: int = 0, labs: Sequence = ()) -> bytes:
     """One shard as a pure function: the bytes of its result (``Result`` pickles them).
 
     design_paths: the whole run's path count, the size of an lhs design (0 = the shard's
-    end, right only for a single shard)."""
+    end, right only for a single shard).
+    labs: a joint run's counterparties as (name, lab TOML, lab source) each."""
     core = _core.simulate(toml, source, paths, seed, threads, first_path, keep_paths, bands, None,
-                          "", design_paths)
+                          "", design_paths, 0, list(labs))
     return core.to_bytes()
 
 
 def run_shard_to_file(toml: str, source: str, seed: int, first_path: int, paths: int,
                       keep_paths: bool, bands: bool, threads: int, design_paths: int,
-                      shard_dir: str) -> str:
+                      shard_dir: str, labs: Sequence = ()) -> str:
     """:func:`run_shard`, its bytes written to ``shard_dir/shard-FIRST-PATHS.bin`` (whole
     or not at all: written aside, then renamed); returns the file's path. Pure: a rerun
     writes the same bytes."""
     data = run_shard(toml, source, seed, first_path, paths, keep_paths, bands, threads,
-                     design_paths)
+                     design_paths, labs)
     path = os.path.join(shard_dir, f"shard-{first_path:012d}-{paths}.bin")
     tmp = f"{path}.{os.getpid()}.tmp"
     with open(tmp, "wb") as f:
@@ -143,10 +144,13 @@ def simulate(scenario, paths: int = 100_000, seed: int = 1, client=None,
     keep_paths, bands: as for :func:`capexsim.simulate`.
     threads: threads each shard runs on (default 1: the parallelism comes from the
     workers' threads, ``dask worker --nthreads``).
+    counterparties: ``{name: lab}``: a joint run (docs/model.md §12.6), as for
+    :func:`capexsim.simulate`; each task runs the lab on its own path range, and the
+    merged result equals the single-machine joint run bit for bit.
     """
-    from . import _as_scenario, _count
+    from . import _as_scenario, _count, _labs
 
-    unknown = set(kwargs) - {"keep_paths", "bands", "threads", "shard_dir"}
+    unknown = set(kwargs) - {"keep_paths", "bands", "threads", "shard_dir", "counterparties"}
     if unknown:
         raise TypeError(f"simulate() got unexpected keyword arguments: {sorted(unknown)}")
     sc = _as_scenario(scenario)
@@ -156,11 +160,14 @@ def simulate(scenario, paths: int = 100_000, seed: int = 1, client=None,
     bands = bool(kwargs.get("bands", True))
     threads = _count(kwargs.get("threads", 1), "threads", 1)
     shard_dir = kwargs.get("shard_dir")
+    labs = _labs(kwargs.get("counterparties"))
     if shard_dir is not None:
         shard_dir = os.fspath(shard_dir)
         if not os.path.isdir(shard_dir):
             raise ValueError(f"shard_dir {shard_dir!r} is not a folder")
     toml, source = sc.to_toml(), sc.source
+    if labs:  # a bad pair is one clear ValueError here, not one per task
+        _core.simulate(toml, source, 1, seed, 1, 0, False, False, None, "", 0, 0, labs)
     with _client(client) as c:
         n = shards
         if n is None:
@@ -169,9 +176,10 @@ def simulate(scenario, paths: int = 100_000, seed: int = 1, client=None,
         args = [(toml, source, seed, first, count, keep_paths, bands, threads, paths)
                 for first, count in shard_ranges(paths, n)]
         if shard_dir is None:
-            blobs = map_shards(run_shard, args, client=c)
+            blobs = map_shards(run_shard, [a + (labs,) for a in args], client=c)
         else:
-            files = map_shards(run_shard_to_file, [a + (shard_dir,) for a in args], client=c)
+            files = map_shards(run_shard_to_file, [a + (shard_dir, labs) for a in args],
+                               client=c)
     if shard_dir is None:
         # One merge of all shards' bytes: each per-path array is copied once, into place.
         core = _core.merge_bytes(blobs)
@@ -188,24 +196,24 @@ def simulate(scenario, paths: int = 100_000, seed: int = 1, client=None,
 
 
 def sobol_shard(toml: str, source: str, output: str, stat: str, seed: int, first_path: int,
-                paths: int, threads: int, over_time: str) -> bytes:
+                paths: int, threads: int, over_time: str, labs: Sequence = ()) -> bytes:
     """One path range of a Sobol analysis as a pure function: its evaluations as bytes."""
     return _core.sobol_samples(toml, source, output, stat, paths, first_path, seed, threads,
-                               over_time)
+                               over_time, list(labs))
 
 
 def tornado_shard(toml: str, source: str, output: str, seed: int, first_path: int, paths: int,
-                  threads: int, low: float, high: float, vary: list) -> bytes:
+                  threads: int, low: float, high: float, vary: list, labs: Sequence = ()) -> bytes:
     """One path range of a tornado as a pure function: its evaluations as bytes."""
     return _core.tornado_samples(toml, source, output, paths, first_path, seed, threads, low, high,
-                                 vary)
+                                 vary, list(labs))
 
 
 def sensitivity(scenario, method: str = "sobol", output: str = "funding_gap", stat: str = "mean",
                 paths: Optional[int] = None, seed: int = 1, client=None,
                 shards: Optional[int] = None, over_time: Optional[str] = None,
                 bootstrap: int = 1000, threads: int = 1, low: float = 0.1, high: float = 0.9,
-                vary=None):
+                vary=None, counterparties: Optional[dict] = None):
     """:func:`capexsim.sensitivity` with its paths split across a Dask cluster.
 
     method: "sobol" or "tornado" (the paths split into shards, each task running every
@@ -214,8 +222,10 @@ def sensitivity(scenario, method: str = "sobol", output: str = "funding_gap", st
     paths: as for :func:`capexsim.sensitivity` (sobol: N = 65,536; tornado: 50,000 per
     run; rank: 100,000). low, high, vary: tornado, as for :func:`capexsim.sensitivity`.
     client, shards, threads: as for :func:`simulate`.
+    counterparties: ``{name: lab}``: every evaluation a joint run, as for
+    :func:`capexsim.sensitivity`; the same table bit for bit.
     """
-    from . import _as_scenario, _count
+    from . import _as_scenario, _count, _labs
     from .sensitivity import DEFAULT_PATHS, _rank_frame, _sobol_frame, _tornado_frame, _vary_list
 
     if method not in ("sobol", "rank", "tornado"):
@@ -233,25 +243,27 @@ def sensitivity(scenario, method: str = "sobol", output: str = "funding_gap", st
     paths = _count(DEFAULT_PATHS[method] if paths is None else paths, "paths", 1)
     seed = _count(seed, "seed", 0)
     threads = _count(threads, "threads", 1)
+    labs = _labs(counterparties)
     if method == "rank":
         if stat != "mean" or over_time is not None:
             raise ValueError("rank takes neither stat nor over_time")
         res = simulate(sc, paths=paths, seed=seed, client=client, shards=shards, bands=False,
-                       threads=threads)
+                       threads=threads, counterparties=counterparties)
         df = _rank_frame(res._core, output, sc.name)
     elif method == "tornado":
         varies = _vary_list(vary)
         toml, source = sc.to_toml(), sc.source
         # Check the arguments (and the statistic) on a few paths first: one clear error.
         _core.tornado_from_shards([_core.tornado_samples(toml, source, output, 2, 0, seed, 1,
-                                                         float(low), float(high), varies)], stat)
+                                                         float(low), float(high), varies,
+                                                         labs)], stat)
         with _client(client) as c:
             n = shards
             if n is None:
                 n = min(paths, 4 * max(1, sum(c.nthreads().values())))
             n = _count(n, "shards", 1)
             args = [(toml, source, output, seed, first, count, threads, float(low), float(high),
-                     varies) for first, count in shard_ranges(paths, n)]
+                     varies, labs) for first, count in shard_ranges(paths, n)]
             blobs = map_shards(tornado_shard, args, client=c)
         df = _tornado_frame(_core.tornado_from_shards(blobs, stat), paths, low, high, varies)
     else:
@@ -260,16 +272,18 @@ def sensitivity(scenario, method: str = "sobol", output: str = "funding_gap", st
         toml, source = sc.to_toml(), sc.source
         # Check the arguments on a few paths here, so that a mistake is one clear error
         # rather than one per task.
-        _core.sobol_samples(toml, source, output, stat, 2, 0, seed, 1, over_time or "")
+        _core.sobol_samples(toml, source, output, stat, 2, 0, seed, 1, over_time or "", labs)
         with _client(client) as c:
             n = shards
             if n is None:
                 n = min(paths, 4 * max(1, sum(c.nthreads().values())))
             n = _count(n, "shards", 1)
-            args = [(toml, source, output, stat, seed, first, count, threads, over_time or "")
-                    for first, count in shard_ranges(paths, n)]
+            args = [(toml, source, output, stat, seed, first, count, threads, over_time or "",
+                     labs) for first, count in shard_ranges(paths, n)]
             blobs = map_shards(sobol_shard, args, client=c)
         df = _sobol_frame(_core.sobol_from_shards(blobs, bootstrap), over_time, bootstrap)
     df.attrs.setdefault("paths", paths)
     df.attrs.update(seed=seed, scenario=sc.name)
+    if labs:
+        df.attrs.update(counterparties=[name for name, _, _ in labs])
     return df

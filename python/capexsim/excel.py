@@ -6,13 +6,13 @@ import tempfile
 
 import numpy as np
 
-from .units import quantity
+from .units import display_order, quantity
 
 #: Per-path rows written by default; Excel's own limit is 1,048,575 data rows.
 MAX_PATH_ROWS = 100_000
 
 _FORMATS = {"$B": "#,##0.0", "$B/yr": "#,##0.0", "$B per GW": "#,##0.00", "GW": "#,##0.00",
-            "years": "0.00"}
+            "years": "0.00", "share": "0.0%"}
 _SHARE = "0.0%"
 _SHARE_STATS = {"prob_positive", "nan_share"}
 
@@ -32,10 +32,13 @@ def _umask() -> int:
     return mask
 
 
-def export_excel(result, path, scenario=None, max_path_rows: int = MAX_PATH_ROWS) -> None:
+def export_excel(result, path, scenario=None, max_path_rows: int = MAX_PATH_ROWS,
+                 headline: str | None = None) -> None:
     """Write `result` to an .xlsx workbook at `path` (replaced atomically).
 
-    Sheets: "summary" (one row per output, statistics in the output's unit; shares as %),
+    Sheets: "summary" (one row per output, statistics in the output's unit; shares as %; the
+    headline first — `headline`, else the scenario's ``[outputs] headline`` — then the run
+    table's order: the waterfall, the ledger, counterparties, every other output),
     one "bands SERIES" sheet per series of the run (when the result has bands: year and
     quantiles, the unit in each header; debt and ownership when the scenario has them),
     "counterparties" (when the run has unpaid outputs: ``Result.counterparties()``),
@@ -75,11 +78,20 @@ def export_excel(result, path, scenario=None, max_path_rows: int = MAX_PATH_ROWS
     s = result.summary()
     stats = [c for c in s.columns if c != "unit"] + ["ci95_low", "ci95_high"]
     ws = sheet("summary", ["output", "unit"] + stats, {1: 16, 2: 10})
-    for name, row in s.iterrows():
+    if headline is None and scenario is not None:
+        headline = scenario.to_dict().get("outputs", {}).get("headline") or None
+    order = display_order(list(s.index))
+    if headline in order:
+        order.remove(headline)
+        order.insert(0, headline)
+    for name in order:
+        row = s.loc[name]
+        share = row["unit"] == "share"  # ownership and dilution as percent, like the report
         mean, se = float(row["mean"]), float(row["stderr"])
         values = {**{c: row[c] for c in stats[:-2]}, "ci95_low": mean - 1.96 * se, "ci95_high": mean + 1.96 * se}
         ws.append([name, row["unit"]] + [
-            cell(ws, _cell_value(values[c]), _SHARE if c in _SHARE_STATS else _fmt(row["unit"])) for c in stats])
+            cell(ws, _cell_value(values[c]), _SHARE if share or c in _SHARE_STATS else _fmt(row["unit"]))
+            for c in stats])
     ws.append([])
     ws.append([
         "stderr: Monte Carlo standard error of the mean; ci95: mean ± 1.96 stderr; cvar95: mean of the "

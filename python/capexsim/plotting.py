@@ -200,6 +200,10 @@ def plot_fan(result: "Result", series: str = "cash", ax=None, color=None,
             for year, _ in events:
                 ax.axvline(year, color=style.MUTED, lw=0.9, ls=":", zorder=1)
             _place_labels(ax, [(y, label, "right") for y, label in events], fontsize=8, color=style.MUTED)
+        if q.unit == "share":  # no tick above 100% (the band above 1 holds event labels only)
+            y0, y1 = ax.get_ylim()
+            ax.set_yticks([t for t in ax.get_yticks() if y0 <= t <= 1.0 + 1e-9])
+            ax.set_ylim(y0, y1)
         style.titles(ax, title or f"{result.scenario_name}: {q.label}", style.run_line(result))
         style.legend_below(ax)
     return ax

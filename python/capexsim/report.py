@@ -23,7 +23,7 @@ import time
 import numpy as np
 
 from . import plotting, style
-from .units import quantity
+from .units import display_order, quantity
 
 HEADLINE = ["funding_gap", "terminal_cash", "capex_total", "runway", "breakeven", "arr_end"]
 
@@ -34,6 +34,7 @@ main { max-width: 1000px; margin: 0 auto; padding: 24px 32px 48px; background: #
        overflow-wrap: break-word; }
 h1 { font-size: 24px; margin: 8px 0 4px; }
 h2 { font-size: 18px; margin: 32px 0 8px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
+h3 { font-size: 15px; margin: 20px 0 6px; }
 p, li { font-size: 14px; line-height: 1.45; }
 .run { color: #666; font-size: 13px; }
 .cards { display: flex; flex-wrap: wrap; gap: 12px; margin: 16px 0; }
@@ -51,6 +52,7 @@ td.l, th.l { text-align: left; }
 td.note { text-align: left; color: #555; }
 table.inputs { table-layout: fixed; }
 table.inputs td { overflow-wrap: anywhere; }
+table.inputs td code.key { overflow-wrap: normal; }
 table.inputs tr.line td { border-bottom: 1px dotted #e4e4e4; }
 table.matrix { width: auto; font-size: 12px; margin: 0; }
 div.scroll { overflow-x: auto; }
@@ -178,34 +180,30 @@ def _cards(result, headline: str) -> str:
         card(what, f"{g['prob_positive']:.1%}", f"share of paths with {q.label} > 0")
     if "breakeven" in s.index and headline != "breakeven":
         b = s.loc["breakeven"]
-        card("breakeven, median", f"{b['p50']:.1f} years" if np.isfinite(b["p50"]) else "never",
-             f"never within the horizon in {b['nan_share']:.1%} of paths")
+        if b["nan_share"] >= 0.5 or not np.isfinite(b["p50"]):
+            # The median path never breaks even: the median of the paths that do would
+            # read as the typical path's breakeven.
+            card("breakeven, median path", "never",
+                 f"{1 - b['nan_share']:.1%} of paths break even within the horizon"
+                 + (f" (their median {b['p50']:.1f} years)" if np.isfinite(b["p50"]) else ""))
+        else:
+            card("breakeven, median", f"{b['p50']:.1f} years",
+                 f"never within the horizon in {b['nan_share']:.1%} of paths")
+    if "unpaid_total" in s.index and headline != "unpaid_total":
+        # Under unpaid = true the stress is what is left unpaid: on the first screen.
+        u = s.loc["unpaid_total"]
+        card("left unpaid, mean", style.format_value(u["mean"], "$B"),
+             f"{u['prob_positive']:.1%} of paths leave something unpaid; p95 {style.format_value(u['p95'], '$B')}")
     return '<div class="cards">' + "".join(cards) + "</div>"
 
 
-_WATERFALL_FIRST = ("funding_need", "need_time", "funding_gap", "gap_time", "runway")
-
-
 def _output_order(names: list[str]) -> list[str]:
-    """The run table's order (docs/shared model §13.1): the waterfall (need, need by date,
-    residual, residual by date, runway), the ledger, counterparties, then every other output."""
-    def rank(n: str):
-        if n in _WATERFALL_FIRST[:2]:
-            return (0, _WATERFALL_FIRST.index(n))
-        if n.startswith("funding_need_by_"):
-            return (1, 0)
-        if n in ("funding_gap", "gap_time"):
-            return (2, _WATERFALL_FIRST.index(n))
-        if n.startswith("funding_gap_by_"):
-            return (3, 0)
-        if n == "runway":
-            return (4, 0)
-        if n.startswith("flow_"):
-            return (5, 0)
-        if n.startswith("unpaid_") or n in ("deferred_total", "recovered_total", "default_time"):
-            return (6, 0)
-        return (7, 0)
-    return sorted(names, key=lambda n: (rank(n), names.index(n)))
+    return display_order(names)
+
+
+def _scale(unit: str, *values) -> str | None:
+    """One unit for a row's money (style.money_scale); None for other units."""
+    return style.money_scale(values) if unit.startswith("$B") else None
 
 
 def _summary_table(result) -> str:
@@ -214,9 +212,10 @@ def _summary_table(result) -> str:
     for name in _output_order(list(s.index)):
         r = s.loc[name]
         q = _quantity(name)
-        cells = [f'<td class="l"><b>{_e(q.label)}</b><br><code>{_e(name)}</code></td>',
-                 f'<td class="ci">{_ci_html(style.format_mean_ci(r["mean"], r["stderr"], q.unit))}</td>']
-        cells += [f'<td class="n">{_e(style.format_value(r[c], q.unit, trim=False))}</td>'
+        sc = _scale(q.unit, r["mean"], r["p5"], r["p50"], r["p95"])
+        cells = [f'<td class="l"><b>{_e(q.label)}</b><br><code>{_wbr(name)}</code></td>',
+                 f'<td class="ci">{_ci_html(style.format_mean_ci(r["mean"], r["stderr"], q.unit, sc))}</td>']
+        cells += [f'<td class="n">{_e(style.format_value(r[c], q.unit, trim=False, scale=sc))}</td>'
                   for c in ("p5", "p50", "p95")]
         never = f"{r['nan_share']:.1%}" if q.kind == "time" else ""
         cells += [f'<td class="n">{_e(never)}</td>', f'<td class="note">{_e(_tail_note(name))}</td>']
@@ -239,8 +238,9 @@ def _stat_table(result, names: list[str], first: str = "output", labels=None) ->
     for name in names:
         r, q = s.loc[name], _quantity(name)
         label = (labels or {}).get(name, q.label)
-        rows.append(f'<tr><td class="l">{_e(label)}<br><code>{_e(name)}</code></td>'
-                    + "".join(f'<td class="n">{_e(style.format_value(r[c], q.unit, trim=False))}</td>'
+        sc = _scale(q.unit, *(r[c] for c in ("mean", "p5", "p50", "p95")))
+        rows.append(f'<tr><td class="l">{_e(label)}<br><code>{_wbr(name)}</code></td>'
+                    + "".join(f'<td class="n">{_e(style.format_value(r[c], q.unit, trim=False, scale=sc))}</td>'
                               for c in ("mean", "p5", "p50", "p95")) + "</tr>")
     head = f'<tr><th class="l">{_e(first)}</th><th>mean</th><th>p5</th><th>p50</th><th>p95</th></tr>'
     return f"<table>{head}{''.join(rows)}</table>"
@@ -254,6 +254,13 @@ def _by_date(names: list[str], prefix: str) -> list[str]:
 LEDGER_USES = ["capex", "contracts", "rent", "opex", "interest", "debt_repaid", "arrears_paid"]
 LEDGER_SOURCES = ["revenue", "vendor", "scheduled_equity", "warrants", "debt_drawn", "equity_rounds",
                   "arrears_added"]
+
+
+def _money_cells(r) -> str:
+    """mean, p5, p50, p95 of a $B row, in one unit."""
+    cols = ("mean", "p5", "p50", "p95")
+    sc = style.money_scale([r[c] for c in cols])
+    return "".join(f'<td class="n">{_e(style.format_money(r[c], trim=False, scale=sc))}</td>' for c in cols)
 
 
 def _waterfall_section(result) -> str:
@@ -277,14 +284,12 @@ def _waterfall_section(result) -> str:
             for n in known:
                 r = s.loc[n]
                 rows.append(f'<tr><td class="l">{side}</td><td class="l">{_e(n[5:].replace("_", " "))}</td>'
-                            + "".join(f'<td class="n">{_e(style.format_money(r[c], trim=False))}</td>'
-                                      for c in ("mean", "p5", "p50", "p95")) + "</tr>")
+                            + _money_cells(r) + "</tr>")
         for n in flows:  # flows this report does not know yet: listed after, as they are named
             if n[5:] not in LEDGER_USES + LEDGER_SOURCES:
                 r = s.loc[n]
                 rows.append(f'<tr><td class="l"></td><td class="l">{_e(n[5:].replace("_", " "))}</td>'
-                            + "".join(f'<td class="n">{_e(style.format_money(r[c], trim=False))}</td>'
-                                      for c in ("mean", "p5", "p50", "p95")) + "</tr>")
+                            + _money_cells(r) + "</tr>")
         head = ('<tr><th class="l"></th><th class="l">flow</th><th>mean</th><th>p5</th><th>p50</th>'
                 "<th>p95</th></tr>")
         parts += ["<h3>Sources and uses</h3>",
@@ -315,9 +320,11 @@ def _counterparty_section(result) -> str:
     rows = []
     for who, r in table.iterrows():
         cells = []
+        sc = style.money_scale([r[c] for c in cols if not c.startswith(("p_", "prob"))
+                                and isinstance(r[c], (int, float, np.floating))])
         for c in cols:
             v = r[c]
-            text = (f"{v:.1%}" if c.startswith(("p_", "prob")) else style.format_money(v, trim=False)) \
+            text = (f"{v:.1%}" if c.startswith(("p_", "prob")) else style.format_money(v, trim=False, scale=sc)) \
                 if isinstance(v, (int, float, np.floating)) and np.isfinite(v) else ("–" if v is None else str(v))
             cells.append(f'<td class="n">{_e(text)}</td>')
         rows.append(f'<tr><td class="l">{_e(who)}</td>{"".join(cells)}</tr>')
@@ -338,11 +345,12 @@ def _compare_section(a, b, table, labels, headline: str) -> str:
     for name, r in table.iterrows():
         q = _quantity(name)
         unit = q.unit
-        diff = style.format_mean_ci(r["diff"], r["stderr"], unit)
+        sc = _scale(unit, r["mean_a"], r["mean_b"], r["diff"])
+        diff = style.format_mean_ci(r["diff"], r["stderr"], unit, sc)
         sig = ' class="sig n"' if r["significant"] else ' class="n"'
         rows.append(f'<tr><td class="l">{_e(q.label)}<br><code>{_e(name)}</code></td>'
-                    f'<td class="n">{_e(style.format_value(r["mean_a"], unit))}</td>'
-                    f'<td class="n">{_e(style.format_value(r["mean_b"], unit))}</td><td{sig}>{_e(diff)}</td>'
+                    f'<td class="n">{_e(style.format_value(r["mean_a"], unit, scale=sc))}</td>'
+                    f'<td class="n">{_e(style.format_value(r["mean_b"], unit, scale=sc))}</td><td{sig}>{_e(diff)}</td>'
                     f'<td>{"yes" if r["significant"] else "no"}</td></tr>')
     head = (f'<tr><th class="l">output</th><th>mean A: {_e(labels[0])}</th><th>mean B: {_e(labels[1])}</th>'
             "<th>B − A (paired) ± 95% CI</th><th>beyond 3 stderr</th></tr>")
@@ -454,7 +462,7 @@ def _inputs_table(scenario) -> str:
             n = len(lines)
             for k, (line, source, note) in enumerate(zip(lines, sources, notes)):
                 lead = (f'<td class="l" rowspan="{n}">{_e(r.section)}</td>'
-                        f'<td class="l" rowspan="{n}"><code>{_e(r.key)}</code></td>') if k == 0 else ""
+                        f'<td class="l" rowspan="{n}">{_key_html(r.key)}</td>') if k == 0 else ""
                 rows.append(f'<tr class="line">{lead}<td class="l">{_pairs_html(line)}</td>'
                             f'<td class="l">{_source_html(source, source in PUBLIC or source == "public")}</td>'
                             f'<td class="note">{_e(note)}</td></tr>')
@@ -463,7 +471,7 @@ def _inputs_table(scenario) -> str:
             value_html = "<br>".join(_e(v) for v in lines)
         source_html = _source_html(r.source, r.public)
         note_html = _e(r.note)
-        rows.append(f'<tr><td class="l">{_e(r.section)}</td><td class="l"><code>{_e(r.key)}</code></td>'
+        rows.append(f'<tr><td class="l">{_e(r.section)}</td><td class="l">{_key_html(r.key)}</td>'
                     f'<td class="l">{value_html}</td><td class="l">{source_html}</td>'
                     f'<td class="note">{note_html}</td></tr>')
     head = ('<colgroup><col style="width:13%"><col style="width:20%"><col style="width:27%">'
@@ -476,6 +484,17 @@ def _inputs_table(scenario) -> str:
              "outside estimate, as the comment on their line in the file says (a value over several lines "
              "takes each line's own tag). <i>default</i>: not set in the file.</p>")
     return intro + f'<table class="inputs">{head}{"".join(rows)}</table>'
+
+
+def _wbr(name: str) -> str:
+    """A name that may wrap after an underscore, on narrow screens."""
+    return _e(name).replace("_", "_<wbr>")
+
+
+def _key_html(key: str) -> str:
+    """An input's name that wraps only after an underscore ("fixed_opex_long_run_<wbr>growth"),
+    never inside a word ("…_gro/wth")."""
+    return f'<code class="key">{_wbr(key)}</code>'
 
 
 def _display_path(path: str) -> str:
@@ -620,7 +639,7 @@ def report(scenario, out: str | None = None, compare=None, paths: int = 100_000,
     if out:
         _write_atomic(out, page)
     if xlsx:
-        capexsim.export_excel(a, xlsx, scenario=sa)
+        capexsim.export_excel(a, xlsx, scenario=sa, headline=headline)
     return page
 
 

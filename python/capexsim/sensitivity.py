@@ -200,7 +200,8 @@ def sensitivity(scenario, method: str = "rank", output: str = "funding_gap", sta
                 paths: Optional[int] = None, seed: int = 1, threads: Optional[int] = None,
                 low: float = 0.1, high: float = 0.9, vary=None, over_time: Optional[str] = None,
                 bootstrap: int = 1000, assumptions: Optional[float] = None, assumptions_all: bool = False,
-                progress: Union[bool, Callable[[int, int], None]] = False) -> pd.DataFrame:
+                progress: Union[bool, Callable[[int, int], None]] = False,
+                counterparties: Optional[dict] = None) -> pd.DataFrame:
     """What drives `output` of `scenario`: a DataFrame indexed by factor.
 
     scenario: a Scenario, a dict or a path to a TOML file (as :func:`capexsim.simulate`).
@@ -244,6 +245,13 @@ def sensitivity(scenario, method: str = "rank", output: str = "funding_gap", sta
         series, and the output's means and variances per year.
     bootstrap: sobol: bootstrap resamples for the intervals (at least 100).
     progress: True for a progress bar over all the runs, or a callable(done, total).
+    counterparties: ``{name: lab}`` (one entry today): every evaluation is a joint run
+        (docs/model.md §12.6): the lab runs on the same paths and pays the scenario's
+        ``[[revenue_contract]]`` ``name``, so common random numbers hold for the pair. A
+        tornado pins a drawn input in the lab too, at the same quantile of the lab's own
+        distribution; Sobol switches the lab's variates with the provider's, and an input
+        the lab draws is a factor even where the scenario fixes it. ``attrs`` then has
+        ``counterparties`` (the names). ValueError as ``simulate(..., counterparties=)``.
 
     Every table carries its metadata in ``df.attrs`` (method, output, statistic, paths,
     seed, scenario, and the method's own figures above). Bad input (unknown method,
@@ -270,6 +278,7 @@ def sensitivity(scenario, method: str = "rank", output: str = "funding_gap", sta
         raise ValueError(f"over_time applies to method='sobol', not {method!r}")
     if method != "tornado" and (low, high) != (0.1, 0.9):
         raise ValueError(f"low and high apply to method='tornado', not {method!r}")
+    labs = capexsim._labs(counterparties)
     callback, close = _callback(progress, f"{sc.name} ({method})")
     try:
         if method == "rank":
@@ -277,24 +286,26 @@ def sensitivity(scenario, method: str = "rank", output: str = "funding_gap", sta
                 raise ValueError(f"stat {stat!r} does not apply to rank measures (they rank the "
                                  "per-path output itself); use method='tornado' for a statistic")
             res = capexsim.simulate(sc, paths=paths, seed=seed, threads=threads, progress=progress,
-                                    keep_paths=True, bands=False)
+                                    keep_paths=True, bands=False, counterparties=counterparties)
             df = _rank_frame(res._core, output, sc.name)
         elif method == "tornado":
             for name, q in (("low", low), ("high", high)):
                 if isinstance(q, bool) or not isinstance(q, (int, float, np.integer, np.floating)):
                     raise ValueError(f"{name} must be a quantile level in (0, 1), got {q!r}")
             t = _core.sensitivity_tornado(sc.to_toml(), sc.source, output, stat, paths, seed, threads,
-                                          float(low), float(high), varies, callback)
+                                          float(low), float(high), varies, callback, labs)
             df = _tornado_frame(t, paths, low, high, varies)
         else:
             bootstrap = _bootstrap_count(bootstrap)
             t = _core.sensitivity_sobol(sc.to_toml(), sc.source, output, stat, paths, seed, threads,
-                                        bootstrap, over_time or "", callback)
+                                        bootstrap, over_time or "", callback, labs)
             df = _sobol_frame(t, over_time, bootstrap)
     finally:
         close()
     df.attrs.setdefault("paths", paths)
     df.attrs.update(seed=seed, scenario=sc.name)
+    if labs:
+        df.attrs.update(counterparties=[name for name, _, _ in labs])
     if assumed:
         df.attrs.update(assumptions=[v.split("=", 1)[0] for v in assumed], assumptions_skipped=skipped)
     return df

@@ -1,8 +1,8 @@
 """The look of every capexsim chart: colours, fonts, number formats, titles, legends.
 
-Money is carried in $B everywhere in the package; on charts and in reports it is written
-"$850B" below a thousand billion and "$1.2T" from there, with thousands separators
-("$1,250B" never appears: it is "$1.25T").
+Money is carried in $B everywhere in the package; on charts and in cards it is written
+"$850B" below a thousand billion and "$1.2T" from there. A table row is written in one unit
+(money_scale: "$1,250B ± $8.3B | $390B", thousands separated), never $T beside $B.
 """
 from __future__ import annotations
 
@@ -72,28 +72,47 @@ def _trim(text: str) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def format_money(value_bn: float, digits: int = 3, trim: bool = True) -> str:
+_SCALES = {"M": 0.001, "B": 1.0, "T": 1000.0}
+
+
+def money_scale(values) -> str:
+    """The one unit a table row writes all its money in ("M", "B" or "T"), from its largest
+    finite magnitude: "$1,984B ± $8.3B | $390B" rather than "$1.98T ± $8.3B | $390B", and
+    "$1.03M" rather than "$0.00103B". $B up to $10,000B, $T beyond; $M below $1B."""
+    finite = [abs(float(v)) for v in values if v is not None and np.isfinite(v)]
+    m = max(finite, default=0.0)
+    return "T" if m >= 9999.5 else ("B" if m >= 0.9995 or m == 0 else "M")
+
+
+def format_money(value_bn: float, digits: int = 3, trim: bool = True, scale: str | None = None) -> str:
     """$B value as text with about `digits` significant digits: "$850B", "$1.84T", "−$42.5B".
-    trim=False keeps trailing zeros ("$1.00T"), so values side by side in a table read alike."""
+    trim=False keeps trailing zeros ("$1.00T"), so values side by side in a table read alike.
+    `scale` ("M", "B", "T"; see money_scale) fixes the unit, so a table row reads in one unit
+    ("$1,984B", thousands separated)."""
     if value_bn is None or not np.isfinite(value_bn):
         return "n/a"
     sign = "−" if value_bn < 0 else ""
     v = abs(float(value_bn))
-    scale, suffix = (1000.0, "T") if v >= 999.5 else (1.0, "B")
-    v /= scale
+    if scale is None:
+        scale = "T" if v >= 999.5 else "B"
+    if scale not in _SCALES:
+        raise ValueError(f"scale must be one of {sorted(_SCALES)}, got {scale!r}")
+    suffix = scale
+    v /= _SCALES[scale]
     decimals = 0 if v == 0 else max(0, digits - 1 - int(math.floor(math.log10(v))))
     text = f"{v:,.{decimals}f}"
     return f"{sign}${_trim(text) if trim else text}{suffix}"
 
 
-def format_value(value: float, unit: str, digits: int = 3, trim: bool = True) -> str:
+def format_value(value: float, unit: str, digits: int = 3, trim: bool = True,
+                 scale: str | None = None) -> str:
     """A value with its unit, for labels and tables: "$1.84T", "$234B/yr", "30.0 GW", "6.5 years",
     "23.5%" (a share)."""
     if value is None or not np.isfinite(value):
         return "n/a"
     if unit.startswith("$B"):
         rest = unit[2:]
-        return format_money(value, digits, trim) + (rest if rest.startswith("/") else f" {rest.strip()}" if rest else "")
+        return format_money(value, digits, trim, scale) + (rest if rest.startswith("/") else f" {rest.strip()}" if rest else "")
     if unit == "share":
         return f"{value:.1%}"
     if unit == "years":
@@ -101,15 +120,15 @@ def format_value(value: float, unit: str, digits: int = 3, trim: bool = True) ->
     return f"{value:,.1f} {unit}"
 
 
-def format_mean_ci(mean: float, stderr: float, unit: str) -> str:
+def format_mean_ci(mean: float, stderr: float, unit: str, scale: str | None = None) -> str:
     """A Monte Carlo mean and its 95% confidence half-width (1.96 stderr), the unit once:
     "$1.83T ± $3.6B", "$234B/yr ± $0.71B", "0.64 ± 0.0019 years"."""
     if mean is None or not np.isfinite(mean):
         return "n/a"
     half = 1.96 * float(stderr) if stderr is not None and np.isfinite(stderr) else float("nan")
     if unit.startswith("$B"):
-        err = f" ± {format_money(half, 2)}" if np.isfinite(half) else ""
-        return format_value(mean, unit) + err
+        err = f" ± {format_money(half, 2, scale=scale)}" if np.isfinite(half) else ""
+        return format_value(mean, unit, scale=scale) + err
     if unit == "share":  # as percent: "28.1% ± 0.64%"
         err = f" ± {100 * half:.2g}%" if np.isfinite(half) else ""
         return format_value(mean, unit) + err
@@ -132,6 +151,8 @@ def axis_label(q: Quantity) -> str:
         unit = "US$ per year"
     elif unit.startswith("$B"):
         unit = "US$" + unit[2:]
+    elif unit == "share":
+        unit = "%"
     elif unit == "years" and q.kind == "time":
         unit = "years from start"
     return f"{q.label} ({unit})"
@@ -190,6 +211,9 @@ def format_axis(axis, q: Quantity) -> None:
     axis.set_label_text(axis_label(q))
     if q.is_money:
         axis.set_major_formatter(money_formatter())
+    elif q.unit == "share":  # ownership 0.4 reads "40%", as the tables print it
+        from matplotlib.ticker import PercentFormatter
+        axis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     else:
         axis.set_major_formatter(plain_formatter())
 

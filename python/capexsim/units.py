@@ -75,7 +75,26 @@ def _label(name: str) -> str:
         return f"ARR in {m.group(1)}"
     if name.startswith("unpaid_"):
         return f"unpaid to {name[7:]}"
+    # Dates said outright (docs/model.md §12.1, §13.5): a checkpoint is 1 January of its
+    # year, a calendar-year output runs through 31 December; "by 2030" next to "2030" read
+    # as one date when they are a year apart.
+    m = _BY_DATE.match(name)
+    if m:
+        return f"{m.group(1).replace('_', ' ')} to 1 Jan {_year(m.group(2))}"
+    m = _YEARLY.match(name)
+    if m:
+        what = {"need": "gross need through", "revenue": "revenue in", "fcf": "free cash flow in",
+                "capex": "capex in"}[m.group(1)]
+        return f"{what} {'end ' if m.group(1) == 'need' else ''}{m.group(2)}"
     return name.replace("_", " ")
+
+
+_BY_DATE = re.compile(r"(funding_need|funding_gap)_by_(\d+(?:\.\d+)?)$")
+_YEARLY = re.compile(r"(need|revenue|fcf|capex)_(\d{4})$")
+
+
+def _year(text: str) -> str:
+    return text[:-2] if text.endswith(".0") else text
 
 
 def quantity(name: str) -> Quantity:
@@ -105,3 +124,29 @@ def output_unit(name: str) -> str:
 
 def series_unit(name: str) -> str:
     return quantity(name).unit
+
+
+_WATERFALL_FIRST = ("funding_need", "need_time", "funding_gap", "gap_time", "runway")
+
+
+def display_order(names: list[str]) -> list[str]:
+    """The run table's order (docs/model.md §12.1): the waterfall (need, need by date,
+    residual, residual by date, runway), the ledger, counterparties, then every other output."""
+    def rank(n: str):
+        if n in _WATERFALL_FIRST[:2]:
+            return (0, _WATERFALL_FIRST.index(n))
+        if n.startswith("funding_need_by_"):
+            return (1, 0)
+        if n in ("funding_gap", "gap_time"):
+            return (2, _WATERFALL_FIRST.index(n))
+        if n.startswith("funding_gap_by_"):
+            return (3, 0)
+        if n == "runway":
+            return (4, 0)
+        if n.startswith("flow_"):
+            return (5, 0)
+        if n.startswith("unpaid_") or n in ("deferred_total", "recovered_total", "default_time"):
+            return (6, 0)
+        return (7, 0)
+    return sorted(names, key=lambda n: (rank(n), names.index(n)))
+

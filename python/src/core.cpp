@@ -99,6 +99,19 @@ Scenario load_with_sampling(const std::string& toml, const std::string& source,
   return scenario;
 }
 
+/// Joint runs (docs/model.md §12.6) from (name, lab TOML, lab source) each, into `o`;
+/// a bad pair raises ValueError naming the problem.
+using Labs = std::vector<std::tuple<std::string, std::string, std::string>>;
+void add_counterparties(const Scenario& scenario, const Labs& labs, RunOptions& o) {
+  for (const auto& [name, lab_toml, lab_source] : labs) {
+    try {
+      o.counterparties.push_back(joint_run(scenario, parse_scenario(lab_toml, lab_source), name));
+    } catch (const std::invalid_argument& e) {
+      throw py::value_error(e.what());
+    }
+  }
+}
+
 /// Run on a worker thread while this thread, GIL released, waits in 50 ms slices; between
 /// slices it takes the GIL to check for Ctrl-C (KeyboardInterrupt) and report progress.
 Result simulate(const std::string& toml, const std::string& source, std::uint64_t paths,
@@ -109,14 +122,7 @@ Result simulate(const std::string& toml, const std::string& source, std::uint64_
   const Scenario scenario = load_with_sampling(toml, source, sampling);
   const PathModel model(scenario);
   RunOptions o;
-  // Joint runs (docs/model.md §12.6): (name, lab TOML, lab source) each.
-  for (const auto& [name, lab_toml, lab_source] : labs) {
-    try {
-      o.counterparties.push_back(joint_run(scenario, parse_scenario(lab_toml, lab_source), name));
-    } catch (const std::invalid_argument& e) {
-      throw py::value_error(e.what());
-    }
-  }
+  add_counterparties(scenario, labs, o);  // joint runs: (name, lab TOML, lab source) each
   o.design_paths = design_paths;
   o.paths = paths;
   o.seed = seed;
@@ -324,12 +330,13 @@ TornadoOptions tornado_options(double low, double high, const std::vector<std::s
 py::dict tornado_dict(const std::string& toml, const std::string& source, const std::string& output,
                       const std::string& stat, std::uint64_t paths, std::uint64_t seed, int threads,
                       double low, double high, const std::vector<std::string>& vary,
-                      py::object progress) {
+                      py::object progress, const Labs& labs) {
   const Scenario scenario = parse_scenario(toml, source);
   const Statistic st = statistic_of(stat);
   const TornadoOptions to = tornado_options(low, high, vary);
   Progress p;
   RunOptions o = sensitivity_options(paths, seed, threads, p);
+  add_counterparties(scenario, labs, o);
   std::size_t drawn = 0;
   for (const auto& d : scenario.params) drawn += d.is_fixed() ? 0 : 1;
   const std::uint64_t total = paths * (1 + 2 * (drawn + to.vary.size()));
@@ -352,7 +359,8 @@ py::tuple assumptions_of(const std::string& toml, const std::string& source,
 py::bytes tornado_samples_bytes(const std::string& toml, const std::string& source,
                                 const std::string& output, std::uint64_t paths,
                                 std::uint64_t first_path, std::uint64_t seed, int threads,
-                                double low, double high, const std::vector<std::string>& vary) {
+                                double low, double high, const std::vector<std::string>& vary,
+                                const Labs& labs) {
   const Scenario scenario = parse_scenario(toml, source);
   const TornadoOptions to = tornado_options(low, high, vary);
   RunOptions o;
@@ -360,6 +368,7 @@ py::bytes tornado_samples_bytes(const std::string& toml, const std::string& sour
   o.first_path = first_path;
   o.seed = seed;
   o.threads = threads;
+  add_counterparties(scenario, labs, o);
   std::string bytes;
   {
     py::gil_scoped_release release;
@@ -386,15 +395,17 @@ py::dict sobol_table_dict(const SobolTable& t);
 
 py::dict sobol_dict(const std::string& toml, const std::string& source, const std::string& output,
                     const std::string& stat, std::uint64_t paths, std::uint64_t seed, int threads,
-                    int bootstrap, const std::string& over_time, py::object progress) {
+                    int bootstrap, const std::string& over_time, py::object progress,
+                    const Labs& labs) {
   const Scenario scenario = parse_scenario(toml, source);
   const Statistic st = statistic_of(stat);
   Progress p;
   RunOptions o = sensitivity_options(paths, seed, threads, p);
+  add_counterparties(scenario, labs, o);
   SobolModelOptions so;
   so.estimator.bootstrap = bootstrap;
   so.over_time = over_time;
-  const std::uint64_t total = paths * (sobol_factors(scenario).size() + 2);
+  const std::uint64_t total = paths * (sobol_factors(scenario, o.counterparties).size() + 2);
   SobolTable t = in_worker([&] { return sobol_sensitivity(scenario, output, st, o, so); }, p.done,
                            p.cancel, total, progress);
   return sobol_table_dict(t);
@@ -405,11 +416,12 @@ py::dict sobol_dict(const std::string& toml, const std::string& source, const st
 py::bytes sobol_samples_bytes(const std::string& toml, const std::string& source,
                               const std::string& output, const std::string& stat,
                               std::uint64_t paths, std::uint64_t first_path, std::uint64_t seed,
-                              int threads, const std::string& over_time) {
+                              int threads, const std::string& over_time, const Labs& labs) {
   const Scenario scenario = parse_scenario(toml, source);
   const Statistic st = statistic_of(stat);
   Progress p;
   RunOptions o = sensitivity_options(paths, seed, threads, p);
+  add_counterparties(scenario, labs, o);
   o.first_path = first_path;
   o.progress = nullptr;
   std::string bytes;
@@ -666,22 +678,25 @@ PYBIND11_MODULE(_core, m) {
   m.def("tornado_samples", &tornado_samples_bytes, py::arg("toml"), py::arg("source"),
         py::arg("output"), py::arg("paths"), py::arg("first_path"), py::arg("seed"),
         py::arg("threads"), py::arg("low"), py::arg("high"), py::arg("vary"),
+        py::arg("counterparties") = Labs{},
         "One path range of a tornado: its evaluations as bytes (see tornado_from_shards).");
   m.def("tornado_from_shards", &tornado_from_shards, py::arg("shards"), py::arg("stat"),
         "The tornado table of a statistic from the samples of every path range.");
   m.def("sensitivity_tornado", &tornado_dict, py::arg("toml"), py::arg("source"), py::arg("output"),
         py::arg("stat"), py::arg("paths"), py::arg("seed"), py::arg("threads"), py::arg("low"),
-        py::arg("high"), py::arg("vary"), py::arg("progress"));
+        py::arg("high"), py::arg("vary"), py::arg("progress"), py::arg("counterparties") = Labs{});
   m.def("assumption_ranges", &assumptions_of, py::arg("toml"), py::arg("source"),
         py::arg("file_text"), py::arg("share"), py::arg("all"),
         "Fixed keys tagged [assumption] in file_text (or all fixed numeric keys) as "
         "(key, value (1 - share), value (1 + share)), and the keys not moved with why.");
   m.def("sensitivity_sobol", &sobol_dict, py::arg("toml"), py::arg("source"), py::arg("output"),
         py::arg("stat"), py::arg("paths"), py::arg("seed"), py::arg("threads"),
-        py::arg("bootstrap"), py::arg("over_time"), py::arg("progress"));
+        py::arg("bootstrap"), py::arg("over_time"), py::arg("progress"),
+        py::arg("counterparties") = Labs{});
   m.def("sobol_samples", &sobol_samples_bytes, py::arg("toml"), py::arg("source"),
         py::arg("output"), py::arg("stat"), py::arg("paths"), py::arg("first_path"),
         py::arg("seed"), py::arg("threads"), py::arg("over_time"),
+        py::arg("counterparties") = Labs{},
         "One path range of a Sobol analysis: its evaluations as bytes (merge with "
         "sobol_from_shards).");
   m.def("sobol_from_shards", &sobol_from_shards, py::arg("shards"), py::arg("bootstrap"),

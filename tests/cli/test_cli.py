@@ -608,6 +608,85 @@ class JointRuns(Base):
             self.assertEqual(q.returncode, 2, (bad, q.stdout, q.stderr))
             self.assertIn(words, q.stderr)
 
+    def compare_row(self, stdout, name):
+        """(A mean, B mean, B - A) of an output's row in compare's table, as printed."""
+        for line in stdout.splitlines():
+            cells = line.split()
+            if cells and cells[0] == name:
+                return cells[2], cells[3], cells[4]
+        self.fail(f"no row {name} in:\n{stdout}")
+
+    def test_compare_with_counterparties(self):
+        """compare --counterparty / --counterparty-a / -b (issue 23): each joint side gives
+        the numbers of `run --counterparty` with the same seed and paths."""
+        prov = os.path.join(SRC, "scenarios", "oracle-side.toml")
+        lab = os.path.join(SRC, "scenarios", "ai-lab-2026-stress.toml")
+        common = ["--paths", "2000", "--seed", "5", "--quiet"]
+
+        def means(*extra):
+            out = os.path.join(self.dir, "run-" + str(len(extra)))
+            p = run("run", prov, *common, "--out", out, *extra)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            with open(os.path.join(out, "summary.json")) as f:
+                return json.load(f)["metrics"]
+
+        joint, alone = means("--counterparty", f"oracle={lab}"), means()
+        p = run("compare", prov, prov, *common, "--counterparty-a", f"oracle={lab}")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("A joint run: revenue contract oracle paid by " + lab, p.stdout)
+        self.assertNotIn("B joint run", p.stdout)
+        for name in ("received_oracle", "funding_gap", "terminal_cash"):
+            a, b, d = self.compare_row(p.stdout, name)
+            decimals = len(a.split(".")[1]) if "." in a else 0
+            self.assertEqual(a, f"{joint[name]['mean']:.{decimals}f}", name)
+            self.assertEqual(b, f"{alone[name]['mean']:.{decimals}f}", name)
+        self.assertNotEqual(*self.compare_row(p.stdout, "received_oracle")[:2])
+        # --counterparty-b: the other way round.
+        q = run("compare", prov, prov, *common, "--counterparty-b", f"oracle={lab}")
+        self.assertEqual(q.returncode, 0, q.stderr)
+        a, b, _ = self.compare_row(q.stdout, "received_oracle")
+        self.assertEqual((b, a), self.compare_row(p.stdout, "received_oracle")[:2])
+        # --counterparty: both sides that have the contract; B - A is then exactly 0.
+        q = run("compare", prov, prov, *common, "--counterparty", f"oracle={lab}")
+        self.assertEqual(q.returncode, 0, q.stderr)
+        a, b, d = self.compare_row(q.stdout, "received_oracle")
+        self.assertEqual((a, b), (self.compare_row(p.stdout, "received_oracle")[0],) * 2)
+        self.assertEqual(float(d), 0.0)
+        # ... and only those: a B without the revenue contract runs alone.
+        q = run("compare", prov, reference(), "--paths", "300", "--quiet", "--counterparty",
+                f"oracle={lab}")
+        self.assertEqual(q.returncode, 0, q.stderr)
+        self.assertIn("A joint run", q.stdout)
+        self.assertNotIn("B joint run", q.stdout)
+
+    def test_compare_counterparty_refusals(self):
+        prov = os.path.join(SRC, "scenarios", "oracle-side.toml")
+        lab = os.path.join(SRC, "scenarios", "ai-lab-2026-stress.toml")
+        with open(lab) as f:
+            shorter = self.write("short-lab.toml",
+                                 f.read().replace("horizon_years = 10", "horizon_years = 8"))
+        neo = os.path.join(SRC, "scenarios", "neocloud.toml")
+        cases = (
+            ([prov, prov, "--counterparty", f"azure={lab}"], ['"azure"', "neither A"]),
+            ([prov, prov, "--counterparty-a", f"azure={lab}"],
+             ["--counterparty-a", 'no [[revenue_contract]] named "azure"']),
+            ([prov, reference(), "--counterparty-b", f"oracle={lab}"],
+             ["--counterparty-b", 'no [[revenue_contract]] named "oracle"']),
+            ([prov, prov, "--counterparty-b", f"oracle={neo}"],
+             ["--counterparty-b", 'no [[contract]] named "oracle"']),
+            ([prov, prov, "--counterparty", "oracle"], ["--counterparty oracle", "expected NAME=lab.toml"]),
+            ([prov, prov, "--counterparty-a", "=x.toml"], ["--counterparty-a", "expected NAME=lab.toml"]),
+            ([prov, prov, "--counterparty", f"oracle={shorter}"],
+             ["--counterparty oracle=", "a joint run needs one time grid"]),
+        )
+        for args, words in cases:
+            with self.subTest(args=args[2:]):
+                q = run("compare", *args, "--paths", "10", "--quiet")
+                self.assertEqual(q.returncode, 2, (q.stdout, q.stderr))
+                self.assertTrue(q.stderr.startswith("capexsim: error: "), q.stderr)
+                for w in words:
+                    self.assertIn(w, q.stderr)
+
 if __name__ == "__main__":
     BIN, SRC = sys.argv[1], sys.argv[2]
     unittest.main(argv=[sys.argv[0], "-v"])

@@ -346,6 +346,102 @@ class Sensitivity(unittest.TestCase):
         self.assert_invalid(p, "prob_positive or nan_share")
 
 
+class JointSensitivity(unittest.TestCase):
+    """sensitivity --counterparty NAME=lab.toml: every evaluation a joint run (issue 23)."""
+
+    def setUp(self):
+        self.tmp = tempfile.TemporaryDirectory()
+        self.dir = self.tmp.name
+        self.prov = os.path.join(SRC, "scenarios", "oracle-side.toml")
+        self.lab = os.path.join(SRC, "scenarios", "ai-lab-2026-stress.toml")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def sens(self, out, *args, joint=True):
+        path = os.path.join(self.dir, out)
+        extra = ["--counterparty", f"oracle={self.lab}"] if joint else []
+        p = run("sensitivity", self.prov, "--quiet", "--out", path, *args, *extra)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        with open(os.path.join(path, "sensitivity.json")) as f:
+            meta = json.load(f)
+        return read_csv(os.path.join(path, "sensitivity.csv")), meta
+
+    def test_each_method_differs_from_alone_is_reproducible_and_records_the_lab(self):
+        r = run("run", self.prov, "--paths", "200", "--quiet", "--counterparty",
+                f"oracle={self.lab}", "--out", os.path.join(self.dir, "run"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(self.dir, "run", "summary.json")) as f:
+            joint_hash = json.load(f)["scenario_hash"]
+        provider_hash, lab_part = joint_hash.split("+", 1)
+        for method, args in (("rank", ["--paths", "2000"]),
+                             ("tornado", ["--paths", "1000", "--output", "received_oracle"]),
+                             ("sobol", ["--paths", "256", "--bootstrap", "100",
+                                        "--output", "received_oracle"])):
+            with self.subTest(method=method):
+                a, meta = self.sens(method + "1", "--method", method, *args)
+                b, _ = self.sens(method + "2", "--method", method, *args)
+                alone, alone_meta = self.sens(method + "0", "--method", method, *args, joint=False)
+                self.assertEqual(a, b)  # reproducible
+                self.assertNotEqual(a, alone)  # the lab's payments change the analysis
+                self.assertEqual(meta["scenario_hash"], joint_hash)
+                self.assertEqual(meta["provider_scenario_hash"], provider_hash)
+                self.assertEqual(alone_meta["scenario_hash"], provider_hash)
+                self.assertNotIn("counterparties", alone_meta)
+                self.assertEqual(meta["counterparties"],
+                                 [{"name": "oracle", "scenario_hash": lab_part.split("=", 1)[1],
+                                   "scenario_file": self.lab}])
+
+    def test_shards_of_a_joint_analysis_merge_to_the_single_one(self):
+        for method, args in (("sobol", ["--paths", "300", "--bootstrap", "100"]),
+                             ("tornado", ["--paths", "600"])):
+            with self.subTest(method=method):
+                args = ["--method", method, "--output", "received_oracle", *args]
+                whole, meta = self.sens(method, *args)
+                dirs = []
+                for k in (1, 2):
+                    d = os.path.join(self.dir, f"{method}{k}")
+                    p = run("sensitivity", self.prov, *args, "--shard", f"{k}/2", "--out", d,
+                            "--quiet", "--counterparty", f"oracle={self.lab}")
+                    self.assertEqual(p.returncode, 0, p.stderr)
+                    dirs.append(d)
+                out = os.path.join(self.dir, method + "merged")
+                p = run("merge", dirs[1], dirs[0], "--out", out)
+                self.assertEqual(p.returncode, 0, p.stderr)
+                self.assertEqual(read_csv(os.path.join(out, "sensitivity.csv")), whole)
+                with open(os.path.join(out, "sensitivity.json")) as f:
+                    merged = json.load(f)
+                self.assertEqual(merged["scenario_hash"], meta["scenario_hash"])
+                self.assertEqual(merged["counterparties"][0]["name"], "oracle")
+                # A shard of the provider alone does not merge with a joint one.
+                d = os.path.join(self.dir, method + "alone")
+                p = run("sensitivity", self.prov, *args, "--shard", "2/2", "--out", d, "--quiet")
+                self.assertEqual(p.returncode, 0, p.stderr)
+                p = run("merge", dirs[0], d, "--out", os.path.join(self.dir, method + "x"))
+                self.assertEqual(p.returncode, 2, p.stderr)
+                self.assertIn("scenario hash", p.stderr)
+
+    def test_bad_counterparty_exits_2_naming_it(self):
+        with open(self.lab) as f:
+            shorter = os.path.join(self.dir, "short-lab.toml")
+            with open(shorter, "w") as g:
+                g.write(f.read().replace("horizon_years = 10", "horizon_years = 8"))
+        neo = os.path.join(SRC, "scenarios", "neocloud.toml")
+        for method in ("rank", "tornado", "sobol"):
+            for bad, words in ((f"azure={self.lab}", 'no [[revenue_contract]] named "azure"'),
+                               (f"oracle={neo}", 'no [[contract]] named "oracle"'),
+                               ("oracle", "expected NAME=lab.toml"),
+                               (f"oracle={shorter}", "a joint run needs one time grid")):
+                with self.subTest(method=method, bad=bad):
+                    out = os.path.join(self.dir, "bad")
+                    p = run("sensitivity", self.prov, "--method", method, "--paths", "100",
+                            "--counterparty", bad, "--out", out, "--quiet")
+                    self.assertEqual(p.returncode, 2, p.stderr)
+                    self.assertIn(words, p.stderr)
+                    self.assertIn("--counterparty", p.stderr)
+                    self.assertFalse(os.path.exists(out))
+
+
 if __name__ == "__main__":
     BIN, SRC = sys.argv[1], sys.argv[2]
     unittest.main(argv=[sys.argv[0], "-v"])

@@ -113,6 +113,38 @@ def test_sensitivity_on_the_cluster_equals_one_machine(client, reference_path):
         cd.sensitivity(reference_path, "sobol", output="nope", paths=100, client=client)
 
 
+def test_a_joint_run_on_the_cluster_gives_the_single_run_bits(client, source_dir, tmp_path):
+    """Issue 23: simulate(..., counterparties=) sharded on Dask (each task runs the lab on its
+    range) equals the single-machine joint run bit for bit; so does a joint sensitivity."""
+    prov = os.path.join(source_dir, "scenarios", "oracle-side.toml")
+    lab = capexsim.Scenario.from_toml(os.path.join(source_dir, "scenarios",
+                                                   "ai-lab-2026-stress.toml"))
+    one = capexsim.simulate(prov, paths=3_000, seed=6, counterparties={"oracle": lab})
+    alone = capexsim.simulate(prov, paths=3_000, seed=6)
+    assert one.scenario_fingerprint != alone.scenario_fingerprint
+    for shards in (4, None):
+        res = cd.simulate(prov, paths=3_000, seed=6, client=client, shards=shards,
+                          counterparties={"oracle": lab})
+        assert_same_result(res, one)
+    assert res._core.to_bytes() == one._core.to_bytes()
+    files = cd.simulate(prov, paths=3_000, seed=6, client=client, shards=3, shard_dir=tmp_path,
+                        counterparties={"oracle": lab})
+    assert_same_result(files, one)
+    assert not np.array_equal(one.outputs["received_oracle"], alone.outputs["received_oracle"])
+    s1 = capexsim.sensitivity(prov, "sobol", output="received_oracle", paths=400, seed=2,
+                              bootstrap=200, counterparties={"oracle": lab})
+    s2 = cd.sensitivity(prov, "sobol", output="received_oracle", paths=400, seed=2,
+                        bootstrap=200, client=client, shards=3, counterparties={"oracle": lab})
+    pd.testing.assert_frame_equal(s2, s1, check_exact=True)
+    t1 = capexsim.sensitivity(prov, "tornado", output="received_oracle", paths=600, seed=2,
+                              counterparties={"oracle": lab})
+    t2 = cd.sensitivity(prov, "tornado", output="received_oracle", paths=600, seed=2,
+                        client=client, shards=2, counterparties={"oracle": lab})
+    pd.testing.assert_frame_equal(t2, t1, check_exact=True)
+    with pytest.raises(ValueError, match='no \\[\\[revenue_contract\\]\\] named "azure"'):
+        cd.simulate(prov, paths=100, client=client, counterparties={"azure": lab})
+
+
 def test_the_cluster_result_is_simulates_result(client, reference_path):
     # Issue 24: the merged Result carries its Scenario (fan-chart events, the workbook's
     # inputs sheet) and pickles to the same bytes as simulate()'s.

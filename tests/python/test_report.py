@@ -68,7 +68,13 @@ def test_report_headline_numbers_carry_their_error(made):
     text, s = made["text"], made["result"].summary()
     gap = s.loc["funding_gap"]
     from capexsim.report import _ci_html  # the mean and its CI, which may wrap before the ±
-    assert _ci_html(style.format_mean_ci(gap["mean"], gap["stderr"], "$B")) in text
+    # The table writes a row's money in one unit, the one its largest value needs: this
+    # mean ($1.8T) is written "$1,824B" beside a p5 of hundreds of $B, never "$1.82T ± $21B".
+    scale = style.money_scale([gap[c] for c in ("mean", "p5", "p50", "p95")])
+    assert scale == "B" and gap["mean"] > 1000
+    assert _ci_html(style.format_mean_ci(gap["mean"], gap["stderr"], "$B", scale)) in text
+    assert _ci_html(style.format_mean_ci(gap["mean"], gap["stderr"], "$B")) not in text.split("What drives")[0] \
+        .split("<table>", 1)[1]
     assert "95% confidence interval" in text and f"{PATHS:,} paths" in text
     runway = s.loc["runway"]
     assert _ci_html(style.format_mean_ci(runway["mean"], runway["stderr"], "years")) in text
@@ -84,6 +90,9 @@ def test_report_headline_numbers_carry_their_error(made):
 
 def test_report_lists_inputs_with_their_sources(made, reference_path):
     text = made["text"]
+    # An input's name wraps only after an underscore, never inside a word.
+    assert '<code class="key">plan_<wbr>cap_<wbr>gw</code>' in text
+    text = text.replace("<wbr>", "").replace('<code class="key">', "<code>")
     row = re.search(r"<tr><td class=\"l\">build</td><td class=\"l\"><code>plan_cap_gw</code></td>(.*?)</tr>", text)
     assert row, "plan_cap_gw has a row"
     assert "†" in row.group(1) and "reported" in row.group(1)
@@ -192,7 +201,7 @@ def made26(tmp_path_factory, source_dir):
     # The stress variant: the reference with arrears, so counterparties too.
     path = os.path.join(source_dir, "scenarios", "ai-lab-2026-stress.toml")
     _run_cli("report", path, "--paths", PATHS, "--seed", SEED, "--out", html, "--xlsx", xlsx)
-    return {"html": html, "xlsx": xlsx, "text": html.read_text(encoding="utf-8"), "path": path,
+    return {"html": html, "xlsx": xlsx, "text": html.read_text(encoding="utf-8").replace("<wbr>", ""), "path": path,
             "result": capexsim.simulate(path, paths=PATHS, seed=SEED), "dir": out}
 
 
@@ -283,6 +292,59 @@ def test_report_fans_counterparties_and_events(made26, reference_path):
     assert "Counterparties" not in capexsim.write_report(reference_path, paths=200, sensitivity=False)
 
 
+def test_report_first_screen_units_and_dates_read_as_an_analyst_expects(made26):
+    """Findings of a user test of the stress pack: one money unit per table row, dates said
+    outright, a breakeven card that does not read a minority's median as the typical path,
+    and what is left unpaid on the first screen."""
+    text, s = made26["text"], made26["result"].summary()
+    # One unit per row: "$1,954B ± $18B | $389B | ..." not "$1.95T ± $18B | $389B".
+    assert style.money_scale([1984.3, 390.2, 1646.3, 4529.5]) == "B"
+    assert style.format_money(1984.3, trim=False, scale="B") == "$1,984B"
+    assert style.money_scale([0.00103, 0.0, 0.0]) == "M" and style.format_money(0.00103, scale="M") == "$1.03M"
+    assert style.money_scale([12_000.0]) == "T" and style.money_scale([]) == "B"
+    row = re.search(r"<code>flow_revenue</code></td>(.*?)</tr>", text).group(1)
+    cells = re.findall(r">(−?\$[0-9.,]+[MBT])<", row)
+    assert len(cells) >= 4 and {c[-1] for c in cells} == {"B"}, cells
+    # Dates: a checkpoint is 1 January, a calendar-year output runs through 31 December.
+    assert "funding need to 1 Jan 2030" in text and "gross need through end 2030" in text
+    assert capexsim.units.quantity("funding_gap_by_2028").label == "funding gap to 1 Jan 2028"
+    # Breakeven: most stress paths never break even, so the median path's card says "never".
+    b = s.loc["breakeven"]
+    assert b["nan_share"] > 0.5
+    assert '<div class="label">breakeven, median path</div><div class="value">never</div>' in text
+    assert f"{1 - b['nan_share']:.1%} of paths break even within the horizon" in text
+    # Left unpaid (unpaid = true) among the cards.
+    cards = text.split('<div class="cards">')[1].split("</div></div></div>")[0]
+    u = s.loc["unpaid_total"]
+    assert "left unpaid, mean" in cards and style.format_value(u["mean"], "$B") in cards
+    assert f"{u['prob_positive']:.1%} of paths leave something unpaid" in cards
+
+
+def test_ownership_fan_reads_in_percent_without_ticks_above_100(made26):
+    ax = capexsim.plotting.plot_fan(made26["result"], "ownership", events=True)
+    ax.figure.canvas.draw()
+    ticks = [t for t in ax.get_yticks() if ax.get_ylim()[0] <= t <= ax.get_ylim()[1]]
+    labels = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert ticks and max(ticks) <= 1.0 + 1e-9
+    assert labels and all(l.endswith("%") for l in labels), labels
+    assert ax.get_ylabel().endswith("(%)")
+
+
+def test_excel_summary_leads_with_the_headline_and_shares_as_percent(made26):
+    from openpyxl import load_workbook
+    wb = load_workbook(made26["xlsx"], read_only=True)
+    ws = wb["summary"]
+    rows = list(ws.iter_rows(min_row=1, max_row=ws.max_row))
+    names = [r[0].value for r in rows[1:] if r and r[0].value]
+    headline = capexsim.Scenario.from_toml(made26["path"]).to_dict()["outputs"]["headline"]
+    assert names[0] == headline
+    # then the run table's order: the gross need before the residual
+    assert names.index("funding_need") < names.index("funding_gap") < names.index("flow_revenue")
+    dilution = next(r for r in rows if r[0].value == "dilution")
+    assert all(c.number_format == "0.0%" for c in dilution[2:] if c.value is not None)
+    wb.close()
+
+
 def test_report_waterfall_sections_light_up_by_name():
     """The waterfall, ledger and residual sections look their outputs up by name: a run that
     has them (the v3 model) shows them, one without shows none."""
@@ -300,6 +362,7 @@ def test_report_waterfall_sections_light_up_by_name():
                                 index=names)
     html = rp._waterfall_section(Stub())
     assert html.startswith("<h2>The funding waterfall</h2>")
+    html = html.replace("<wbr>", "")  # names may wrap after an underscore
     assert html.index("funding_need_by_2028") < html.index("funding_need_by_2030")
     assert "<h3>Sources and uses</h3>" in html and ">use</td><td class=\"l\">capex<" in html
     assert ">source</td><td class=\"l\">debt drawn<" in html and "new thing" in html

@@ -487,3 +487,37 @@ def test_tornado_assumptions_move_tagged_fixed_keys(source_dir):
 def test_calibrate_nan_share(reference_path):
     c = capexsim.calibrate(reference_path, "revenue.arr_per_gw=5:30", "breakeven.nan_share=0.4", paths=500)
     assert c.statistic == "nan_share" and abs(c.achieved - 0.4) <= c.achieved_ci95 + 0.01
+
+
+def test_sensitivity_of_a_joint_run(source_dir):
+    """sensitivity(..., counterparties=) (issue 23): every method runs the lab jointly; the
+    table differs from the provider alone, is reproducible, and rank equals the rank of
+    the joint run itself."""
+    prov = capexsim.Scenario.from_toml(f"{source_dir}/scenarios/oracle-side.toml")
+    lab = capexsim.Scenario.from_toml(f"{source_dir}/scenarios/ai-lab-2026-stress.toml")
+    cp = {"oracle": lab}
+    for method, kw in (("rank", {"paths": 2000}),
+                       ("tornado", {"paths": 800, "output": "received_oracle"}),
+                       ("sobol", {"paths": 256, "bootstrap": 100, "output": "received_oracle"})):
+        joint = capexsim.sensitivity(prov, method, seed=3, counterparties=cp, **kw)
+        again = capexsim.sensitivity(prov, method, seed=3, counterparties=cp, **kw)
+        alone = capexsim.sensitivity(prov, method, seed=3, **kw)
+        pd.testing.assert_frame_equal(joint, again, check_exact=True)
+        assert not joint.equals(alone), method
+        assert joint.attrs["counterparties"] == ["oracle"]
+        assert "counterparties" not in alone.attrs
+    res = capexsim.simulate(prov, paths=2000, seed=3, counterparties=cp, bands=False)
+    pd.testing.assert_frame_equal(capexsim.sensitivity(prov, "rank", paths=2000, seed=3,
+                                                       counterparties=cp),
+                                  res.rank("funding_gap"), check_exact=True, check_like=True)
+    # Sobol: an input only the lab draws is a factor too (they share its variate).
+    sob = capexsim.sensitivity(prov, "sobol", paths=256, bootstrap=100, seed=3,
+                               output="received_oracle", counterparties=cp)
+    assert len(sob) >= len(capexsim.sensitivity(prov, "sobol", paths=256, bootstrap=100, seed=3,
+                                                output="received_oracle"))
+    neo = capexsim.Scenario.from_toml(f"{source_dir}/scenarios/neocloud.toml")
+    for method in ("rank", "tornado", "sobol"):
+        with pytest.raises(ValueError, match='no \\[\\[contract\\]\\] named "oracle"'):
+            capexsim.sensitivity(prov, method, paths=100, counterparties={"oracle": neo})
+        with pytest.raises(ValueError, match='no \\[\\[revenue_contract\\]\\] named "azure"'):
+            capexsim.sensitivity(prov, method, paths=100, counterparties={"azure": lab})

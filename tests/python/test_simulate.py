@@ -374,3 +374,42 @@ def test_joint_run_pays_the_provider_what_the_lab_paid():
     with pytest.raises(ValueError, match='no \\[\\[contract\\]\\] named "oracle"'):
         capexsim.simulate(prov, paths=10, counterparties={
             "oracle": capexsim.Scenario.from_toml(f"{src}/scenarios/neocloud.toml")})
+
+
+def test_compare_with_counterparties():
+    """compare(..., counterparties=, counterparties_a=, counterparties_b=) (issue 23): a joint
+    side gives the numbers of simulate(..., counterparties=) with the same seed and paths."""
+    src = os.environ["CAPEXSIM_SOURCE_DIR"]
+    prov = capexsim.Scenario.from_toml(f"{src}/scenarios/oracle-side.toml")
+    lab = capexsim.Scenario.from_toml(f"{src}/scenarios/ai-lab-2026-stress.toml")
+    joint = capexsim.simulate(prov, paths=1500, seed=4, counterparties={"oracle": lab}).summary()
+    alone = capexsim.simulate(prov, paths=1500, seed=4).summary()
+    df = capexsim.compare(prov, prov, paths=1500, seed=4, counterparties_b={"oracle": lab})
+    for name in ("received_oracle", "funding_gap", "terminal_cash"):
+        assert df.loc[name, "mean_a"] == alone.loc[name, "mean"]
+        assert df.loc[name, "mean_b"] == joint.loc[name, "mean"]
+    assert df.loc["received_oracle", "diff"] != 0
+    a = capexsim.compare(prov, prov, paths=1500, seed=4, counterparties_a={"oracle": lab})
+    assert a.loc["received_oracle", "mean_a"] == joint.loc["received_oracle", "mean"]
+    both = capexsim.compare(prov, prov, paths=1500, seed=4, counterparties={"oracle": lab})
+    assert both.loc["received_oracle", "mean_a"] == both.loc["received_oracle", "mean_b"]
+    assert both.loc["received_oracle", "diff"] == 0
+    # Only the sides that have the revenue contract: ai-lab-2025 has none and runs alone.
+    ref = capexsim.Scenario.from_toml(f"{src}/scenarios/ai-lab-2025.toml")
+    mixed = capexsim.compare(prov, ref, paths=300, seed=4, counterparties={"oracle": lab})
+    assert mixed.loc["funding_gap", "mean_b"] == \
+        capexsim.simulate(ref, paths=300, seed=4).summary().loc["funding_gap", "mean"]
+    neo = capexsim.Scenario.from_toml(f"{src}/scenarios/neocloud.toml")
+    d = lab.to_dict()
+    d["simulation"]["horizon_years"] = 8
+    shorter = capexsim.Scenario.from_dict(d)
+    for kw, words in (({"counterparties": {"azure": lab}}, 'neither A .* "azure"'),
+                      ({"counterparties_a": {"azure": lab}},
+                       'no \\[\\[revenue_contract\\]\\] named "azure"'),
+                      ({"counterparties_b": {"oracle": neo}}, 'no \\[\\[contract\\]\\] named "oracle"'),
+                      ({"counterparties": {"oracle": shorter}}, "one time grid"),
+                      ({"counterparties": [("oracle", lab)]}, "must be a dict")):
+        with pytest.raises(ValueError, match=words):
+            capexsim.compare(prov, prov, paths=10, **kw)
+    with pytest.raises(ValueError, match='no \\[\\[revenue_contract\\]\\] named "oracle"'):
+        capexsim.compare(prov, ref, paths=10, counterparties_b={"oracle": lab})
