@@ -946,8 +946,9 @@ TornadoSamples merge(const TornadoSamples& a, const TornadoSamples& b) {
 namespace {
 
 /// Whether the scenario draws anything from financing group `g` (docs/sensitivity.md):
-/// a group that draws nothing is no factor.
-bool draws(const Scenario& s, ProcessGroup g) {
+/// a group that draws nothing is no factor. `labs`: the counterparties of a joint run, whose
+/// revenue contracts default with the lab instead of on their own draw.
+bool draws(const Scenario& s, ProcessGroup g, std::span<const JointRun> labs = {}) {
   const Financing& f = s.financing;
   switch (g) {
     case ProcessGroup::debt_rates:
@@ -966,10 +967,15 @@ bool draws(const Scenario& s, ProcessGroup g) {
     case ProcessGroup::plan_coverage:
       return s.plan.kind == BuildPlan::Kind::demand && !s.plan.coverage.is_fixed();
     case ProcessGroup::revenue_defaults:
-      return std::any_of(s.revenue_contracts.begin(), s.revenue_contracts.end(),
-                         [](const RevenueContract& c) {
-                           return !c.default_rate.is_fixed() || c.default_rate.value() > 0;
-                         });
+      for (std::size_t k = 0; k < s.revenue_contracts.size(); ++k) {
+        const RevenueContract& c = s.revenue_contracts[k];
+        // A contract paid by a counterparty lab defaults with the lab (no draw of its own).
+        const bool joint = std::any_of(labs.begin(), labs.end(), [&](const JointRun& j) {
+          return j.revenue_contract == static_cast<int>(k);
+        });
+        if (!joint && (!c.default_rate.is_fixed() || c.default_rate.value() > 0)) return true;
+      }
+      return false;
     default:
       return true;  // the four processes are always factors
   }
@@ -988,7 +994,7 @@ std::vector<ProcessGroup> sobol_groups(const Scenario& scenario, std::span<const
   std::vector<ProcessGroup> groups;
   for (std::size_t i = 0; i < process_group_count; ++i) {
     const auto g = static_cast<ProcessGroup>(i);
-    bool drawn = draws(scenario, g);
+    bool drawn = draws(scenario, g, labs);
     for (const JointRun& j : labs) drawn = drawn || draws(j.lab->scenario(), g);
     if (drawn) groups.push_back(g);
   }
