@@ -266,8 +266,20 @@ const char* process_group_name(ProcessGroup g) {
       return "demand";
     case ProcessGroup::growth:
       return "growth";
-    case ProcessGroup::financing:
-      return "financing";
+    case ProcessGroup::debt_rates:
+      return "debt_rates";
+    case ProcessGroup::valuation:
+      return "valuation";
+    case ProcessGroup::equity_capacity:
+      return "equity_capacity";
+    case ProcessGroup::warrant_price:
+      return "warrant_price";
+    case ProcessGroup::deal_terms:
+      return "deal_terms";
+    case ProcessGroup::plan_coverage:
+      return "plan_coverage";
+    case ProcessGroup::revenue_defaults:
+      return "revenue_defaults";
   }
   return "?";
 }

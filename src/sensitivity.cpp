@@ -989,20 +989,42 @@ TornadoSamples merge(const TornadoSamples& a, const TornadoSamples& b) {
 
 namespace {
 
-bool draws_financing(const Scenario& s) {
+/// Whether the scenario draws anything from financing group `g` (docs/sensitivity.md):
+/// a group that draws nothing is no factor. `labs`: the counterparties of a joint run, whose
+/// revenue contracts default with the lab instead of on their own draw.
+bool draws(const Scenario& s, ProcessGroup g, std::span<const JointRun> labs = {}) {
   const Financing& f = s.financing;
-  if (!f.warrants.empty()) return true;
-  for (const auto& d : f.debt)
-    if (!d.rate.is_fixed()) return true;
-  if (f.valuation && !f.valuation->arr_multiple.is_fixed()) return true;
-  if (f.equity_policy && !f.equity_policy->capacity_per_year.is_fixed()) return true;
-  if (s.plan.kind == BuildPlan::Kind::demand && !s.plan.coverage.is_fixed()) return true;
-  return PathModel(s).per_path_terms();
+  switch (g) {
+    case ProcessGroup::debt_rates:
+      return std::any_of(f.debt.begin(), f.debt.end(),
+                         [](const DebtFacility& d) { return !d.rate.is_fixed(); });
+    case ProcessGroup::valuation:
+      return f.valuation &&
+             (!f.valuation->arr_multiple.is_fixed() || !f.valuation->distress_factor.is_fixed());
+    case ProcessGroup::equity_capacity:
+      return f.equity_policy && !f.equity_policy->capacity_per_year.is_fixed();
+    case ProcessGroup::warrant_price:
+      return std::any_of(f.warrants.begin(), f.warrants.end(),
+                         [](const Warrant& w) { return w.price_volatility > 0; });
+    case ProcessGroup::deal_terms:
+      return PathModel(s).per_path_terms();
+    case ProcessGroup::plan_coverage:
+      return s.plan.kind == BuildPlan::Kind::demand && !s.plan.coverage.is_fixed();
+    case ProcessGroup::revenue_defaults:
+      for (std::size_t k = 0; k < s.revenue_contracts.size(); ++k) {
+        const RevenueContract& c = s.revenue_contracts[k];
+        // A contract paid by a counterparty lab defaults with the lab (no draw of its own).
+        const bool joint = std::any_of(labs.begin(), labs.end(), [&](const JointRun& j) {
+          return j.revenue_contract == static_cast<int>(k);
+        });
+        if (!joint && (!c.default_rate.is_fixed() || c.default_rate.value() > 0)) return true;
+      }
+      return false;
+    default:
+      return true;  // the four processes are always factors
+  }
 }
 
-}  // namespace
-
-namespace {
 /// Is input k drawn by the scenario or by any counterparty lab (they share its variate)?
 bool drawn_in(const Scenario& scenario, std::span<const JointRun> labs, std::size_t k) {
   if (!scenario.params[k].is_fixed()) return true;
@@ -1010,11 +1032,17 @@ bool drawn_in(const Scenario& scenario, std::span<const JointRun> labs, std::siz
     if (!j.lab->scenario().params[k].is_fixed()) return true;
   return false;
 }
-bool financing_in(const Scenario& scenario, std::span<const JointRun> labs) {
-  if (draws_financing(scenario)) return true;
-  for (const JointRun& j : labs)
-    if (draws_financing(j.lab->scenario())) return true;
-  return false;
+/// The process groups that are factors: those the scenario or any counterparty lab draws
+/// (a lab's financing draws switch with the scenario's, as its inputs do), in group order.
+std::vector<ProcessGroup> sobol_groups(const Scenario& scenario, std::span<const JointRun> labs) {
+  std::vector<ProcessGroup> groups;
+  for (std::size_t i = 0; i < process_group_count; ++i) {
+    const auto g = static_cast<ProcessGroup>(i);
+    bool drawn = draws(scenario, g, labs);
+    for (const JointRun& j : labs) drawn = drawn || draws(j.lab->scenario(), g);
+    if (drawn) groups.push_back(g);
+  }
+  return groups;
 }
 }  // namespace
 
@@ -1024,9 +1052,8 @@ std::vector<std::string> sobol_factors(const Scenario& scenario,
   for (std::size_t k = 0; k < param_count; ++k)
     if (drawn_in(scenario, counterparties, k))
       names.push_back(std::string(param_table()[k].section) + "." + param_table()[k].key);
-  for (std::size_t g = 0; g < 4; ++g)
-    names.push_back(process_group_name(static_cast<ProcessGroup>(g)));
-  if (financing_in(scenario, counterparties)) names.push_back("financing");
+  for (ProcessGroup g : sobol_groups(scenario, counterparties))
+    names.push_back(process_group_name(g));
   return names;
 }
 
@@ -1078,12 +1105,10 @@ SobolSamples sobol_samples(const Scenario& scenario_in, std::string_view output,
       v.alt_input[k] = true;
       switches.push_back(v);
     }
-  for (std::size_t g = 0; g < process_group_count; ++g) {
-    if (g == static_cast<std::size_t>(ProcessGroup::financing) && out.factors.back() != "financing")
-      continue;
+  for (ProcessGroup g : sobol_groups(scenario, options.counterparties)) {
     Variation v;
     v.alt_seed = b;
-    v.alt_group[g] = true;
+    v.alt_group[static_cast<std::size_t>(g)] = true;
     switches.push_back(v);
   }
 

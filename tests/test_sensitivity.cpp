@@ -65,7 +65,8 @@ Scenario one_driver() {
 
 TEST_CASE("pick-freeze: every factor from seed b is the run of seed b, bit for bit") {
   // If any variate escaped the groups (a stream left on the run's seed), this would differ.
-  for (const Scenario* s : {&reference(), &financed()}) {
+  const Scenario neocloud = load_scenario(CAPEXSIM_SOURCE_DIR "/scenarios/neocloud.toml");
+  for (const Scenario* s : {&reference(), &financed(), &neocloud}) {
     CAPTURE(s->name);
     const Result b = run(*s, opts(300, 99));
     PathModel m(*s);
@@ -104,6 +105,89 @@ TEST_CASE("pick-freeze: switching to the run's own seed changes nothing; one gro
   PathModel mq(quiet);
   mq.set_variation(c);
   CHECK(same_bits(run(mq, opts(300)).per_path, q.per_path));
+}
+
+TEST_CASE("pick-freeze: each financing source moves the run exactly when it is a factor") {
+  // Issue 24: the financing draws are split by source. A source the scenario lists as a
+  // Sobol factor must move the outputs when switched alone; one it does not list must move
+  // nothing (else its variance would go unreported), and no source touches the inputs.
+  const Scenario neocloud = load_scenario(CAPEXSIM_SOURCE_DIR "/scenarios/neocloud.toml");
+  for (const Scenario* s : {&reference(), &financed(), &neocloud}) {
+    CAPTURE(s->name);
+    const Result a = run(*s, opts(300));
+    const auto names = sobol_factors(*s);
+    for (std::size_t g = static_cast<std::size_t>(first_financing_group); g < process_group_count;
+         ++g) {
+      const std::string name = process_group_name(static_cast<ProcessGroup>(g));
+      CAPTURE(name);
+      Variation v;
+      v.alt_seed = 1234;
+      v.alt_group[g] = true;
+      PathModel m(*s);
+      m.set_variation(v);
+      const Result r = run(m, opts(300));
+      CHECK(same_bits(r.inputs, a.inputs));
+      const bool listed = std::find(names.begin(), names.end(), name) != names.end();
+      CHECK(listed == !same_bits(r.per_path, a.per_path));
+    }
+  }
+  // ai-lab-2026 draws six of the seven; neocloud's revenue contracts draw their defaults.
+  const auto fin = sobol_factors(financed()), neo = sobol_factors(neocloud);
+  CHECK(std::find(fin.begin(), fin.end(), "revenue_defaults") == fin.end());
+  CHECK(std::find(neo.begin(), neo.end(), "revenue_defaults") != neo.end());
+}
+
+TEST_CASE("sobol: the financing sources together are the old financing group") {
+  // Issue 24. Switching every financing source at once is the old `financing` group (one
+  // seed for every financing draw). Estimated on the same A and B runs, its indices bound
+  // the split ones: the sources are disjoint, so sum S_g <= S_closed(all) and
+  // ST(all) <= sum ST_g (an interaction among sources counts once in ST(all), once per
+  // source in the sum), up to sampling error.
+  const Scenario& s = financed();
+  const std::uint64_t n = 4096, a = 7, b = 99;
+  const auto gap = [&](const Result& r) {
+    const Eigen::ArrayXd c =
+        r.per_path.col(static_cast<Eigen::Index>(r.output_index("funding_gap")));
+    return c;
+  };
+  const Eigen::ArrayXd ya = gap(run(s, opts(n, a))), yb = gap(run(s, opts(n, b)));
+  const double mean = (ya.sum() + yb.sum()) / (2.0 * n);
+  const double var = ((ya - mean).square().sum() + (yb - mean).square().sum()) / (2.0 * n);
+  REQUIRE(var > 0);
+  struct Index {
+    double S, ST;
+  };
+  const auto indices = [&](const Variation& v) {
+    PathModel m(s);
+    m.set_variation(v);
+    const Eigen::ArrayXd yab = gap(run(m, opts(n, a)));
+    return Index{((yb - mean) * (yab - ya)).mean() / var, (ya - yab).square().mean() / (2 * var)};
+  };
+  Variation all;
+  all.alt_seed = b;
+  double sum_S = 0, sum_ST = 0;
+  const auto names = sobol_factors(s);
+  for (std::size_t g = static_cast<std::size_t>(first_financing_group); g < process_group_count;
+       ++g) {
+    if (std::find(names.begin(), names.end(), process_group_name(static_cast<ProcessGroup>(g))) ==
+        names.end())
+      continue;
+    Variation v;
+    v.alt_seed = b;
+    v.alt_group[g] = all.alt_group[g] = true;
+    const Index i = indices(v);
+    sum_S += i.S;
+    sum_ST += i.ST;
+  }
+  const Index whole = indices(all);
+  CAPTURE(sum_S);
+  CAPTURE(sum_ST);
+  CAPTURE(whole.S);
+  CAPTURE(whole.ST);
+  CHECK(whole.ST > 0.05);  // financing matters for ai-lab-2026's gap
+  CHECK(sum_S <= whole.S + 0.05);
+  CHECK(whole.ST <= sum_ST + 0.02);
+  CHECK(whole.S <= whole.ST + 0.05);
 }
 
 TEST_CASE("pins: an input pinned at v equals the scenario with that input fixed at v") {
@@ -294,8 +378,19 @@ TEST_CASE("sobol on the model: reproducible across threads; the reference's fact
   const auto names = sobol_factors(s);
   CHECK(names.size() == b.rows.size());
   CHECK(std::find(names.begin(), names.end(), "demand") != names.end());
-  CHECK(std::find(names.begin(), names.end(), "financing") == names.end());  // v1: none
-  CHECK(sobol_factors(financed()).back() == "financing");
+  const char* financing_groups[] = {"debt_rates",       "valuation",  "equity_capacity",
+                                    "warrant_price",    "deal_terms", "plan_coverage",
+                                    "revenue_defaults", "financing"};
+  for (const char* g : financing_groups)  // v1 draws no financing: none of them
+    CHECK(std::find(names.begin(), names.end(), g) == names.end());
+  // ai-lab-2026 (issue 24): the financing draws split by source, in group order; it has no
+  // revenue contract, so no revenue_defaults, and the whole `financing` group is gone.
+  const auto fin = sobol_factors(financed());
+  const std::vector<std::string> tail(fin.end() - 10, fin.end());
+  CHECK(tail == std::vector<std::string>{"pace", "cost", "demand", "growth", "debt_rates",
+                                         "valuation", "equity_capacity", "warrant_price",
+                                         "deal_terms", "plan_coverage"});
+  CHECK(std::find(fin.begin(), fin.end(), "financing") == fin.end());
   // Over time: one set of indices per checkpoint year within the horizon.
   SobolModelOptions so;
   so.over_time = "cash";
@@ -539,10 +634,13 @@ TEST_CASE("joint runs: a tornado pins the input in the lab too; Sobol counts the
   // Without the lab the pinned runs differ (the lab's payments move the gap).
   const TornadoSamples alone = tornado_samples(prov, "funding_gap", opts(600));
   CHECK(alone.values[0] != t.values[0]);
-  // Sobol: every input the lab draws is a factor, even where the provider fixes it.
+  // Sobol: every input the lab draws is a factor, even where the provider fixes it. The
+  // provider's own factors stay, but revenue_defaults (issue 24): its one revenue contract
+  // is the lab's, which defaults with the lab and draws no default of its own.
   const auto factors = sobol_factors(prov, o.counterparties);
   for (const auto& f : sobol_factors(prov))
-    CHECK(std::find(factors.begin(), factors.end(), f) != factors.end());
+    CHECK((std::find(factors.begin(), factors.end(), f) != factors.end()) ==
+          (f != "revenue_defaults"));
   for (std::size_t k = 0; k < param_count; ++k)
     if (!lab.params[k].is_fixed()) {
       const std::string name = std::string(param_table()[k].section) + "." + param_table()[k].key;

@@ -21,11 +21,32 @@
 namespace capexsim {
 
 /// The random factors of a path that sensitivity analysis (docs/sensitivity.md) treats
-/// as groups: the four processes of docs/model.md §4 and, as one more group, every
-/// financing draw (deal terms, debt rates, valuation multiple, equity market, plan
-/// coverage, warrant prices).
-enum class ProcessGroup { pace, cost, demand, growth, financing };
-inline constexpr std::size_t process_group_count = 5;
+/// as groups: the four processes of docs/model.md §4, then the financing draws, one group
+/// per source (issue 24), each owning its random streams:
+///  - debt_rates: each [[debt]] facility's rate (static ids 128..191);
+///  - valuation: the ARR multiple and the distress factor (ids 192, 195);
+///  - equity_capacity: the equity market's capacity per year (id 193);
+///  - warrant_price: every warrant's share-price path (Stream::warrant_price);
+///  - deal_terms: contract, vendor-financing and equity-injection terms drawn per path,
+///    cancellations included (detail/terms_lanes.hpp, ids 256..3071);
+///  - plan_coverage: the demand-led plan's coverage (id 194);
+///  - revenue_defaults: each revenue contract's default rate and time (ids 3072..).
+enum class ProcessGroup {
+  pace,
+  cost,
+  demand,
+  growth,
+  debt_rates,
+  valuation,
+  equity_capacity,
+  warrant_price,
+  deal_terms,
+  plan_coverage,
+  revenue_defaults
+};
+inline constexpr std::size_t process_group_count = 11;
+/// The first financing group: groups from here on are the sources of the financing draws.
+inline constexpr ProcessGroup first_financing_group = ProcessGroup::debt_rates;
 const char* process_group_name(ProcessGroup g);  // "pace", "cost", ...
 
 /// How a sensitivity run departs from a plain run (inactive by default, then the kernel

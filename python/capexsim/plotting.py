@@ -375,7 +375,7 @@ def plot_diff(a: "Result", b: "Result", output: str = "funding_gap", ax=None, la
 
 # -- sensitivity ------------------------------------------------------------------------------
 #: Sobol factors that are the model's random processes, not drawn inputs.
-_PROCESS_GROUPS = ("pace", "cost", "demand", "growth", "financing")
+_PROCESS_GROUPS = ("pace", "cost", "demand", "growth", "debt_rates", "valuation", "equity_capacity", "warrant_price", "deal_terms", "plan_coverage", "revenue_defaults")
 
 
 def _stat_label(statistic: str) -> str:
@@ -534,7 +534,7 @@ def plot_sobol(df, ax=None, title: str | None = None):
     first-order index S (the share of the output's variance the factor explains alone) and
     the total index ST (with all its interactions) side by side, the bootstrap interval as
     error bars. The model's process groups (its random paths: pace, cost, demand, growth,
-    financing) are hatched and sit below the drawn inputs."""
+    and one per source of financing draws) are hatched and sit below the drawn inputs."""
     from matplotlib.patches import Patch
     import pandas as pd
     if isinstance(getattr(df, "index", None), pd.MultiIndex):

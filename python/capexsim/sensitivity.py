@@ -21,8 +21,8 @@ The methods (the C++ layer's, include/capexsim/sensitivity.hpp):
   (each ``vary`` key at its LO and HI), every other random number as in the base run
   (common random numbers); the statistic at each end and the swing between them.
 - ``sobol``: first-order (S) and total (ST) Sobol indices of the drawn inputs and of the
-  model's process groups (pace, cost, demand, growth, financing), by pick-freeze, with
-  bootstrap intervals.
+  model's process groups (pace, cost, demand, growth and one per source of financing
+  draws), by pick-freeze, with bootstrap intervals.
 """
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ METHODS = ("rank", "tornado", "sobol")
 #: Default paths of each method (as the CLI's): one run, per run, base paths.
 DEFAULT_PATHS = {"rank": 100_000, "tornado": 50_000, "sobol": 65_536}
 #: The process groups of Sobol analysis (factors that are not drawn inputs).
-PROCESS_GROUPS = ("pace", "cost", "demand", "growth", "financing")
+PROCESS_GROUPS = ("pace", "cost", "demand", "growth", "debt_rates", "valuation", "equity_capacity", "warrant_price", "deal_terms", "plan_coverage", "revenue_defaults")
 
 RANK_COLUMNS = ["spearman", "srrc", "contribution", "event_spearman"]
 TORNADO_COLUMNS = ["low_input", "high_input", "stat_low", "stat_base", "stat_high", "swing"]
@@ -216,7 +216,9 @@ def sensitivity(scenario, method: str = "rank", output: str = "funding_gap", sta
         ``"sobol"`` (``paths`` = 65,536 base paths, N (k + 2) paths in all): columns S,
         S_lo, S_hi, ST, ST_lo, ST_hi (bootstrap interval at 95%), kind ("input" or
         "process"); the drawn inputs, then the process groups (pace, cost, demand,
-        growth, financing); an output constant on every path is refused; ``attrs`` mean,
+        growth, then the financing sources the scenario draws: debt_rates, valuation,
+        equity_capacity, warrant_price, deal_terms, plan_coverage, revenue_defaults); an
+        output constant on every path is refused; ``attrs`` mean,
         variance (of the output over the A and B runs), paths (N), total_paths, statistic
         ("value" or "prob_positive").
     stat: the statistic of a tornado: "mean", "pNN" (p50, p95, p2.5; "median" = p50),

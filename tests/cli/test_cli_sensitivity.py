@@ -120,6 +120,31 @@ class Sensitivity(unittest.TestCase):
             self.assertLessEqual(float(r["ST_lo"]), float(r["ST_hi"]))
         self.assertEqual(meta["total_paths"], 2048 * (len(rows) + 2))
 
+    FINANCING_SOURCES = ("debt_rates", "valuation", "equity_capacity", "warrant_price",
+                         "deal_terms", "plan_coverage", "revenue_defaults")
+
+    def test_sobol_splits_financing_by_source(self):
+        # Issue 24: no `financing` group; each source the scenario draws is its own factor.
+        _, rows, _ = self.sens("--method", "sobol", "--paths", "256", "--bootstrap", "100")
+        factors = [r["factor"] for r in rows]  # ai-lab-2025 draws no financing
+        for g in self.FINANCING_SOURCES + ("financing",):
+            self.assertNotIn(g, factors)
+        lab = os.path.join(SRC, "scenarios", "ai-lab-2026.toml")
+        csvs = []
+        for threads in ("1", "2"):
+            out = os.path.join(self.dir, "lab" + threads)
+            p = run("sensitivity", lab, "--method", "sobol", "--paths", "256", "--bootstrap",
+                    "100", "--threads", threads, "--quiet", "--out", out)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            with open(os.path.join(out, "sensitivity.csv")) as f:
+                csvs.append(f.read())
+        self.assertEqual(csvs[0], csvs[1])  # reproducible across thread counts
+        factors = [r["factor"] for r in read_csv(os.path.join(self.dir, "lab1", "sensitivity.csv"))]
+        self.assertNotIn("financing", factors)
+        self.assertNotIn("revenue_defaults", factors)  # no revenue contract
+        for g in self.FINANCING_SOURCES[:-1]:
+            self.assertIn(g, factors)
+
     def test_sobol_over_time(self):
         _, rows, _ = self.sens("--method", "sobol", "--paths", "1024", "--bootstrap", "100",
                                "--over-time", "cash")

@@ -18,7 +18,16 @@ template <int W>
 class FinancingLanes {
  public:
   FinancingLanes(const PathModel& model, std::uint64_t seed, std::uint64_t first_path)
-      : model_(model), fin_(model.scenario().financing), seed_(seed), first_path_(first_path) {
+      : model_(model),
+        fin_(model.scenario().financing),
+        seed_(model.variation().seed_of(ProcessGroup::warrant_price, seed)),
+        first_path_(first_path) {
+    // Each source of draws is its own group for pick-freeze (docs/sensitivity.md); in a
+    // plain run every one of these seeds is `seed`.
+    const Variation& var = model.variation();
+    const std::uint64_t rate_seed = var.seed_of(ProcessGroup::debt_rates, seed),
+                        valuation_seed = var.seed_of(ProcessGroup::valuation, seed),
+                        capacity_seed = var.seed_of(ProcessGroup::equity_capacity, seed);
     const std::size_t F = fin_.debt.size(), NW = fin_.warrants.size();
     rate_.assign(F * W, 0.0);
     balance_.assign(F * W, 0.0);
@@ -34,19 +43,22 @@ class FinancingLanes {
     for (std::size_t f = 0; f < F; ++f)
       for (int l = 0; l < W; ++l) maturity_[f * W + l] = model.debt_maturity_step()[f];
     for (int l = 0; l < W; ++l) {
-      const rng::PathRng r(seed, first_path + static_cast<std::uint64_t>(l));
-      auto draw = [&](const Distribution& d, std::uint32_t id) {
-        return d.is_fixed() ? d.value() : d.sample(r.static_uniform(id));
+      const std::uint64_t path = first_path + static_cast<std::uint64_t>(l);
+      auto draw = [&](const Distribution& d, std::uint64_t s, std::uint32_t id) {
+        return d.is_fixed() ? d.value() : d.sample(rng::PathRng(s, path).static_uniform(id));
       };
       for (std::size_t f = 0; f < F; ++f)
         rate_[f * W + l] =
-            draw(fin_.debt[f].rate, rng::debt_rate_id0 + static_cast<std::uint32_t>(f));
-      multiple_[l] = fin_.valuation ? draw(fin_.valuation->arr_multiple, rng::arr_multiple_id) : 0;
-      distress_[l] =
-          fin_.valuation ? draw(fin_.valuation->distress_factor, rng::distress_factor_id) : 1;
-      capacity_[l] = fin_.equity_policy
-                         ? draw(fin_.equity_policy->capacity_per_year, rng::equity_capacity_id)
+            draw(fin_.debt[f].rate, rate_seed, rng::debt_rate_id0 + static_cast<std::uint32_t>(f));
+      multiple_[l] = fin_.valuation
+                         ? draw(fin_.valuation->arr_multiple, valuation_seed, rng::arr_multiple_id)
                          : 0;
+      distress_[l] = fin_.valuation ? draw(fin_.valuation->distress_factor, valuation_seed,
+                                           rng::distress_factor_id)
+                                    : 1;
+      capacity_[l] = fin_.equity_policy ? draw(fin_.equity_policy->capacity_per_year, capacity_seed,
+                                               rng::equity_capacity_id)
+                                        : 0;
       for (std::size_t w = 0; w < NW; ++w) price_[w * W + l] = fin_.warrants[w].price0;
       ownership_[l] = 1;
       budget_[l] = 0;

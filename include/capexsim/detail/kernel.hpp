@@ -457,14 +457,16 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
   const StepVariates<W> rng_draw(model, seed, first_path, shock_on, event_on, any_shock, any_event);
   // §10 optional financing: only scenarios that configure it run it.
   std::optional<FinancingLanes<W>> financing;
-  // Financing draws are one group for pick-freeze (docs/sensitivity.md).
-  const std::uint64_t fin_seed = model.variation().seed_of(ProcessGroup::financing, seed);
-  if (model.has_financing()) financing.emplace(model, fin_seed, first_path);
+  // Each source of financing draws is its own group for pick-freeze (docs/sensitivity.md):
+  // the lanes switch debt rates, valuation, equity capacity and warrant prices themselves.
+  const Variation& var = model.variation();
+  if (model.has_financing()) financing.emplace(model, seed, first_path);
   alignas(64) Lanes vendor_equity;
   for (int l = 0; l < W; ++l) st.debt[l] = 0, st.ownership[l] = 1, vendor_equity[l] = 0;
   // §10 deal terms drawn per path: each lane's own schedules (off in v1).
   std::optional<LaneTerms<W>> terms;
-  if (model.per_path_terms()) terms.emplace(model, fin_seed, first_path);
+  if (model.per_path_terms())
+    terms.emplace(model, var.seed_of(ProcessGroup::deal_terms, seed), first_path);
   alignas(64) Lanes cpay, cgw, eq;
   // Vendor terms per lane ([vendor][lane]): drawn per path, or the scenario's fixed ones.
   ws.vendor_terms.resize(2 * vendors * W);
@@ -482,13 +484,15 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
   const bool arrears_gap = model.leaves_unpaid(), levered = model.has_debt();
   const double brake_cash = brake ? *sc.financing.constraint->brake_cash_bn : 0.0;
   alignas(64) Lanes coverage, lead, pipe;
+  const std::uint64_t coverage_seed = var.seed_of(ProcessGroup::plan_coverage, seed);
   for (int l = 0; l < W; ++l) {
     const Distribution& cov = sc.plan.coverage;
     coverage[l] =
         !demand_led ? 0.0
         : cov.is_fixed()
             ? cov.value()
-            : cov.sample(rng::PathRng(fin_seed, first_path + l).static_uniform(rng::coverage_id));
+            : cov.sample(
+                  rng::PathRng(coverage_seed, first_path + l).static_uniform(rng::coverage_id));
     lead[l] = pc[l].lead;
     pipe[l] = 0;
   }
@@ -499,11 +503,12 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
   const std::size_t revenue_contracts = rc_pay.size();
   ws.revenue_default.assign(revenue_contracts * W, static_cast<double>(n));
   std::vector<double> rc_received(revenue_contracts * W, 0.0);
+  const std::uint64_t default_seed = var.seed_of(ProcessGroup::revenue_defaults, seed);
   for (std::size_t k = 0; k < revenue_contracts; ++k) {
     const RevenueContract& c = sc.revenue_contracts[k];
     if (static_cast<int>(k) == ws.override_contract) continue;  // the lab's own risk instead
     for (int l = 0; l < W; ++l) {
-      const rng::PathRng r(fin_seed, first_path + static_cast<std::uint64_t>(l));
+      const rng::PathRng r(default_seed, first_path + static_cast<std::uint64_t>(l));
       const double rate =
           c.default_rate.is_fixed()
               ? c.default_rate.value()
