@@ -291,6 +291,9 @@ class ShardLayout:
         self.at += 6 * 8
         self.string()
         self.at += 1 + 4 + 8
+        for _ in range(self.u64()):  # thresholds (format version 2): name, values
+            self.string()
+            self.at += 8 * self.u64()
         self.payload_len = self.at
         self.at += 8
         self.payload = self.at
@@ -549,6 +552,60 @@ class ScenarioFiles(Base):
         with open(s, "w") as f:
             f.write("#" * ((16 << 20) + 1))
         self.assert_invalid(run("check", s), "16777217 bytes")
+
+
+class SensitivityShards(Base):
+    """Issue 26: a merged sensitivity.json lacked the single analysis's wall_seconds and
+    tornado's vary."""
+
+    def analysis(self, name, *args, shard=None):
+        out = os.path.join(self.dir, name)
+        extra = ["--shard", shard] if shard else []
+        p = run("sensitivity", reference(), *args, "--out", out, "--quiet", "--threads", "1", *extra)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return out
+
+    def meta(self, out):
+        with open(os.path.join(out, "sensitivity.json")) as f:
+            return json.load(f)
+
+    def test_merged_json_has_the_single_analysis_fields(self):
+        for method, args in (("tornado", ["--paths", "600", "--vary", "build.plan_cap_gw=20:40"]),
+                             ("sobol", ["--paths", "96", "--bootstrap", "100"])):
+            args = ["--method", method, *args]
+            single = self.meta(self.analysis(method + "-one", *args))
+            shards = [self.analysis("%s%d" % (method, k), *args, shard="%d/2" % k) for k in (1, 2)]
+            out = os.path.join(self.dir, method + "-merged")
+            p = run("merge", *shards, "--out", out)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            merged = self.meta(out)
+            self.assertEqual(sorted(set(single) - set(merged)), [])
+            self.assertEqual(sorted(set(merged) - set(single)), ["shards"])
+            self.assertGreater(merged["wall_seconds"], 0)
+            if method == "tornado":
+                self.assertEqual(merged["vary"], ["build.plan_cap_gw=20:40"])
+            for key in single:
+                if key not in ("wall_seconds", "run_id"):
+                    self.assertEqual(merged[key], single[key], key)
+        # Tornado shards with different --vary are not shards of one analysis.
+        other = self.analysis("tornado-other", "--method", "tornado", "--paths", "600", "--vary",
+                              "build.plan_cap_gw=20:30", shard="2/2")
+        p = run("merge", os.path.join(self.dir, "tornado1"), other, "--out", os.path.join(self.dir, "x"))
+        self.assert_invalid(p, "is not of the same analysis", "--vary differ")
+
+    def test_a_version_1_shard_is_refused_with_what_to_do(self):
+        d = self.analysis("t1", "--method", "tornado", "--paths", "300", shard="1/2")
+        path = os.path.join(d, "sensitivity.bin")
+        with open(path, "rb") as f:
+            data = f.read()
+        body = bytearray(data[:-8])
+        struct.pack_into("<I", body, 8, 1)
+        with open(path, "wb") as f:
+            f.write(with_checksum(bytes(body)))
+        d2 = self.analysis("t2", "--method", "tornado", "--paths", "300", shard="2/2")
+        p = run("merge", d, d2, "--out", os.path.join(self.dir, "x"))
+        self.assert_invalid(p, "sensitivity shard format version 1; this capexsim reads version 2",
+                            "rerun the shard")
 
 
 if __name__ == "__main__":
