@@ -144,7 +144,7 @@ def simulate(scenario, paths: int = 100_000, seed: int = 1, client=None,
     threads: threads each shard runs on (default 1: the parallelism comes from the
     workers' threads, ``dask worker --nthreads``).
     """
-    from . import _as_scenario, _count
+    from . import _as_scenario, _count, _threads
 
     unknown = set(kwargs) - {"keep_paths", "bands", "threads", "shard_dir"}
     if unknown:
@@ -155,6 +155,7 @@ def simulate(scenario, paths: int = 100_000, seed: int = 1, client=None,
     keep_paths = bool(kwargs.get("keep_paths", True))
     bands = bool(kwargs.get("bands", True))
     threads = _count(kwargs.get("threads", 1), "threads", 1)
+    _threads(threads)  # at most 4096, as the command line
     shard_dir = kwargs.get("shard_dir")
     if shard_dir is not None:
         shard_dir = os.fspath(shard_dir)
@@ -215,7 +216,7 @@ def sensitivity(scenario, method: str = "sobol", output: str = "funding_gap", st
     run; rank: 100,000). low, high, vary: tornado, as for :func:`capexsim.sensitivity`.
     client, shards, threads: as for :func:`simulate`.
     """
-    from . import _as_scenario, _count
+    from . import _as_scenario, _count, _threads
     from .sensitivity import DEFAULT_PATHS, _rank_frame, _sobol_frame, _tornado_frame, _vary_list
 
     if method not in ("sobol", "rank", "tornado"):
@@ -233,6 +234,7 @@ def sensitivity(scenario, method: str = "sobol", output: str = "funding_gap", st
     paths = _count(DEFAULT_PATHS[method] if paths is None else paths, "paths", 1)
     seed = _count(seed, "seed", 0)
     threads = _count(threads, "threads", 1)
+    _threads(threads)  # at most 4096, as the command line
     if method == "rank":
         if stat != "mean" or over_time is not None:
             raise ValueError("rank takes neither stat nor over_time")
