@@ -156,6 +156,8 @@ Timed simulate_to_target(const Scenario& scenario, RunOptions o, const Target& t
     t = run_to_target(scenario, o, target, to);
   } catch (const Cancelled&) {
     throw Interrupted();
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("--target: ") + e.what());
   }
   info.target = target.to_string();
   info.target_reached = t.reached;

@@ -608,6 +608,25 @@ class SensitivityShards(Base):
                             "rerun the shard")
 
 
+class UndefinedStatistics(Base):
+    """Issue 26: a target on an output undefined on every path ran to 1e7 paths."""
+
+    def test_target_on_an_output_undefined_on_every_path_stops_at_once(self):
+        # A lab with cash enough for every path: it never runs short, gap_time is NaN.
+        with open(reference()) as f:
+            text = f.read()
+        self.assertIn("initial_cash = 40.0", text)
+        rich = os.path.join(self.dir, "rich.toml")
+        with open(rich, "w") as f:
+            f.write(text.replace("initial_cash = 40.0", "initial_cash = 90000.0", 1))
+        t0 = time.time()
+        p = run("run", rich, "--target", "gap_time.mean:1%", "--threads", "1", "--quiet")
+        self.assertLess(time.time() - t0, 60)
+        self.assert_invalid(p, "--target: target gap_time.mean:1.0%", "gap_time is undefined (NaN) on every one of the 10000 paths run",
+                            "target gap_time.nan_share")
+        self.assertNotIn("NOT reached", p.stdout)
+
+
 if __name__ == "__main__":
     BIN, SRC = sys.argv[1], sys.argv[2]
     unittest.main(argv=[sys.argv[0], "-v"])
