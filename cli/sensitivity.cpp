@@ -729,8 +729,13 @@ int cmd_calibrate(const CalibrateArgs& a, bool progress) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const int d = stat_decimals(output, stat);
-  std::cout << r.key << " = " << g6(r.value) << " ± " << f(r.value_ci95, 6)
-            << " (95%, Monte Carlo)\n"
+  // The value's Monte Carlo error needs a slope of the statistic near it; without one
+  // (the statistic flat there) it is said so, not printed as "± -".
+  std::cout << r.key << " = " << g6(r.value)
+            << (std::isfinite(r.value_ci95)
+                    ? " ± " + f(r.value_ci95, 6) + " (95%, Monte Carlo)\n"
+                    : std::string(" (Monte Carlo error unknown: the statistic does not move "
+                                  "with the key near this value)\n"))
             << "  puts " << output << "." << r.statistic << " at " << f(r.achieved, d) << " ± "
             << f(r.achieved_ci95, d) << " (target " << g6(target) << ")\n"
             << "  " << r.runs << " runs of " << grouped(o.paths) << " paths, seed " << o.seed

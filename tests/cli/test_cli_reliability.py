@@ -608,8 +608,15 @@ class SensitivityShards(Base):
                             "rerun the shard")
 
 
+# capacity_end of ai-lab-2025 is the plan's cap, 30 GW, on every path (up to rounding:
+# 29.999999999999993 to 30.000000000000007).
+CONSTANT, CONSTANT_VALUE = "capacity_end", "30"
+
+
 class UndefinedStatistics(Base):
-    """Issue 26: a target on an output undefined on every path ran to 1e7 paths."""
+    """Issue 26: a target on an output undefined on every path ran to 1e7 paths; rank
+    measures of a constant output reported rounding noise; calibrate on a constant
+    statistic printed "± -" and exited 0."""
 
     def test_target_on_an_output_undefined_on_every_path_stops_at_once(self):
         # A lab with cash enough for every path: it never runs short, gap_time is NaN.
@@ -625,6 +632,17 @@ class UndefinedStatistics(Base):
         self.assert_invalid(p, "--target: target gap_time.mean:1.0%", "gap_time is undefined (NaN) on every one of the 10000 paths run",
                             "target gap_time.nan_share")
         self.assertNotIn("NOT reached", p.stdout)
+
+    def test_rank_of_a_constant_output_says_so(self):
+        p = run("sensitivity", reference(), "--method", "rank", "--output", CONSTANT, "--paths", "2000",
+                "--quiet", "--threads", "1")
+        self.assert_invalid(p, "output '%s' is the same on every path" % CONSTANT, "no input can explain it")
+
+    def test_calibrate_on_a_constant_statistic_is_refused(self):
+        p = run("calibrate", reference(), "--vary", "revenue.growth0=0.3:1.5", "--target",
+                CONSTANT + ".p50=" + CONSTANT_VALUE, "--paths", "2000", "--quiet", "--threads", "1")
+        self.assert_invalid(p, "at both ends of revenue.growth0 in [0.3, 1.5]", "nothing to calibrate")
+        self.assertNotIn("± -", p.stdout)
 
 
 if __name__ == "__main__":
