@@ -136,6 +136,8 @@ Timed simulate_to_target(const Scenario& scenario, RunOptions o, const Target& t
     t = run_to_target(scenario, o, target, to);
   } catch (const Cancelled&) {
     throw Interrupted();
+  } catch (const std::invalid_argument& e) {
+    throw UsageError(std::string("--target: ") + e.what());
   }
   info.target = target.to_string();
   info.target_reached = t.reached;
@@ -203,6 +205,16 @@ void add_threshold(cli::Thresholds& to, const std::string& text,
   to.emplace_back(name, std::move(values));
 }
 
+/// The thresholds a run reports: the scenario's [outputs] thresholds, then --threshold.
+cli::Thresholds run_thresholds(const Scenario& scenario, const std::vector<std::string>& given) {
+  cli::Thresholds thresholds = scenario.thresholds;
+  if (!given.empty()) {
+    const std::vector<std::string> outputs = PathModel(scenario).output_names();
+    for (const auto& t : given) add_threshold(thresholds, t, outputs);
+  }
+  return thresholds;
+}
+
 /// --sampling: replaces the scenario's simulation.sampling when given.
 void apply_sampling(Scenario& scenario, const std::string& sampling) {
   if (sampling.empty()) return;
@@ -225,11 +237,7 @@ int cmd_run(const RunArgs& a) {
   RunOptions o;
   o.paths = parse_count(a.paths, "--paths", 1e12);
   apply_counterparties(scenario, a.counterparties, o);
-  cli::Thresholds thresholds = scenario.thresholds;
-  if (!a.thresholds.empty()) {
-    const std::vector<std::string> outputs = PathModel(scenario).output_names();
-    for (const auto& t : a.thresholds) add_threshold(thresholds, t, outputs);
-  }
+  const cli::Thresholds thresholds = run_thresholds(scenario, a.thresholds);
   o.seed = parse_seed(a.seed);
   o.threads = parse_threads(a.threads);
   if (!a.memory_limit.empty()) o.memory_limit = parse_memory_limit(a.memory_limit);
@@ -327,6 +335,7 @@ int cmd_run_shard(const RunArgs& a) {
   const cli::ShardSpec spec = cli::parse_shard(a.shard);
   const std::uint64_t total = parse_count(a.paths, "--paths", 1e12);
   const std::uint64_t seed = parse_seed(a.seed);
+  const cli::Thresholds thresholds = run_thresholds(scenario, a.thresholds);
   if (spec.n > total)
     throw UsageError("--shard " + a.shard + ": more shards than paths (--paths " + a.paths + ")");
   if (a.out.empty()) throw UsageError("--shard writes DIR/result.bin and needs --out DIR");
@@ -348,6 +357,9 @@ int cmd_run_shard(const RunArgs& a) {
   const Timed t = simulate(scenario, o, !a.quiet && stderr_is_terminal(), "");
   if (cli::interrupted()) throw Interrupted();
   const Result& r = t.result;
+  // The note of the whole run (e.g. Sobol at a path count that is not a power of two).
+  const std::string note = sampling_note(scenario.sampling, total);
+  if (!note.empty()) std::cerr << "capexsim: note: " << note << "\n";
   std::cout << header(r, a.scenario, t.seconds) << "shard " << spec.k << "/" << spec.n << ": paths "
             << cli::grouped(range.first) << " to " << cli::grouped(range.first + range.count - 1)
             << " of " << cli::grouped(total) << "\n\n"
@@ -355,6 +367,7 @@ int cmd_run_shard(const RunArgs& a) {
             << error_note(sampling_name(scenario.sampling));
   if (!r.has_per_path())
     std::cout << "(quantiles from the streaming sketch: within 0.39% of the exact values)\n";
+  if (!thresholds.empty()) std::cout << "\n" << cli::thresholds_table(r, thresholds);
   cli::ShardHeader h;
   h.version = version_string;
   h.scenario_name = r.scenario_name;
@@ -370,6 +383,7 @@ int cmd_run_shard(const RunArgs& a) {
   h.per_path = a.per_path;
   h.threads = threads_used(o.threads);
   h.wall_seconds = t.seconds;
+  h.thresholds = thresholds;
   const std::string bytes = cli::encode_shard(h, r);
   if (cli::interrupted()) throw Interrupted();
   const std::filesystem::path file = std::filesystem::path(a.out) / cli::shard_file_name;
@@ -406,8 +420,12 @@ int cmd_merge(const MergeArgs& m) {
   for (const cli::Shard& s : shards) wall += s.header.wall_seconds;
   std::cout << header(r, h.scenario_file, wall) << "merged from " << shards.size() << " shards\n\n"
             << cli::summary_table(r, stats) << error_note(h.design);
+  const std::optional<Sampling> design = sampling_from_name(h.design);
+  const std::string note = design ? sampling_note(*design, r.paths) : "";
+  if (!note.empty()) std::cerr << "capexsim: note: " << note << "\n";
   if (!r.has_per_path())
     std::cout << "(quantiles from the streaming sketch: within 0.39% of the exact values)\n";
+  if (!h.thresholds.empty()) std::cout << "\n" << cli::thresholds_table(r, h.thresholds);
   // The files of the single run, written as `run` writes them: one output set.
   const std::filesystem::path dir(m.out);
   cli::OutputSet set(dir);
@@ -417,6 +435,8 @@ int cmd_merge(const MergeArgs& m) {
   info.threads = h.threads;
   info.wall_seconds = wall;
   info.sampling = h.design;
+  info.thresholds = h.thresholds;
+  info.note = note;
   std::vector<std::pair<std::string, std::uint64_t>> files;
   files.emplace_back("bands.csv", set.write("bands.csv", cli::bands_csv(r)));
   if (h.per_path) {

@@ -282,24 +282,29 @@ void render_tornado(const TornadoTable& t, std::uint64_t paths, std::uint64_t se
   }
 }
 
-// sensitivity.bin, a shard of a Sobol or tornado analysis: "CAPXSENS", u32 version 1,
+// sensitivity.bin, a shard of a Sobol or tornado analysis: "CAPXSENS", u32 version 2,
 // string method ("sobol" or "tornado"), u64 shard K, u64 shard N, u64 paths of the whole
 // analysis (sobol: base paths; tornado: per run), u64 bootstrap (sobol), string statistic,
-// string scenario file, string scenario name, u64 + bytes SobolSamples or TornadoSamples
-// ::to_bytes(), u64 FNV-1a of every byte before it.
+// string scenario file, string scenario name, f64 wall seconds of the shard, u64 count +
+// strings --vary as given (tornado), u64 + bytes SobolSamples or TornadoSamples
+// ::to_bytes(), u64 FNV-1a of every byte before it. Version 1 (no wall seconds, no
+// --vary) is refused with a message to rerun the shard.
+constexpr std::uint32_t sensitivity_shard_version = 2;
 constexpr char shard_magic[8] = {'C', 'A', 'P', 'X', 'S', 'E', 'N', 'S'};
 
 struct MethodShard {
   std::string method;
   std::uint64_t k = 0, n = 0, total = 0, bootstrap = 0;
   std::string statistic, scenario_file, scenario_name, source;
-  std::string samples;  // the samples' bytes
+  double wall_seconds = 0;
+  std::vector<std::string> vary;  // tornado: --vary as given
+  std::string samples;            // the samples' bytes
 };
 
 std::string encode_method_shard(const MethodShard& s) {
   std::string out(shard_magic, sizeof shard_magic);
   detail::ByteWriter w(out);
-  w.put(std::uint32_t{1});
+  w.put(sensitivity_shard_version);
   w.put_string(s.method);
   w.put(s.k);
   w.put(s.n);
@@ -308,6 +313,9 @@ std::string encode_method_shard(const MethodShard& s) {
   w.put_string(s.statistic);
   w.put_string(s.scenario_file);
   w.put_string(s.scenario_name);
+  w.put(s.wall_seconds);
+  w.put<std::uint64_t>(s.vary.size());
+  for (const std::string& v : s.vary) w.put_string(v);
   w.put_string(s.samples);
   w.put(fnv1a(out));
   return out;
@@ -334,7 +342,12 @@ MethodShard read_method_shard(const std::filesystem::path& dir) {
   if (fnv1a(body) != stored) throw corrupt("checksum mismatch: the file is damaged or truncated");
   try {
     detail::ByteReader r(body.substr(8));
-    if (r.get<std::uint32_t>() != 1) throw corrupt("unknown format version");
+    const auto version = r.get<std::uint32_t>();
+    if (version != sensitivity_shard_version)
+      throw UsageError(file.string() + ": sensitivity shard format version " +
+                       std::to_string(version) + "; this capexsim reads version " +
+                       std::to_string(sensitivity_shard_version) +
+                       " (rerun the shard with this capexsim)");
     MethodShard s;
     s.method = r.get_string();
     s.k = r.get<std::uint64_t>();
@@ -344,6 +357,11 @@ MethodShard read_method_shard(const std::filesystem::path& dir) {
     s.statistic = r.get_string();
     s.scenario_file = r.get_string();
     s.scenario_name = r.get_string();
+    s.wall_seconds = r.get<double>();
+    if (!std::isfinite(s.wall_seconds) || s.wall_seconds < 0) throw corrupt("wall seconds");
+    const auto nv = r.get<std::uint64_t>();
+    if (nv > r.remaining() / 8) throw corrupt("--vary count");
+    for (std::uint64_t i = 0; i < nv; ++i) s.vary.push_back(r.get_string());
     s.samples = r.get_string();
     if (!r.done()) throw corrupt("trailing data");
     if (s.method != "sobol" && s.method != "tornado") throw corrupt("unknown method");
@@ -397,12 +415,12 @@ int cmd_merge_sensitivity(const std::vector<std::string>& dirs, const std::strin
   for (std::size_t i = 0; i < shards.size(); ++i) {
     const MethodShard& s = shards[i];
     if (s.method != first.method || s.n != first.n || s.total != first.total ||
-        s.bootstrap != first.bootstrap || s.statistic != first.statistic)
+        s.bootstrap != first.bootstrap || s.statistic != first.statistic || s.vary != first.vary)
       throw UsageError(s.source + ": shard " + std::to_string(s.k) + "/" + std::to_string(s.n) +
                        " (" + s.method + ", " + s.statistic + ", " + std::to_string(s.total) +
                        " paths) is not of the same analysis as " + first.source + " (" +
                        first.method + ", " + first.statistic + ", " + std::to_string(first.total) +
-                       " paths, or shard count or bootstrap differ)");
+                       " paths, or shard count, bootstrap or --vary differ)");
     if (i > 0 && s.k == shards[i - 1].k)
       throw UsageError(s.source + ": shard " + std::to_string(s.k) + "/" + std::to_string(s.n) +
                        " is given twice (also " + shards[i - 1].source + ")");
@@ -449,7 +467,12 @@ int cmd_merge_sensitivity(const std::vector<std::string>& dirs, const std::strin
     counterparty_meta(all.scenario_fingerprint, meta);
     render_tornado(t, all.paths, all.seed, all.low, all.high, stat, first.scenario_name, table, csv,
                    meta);
+    meta["vary"] = first.vary;
   }
+  // As a single run's: the time the analysis took, here the sum over its shards.
+  double wall = 0;
+  for (const MethodShard& s : shards) wall += s.wall_seconds;
+  meta["wall_seconds"] = wall;
   meta["shards"] = shards.size();
   std::cout << table.str() << "merged from " << shards.size() << " shards\n";
   OutputSet set(out);
@@ -583,6 +606,8 @@ int cmd_sensitivity(const SensitivityArgs& a, bool progress) {
     sh.scenario_name = scenario.name;
     o.first_path = range->first;
     o.paths = range->count;
+    sh.vary = method == "tornado" ? a.vary : std::vector<std::string>{};
+    const auto t0 = std::chrono::steady_clock::now();
     sh.samples = with_progress(o, progress, method + " shard ", [&] {
       if (method == "sobol")
         return sobol_samples(scenario, a.output, stat, o, a.over_time).to_bytes();
@@ -592,6 +617,7 @@ int cmd_sensitivity(const SensitivityArgs& a, bool progress) {
       to.vary = vary;
       return tornado_samples(scenario, a.output, o, to).to_bytes();
     });
+    sh.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     set->write(sensitivity_shard_file, encode_method_shard(sh));
     set->commit();
     std::cout << (method == "sobol" ? "Sobol" : "Tornado") << " shard " << spec->k << "/" << spec->n
@@ -742,8 +768,13 @@ int cmd_calibrate(const CalibrateArgs& a, bool progress) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   const int d = stat_decimals(output, stat);
-  std::cout << r.key << " = " << g6(r.value) << " ± " << f(r.value_ci95, 6)
-            << " (95%, Monte Carlo)\n"
+  // The value's Monte Carlo error needs a slope of the statistic near it; without one
+  // (the statistic flat there) it is said so, not printed as "± -".
+  std::cout << r.key << " = " << g6(r.value)
+            << (std::isfinite(r.value_ci95)
+                    ? " ± " + f(r.value_ci95, 6) + " (95%, Monte Carlo)\n"
+                    : std::string(" (Monte Carlo error unknown: the statistic does not move "
+                                  "with the key near this value)\n"))
             << "  puts " << output << "." << r.statistic << " at " << f(r.achieved, d) << " ± "
             << f(r.achieved_ci95, d) << " (target " << g6(target) << ")\n"
             << "  " << r.runs << " runs of " << grouped(o.paths) << " paths, seed " << o.seed

@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <iterator>
 #include <sstream>
 
 #include <capexsim/detail/bytes.hpp>
+#include <capexsim/detail/format.hpp>
 #include <capexsim/schema.hpp>
 #include <capexsim/version.hpp>
 
@@ -24,6 +26,16 @@ constexpr char shard_magic[8] = {'C', 'A', 'P', 'X', 'S', 'H', 'R', 'D'};
 
 std::string range_text(std::uint64_t first, std::uint64_t count) {
   return "paths [" + std::to_string(first) + ", " + std::to_string(first + count) + ")";
+}
+
+std::string thresholds_text(const Thresholds& t) {
+  std::string out;
+  for (const auto& [name, values] : t) {
+    out += (out.empty() ? "" : " ") + name + "=";
+    for (std::size_t i = 0; i < values.size(); ++i)
+      out += (i ? "," : "") + detail::format_double(values[i]);
+  }
+  return out.empty() ? "none" : out;
 }
 
 std::string shard_name(const Shard& s) {
@@ -83,6 +95,11 @@ std::string encode_shard(const ShardHeader& h, const Result& result) {
   w.put<std::uint8_t>(h.per_path ? 1 : 0);
   w.put<std::int32_t>(h.threads);
   w.put(h.wall_seconds);
+  w.put<std::uint64_t>(h.thresholds.size());
+  for (const auto& [name, values] : h.thresholds) {
+    w.put_string(name);
+    w.put_vector(values);
+  }
   w.put_string(result.to_bytes());
   w.put(fnv1a(out));
   return out;
@@ -124,6 +141,13 @@ Shard decode_shard(std::string_view bytes, const std::string& source) {
     h.per_path = r.get<std::uint8_t>() != 0;
     h.threads = r.get<std::int32_t>();
     h.wall_seconds = r.get<double>();
+    const auto nt = r.get<std::uint64_t>();
+    if (nt > r.remaining() / 16) throw std::invalid_argument("corrupt threshold count");
+    for (std::uint64_t i = 0; i < nt; ++i) {
+      std::string name = r.get_string();
+      std::vector<double> values = r.get_vector<double>();
+      h.thresholds.emplace_back(std::move(name), std::move(values));
+    }
     const std::string payload = r.get_string();
     if (!r.done()) throw std::invalid_argument("trailing data");
     s.result = Result::from_bytes(payload);
@@ -156,6 +180,12 @@ Shard decode_shard(std::string_view bytes, const std::string& source) {
     } catch (const std::out_of_range&) {
       throw corrupt("a series that is not a capexsim series");
     }
+  }
+  for (const auto& [name, values] : h.thresholds) {
+    if (std::find(res.output_names.begin(), res.output_names.end(), name) == res.output_names.end())
+      throw corrupt("a threshold on an output the run does not have");
+    for (const double v : values)
+      if (!std::isfinite(v)) throw corrupt("a threshold that is not a finite number");
   }
   if (res.bands.empty() && res.paths > 0) throw corrupt("no bands");
   if (h.total_paths > (std::uint64_t{1} << 40))
@@ -210,6 +240,9 @@ Result merge_shards(std::vector<Shard>& shards) {
     if (h.n != h0.n) throw differ("shard counts", std::to_string(h0.n), std::to_string(h.n));
     if (h.per_path != h0.per_path)
       throw differ("--per-path choices", h0.per_path ? "on" : "off", h.per_path ? "on" : "off");
+    if (h.thresholds != h0.thresholds)
+      throw differ("thresholds (--threshold, [outputs] thresholds)", thresholds_text(h0.thresholds),
+                   thresholds_text(h.thresholds));
     if (s.result.has_per_path() != a.result.has_per_path() ||
         s.result.output_names != a.result.output_names ||
         s.result.series_names != a.result.series_names || s.result.steps != a.result.steps ||

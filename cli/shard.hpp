@@ -2,15 +2,17 @@
 // Shards of a run on the command line: `capexsim run ... --shard K/N` writes result.bin,
 // `capexsim merge` reads, checks and combines them.
 //
-// result.bin, format version 1 (little-endian):
+// result.bin, format version 2 (little-endian):
 //   8 bytes   magic "CAPXSHRD"
-//   u32       format version (1)
+//   u32       format version (2; version 1, without the thresholds, is refused)
 //   header    (detail::ByteWriter fields, in this order)
 //             string capexsim version; string scenario name; string scenario hash;
 //             string scenario file (as given to `run`); u64 seed; u64 shard K; u64 shard N;
 //             u64 first path; u64 paths in the shard; u64 paths of the whole run;
 //             string sampling design ("random"); u8 per-path output asked (--per-path);
-//             i32 --threads; f64 wall seconds of the shard
+//             i32 --threads; f64 wall seconds of the shard;
+//             u64 thresholds, each: string output name, u64 count, count f64 values
+//             (the scenario's [outputs] thresholds and --threshold, as the run reports them)
 //   u64 + bytes  the shard's Result::to_bytes()
 //   u64       FNV-1a 64 checksum of every byte before it
 
@@ -22,9 +24,11 @@
 
 #include <capexsim/engine.hpp>
 
+#include "output.hpp"
+
 namespace capexsim::cli {
 
-inline constexpr std::uint32_t shard_format_version = 1;
+inline constexpr std::uint32_t shard_format_version = 2;
 inline constexpr const char* shard_file_name = "result.bin";
 
 /// FNV-1a 64 of `bytes`: the checksum of shard files.
@@ -51,6 +55,7 @@ struct ShardHeader {
   bool per_path = false;
   int threads = 0;
   double wall_seconds = 0;
+  Thresholds thresholds;  // P(output > v) reported by the run, and by merge
 };
 
 struct Shard {
@@ -67,7 +72,7 @@ Shard decode_shard(std::string_view bytes, const std::string& source);
 Shard read_shard(const std::filesystem::path& dir_or_file);
 
 /// Checks that the shards are the whole of one run (same capexsim version, scenario,
-/// seed, design, total paths, shard count, per-path choice; ranges covering
+/// seed, design, total paths, shard count, per-path choice, thresholds; ranges covering
 /// [0, total) with no gap and no overlap) and combines them, in path order, into the
 /// result of that run. Throws UsageError saying what does not match.
 Result merge_shards(std::vector<Shard>& shards);

@@ -32,6 +32,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (b.first_path < a.first_path) return 0;
   const capexsim::Result r = capexsim::merge(a, b);
   for (std::size_t k = 0; k < r.output_names.size(); ++k) (void)r.summary(k);
+  // The thresholds (format version 2) as summary.json reports them.
+  for (const auto& [name, values] : shard.header.thresholds)
+    for (const double v : values) (void)r.exceedance(r.output_index(name), v);
   for (const std::string& name : r.series_names) (void)r.band(name);
   (void)capexsim::Result::from_bytes(r.to_bytes());
   return 0;

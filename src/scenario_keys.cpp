@@ -136,7 +136,7 @@ const std::vector<KeyInfo> keys{
   {"constraint", "seniority", none, K::word, "", false, no, "\"pro_rata\"", R::any, inf, 0, "\"pro_rata\" (every obligation shares a deficit) or \"debt_first\" (interest and principal are paid before the others share it)"},
   {"input_correlation", "inputs", none, K::words, "", true, no, "required with [input_correlation]", R::any, inf, 0, "Drawn inputs to correlate, as \"section.key\" (e.g. \"cost.cost_per_gw\")"},
   {"input_correlation", "matrix", none, K::matrix, "", true, no, "required with [input_correlation]", R::any, inf, 0, "Spearman rank correlations of those inputs (Gaussian copula)"},
-  {"outputs", "thresholds", none, K::tables, "", false, no, "none", R::any, inf, 0, "{ output = [v1, v2, ...] }: report P(output > v) for each value"},
+  {"outputs", "thresholds", none, K::table, "", false, no, "none", R::any, inf, 0, "{ output = [v1, v2, ...] }: report P(output > v) for each value"},
   {"outputs", "checkpoints", none, K::numbers, "calendar year", false, no, "[]", R::any, inf, 0, "Years at which to report `arr_at_<year>`"},
   {"outputs", "yearly", none, K::words, "", false, no, "[]", R::any, inf, 0, "Calendar-year outputs per path, any of \"revenue\", \"fcf\", \"capex\", \"need\": `revenue_<Y>`, ... for each calendar year of the horizon"},
   {"outputs", "headline", none, K::string, "", false, no, "\"funding_need\" when the run has it, else \"funding_gap\"", R::any, inf, 0, "Output the report's cards, histogram and \"what drives it\" use"},
@@ -163,6 +163,8 @@ const char* type_text(KeyType t) {
       return "true or false";
     case KeyType::tables:
       return "array of inline tables";
+    case KeyType::table:
+      return "inline table of numbers or arrays of numbers";
   }
   return "?";
 }

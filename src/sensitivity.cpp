@@ -635,6 +635,11 @@ RankTable rank_sensitivity(const Result& r, std::string_view output) {
   // Ranks over the defined paths.
   std::vector<double> buf(m);
   for (std::size_t i = 0; i < m; ++i) buf[i] = y[rows[i]];
+  // Checked on the output's values (buf is reused for each input below).
+  if (nearly_constant(buf))
+    throw SensitivityError("output '" + t.output +
+                           "' is the same on every path where it is defined (" + fmt(y[rows[0]]) +
+                           ", up to rounding), so no input can explain it");
   const auto ry = ranks(buf);
   const Eigen::VectorXd Ry =
       Eigen::Map<const Eigen::VectorXd>(ry.data(), static_cast<Eigen::Index>(m));
@@ -654,10 +659,6 @@ RankTable rank_sensitivity(const Result& r, std::string_view output) {
     t.rows[j].srrc = 0;
     if (!std::isnan(t.rows[j].spearman)) varying.push_back(static_cast<Eigen::Index>(j));
   }
-  if (nearly_constant(buf))
-    throw SensitivityError("output '" + t.output +
-                           "' is the same on every path where it is defined (" + fmt(y[rows[0]]) +
-                           ", up to rounding), so no input can explain it");
   // Standardised rank regression: b = Rxx^-1 rxy over the inputs that vary, R^2 = b.rxy.
   const Eigen::Index v = static_cast<Eigen::Index>(varying.size());
   if (v > 0) {
@@ -1355,6 +1356,16 @@ CalibrateResult calibrate(const Scenario& scenario, const VaryRange& range, std:
     res.achieved = v.value;
     res.achieved_ci95 = v.ci95;
   };
+  // A statistic that does not move over the range (up to rounding) and sits on the
+  // target: any value hits it, and the root would be rounding noise.
+  const double scale = std::max({std::abs(at_lo.value), std::abs(at_hi.value), std::abs(target)});
+  if (std::abs(at_lo.value - at_hi.value) <= 1e-12 * scale && std::abs(f_lo) <= 1e-12 * scale)
+    throw SensitivityError("the " + res.statistic + " of " + res.output + " is " +
+                           fmt(at_lo.value) + " at both ends of " + range.key + " in [" +
+                           fmt(range.lo) + ", " + fmt(range.hi) + "]: it does not move with " +
+                           range.key +
+                           ", so every value in the range hits the target and there is nothing "
+                           "to calibrate; vary an input it depends on");
   if (f_lo == 0 || f_hi == 0) {
     pick(f_lo == 0 ? range.lo : range.hi, f_lo == 0 ? at_lo : at_hi);
   } else if ((f_lo > 0) == (f_hi > 0)) {

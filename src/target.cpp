@@ -132,6 +132,15 @@ TargetResult run_to_target(const Scenario& scenario, const RunOptions& options,
     p.estimate = estimate;
     p.half_width = half;
     p.wanted = target.relative ? target.tolerance * std::abs(estimate) : target.tolerance;
+    // An output undefined (NaN) on every path has no mean, quantile or CVaR: no batch size
+    // brings its half-width down, so stop now rather than run to the cap.
+    if (std::isnan(estimate))
+      throw std::invalid_argument(
+          "target " + target.to_string() + ": " + target.output + " is undefined (NaN) on " +
+          (out.result.summary(output).nan_share >= 1 ? "every one of the " : "too many of the ") +
+          std::to_string(n) + " paths run, so its " + target.statistic +
+          " has no value to converge to; target " + target.output +
+          ".nan_share (how often it is undefined) or another output");
     out.batches.push_back(p);
     out.final = p;
     out.reached = std::isfinite(half) && half <= p.wanted;

@@ -323,6 +323,19 @@ TEST_CASE("the key table: one line per Param, unique keys, consistent defaults")
   CHECK(find_key("cost", "no_such_key") == nullptr);
 }
 
+TEST_CASE("outputs.thresholds is documented as the table the loader reads (issue 26)") {
+  // The reference table said "array of inline tables"; the loader wants one table.
+  const std::string md = scenario_keys_markdown();
+  CHECK(md.find("| `outputs.thresholds` | inline table of numbers or arrays of numbers |") !=
+        std::string::npos);
+  const std::string head = minimal + "[outputs]\n";
+  const Scenario s =
+      parse_scenario(head + "thresholds = { funding_gap = [1, 2], runway = 3 }\n", "t");
+  REQUIRE(s.thresholds.size() == 2);
+  CHECK_THROWS_AS(parse_scenario(head + "thresholds = [{ funding_gap = 1 }]\n", "t"),
+                  ScenarioError);
+}
+
 TEST_CASE("docs/model.md lists every key of the key table, as the table generates it") {
   const std::filesystem::path doc = std::filesystem::path(CAPEXSIM_SOURCE_DIR) / "docs/model.md";
   std::ifstream in(doc);

@@ -87,7 +87,8 @@ enum class KeyType {
   words,         // an array of strings
   matrix,        // an array of arrays of numbers
   boolean,       // true or false
-  tables         // an array of inline tables (warrant tranches)
+  tables,        // an array of inline tables (warrant tranches)
+  table          // one inline table of output = number or array of numbers (thresholds)
 };
 
 /// One key of the scenario format. The table of these (scenario_keys()) is the single

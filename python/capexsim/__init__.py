@@ -80,6 +80,21 @@ def _revenue_contracts(sc: Scenario) -> list:
     return [c.get("name") for c in sc.to_dict().get("revenue_contract", [])]
 
 
+MAX_THREADS = 4096  # as the command line's --threads
+
+
+def _threads(value) -> int:
+    """threads=: None or 0 (all cores) to 4096, as the command line's --threads."""
+    if value is None:
+        return 0
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value <= MAX_THREADS:
+        raise ValueError(f"threads must be a whole number from 0 (all cores) to {MAX_THREADS}, "
+                         f"got {value!r}")
+    return int(value)
+
+
 def simulate(scenario: ScenarioLike, paths: Optional[int] = None, seed: int = 1, threads: Optional[int] = None,
              progress: Union[bool, Callable[[int, int], None]] = False, keep_paths: bool = True,
              bands: bool = True, first_path: int = 0, sampling: Optional[str] = None,
@@ -128,7 +143,7 @@ def simulate(scenario: ScenarioLike, paths: Optional[int] = None, seed: int = 1,
     paths = _count(100_000 if paths is None else paths, "paths", 1)
     seed = _count(seed, "seed", 0)
     first_path = _count(first_path, "first_path", 0)
-    threads = 0 if threads is None else _count(threads, "threads", 0)
+    threads = _threads(threads)
     if sampling is not None and sampling not in ("random", "lhs", "sobol"):
         raise ValueError(f"sampling must be 'random', 'lhs' or 'sobol', got {sampling!r}")
     design = 0 if design_paths is None else _count(design_paths, "design_paths", 1)
@@ -179,7 +194,7 @@ def _simulate_target(sc, target, paths, max_paths, seed, threads, progress, keep
     first = 0 if paths is None else _count(paths, "paths", 1)
     cap = 10_000_000 if max_paths is None else _count(max_paths, "max_paths", 1)
     seed = _count(seed, "seed", 0)
-    threads = 0 if threads is None else _count(threads, "threads", 0)
+    threads = _threads(threads)
     callback = progress if callable(progress) else None
     bar = None
     if progress is True:
@@ -209,6 +224,10 @@ def _finish(res, sc, method, note, thresholds):
     merged = {k: list(v) for k, v in _thresholds_of(sc).items()}
     for name, values in (thresholds or {}).items():
         values = list(values) if isinstance(values, (list, tuple)) else [values]
+        for v in values:
+            if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) \
+                    or not np.isfinite(v):
+                raise ValueError(f"thresholds: {name}: {v!r} is not a finite number")
         merged.setdefault(name, []).extend(float(v) for v in values)
     for name in merged:
         if name not in res.output_names:

@@ -148,7 +148,7 @@ def simulate(scenario, paths: int = 100_000, seed: int = 1, client=None,
     :func:`capexsim.simulate`; each task runs the lab on its own path range, and the
     merged result equals the single-machine joint run bit for bit.
     """
-    from . import _as_scenario, _count, _labs
+    from . import _as_scenario, _count, _labs, _threads
 
     unknown = set(kwargs) - {"keep_paths", "bands", "threads", "shard_dir", "counterparties"}
     if unknown:
@@ -159,6 +159,7 @@ def simulate(scenario, paths: int = 100_000, seed: int = 1, client=None,
     keep_paths = bool(kwargs.get("keep_paths", True))
     bands = bool(kwargs.get("bands", True))
     threads = _count(kwargs.get("threads", 1), "threads", 1)
+    _threads(threads)  # at most 4096, as the command line
     shard_dir = kwargs.get("shard_dir")
     labs = _labs(kwargs.get("counterparties"))
     if shard_dir is not None:
@@ -225,7 +226,7 @@ def sensitivity(scenario, method: str = "sobol", output: str = "funding_gap", st
     counterparties: ``{name: lab}``: every evaluation a joint run, as for
     :func:`capexsim.sensitivity`; the same table bit for bit.
     """
-    from . import _as_scenario, _count, _labs
+    from . import _as_scenario, _count, _labs, _threads
     from .sensitivity import DEFAULT_PATHS, _rank_frame, _sobol_frame, _tornado_frame, _vary_list
 
     if method not in ("sobol", "rank", "tornado"):
@@ -244,6 +245,7 @@ def sensitivity(scenario, method: str = "sobol", output: str = "funding_gap", st
     seed = _count(seed, "seed", 0)
     threads = _count(threads, "threads", 1)
     labs = _labs(counterparties)
+    _threads(threads)  # at most 4096, as the command line
     if method == "rank":
         if stat != "mean" or over_time is not None:
             raise ValueError("rank takes neither stat nor over_time")

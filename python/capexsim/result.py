@@ -267,6 +267,9 @@ class Result:
                 raise ValueError(f"no output named {name!r}; expected one of: {', '.join(self.output_names)}")
             k = self.output_names.index(name)
             for v in (values if isinstance(values, (list, tuple)) else [values]):
+                if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) \
+                        or not np.isfinite(v):
+                    raise ValueError(f"thresholds: {name}: {v!r} is not a finite number")
                 prob, ci = self._core.exceedance(k, float(v))
                 rows.append({"output": name, "threshold": float(v), "prob": prob, "ci95": ci})
         return pd.DataFrame(rows, columns=["output", "threshold", "prob", "ci95"])

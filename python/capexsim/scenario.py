@@ -84,6 +84,9 @@ class Scenario:
     @classmethod
     def from_dict(cls, data: dict) -> "Scenario":
         """A scenario from a dict shaped like the TOML file (missing keys take defaults)."""
+        if not isinstance(data, dict):
+            raise TypeError(f"Scenario.from_dict expects a dict shaped like the TOML file, got "
+                            f"{type(data).__name__}")
         return cls(copy.deepcopy(data))
 
     @classmethod

@@ -263,7 +263,7 @@ def sensitivity(scenario, method: str = "rank", output: str = "funding_gap", sta
     sc = capexsim._as_scenario(scenario)
     paths = capexsim._count(DEFAULT_PATHS[method] if paths is None else paths, "paths", 1)
     seed = capexsim._count(seed, "seed", 0)
-    threads = 0 if threads is None else capexsim._count(threads, "threads", 0)
+    threads = capexsim._threads(threads)
     if not isinstance(output, str):
         raise ValueError(f"output must be an output's name, got {output!r}")
     if not isinstance(stat, str):
@@ -402,7 +402,7 @@ def calibrate(scenario, vary, target, paths: int = 20_000, seed: int = 1,
     sc = capexsim._as_scenario(scenario)
     paths = capexsim._count(paths, "paths", 1)
     seed = capexsim._count(seed, "seed", 0)
-    threads = 0 if threads is None else capexsim._count(threads, "threads", 0)
+    threads = capexsim._threads(threads)
     if isinstance(vary, (list, tuple)) and len(vary) == 1:
         vary = vary[0]
     vary_text = _vary_text(vary)

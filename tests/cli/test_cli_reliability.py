@@ -291,6 +291,9 @@ class ShardLayout:
         self.at += 6 * 8
         self.string()
         self.at += 1 + 4 + 8
+        for _ in range(self.u64()):  # thresholds (format version 2): name, values
+            self.string()
+            self.at += 8 * self.u64()
         self.payload_len = self.at
         self.at += 8
         self.payload = self.at
@@ -549,6 +552,97 @@ class ScenarioFiles(Base):
         with open(s, "w") as f:
             f.write("#" * ((16 << 20) + 1))
         self.assert_invalid(run("check", s), "16777217 bytes")
+
+
+class SensitivityShards(Base):
+    """Issue 26: a merged sensitivity.json lacked the single analysis's wall_seconds and
+    tornado's vary."""
+
+    def analysis(self, name, *args, shard=None):
+        out = os.path.join(self.dir, name)
+        extra = ["--shard", shard] if shard else []
+        p = run("sensitivity", reference(), *args, "--out", out, "--quiet", "--threads", "1", *extra)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return out
+
+    def meta(self, out):
+        with open(os.path.join(out, "sensitivity.json")) as f:
+            return json.load(f)
+
+    def test_merged_json_has_the_single_analysis_fields(self):
+        for method, args in (("tornado", ["--paths", "600", "--vary", "build.plan_cap_gw=20:40"]),
+                             ("sobol", ["--paths", "96", "--bootstrap", "100"])):
+            args = ["--method", method, *args]
+            single = self.meta(self.analysis(method + "-one", *args))
+            shards = [self.analysis("%s%d" % (method, k), *args, shard="%d/2" % k) for k in (1, 2)]
+            out = os.path.join(self.dir, method + "-merged")
+            p = run("merge", *shards, "--out", out)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            merged = self.meta(out)
+            self.assertEqual(sorted(set(single) - set(merged)), [])
+            self.assertEqual(sorted(set(merged) - set(single)), ["shards"])
+            self.assertGreater(merged["wall_seconds"], 0)
+            if method == "tornado":
+                self.assertEqual(merged["vary"], ["build.plan_cap_gw=20:40"])
+            for key in single:
+                if key not in ("wall_seconds", "run_id"):
+                    self.assertEqual(merged[key], single[key], key)
+        # Tornado shards with different --vary are not shards of one analysis.
+        other = self.analysis("tornado-other", "--method", "tornado", "--paths", "600", "--vary",
+                              "build.plan_cap_gw=20:30", shard="2/2")
+        p = run("merge", os.path.join(self.dir, "tornado1"), other, "--out", os.path.join(self.dir, "x"))
+        self.assert_invalid(p, "is not of the same analysis", "--vary differ")
+
+    def test_a_version_1_shard_is_refused_with_what_to_do(self):
+        d = self.analysis("t1", "--method", "tornado", "--paths", "300", shard="1/2")
+        path = os.path.join(d, "sensitivity.bin")
+        with open(path, "rb") as f:
+            data = f.read()
+        body = bytearray(data[:-8])
+        struct.pack_into("<I", body, 8, 1)
+        with open(path, "wb") as f:
+            f.write(with_checksum(bytes(body)))
+        d2 = self.analysis("t2", "--method", "tornado", "--paths", "300", shard="2/2")
+        p = run("merge", d, d2, "--out", os.path.join(self.dir, "x"))
+        self.assert_invalid(p, "sensitivity shard format version 1; this capexsim reads version 2",
+                            "rerun the shard")
+
+
+# capacity_end of ai-lab-2025 is the plan's cap, 30 GW, on every path (up to rounding:
+# 29.999999999999993 to 30.000000000000007).
+CONSTANT, CONSTANT_VALUE = "capacity_end", "30"
+
+
+class UndefinedStatistics(Base):
+    """Issue 26: a target on an output undefined on every path ran to 1e7 paths; rank
+    measures of a constant output reported rounding noise; calibrate on a constant
+    statistic printed "± -" and exited 0."""
+
+    def test_target_on_an_output_undefined_on_every_path_stops_at_once(self):
+        # A lab with cash enough for every path: it never runs short, gap_time is NaN.
+        with open(reference()) as f:
+            text = f.read()
+        self.assertIn("initial_cash = 40.0", text)
+        rich = os.path.join(self.dir, "rich.toml")
+        with open(rich, "w") as f:
+            f.write(text.replace("initial_cash = 40.0", "initial_cash = 90000.0", 1))
+        t0 = time.time()
+        p = run("run", rich, "--target", "gap_time.mean:1%", "--threads", "1", "--quiet")
+        self.assertLess(time.time() - t0, 60)
+        self.assert_invalid(p, "--target: target gap_time.mean:1.0%", "gap_time is undefined (NaN) on every one of the 10000 paths run",
+                            "target gap_time.nan_share")
+        self.assertNotIn("NOT reached", p.stdout)
+
+    def test_rank_of_a_constant_output_says_so(self):
+        p = run("sensitivity", reference(), "--method", "rank", "--output", CONSTANT, "--paths", "2000",
+                "--quiet", "--threads", "1")
+        self.assert_invalid(p, "output '%s' is the same on every path" % CONSTANT, "no input can explain it")
+
+    def test_calibrate_on_a_constant_statistic_is_refused(self):
+        p = run("calibrate", reference(), "--vary", "revenue.growth0=0.3:1.5", "--target",
+                CONSTANT + ".p50=" + CONSTANT_VALUE, "--paths", "2000", "--quiet", "--threads", "1")
+        self.assert_invalid(p, "at both ends of revenue.growth0 in [0.3, 1.5]", "nothing to calibrate")
+        self.assertNotIn("± -", p.stdout)
 
 
 if __name__ == "__main__":

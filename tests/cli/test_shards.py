@@ -25,11 +25,13 @@ def scenario(name="ai-lab-2025"):
     return os.path.join(SRC, "scenarios", name + ".toml")
 
 
-# -- result.bin, format version 1 --------------------------------------------------------
+# -- result.bin, format version 2 --------------------------------------------------------
+# "t": the thresholds, u64 count then (string output, u64 n, n f64) each; kept as a list of
+# (name, [values]).
 FIELDS = [("version", "s"), ("scenario_name", "s"), ("scenario_hash", "s"), ("scenario_file", "s"),
           ("seed", "Q"), ("k", "Q"), ("n", "Q"), ("first_path", "Q"), ("paths", "Q"),
           ("total_paths", "Q"), ("design", "s"), ("per_path", "B"), ("threads", "i"),
-          ("wall_seconds", "d"), ("payload", "s")]
+          ("wall_seconds", "d"), ("thresholds", "t"), ("payload", "s")]
 
 
 def fnv1a(data):
@@ -48,6 +50,17 @@ def decode(data):
             (n,) = struct.unpack_from("<Q", data, at)
             out[name] = data[at + 8:at + 8 + n]
             at += 8 + n
+        elif kind == "t":
+            (count,) = struct.unpack_from("<Q", data, at)
+            at += 8
+            out[name] = []
+            for _ in range(count):
+                (n,) = struct.unpack_from("<Q", data, at)
+                output = data[at + 8:at + 8 + n].decode()
+                at += 8 + n
+                (m,) = struct.unpack_from("<Q", data, at)
+                out[name].append((output, list(struct.unpack_from("<%dd" % m, data, at + 8))))
+                at += 8 + 8 * m
         else:
             (out[name],) = struct.unpack_from("<" + kind, data, at)
             at += struct.calcsize(kind)
@@ -60,7 +73,15 @@ def encode(h):
     body = b"CAPXSHRD" + struct.pack("<I", h["format"])
     for name, kind in FIELDS:
         v = h[name]
-        body += struct.pack("<Q", len(v)) + v if kind == "s" else struct.pack("<" + kind, v)
+        if kind == "s":
+            body += struct.pack("<Q", len(v)) + v
+        elif kind == "t":
+            body += struct.pack("<Q", len(v))
+            for output, values in v:
+                body += struct.pack("<Q", len(output)) + output.encode()
+                body += struct.pack("<Q%dd" % len(values), len(values), *values)
+        else:
+            body += struct.pack("<" + kind, v)
     return body + struct.pack("<Q", fnv1a(body))
 
 
@@ -135,7 +156,7 @@ class Shards(unittest.TestCase):
         heads = [decode(self.read("s%d" % k, "result.bin")) for k in (1, 2, 3)]
         self.assertEqual([(h["first_path"], h["paths"]) for h in heads], [(0, 334), (334, 333), (667, 333)])
         for k, h in enumerate(heads, 1):
-            self.assertEqual((h["format"], h["k"], h["n"], h["total_paths"], h["seed"]), (1, k, 3, 1000, 7))
+            self.assertEqual((h["format"], h["k"], h["n"], h["total_paths"], h["seed"]), (2, k, 3, 1000, 7))
             self.assertEqual(h["design"], b"random")
             self.assertEqual(h["per_path"], 1)
             self.assertEqual(h["checksum"], fnv1a(self.read("s%d" % k, "result.bin")[:-8]))
@@ -159,6 +180,45 @@ class Shards(unittest.TestCase):
         self.run_ok("merge", self.path("t1"), self.path("t2"), "--out", self.path("t-merged"))
         self.assert_same_files("t-merged", "one", ["summary.json", "bands.csv"])
         self.assertEqual(json.loads(self.read("t-merged", "summary.json"))["paths"], 500)
+
+    def test_thresholds_and_the_sampling_note_survive_the_merge(self):
+        # Issue 26: run --shard ignored --threshold, and the merged summary.json had no
+        # "exceedance" (nor the scenario's [outputs] thresholds) and no Sobol "note".
+        for sampling, th in (("random", "funding_gap=100,250.5"), ("sobol", "capex_total=1800")):
+            args = ["--paths", "1000", "--seed", "3", "--sampling", sampling, "--threshold", th, "-q"]
+            single = self.run_ok("run", scenario(), *args, "--out", self.path("th-one-" + sampling))
+            dirs = [self.path("th%d-%s" % (k, sampling)) for k in (1, 2)]
+            for k, d in enumerate(dirs, 1):
+                p = self.run_ok("run", scenario(), *args, "--shard", "%d/2" % k, "--out", d)
+                self.assertIn("P(%s > " % th.split("=")[0], p.stdout)
+                self.assertEqual(decode(self.read(d, "result.bin"))["thresholds"],
+                                 [(th.split("=")[0], [float(v) for v in th.split("=")[1].split(",")])])
+            m = self.run_ok("merge", *dirs, "--out", self.path("th-merged-" + sampling))
+            self.assert_same_files("th-merged-" + sampling, "th-one-" + sampling,
+                                   ["summary.json", "bands.csv"])
+            summary = json.loads(self.read("th-merged-" + sampling, "summary.json"))
+            name = th.split("=")[0]
+            self.assertEqual(len(summary["metrics"][name]["exceedance"]), len(th.split(",")))
+            lines = lambda out: [l for l in out.splitlines() if l.startswith("P(")]
+            self.assertEqual(len(lines(single.stdout)), len(th.split(",")))
+            self.assertEqual(lines(m.stdout), lines(single.stdout))
+            if sampling == "sobol":  # 1000 is not a power of two
+                self.assertIn("1000 is not (nearest: 512 or 1024)", summary["note"])
+                self.assertIn("capexsim: note: ", m.stderr)
+            else:
+                self.assertNotIn("note", summary)
+        # A bad --threshold is refused by a shard as by a run; shards with different
+        # thresholds are not shards of one run.
+        self.assert_refused(run("run", scenario(), "--paths", "100", "--shard", "1/2", "--out",
+                                self.path("bad"), "--threshold", "nope=1"), "no output named 'nope'")
+        self.assert_refused(run("run", scenario(), "--paths", "100", "--shard", "1/2", "--out",
+                                self.path("bad"), "--threshold", "funding_gap=nan"), "not a finite number")
+        self.assertFalse(os.path.exists(self.path("bad")))
+        other = self.path("th-other")
+        self.run_ok("run", scenario(), "--paths", "1000", "--seed", "3", "--threshold", "funding_gap=100",
+                    "--shard", "2/2", "--out", other, "-q")
+        self.assert_refused(run("merge", self.path("th1-random"), other, "--out", self.path("x")),
+                            "different thresholds", "funding_gap=100.0,250.5 and funding_gap=100.0")
 
     # -- refusals --------------------------------------------------------------------------
     def test_bad_shard_options(self):
@@ -206,8 +266,20 @@ class Shards(unittest.TestCase):
         old = self.forged("old", "s2", version=b"0.0.9")
         self.assert_refused(run("merge", s1, old, s3, "--out", self.path("x")),
                             "written by capexsim 0.0.9", "merge shards with the version that ran them")
-        v2 = self.forged("v2", "s2", format=2)
-        self.assert_refused(run("merge", s1, v2, s3, "--out", self.path("x")), "format version 2")
+        v3 = self.forged("v3", "s2", format=3)
+        self.assert_refused(run("merge", s1, v3, s3, "--out", self.path("x")), "format version 3")
+        # Version 1 (before the thresholds were kept) is refused with what to do.
+        with open(self.path("s2", "result.bin"), "rb") as f:
+            data = f.read()
+        h = decode(data)
+        at = data.index(struct.pack("<d", h["wall_seconds"]), 12) + 8
+        v1 = b"CAPXSHRD" + struct.pack("<I", 1) + data[12:at] + data[at + 8:-8]  # no thresholds
+        os.makedirs(self.path("v1"), exist_ok=True)
+        with open(self.path("v1", "result.bin"), "wb") as f:
+            f.write(v1 + struct.pack("<Q", fnv1a(v1)))
+        self.assert_refused(run("merge", s1, self.path("v1"), s3, "--out", self.path("x")),
+                            "shard file format version 1; this capexsim reads version 2",
+                            "rerun the shard with this capexsim")
         # A header whose range does not match its K/N and result.
         moved = self.forged("moved", "s2", first_path=335)
         self.assert_refused(run("merge", s1, moved, s3, "--out", self.path("x")),

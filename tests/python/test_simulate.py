@@ -413,3 +413,23 @@ def test_compare_with_counterparties():
             capexsim.compare(prov, prov, paths=10, **kw)
     with pytest.raises(ValueError, match='no \\[\\[revenue_contract\\]\\] named "oracle"'):
         capexsim.compare(prov, ref, paths=10, counterparties_b={"oracle": lab})
+
+
+def test_threads_thresholds_and_from_dict_refused_as_the_command_line(reference_path):
+    # Issue 26: threads=4097 ran (the CLI caps --threads at 4096); threads=2**31 raised a
+    # 2,000-character pybind11 signature error; a NaN threshold was accepted.
+    from capexsim import Scenario
+    for bad in (4097, 2**31, 2**64):
+        with pytest.raises(ValueError, match="threads must be a whole number from 0") as e:
+            capexsim.simulate(reference_path, paths=10, threads=bad)
+        assert len(str(e.value)) < 200
+    with pytest.raises(ValueError, match="from 0 .all cores. to 4096"):
+        capexsim.sensitivity(reference_path, paths=100, threads=4097)
+    for bad in (float("nan"), float("inf"), "1"):
+        with pytest.raises(ValueError, match="not a finite number"):
+            capexsim.simulate(reference_path, paths=10, thresholds={"funding_gap": [100, bad]})
+    r = capexsim.simulate(reference_path, paths=10)
+    with pytest.raises(ValueError, match="not a finite number"):
+        r.exceedance({"funding_gap": float("nan")})
+    with pytest.raises(TypeError, match="expects a dict"):
+        Scenario.from_dict([1, 2])
