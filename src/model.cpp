@@ -140,6 +140,7 @@ PathModel::PathModel(Scenario scenario)
   if (has_equity()) series_.push_back(Series::ownership);
   if (!scenario_.revenue_contracts.empty()) series_.push_back(Series::contracted_revenue);
   if (has_rent()) series_.push_back(Series::leased);
+  if (leaves_unpaid()) series_.push_back(Series::arrears);
   // §13.10 calendar-year outputs, after the checkpoints, kind by kind.
   if (!scenario_.yearly.empty()) {
     yearly_years_ = calendar_years(scenario_);

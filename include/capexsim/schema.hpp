@@ -117,7 +117,8 @@ const char* tail_name(Tail t);  // "high", "low", "none"
   X(debt, "$B", level, high, "total debt balance after the step")                                  \
   X(ownership, "share", level, low, "share of the lab its original owners still hold")             \
   X(contracted_revenue, "$B/yr", level, low, "payments received on revenue contracts, annualised") \
-  X(leased, "GW", level, none, "leased capacity online")
+  X(leased, "GW", level, none, "leased capacity online")                                           \
+  X(arrears, "$B", level, high, "arrears outstanding after the step (unpaid = true)")
 
 #define CAPEXSIM_ENUM_ENTRY(name, ...) name,
 enum class Output {

@@ -61,6 +61,7 @@ _LABELS = {
     "debt": "debt balance",
     "ownership": "ownership",
     "leased": "leased capacity",
+    "arrears": "arrears outstanding",
     "leased_gw_end": "leased capacity at the end",
 }
 

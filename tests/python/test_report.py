@@ -278,8 +278,14 @@ def test_report_inputs_and_numbers_read_correctly(made26, source_dir):
 
 def test_report_fans_counterparties_and_events(made26, reference_path):
     text = made26["text"]
-    for series in ("cash", "capacity", "arr", "debt", "ownership"):
+    for series in ("cash", "capacity", "arr", "debt", "ownership", "arrears"):
         assert f'alt="fan chart of {series}"' in text
+    # The arrears fan (unpaid = true): its last step is what is left unpaid, path by path,
+    # so its mean (an exact fixed-point sum, to 2.3e-10 a value) is unpaid_total's mean.
+    r = made26["result"]
+    last = r.bands("arrears")["mean"].iloc[-1]
+    assert abs(last - r.summary().loc["unpaid_total", "mean"]) <= 1e-9 * max(1.0, abs(last))
+    assert (r.bands("arrears")[["p5", "p50", "p95"]].to_numpy() >= 0).all()
     section = text.split("<h2>Counterparties</h2>")[1].split("<h2>")[0]
     table = made26["result"].counterparties()
     for who, r in table.iterrows():
@@ -602,7 +608,7 @@ def test_excel_v3_reference_numbers_bands_and_counterparties(made26):
     from openpyxl import load_workbook
     r = made26["result"]
     wb = load_workbook(made26["xlsx"], read_only=True)
-    assert wb.sheetnames == (["summary"] + [f"bands {s}" for s in capexsim.SERIES + ["debt", "ownership", "leased"]]
+    assert wb.sheetnames == (["summary"] + [f"bands {s}" for s in capexsim.SERIES + ["debt", "ownership", "leased", "arrears"]]
                              + ["counterparties", "inputs", "paths", "about"])
     for series in ("debt", "ownership"):
         rows = _sheet_rows(wb[f"bands {series}"])

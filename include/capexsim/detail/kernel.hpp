@@ -45,6 +45,8 @@ struct StepLanes {
   // §13.5 renting: leased GW online after the step's additions, the rent paid in the step
   // (a use of cash in FCF; 0 without rent_share).
   alignas(64) Lanes leased_gw, rent;
+  // §13.3 arrears outstanding after the step (0 unless unpaid = true).
+  alignas(64) Lanes arrears;
 };
 
 /// Value of over-time series `s` (docs/model.md §5) on every lane of a step: the one
@@ -89,6 +91,9 @@ __attribute__((always_inline)) inline void series_lanes(const StepLanes<W>& st, 
       return;
     case Series::leased:
       src = st.leased_gw;
+      break;
+    case Series::arrears:
+      src = st.arrears;
       break;
     default:
       for (int l = 0; l < W; ++l) out[l] = std::numeric_limits<double>::quiet_NaN();
@@ -462,7 +467,8 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
   const Variation& var = model.variation();
   if (model.has_financing()) financing.emplace(model, seed, first_path);
   alignas(64) Lanes vendor_equity;
-  for (int l = 0; l < W; ++l) st.debt[l] = 0, st.ownership[l] = 1, vendor_equity[l] = 0;
+  for (int l = 0; l < W; ++l)
+    st.debt[l] = 0, st.ownership[l] = 1, vendor_equity[l] = 0, st.arrears[l] = 0;
   // §10 deal terms drawn per path: each lane's own schedules (off in v1).
   std::optional<LaneTerms<W>> terms;
   if (model.per_path_terms())
@@ -758,7 +764,8 @@ __attribute__((always_inline)) inline void simulate_lanes(const PathModel& model
     const double* interest = levered ? financing->interest() : nullptr;
     for (int l = 0; l < W; ++l) {
       // The residual's running state: cash, or under unpaid = true minus the arrears.
-      const double w = arrears_gap ? -financing->arrears(l) : cash[l];
+      if (arrears_gap) st.arrears[l] = financing->arrears(l);
+      const double w = arrears_gap ? -st.arrears[l] : cash[l];
       const bool lower = w < min_cash[l];
       min_cash[l] = lower ? w : min_cash[l];
       min_step[l] = lower ? di : min_step[l];
