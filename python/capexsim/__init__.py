@@ -241,9 +241,8 @@ def _thresholds_of(sc: Scenario) -> dict:
 
 
 def _sampling_of(sc: Scenario) -> str:
-    import re
-    m = re.search(r'^sampling = "(\w+)"', sc.to_toml(), re.M)
-    return m.group(1) if m else "random"
+    # The engine's own reading of [simulation] sampling, not a second parser here.
+    return _core.scenario_sampling(sc.to_toml(), sc._source)
 
 
 def merge(a: Result, b: Result) -> Result:

@@ -531,6 +531,13 @@ PYBIND11_MODULE(_core, m) {
       py::arg("toml"), py::arg("source"),
       "Validate TOML text; return the resolved scenario as TOML. Raises ScenarioError.");
   m.def(
+      "scenario_sampling",
+      [](const std::string& toml, const std::string& source) {
+        return std::string(sampling_name(parse_scenario(toml, source).sampling));
+      },
+      py::arg("toml"), py::arg("source"),
+      "The scenario's [simulation] sampling: 'random', 'lhs' or 'sobol'. Raises ScenarioError.");
+  m.def(
       "load", [](const std::string& path) { return to_toml(load_scenario(path)); }, py::arg("path"),
       "Load and validate a scenario file; return it resolved as TOML. Raises ScenarioError.");
   m.def(
