@@ -1,8 +1,14 @@
 #pragma once
-// capexsim sensitivity and capexsim calibrate (docs/sensitivity.md).
+// capexsim sensitivity and capexsim calibrate (docs/sensitivity.md): their arguments,
+// commands, shards and the helpers the commands share.
 
+#include <cstdint>
 #include <string>
 #include <vector>
+
+#include <capexsim/engine.hpp>
+
+#include "progress.hpp"
 
 namespace capexsim::cli {
 
@@ -47,5 +53,33 @@ int cmd_calibrate(const CalibrateArgs& a, bool progress);
 inline constexpr const char* sensitivity_shard_file = "sensitivity.bin";
 /// `capexsim merge` of folders holding sensitivity.bin: the table of the whole analysis.
 int cmd_merge_sensitivity(const std::vector<std::string>& dirs, const std::string& out);
+
+/// A shard of a Sobol or tornado analysis, as sensitivity.bin holds it
+/// (cli/sensitivity_shard.cpp).
+struct MethodShard {
+  std::string method;
+  std::uint64_t k = 0, n = 0, total = 0, bootstrap = 0;
+  std::string statistic, scenario_file, scenario_name, source;
+  double wall_seconds = 0;
+  std::vector<std::string> vary;  // tornado: --vary as given
+  std::string samples;            // the samples' bytes
+};
+/// sensitivity.bin's bytes for `s`.
+std::string encode_method_shard(const MethodShard& s);
+
+/// Runs `body` with a progress bar fed by RunOptions::progress; Ctrl-C cancels.
+template <class Body>
+auto with_progress(RunOptions& o, bool show, const std::string& label, Body&& body) {
+  ProgressBar bar(show, label);
+  o.progress = [&](std::uint64_t done, std::uint64_t total) { return bar.update(done, total); };
+  try {
+    auto r = body();
+    bar.finish();
+    return r;
+  } catch (...) {
+    bar.finish();
+    throw;
+  }
+}
 
 }  // namespace capexsim::cli
