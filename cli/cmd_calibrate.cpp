@@ -77,13 +77,13 @@ int cmd_calibrate(const CalibrateArgs& a, bool progress) {
   const int d = stat_decimals(output, stat);
   // The value's Monte Carlo error needs a slope of the statistic near it; without one
   // (the statistic flat there) it is said so, not printed as "± -".
-  std::cout << r.key << " = " << g6(r.value)
+  std::cout << r.key << " = " << significant(r.value)
             << (std::isfinite(r.value_ci95)
-                    ? " ± " + f(r.value_ci95, 6) + " (95%, Monte Carlo)\n"
+                    ? " ± " + fixed(r.value_ci95, 6) + " (95%, Monte Carlo)\n"
                     : std::string(" (Monte Carlo error unknown: the statistic does not move "
                                   "with the key near this value)\n"))
-            << "  puts " << output << "." << r.statistic << " at " << f(r.achieved, d) << " ± "
-            << f(r.achieved_ci95, d) << " (target " << g6(target) << ")\n"
+            << "  puts " << output << "." << r.statistic << " at " << fixed(r.achieved, d) << " ± "
+            << fixed(r.achieved_ci95, d) << " (target " << significant(target) << ")\n"
             << "  " << r.runs << " runs of " << grouped(o.paths) << " paths, seed " << o.seed
             << ", common random numbers, TOMS 748 on [" << number(range.lo) << ", "
             << number(range.hi) << "]";

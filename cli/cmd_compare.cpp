@@ -76,13 +76,6 @@ std::string compare_side(const Scenario& s, const std::string& side,
                             line + " (same paths)\n";
 }
 
-std::string fmt(double x, int d) {
-  if (std::isnan(x)) return "-";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", d, x);
-  return buf;
-}
-
 // Counterparties of A and B (each unpaid_<contract>, then the builders): P(paid in full)
 // and the mean left unpaid in each, with the paired difference of that mean. Empty when
 // neither run leaves anything unpaid (no [constraint] unpaid = true).
@@ -105,7 +98,8 @@ std::string compare_counterparties(const Result& ra, const Result& rb,
   auto paid = [](const Result& r, const std::string& n) -> std::string {
     const auto it = std::find(r.output_names.begin(), r.output_names.end(), n);
     if (it == r.output_names.end()) return "-";
-    return fmt(100 *
+    return fixed(
+               100 *
                    (1 -
                     r.summary(static_cast<std::size_t>(it - r.output_names.begin())).prob_positive),
                1) +
@@ -114,7 +108,7 @@ std::string compare_counterparties(const Result& ra, const Result& rb,
   auto mean = [](const Result& r, const std::string& n) -> std::string {
     const auto it = std::find(r.output_names.begin(), r.output_names.end(), n);
     if (it == r.output_names.end()) return "-";
-    return fmt(r.summary(static_cast<std::size_t>(it - r.output_names.begin())).mean, 1);
+    return fixed(r.summary(static_cast<std::size_t>(it - r.output_names.begin())).mean, 1);
   };
   std::ostringstream o;
   char line[600];
@@ -126,8 +120,8 @@ std::string compare_counterparties(const Result& ra, const Result& rb,
     std::string d = "-", se = "-", star;
     for (const PairedDifference& diff : diffs)
       if (diff.output == n) {
-        d = fmt(diff.mean, 1);
-        se = fmt(diff.se, 2);
+        d = fixed(diff.mean, 1);
+        se = fixed(diff.se, 2);
         star = diff.significant ? " *" : "";
       }
     std::snprintf(line, sizeof line, "%-*s %12s %12s %14s %14s %10s %8s%s\n", w, who.c_str(),
@@ -196,15 +190,15 @@ int cmd_compare(const CompareArgs& c) {
     const std::string unit = cli::output_unit(name);
     const int d = cli::decimals_for(unit);
     auto three = [&](const Summary& x) {
-      return fmt(x.quantile(0.05), d) + " / " + fmt(x.quantile(0.5), d) + " / " +
-             fmt(x.quantile(0.95), d);
+      return fixed(x.quantile(0.05), d) + " / " + fixed(x.quantile(0.5), d) + " / " +
+             fixed(x.quantile(0.95), d);
     };
-    const std::string never = cli::is_event_time(name) ? fmt(100 * xa.nan_share, 1) + "%/" +
-                                                             fmt(100 * xb.nan_share, 1) + "%"
+    const std::string never = cli::is_event_time(name) ? fixed(100 * xa.nan_share, 1) + "%/" +
+                                                             fixed(100 * xb.nan_share, 1) + "%"
                                                        : "";
     std::snprintf(line, sizeof line, "%-*s %-6s %10s %10s %10s %8s %1s   %-26s %-26s %s\n", w,
-                  name.c_str(), unit.c_str(), fmt(xa.mean, d).c_str(), fmt(xb.mean, d).c_str(),
-                  fmt(mean, d).c_str(), fmt(se, d + 1).c_str(), stands_out ? "*" : "",
+                  name.c_str(), unit.c_str(), fixed(xa.mean, d).c_str(), fixed(xb.mean, d).c_str(),
+                  fixed(mean, d).c_str(), fixed(se, d + 1).c_str(), stands_out ? "*" : "",
                   three(xa).c_str(), three(xb).c_str(), never.c_str());
     std::cout << line;
   }

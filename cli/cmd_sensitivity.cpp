@@ -262,7 +262,6 @@ int cmd_sensitivity(const SensitivityArgs& a, bool progress) {
   meta["scenario_hash"] = hash;
   counterparty_meta(hash, meta, labs);
   const auto t0 = std::chrono::steady_clock::now();
-  char line[512];
 
   if (method == "rank") {
     RunOptions o = run_options;

@@ -151,6 +151,12 @@ bool is_event_time(const std::string& name);       // outputs of kind time
 /// Decimals shown for a unit: 2 for years and GW, 1 for $B amounts.
 int decimals_for(const std::string& unit);
 
+/// `x` with `decimals` decimals, "-" for NaN; from 1e9 in magnitude "%.3e", which keeps
+/// a table's columns aligned.
+std::string fixed(double x, int decimals);
+/// Six significant digits ("%.6g"; an input value, a target), "-" for NaN.
+std::string significant(double x);
+
 /// 1234567 -> "1,234,567".
 std::string grouped(std::uint64_t n);
 

@@ -11,13 +11,6 @@
 
 namespace capexsim::cli {
 
-std::string f(double x, int decimals) {
-  if (std::isnan(x)) return "-";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, x);
-  return buf;
-}
-
 /// Decimals for a statistic of `output`: shares (prob_positive) get 4, else the unit's.
 int stat_decimals(const std::string& output, const Statistic& stat) {
   if (stat.is_share()) return 4;
@@ -55,29 +48,18 @@ nlohmann::json num(double x) {
   return x;
 }
 
-std::string csv_number(double x) {
-  return number(x);
-}
-
-/// An input value for display: 6 significant digits.
-std::string g6(double x) {
-  if (std::isnan(x)) return "-";
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.6g", x);
-  return buf;
-}
-
 void render_rank(const RankTable& t, std::uint64_t seed, const std::string& scenario_name,
                  std::ostringstream& table, std::ostringstream& csv) {
   char line[512];
   table << "What drives " << t.output << " (" << scenario_name << "): rank measures over "
         << grouped(t.paths) << " paths, seed " << seed << "\n";
   if (t.nan_share > 0)
-    table << t.output << " is undefined (the event never happens) on " << g6(100 * t.nan_share)
-          << "% of paths. spearman, srrc and R^2 are over the " << grouped(t.defined)
+    table << t.output << " is undefined (the event never happens) on "
+          << significant(100 * t.nan_share) << "% of paths. spearman, srrc and R^2 are over the "
+          << grouped(t.defined)
           << " paths where it is defined;\nevent_rho is the rank correlation with 'it "
              "happens' over all paths.\n";
-  table << "R^2 of the rank regression: " << f(t.r2, 3)
+  table << "R^2 of the rank regression: " << fixed(t.r2, 3)
         << " (the share of the output's rank variance the inputs explain linearly).\n"
            "srrc: standardised rank-regression coefficient (the effect of one sd of an "
            "input's rank, others held);\ncontribution: srrc^2 / sum srrc^2 x R^2 (the "
@@ -88,11 +70,11 @@ void render_rank(const RankTable& t, std::uint64_t seed, const std::string& scen
   csv << "factor,spearman,srrc,contribution,event_spearman\n";
   for (const auto& row : t.rows) {
     std::snprintf(line, sizeof line, "%-34s %9s %9s %12s%% %10s\n", row.factor.c_str(),
-                  f(row.spearman, 3).c_str(), f(row.srrc, 3).c_str(),
-                  f(100 * row.contribution, 1).c_str(), f(row.event_spearman, 3).c_str());
+                  fixed(row.spearman, 3).c_str(), fixed(row.srrc, 3).c_str(),
+                  fixed(100 * row.contribution, 1).c_str(), fixed(row.event_spearman, 3).c_str());
     table << line;
-    csv << row.factor << ',' << csv_number(row.spearman) << ',' << csv_number(row.srrc) << ','
-        << csv_number(row.contribution) << ',' << csv_number(row.event_spearman) << '\n';
+    csv << row.factor << ',' << number(row.spearman) << ',' << number(row.srrc) << ','
+        << number(row.contribution) << ',' << number(row.event_spearman) << '\n';
   }
 }
 
@@ -114,29 +96,31 @@ void render_sobol(const SobolTable& t, std::uint64_t seed, const std::string& sc
       // Process groups have no dot in their name; inputs are <section>.<key>.
       const bool process = row.name.find('.') == std::string::npos;
       const std::string label = process ? row.name + " (process)" : row.name;
-      std::snprintf(
-          line, sizeof line, "%-34s %7s %17s %7s %17s\n", label.c_str(), f(row.S, 3).c_str(),
-          ("[" + f(row.S_lo, 3) + ", " + f(row.S_hi, 3) + "]").c_str(), f(row.ST, 3).c_str(),
-          ("[" + f(row.ST_lo, 3) + ", " + f(row.ST_hi, 3) + "]").c_str());
+      std::snprintf(line, sizeof line, "%-34s %7s %17s %7s %17s\n", label.c_str(),
+                    fixed(row.S, 3).c_str(),
+                    ("[" + fixed(row.S_lo, 3) + ", " + fixed(row.S_hi, 3) + "]").c_str(),
+                    fixed(row.ST, 3).c_str(),
+                    ("[" + fixed(row.ST_lo, 3) + ", " + fixed(row.ST_hi, 3) + "]").c_str());
       table << line;
-      csv << (year.empty() ? "" : year + ",") << row.name << ',' << csv_number(row.S) << ','
-          << csv_number(row.S_lo) << ',' << csv_number(row.S_hi) << ',' << csv_number(row.ST) << ','
-          << csv_number(row.ST_lo) << ',' << csv_number(row.ST_hi) << ','
-          << (process ? "process" : "input") << '\n';
+      csv << (year.empty() ? "" : year + ",") << row.name << ',' << number(row.S) << ','
+          << number(row.S_lo) << ',' << number(row.S_hi) << ',' << number(row.ST) << ','
+          << number(row.ST_lo) << ',' << number(row.ST_hi) << ',' << (process ? "process" : "input")
+          << '\n';
     }
   };
   table << "Noise can put S slightly above ST, or below 0, for a factor whose effect is small.\n";
   if (t.years.empty()) {
-    table << "Mean " << f(t.mean, 3) << ", variance " << f(t.variance, 3) << "\n\n";
+    table << "Mean " << fixed(t.mean, 3) << ", variance " << fixed(t.variance, 3) << "\n\n";
     csv << "factor,S,S_lo,S_hi,ST,ST_lo,ST_hi,kind\n";
     print(t.rows, "");
   } else {
     csv << "year,factor,S,S_lo,S_hi,ST,ST_lo,ST_hi,kind\n";
     for (std::size_t c = 0; c < t.years.size(); ++c) {
       table << "\n"
-            << t.output << " at " << g6(t.years[c]) << " (the first step at or after it): mean "
-            << f(t.year_means[c], 3) << ", variance " << f(t.year_variances[c], 3) << "\n";
-      print(t.over_time[c], g6(t.years[c]));
+            << t.output << " at " << significant(t.years[c])
+            << " (the first step at or after it): mean " << fixed(t.year_means[c], 3)
+            << ", variance " << fixed(t.year_variances[c], 3) << "\n";
+      print(t.over_time[c], significant(t.years[c]));
     }
   }
 }
@@ -180,14 +164,15 @@ void render_tornado(const TornadoTable& t, std::uint64_t paths, std::uint64_t se
   meta["base_nan_share"] = t.base_nan_share;
   const std::string unit = stat.is_share() ? "share" : output_unit(t.output);
   table << "Tornado of " << t.output << "." << t.statistic << " (" << scenario_name
-        << "): each input pinned at its P" << f(100 * low, 0) << " and P" << f(100 * high, 0)
+        << "): each input pinned at its P" << fixed(100 * low, 0) << " and P"
+        << fixed(100 * high, 0)
         << " (or its --vary range), every other draw as in the base run\n(common random "
            "numbers, "
-        << grouped(paths) << " paths per run, seed " << seed << "). Base: " << f(t.base, d) << " ± "
-        << f(t.base_ci95, d) << " " << unit << " (95%)\n";
+        << grouped(paths) << " paths per run, seed " << seed << "). Base: " << fixed(t.base, d)
+        << " ± " << fixed(t.base_ci95, d) << " " << unit << " (95%)\n";
   if (t.base_nan_share > 0 && !stat.is_share())
     table << t.output << " is undefined (the event never happens) on "
-          << f(100 * t.base_nan_share, 1) << "% of the base run's paths: the " << t.statistic
+          << fixed(100 * t.base_nan_share, 1) << "% of the base run's paths: the " << t.statistic
           << " is over the paths where it happens, a set that changes with each input.\n";
   table << "Rows marked (vary) set a scenario key to LO and HI; the others pin a drawn input "
            "at its quantiles. Statistics in "
@@ -202,13 +187,13 @@ void render_tornado(const TornadoTable& t, std::uint64_t paths, std::uint64_t se
   for (const auto& row : t.rows) {
     const std::string label = row.varied ? row.factor + " (vary)" : row.factor;
     std::snprintf(line, sizeof line, "%-*s %12s %12s %12s %12s %12s\n", w, label.c_str(),
-                  g6(row.low_input).c_str(), g6(row.high_input).c_str(), f(row.stat_low, d).c_str(),
-                  f(row.stat_high, d).c_str(), f(row.swing, d).c_str());
+                  significant(row.low_input).c_str(), significant(row.high_input).c_str(),
+                  fixed(row.stat_low, d).c_str(), fixed(row.stat_high, d).c_str(),
+                  fixed(row.swing, d).c_str());
     table << line;
-    csv << row.factor << ',' << csv_number(row.low_input) << ',' << csv_number(row.high_input)
-        << ',' << csv_number(row.stat_low) << ',' << csv_number(row.stat_base) << ','
-        << csv_number(row.stat_high) << ',' << csv_number(row.swing) << ','
-        << (row.varied ? "vary" : "pin") << '\n';
+    csv << row.factor << ',' << number(row.low_input) << ',' << number(row.high_input) << ','
+        << number(row.stat_low) << ',' << number(row.stat_base) << ',' << number(row.stat_high)
+        << ',' << number(row.swing) << ',' << (row.varied ? "vary" : "pin") << '\n';
   }
 }
 

@@ -15,11 +15,6 @@
 
 namespace capexsim::cli {
 
-/// `x` with `decimals` decimals; "-" for NaN.
-std::string f(double x, int decimals);
-/// An input value for display: 6 significant digits; "-" for NaN.
-std::string g6(double x);
-
 /// Decimals for a statistic of `output`: shares (prob_positive) get 4, else the unit's.
 int stat_decimals(const std::string& output, const Statistic& stat);
 

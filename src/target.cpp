@@ -10,24 +10,29 @@
 
 namespace capexsim {
 
+std::vector<SummaryStatistic> summary_statistics(const Summary& s) {
+  std::vector<SummaryStatistic> v{{"mean", s.mean, s.mean_ci95}};
+  for (std::size_t k = 0; k < summary_levels.size(); ++k)
+    v.push_back({level_name(summary_levels[k]), s.quantiles[k], s.quantiles_ci95[k]});
+  v.push_back({"prob_positive", s.prob_positive, s.prob_positive_ci95});
+  v.push_back({"cvar95", s.cvar95, s.cvar95_ci95});
+  v.push_back({"cvar05", s.cvar05, s.cvar05_ci95, false});
+  v.push_back({"nan_share", s.nan_share, s.nan_share_ci95});
+  return v;
+}
+
 const std::vector<std::string>& target_statistics() {
   static const std::vector<std::string> names = [] {
-    std::vector<std::string> v{"mean"};
-    for (double q : summary_levels) v.push_back(level_name(q));
-    for (const char* s : {"prob_positive", "nan_share", "cvar95", "cvar05"}) v.push_back(s);
+    std::vector<std::string> v;
+    for (const SummaryStatistic& x : summary_statistics(Summary{})) v.push_back(x.name);
     return v;
   }();
   return names;
 }
 
 std::pair<double, double> statistic_with_ci95(const Summary& s, std::string_view stat) {
-  if (stat == "mean") return {s.mean, s.mean_ci95};
-  if (stat == "prob_positive") return {s.prob_positive, s.prob_positive_ci95};
-  if (stat == "nan_share") return {s.nan_share, s.nan_share_ci95};
-  if (stat == "cvar95") return {s.cvar95, s.cvar95_ci95};
-  if (stat == "cvar05") return {s.cvar05, s.cvar05_ci95};
-  for (std::size_t k = 0; k < summary_levels.size(); ++k)
-    if (stat == level_name(summary_levels[k])) return {s.quantiles[k], s.quantiles_ci95[k]};
+  for (const SummaryStatistic& x : summary_statistics(s))
+    if (x.name == stat) return {x.value, x.ci95};
   std::string list;
   for (const auto& n : target_statistics()) list += (list.empty() ? "" : ", ") + n;
   throw std::invalid_argument("no statistic named '" + std::string(stat) +

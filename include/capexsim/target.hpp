@@ -17,7 +17,7 @@ namespace capexsim {
 /// A statistic of an output and the 95% half-width wanted for it.
 struct Target {
   std::string output;     // e.g. "funding_gap"
-  std::string statistic;  // mean, p1 .. p99, prob_positive, nan_share, cvar95, cvar05
+  std::string statistic;  // one of summary_statistics(): mean, p1 .. p99, prob_positive, ...
   double tolerance = 0;   // > 0
   bool relative = false;  // tolerance x |estimate| rather than an absolute half-width
 
@@ -31,7 +31,19 @@ struct Target {
 /// name is checked by run_to_target (it depends on the scenario).
 Target parse_target(std::string_view text);
 
-/// The statistics a target may name, in the order of the message that lists them.
+/// One statistic of a Summary with its 95% half-width. summary_statistics() is the one
+/// list of them: run --target's names, summary.json's fields and their *_ci95 are made
+/// from it.
+struct SummaryStatistic {
+  std::string name;  // "mean", "p95", "prob_positive", "cvar95", "cvar05", "nan_share"
+  double value = 0, ci95 = 0;
+  bool v1 = true;  // among summary.json's first fields (cvar05 came with the half-widths)
+};
+/// Every statistic of `s` with a half-width, in summary.json's order: mean, p1 .. p99
+/// (summary_levels), prob_positive, cvar95, cvar05, nan_share.
+std::vector<SummaryStatistic> summary_statistics(const Summary& s);
+
+/// The statistics a target may name: the names of summary_statistics(), in its order.
 const std::vector<std::string>& target_statistics();
 
 /// A statistic of a summary and its 95% half-width. Throws std::invalid_argument for a

@@ -587,6 +587,30 @@ class LargeMagnitudes(Base):
             self.assertGreater(m["sd"], 0, name)
             self.assertLessEqual(abs(m["sd"] - sd), 1e-12 * sd, name)
 
+    def test_compare_keeps_its_columns_aligned_beyond_1e9(self):
+        # fixed opex growing at 0.9 a year for 30 years: a funding gap of ~5.7e12 $B in B.
+        # The shared table formatter writes values from 1e9 in magnitude as %.3e, so every
+        # numeric column of compare ends where its header does (as run's table does).
+        a = self.scenario_with("horizon_years = 10 ", "horizon_years = 30 ", "a.toml")
+        with open(a) as f:
+            text = f.read()
+        b = self.write("b.toml", text.replace("fixed_opex_growth = 0.20 ", "fixed_opex_growth = 0.9 "))
+        p = run("compare", a, b, "--paths", "200", "-q")
+        self.assertEqual(p.returncode, 0, p.stderr)
+        lines = p.stdout.splitlines()
+        head = next(l for l in lines if l.startswith("output "))
+        gap = next(l for l in lines if l.startswith("funding_gap "))
+        self.assertIn("e+12", gap)  # the value is huge, written in scientific notation
+        for column in ("A mean", "B mean", "B - A"):
+            end = head.index(column) + len(column)
+            self.assertNotEqual(gap[end - 1], " ", (column, gap))
+            self.assertEqual(gap[end], " ", (column, gap))
+        run_table = run("run", b, "--paths", "200", "-q")
+        self.assertEqual(run_table.returncode, 0, run_table.stderr)
+        row = next(l for l in run_table.stdout.splitlines() if l.startswith("funding_gap "))
+        self.assertIn(gap.split()[3], row.split())  # B's mean: the text run prints
+
+
 class JointRuns(Base):
     """run --counterparty NAME=lab.toml (docs/model.md §12.6)."""
 

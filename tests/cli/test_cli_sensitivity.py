@@ -53,6 +53,41 @@ class Sensitivity(unittest.TestCase):
             self.assertIn(f, proc.stderr)
         self.assertNotIn("terminate called", proc.stderr)
 
+    def test_tornado_keeps_its_columns_aligned_beyond_1e9(self):
+        # fixed opex growing at 0.9 a year for 30 years: a funding gap of ~5.7e12 $B. The
+        # statistics go through the shared table formatter (%.3e from 1e9), so each column
+        # ends where its header does; sensitivity.csv keeps the full round-trip value.
+        with open(reference()) as f:
+            text = f.read()
+        for old, new in (("horizon_years = 10 ", "horizon_years = 30 "),
+                         ("fixed_opex_growth = 0.20 ", "fixed_opex_growth = 0.9 ")):
+            self.assertIn(old, text)
+            text = text.replace(old, new, 1)
+        scenario = os.path.join(self.dir, "huge.toml")
+        with open(scenario, "w") as f:
+            f.write(text)
+        path = os.path.join(self.dir, "out")
+        p = run("sensitivity", scenario, "--method", "tornado", "--paths", "100", "--quiet",
+                "--out", path)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        lines = p.stdout.splitlines()
+        head = next(l for l in lines if l.startswith("input "))
+        start = lines.index(head)
+        rows = []
+        for l in lines[start + 1:]:
+            if not l.strip():
+                break
+            rows.append(l)
+        self.assertGreater(len(rows), 3)
+        self.assertTrue(any("e+12" in l for l in rows), rows)
+        for column in ("stat at low", "stat at high", "swing"):
+            end = head.index(column) + len(column)
+            for row in rows:
+                self.assertNotEqual(row[end - 1], " ", (column, row))
+                self.assertTrue(len(row) == end or row[end] == " ", (column, row))
+        csv_rows = read_csv(os.path.join(path, "sensitivity.csv"))
+        self.assertGreater(max(abs(float(r["stat_low"])) for r in csv_rows), 1e9)
+
     def test_rank_matches_paths_csv(self):
         # Spearman's rho recomputed here from paths.csv (input.* columns) of the same run.
         _, rows, meta = self.sens("--method", "rank", "--paths", "3000")
