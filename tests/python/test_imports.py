@@ -160,7 +160,7 @@ def test_plotting_does_not_import_result(source_dir):
     not even under ``if TYPE_CHECKING:``."""
     graph = import_graph(_package_dir(source_dir))
     charts = [m for m in graph if m == "capexsim.plotting" or m.startswith("capexsim.plotting.")]
-    assert len(charts) > 1  # the plotting package and its modules
+    assert charts
     for m in charts:
         assert "capexsim.result" not in graph[m], m
 
