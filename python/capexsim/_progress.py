@@ -1,4 +1,6 @@
-"""The progress bar of simulate(progress=True), right for terminals and notebooks.
+"""The progress bar of every run with progress=True (simulate, a target run, sensitivity,
+calibrate, the report): one path, progress_callback() over make_bar(), right for terminals
+and notebooks.
 
 In a terminal: tqdm's text bar on stderr. In a Jupyter kernel: tqdm's widget bar when
 ipywidgets 7+ can be imported; otherwise no bar at all, since a text bar there would save a

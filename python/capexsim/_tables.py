@@ -2,8 +2,9 @@
 the process groups of Sobol analysis, each method's columns, and the frames built from the
 C++ layer's tables (``_core.sensitivity_*`` and the shard merges of ``distributed``).
 
-Shared by ``sensitivity``, ``result`` (Result.rank), ``plotting`` and ``distributed``; it
-imports none of them (no import circle).
+Shared by ``sensitivity`` (which keeps every name importable, as ``distributed`` imports
+them from there), ``result`` (Result.rank) and ``plotting`` (the process groups); it imports
+none of them (no import circle).
 """
 from __future__ import annotations
 
