@@ -1,4 +1,6 @@
-"""The progress bar of simulate(progress=True), right for terminals and notebooks.
+"""The progress bar of every run with progress=True (simulate, a target run, sensitivity,
+calibrate, the report): one path, progress_callback() over make_bar(), right for terminals
+and notebooks.
 
 In a terminal: tqdm's text bar on stderr. In a Jupyter kernel: tqdm's widget bar when
 ipywidgets 7+ can be imported; otherwise no bar at all, since a text bar there would save a
@@ -47,3 +49,35 @@ def make_bar(total: int, desc: str):
             return None
     from tqdm import tqdm
     return tqdm(total=total, unit="path", unit_scale=True, desc=desc)
+
+
+def progress_callback(progress, desc: str, total: int | None = None):
+    """The one way a run shows progress: ``(callback for the C++ layer, close)`` for
+    ``progress=`` False, True or a callable(done, total).
+
+    With True the bar comes from make_bar(): at once for `total` paths when it is given,
+    otherwise on the first report, when the C++ layer's total is known. ``close(finished=True)``
+    after a run that stopped short of the total (calibrate's cap of 40 runs, a target met
+    before max_paths) ends the bar full at the paths run; ``close()`` leaves it as it is."""
+    if callable(progress):
+        return progress, lambda finished=False: None
+    if progress is not True:
+        return None, lambda finished=False: None
+    state = {"made": total is not None, "bar": make_bar(total, desc) if total is not None else None}
+
+    def callback(done, total):
+        if not state["made"]:
+            state["made"] = True
+            state["bar"] = make_bar(total, desc)
+        bar = state["bar"]
+        if bar is not None:
+            bar.update(done - bar.n)
+
+    def close(finished: bool = False):
+        bar = state["bar"]
+        if bar is not None:
+            if finished and bar.n < bar.total:
+                bar.total = bar.n
+                bar.refresh()
+            bar.close()
+    return callback, close

@@ -148,7 +148,7 @@ def simulate(scenario, paths: int = 100_000, seed: int = 1, client=None,
     :func:`capexsim.simulate`; each task runs the lab on its own path range, and the
     merged result equals the single-machine joint run bit for bit.
     """
-    from . import _as_scenario, _count, _labs, _threads
+    from ._args import _as_scenario, _count, _labs, _threads
 
     unknown = set(kwargs) - {"keep_paths", "bands", "threads", "shard_dir", "counterparties"}
     if unknown:
@@ -189,7 +189,7 @@ def simulate(scenario, paths: int = 100_000, seed: int = 1, client=None,
         core = _merge_files(files)
     # The Result of simulate(): its scenario (fan-chart events, the workbook's inputs
     # sheet, an equal pickle), sampling, notes and thresholds.
-    from . import _finish, _sampling_of
+    from ._run import _finish, _sampling_of
     res = Result(core, sc)
     method = _sampling_of(sc)
     _finish(res, sc, method, _core.sampling_note(method, paths), None)
@@ -226,7 +226,7 @@ def sensitivity(scenario, method: str = "sobol", output: str = "funding_gap", st
     counterparties: ``{name: lab}``: every evaluation a joint run, as for
     :func:`capexsim.sensitivity`; the same table bit for bit.
     """
-    from . import _as_scenario, _count, _labs, _threads
+    from ._args import _as_scenario, _count, _labs, _threads
     from .sensitivity import DEFAULT_PATHS, _rank_frame, _sobol_frame, _tornado_frame, _vary_list
 
     if method not in ("sobol", "rank", "tornado"):

@@ -6,6 +6,7 @@ import tempfile
 
 import numpy as np
 
+from . import _core
 from .units import display_order, quantity
 
 #: Per-path rows written by default; Excel's own limit is 1,048,575 data rows.
@@ -53,7 +54,6 @@ def export_excel(result, path, scenario=None, max_path_rows: int = MAX_PATH_ROWS
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    from . import __version__
     scenario = scenario if scenario is not None else getattr(result, "scenario", None)
     bold = Font(bold=True)
     wb = Workbook(write_only=True)  # streams rows: the per-path sheet stays fast
@@ -150,7 +150,7 @@ def export_excel(result, path, scenario=None, max_path_rows: int = MAX_PATH_ROWS
              ("scenario file", getattr(scenario, "source", "") if scenario is not None else ""),
              ("scenario hash", result.scenario_fingerprint), ("paths", result.n_paths),
              ("first path", result.first_path), ("seed", result.seed), ("steps", result.steps),
-             ("step (years)", result.dt), ("start", result.start_year), ("capexsim version", __version__),
+             ("step (years)", result.dt), ("start", result.start_year), ("capexsim version", _core.__version__),
              ("per-path rows written", written if result._core.has_per_path() else "none kept")]
     if result._core.has_per_path() and written < result.n_paths:
         about.append(("per-path rows cut", f"the first {written:,} of {result.n_paths:,} paths "

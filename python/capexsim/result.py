@@ -9,6 +9,8 @@ import pandas as pd
 from . import _core, plotting
 from .units import output_unit, series_unit
 
+#: Names of the per-time series available to Result.bands() (capexsim.SERIES).
+SERIES = list(_core.series_names())
 #: Units of each series, for tables and axes (from capexsim.units, i.e. the schema).
 SERIES_UNITS = {name: series_unit(name) for name in _core.series_names(True)}
 
@@ -138,7 +140,7 @@ class Result:
         """Rank measures of `output` against the drawn inputs of this run (see
         :func:`capexsim.sensitivity` with method="rank"): spearman, srrc, contribution,
         event_spearman per input; R² and the NaN share in ``attrs``."""
-        from .sensitivity import _rank_frame
+        from ._tables import _rank_frame
         return _rank_frame(self._core, output, self.scenario_name)
 
     def summary(self) -> pd.DataFrame:

@@ -35,16 +35,17 @@ import numpy as np
 import pandas as pd
 
 from . import _core
+from ._args import _as_scenario, _count, _labs, _threads
+from ._files import _write_atomic
+from ._progress import progress_callback
+from ._run import simulate
+from .scenario import Scenario
 
-METHODS = ("rank", "tornado", "sobol")
-#: Default paths of each method (as the CLI's): one run, per run, base paths.
-DEFAULT_PATHS = {"rank": 100_000, "tornado": 50_000, "sobol": 65_536}
-#: The process groups of Sobol analysis (factors that are not drawn inputs).
-PROCESS_GROUPS = ("pace", "cost", "demand", "growth", "debt_rates", "valuation", "equity_capacity", "warrant_price", "deal_terms", "plan_coverage", "revenue_defaults")
-
-RANK_COLUMNS = ["spearman", "srrc", "contribution", "event_spearman"]
-TORNADO_COLUMNS = ["low_input", "high_input", "stat_low", "stat_base", "stat_high", "swing"]
-SOBOL_COLUMNS = ["S", "S_lo", "S_hi", "ST", "ST_lo", "ST_hi"]
+# The vocabulary and the frames live in _tables (shared with result, plotting and
+# distributed); imported here under their old names, which capexsim.sensitivity keeps.
+from ._tables import (DEFAULT_PATHS, METHODS, PROCESS_GROUPS, RANK_COLUMNS,  # noqa: F401
+                      SOBOL_COLUMNS, TORNADO_COLUMNS, _bootstrap_count, _frame, _rank_frame,
+                      _sobol_frame, _tornado_frame)
 
 
 # -- argument helpers --------------------------------------------------------------------
@@ -101,98 +102,6 @@ def _target_parts(target) -> tuple[str, str, float]:
         output, stat, value = target
         return str(output), str(stat), float(_number_text(value, "target"))
     raise ValueError(f"target: expected 'OUTPUT.STAT=VALUE' or (output, stat, value), got {target!r}")
-
-
-def _callback(progress, desc: str):
-    """(callback for the C++ layer, close(finished=False)) for progress=False/True/callable.
-    With True the bar is made on the first report, when the total number of paths is known."""
-    if callable(progress):
-        return progress, lambda finished=False: None
-    if progress is not True:
-        return None, lambda finished=False: None
-    from ._progress import make_bar
-    state = {"made": False, "bar": None}
-
-    def callback(done, total):
-        if not state["made"]:
-            state["made"] = True
-            state["bar"] = make_bar(total, desc)
-        bar = state["bar"]
-        if bar is not None:
-            bar.update(done - bar.n)
-
-    def close(finished: bool = False):
-        bar = state["bar"]
-        if bar is not None:
-            if finished and bar.n < bar.total:  # calibrate's total is its cap of 40 runs
-                bar.total = bar.n
-                bar.refresh()
-            bar.close()
-    return callback, close
-
-
-def _frame(rows: dict, columns: Sequence[str]) -> pd.DataFrame:
-    df = pd.DataFrame({c: np.asarray(rows[c], dtype=float) for c in columns},
-                      index=pd.Index(list(rows["factor"]), name="factor"))
-    return df
-
-
-def _bootstrap_count(bootstrap) -> int:
-    """The resamples of a model's Sobol intervals: at least 100 (as the CLI)."""
-    import capexsim
-    b = capexsim._count(bootstrap, "bootstrap", 0)
-    if b < 100:
-        raise ValueError(f"bootstrap must be at least 100 resamples for 95% percentile intervals, "
-                         f"got {b}")
-    return b
-
-
-def _tornado_frame(t: dict, paths: int, low, high, varies) -> pd.DataFrame:
-    """The DataFrame of a tornado table (``_core.sensitivity_tornado`` or
-    ``tornado_from_shards``): the numeric columns, then ``kind`` ("pin" for a drawn input
-    pinned at its quantiles, "vary" for a ``vary`` key)."""
-    df = _frame(t["rows"], TORNADO_COLUMNS)
-    df["kind"] = list(t["rows"]["kind"])
-    df.attrs.update(method="tornado", output=t["output"], statistic=t["statistic"],
-                    base=float(t["base"]), base_ci95=float(t["base_ci95"]),
-                    base_nan_share=float(t["base_nan_share"]), paths=paths,
-                    low=float(low), high=float(high), vary=varies)
-    return df
-
-
-def _sobol_frame(t: dict, over_time, bootstrap: int) -> pd.DataFrame:
-    """The DataFrame of a Sobol table (``_core.sensitivity_sobol`` or ``sobol_from_shards``)."""
-    if over_time:
-        blocks = [_frame(rows, SOBOL_COLUMNS) for rows in t["over_time"]]
-        years = [float(y) for y in t["years"]]
-        if blocks:
-            df = pd.concat(blocks, keys=years, names=["year", "factor"])
-        else:
-            df = pd.DataFrame(columns=SOBOL_COLUMNS, dtype=float,
-                              index=pd.MultiIndex.from_arrays([[], []], names=["year", "factor"]))
-        df.attrs.update(series=over_time, years=years,
-                        means=[float(x) for x in t["year_means"]],
-                        variances=[float(x) for x in t["year_variances"]])
-    else:
-        df = _frame(t["rows"], SOBOL_COLUMNS)
-        df.attrs.update(mean=float(t["mean"]), variance=float(t["variance"]))
-    # "input" for a drawn input (<section>.<key>), "process" for a process group
-    df["kind"] = ["process" if f in PROCESS_GROUPS else "input"
-                  for f in df.index.get_level_values("factor")]
-    df.attrs.update(method="sobol", output=t["output"], statistic=t["statistic"],
-                    paths=int(t["base_paths"]), total_paths=int(t["total_paths"]),
-                    bootstrap=bootstrap, level=0.95)
-    return df
-
-
-def _rank_frame(core_result, output: str, scenario_name: str = "") -> pd.DataFrame:
-    """The rank table of `output` against a _core.Result's kept inputs."""
-    t = _core.sensitivity_rank(core_result, output)
-    df = _frame(t["rows"], RANK_COLUMNS)
-    df.attrs.update(method="rank", output=t["output"], statistic="rank", paths=int(t["paths"]),
-                    defined=int(t["defined"]), nan_share=float(t["nan_share"]), r2=float(t["r2"]),
-                    seed=int(core_result.seed), scenario=scenario_name or core_result.scenario_name)
-    return df
 
 
 # -- sensitivity ---------------------------------------------------------------------------
@@ -257,13 +166,12 @@ def sensitivity(scenario, method: str = "rank", output: str = "funding_gap", sta
     seed, scenario, and the method's own figures above). Bad input (unknown method,
     output, statistic or key, LO >= HI, a lognormal input in vary) raises ValueError.
     """
-    import capexsim
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; expected one of: {', '.join(METHODS)}")
-    sc = capexsim._as_scenario(scenario)
-    paths = capexsim._count(DEFAULT_PATHS[method] if paths is None else paths, "paths", 1)
-    seed = capexsim._count(seed, "seed", 0)
-    threads = capexsim._threads(threads)
+    sc = _as_scenario(scenario)
+    paths = _count(DEFAULT_PATHS[method] if paths is None else paths, "paths", 1)
+    seed = _count(seed, "seed", 0)
+    threads = _threads(threads)
     if not isinstance(output, str):
         raise ValueError(f"output must be an output's name, got {output!r}")
     if not isinstance(stat, str):
@@ -278,15 +186,15 @@ def sensitivity(scenario, method: str = "rank", output: str = "funding_gap", sta
         raise ValueError(f"over_time applies to method='sobol', not {method!r}")
     if method != "tornado" and (low, high) != (0.1, 0.9):
         raise ValueError(f"low and high apply to method='tornado', not {method!r}")
-    labs = capexsim._labs(counterparties)
-    callback, close = _callback(progress, f"{sc.name} ({method})")
+    labs = _labs(counterparties)
+    callback, close = progress_callback(progress, f"{sc.name} ({method})")
     try:
         if method == "rank":
             if stat != "mean":
                 raise ValueError(f"stat {stat!r} does not apply to rank measures (they rank the "
                                  "per-path output itself); use method='tornado' for a statistic")
-            res = capexsim.simulate(sc, paths=paths, seed=seed, threads=threads, progress=progress,
-                                    keep_paths=True, bands=False, counterparties=counterparties)
+            res = simulate(sc, paths=paths, seed=seed, threads=threads, progress=progress,
+                           keep_paths=True, bands=False, counterparties=counterparties)
             df = _rank_frame(res._core, output, sc.name)
         elif method == "tornado":
             for name, q in (("low", low), ("high", high)):
@@ -397,12 +305,10 @@ def calibrate(scenario, vary, target, paths: int = 20_000, seed: int = 1,
     cannot reach raises ValueError saying it is outside (with the statistic at both ends).
     write: a path: write the calibrated scenario's TOML there.
     """
-    import capexsim
-    from .scenario import Scenario
-    sc = capexsim._as_scenario(scenario)
-    paths = capexsim._count(paths, "paths", 1)
-    seed = capexsim._count(seed, "seed", 0)
-    threads = capexsim._threads(threads)
+    sc = _as_scenario(scenario)
+    paths = _count(paths, "paths", 1)
+    seed = _count(seed, "seed", 0)
+    threads = _threads(threads)
     if isinstance(vary, (list, tuple)) and len(vary) == 1:
         vary = vary[0]
     vary_text = _vary_text(vary)
@@ -413,7 +319,7 @@ def calibrate(scenario, vary, target, paths: int = 20_000, seed: int = 1,
             raise ValueError(f"write={os.fspath(write)!r}: the folder {folder} does not exist")
         if not os.access(folder, os.W_OK):
             raise ValueError(f"write={os.fspath(write)!r}: the folder {folder} is not writable")
-    callback, close = _callback(progress, f"{sc.name} (calibrate)")
+    callback, close = progress_callback(progress, f"{sc.name} (calibrate)")
     try:
         d = _core.calibrate(sc.to_toml(), sc.source, vary_text, output, stat, value, paths, seed,
                             threads, callback)
@@ -433,7 +339,6 @@ def calibrate(scenario, vary, target, paths: int = 20_000, seed: int = 1,
                          runs=int(d["runs"]), evaluations=evaluations, scenario=calibrated,
                          paths=paths, seed=seed, lo=float(lo_hi[0]), hi=float(lo_hi[1]))
     if write is not None:  # as the CLI's --write: a comment line, then the resolved TOML
-        from .report import _write_atomic
         header = (f"# {sc.name} calibrated by capexsim: {d['key']} = {float(d['value'])!r} puts "
                   f"{d['output']}.{d['statistic']} at {float(d['achieved'])!r} (target {value!r})\n")
         _write_atomic(os.fspath(write), header + d["toml"])
@@ -452,11 +357,10 @@ def sobol_indices(f: Callable[[np.ndarray], np.ndarray], dims: int, n: int, seed
     Returns one row per dimension (index: names, default x1, x2, ...), columns S, S_lo,
     S_hi, ST, ST_lo, ST_hi, the interval a bootstrap one at `level`.
     """
-    import capexsim
-    dims = capexsim._count(dims, "dims", 1)
-    n = capexsim._count(n, "n", 2)
-    seed = capexsim._count(seed, "seed", 0)
-    bootstrap = capexsim._count(bootstrap, "bootstrap", 0)
+    dims = _count(dims, "dims", 1)
+    n = _count(n, "n", 2)
+    seed = _count(seed, "seed", 0)
+    bootstrap = _count(bootstrap, "bootstrap", 0)
     if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level!r}")
     names = [f"x{i + 1}" for i in range(dims)] if names is None else [str(x) for x in names]

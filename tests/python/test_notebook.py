@@ -122,3 +122,40 @@ def test_widget_bar_needs_ipywidgets_7(monkeypatch):
     monkeypatch.setattr(_progress, "in_notebook_kernel", lambda: True)
     fake((6, 0, 0))
     assert _progress.make_bar(10, "x") is None
+
+
+def test_every_run_draws_progress_through_one_path(reference_path, monkeypatch, capsys):
+    """simulate, a target run, sensitivity and calibrate all make their bar with
+    _progress.make_bar: in a kernel without widgets none of them writes a text bar."""
+    import capexsim
+    from capexsim import _progress
+    made = []
+    make_bar = _progress.make_bar
+    monkeypatch.setattr(_progress, "in_notebook_kernel", lambda: True)
+    monkeypatch.setattr(_progress, "has_widgets", lambda: False)
+    monkeypatch.setattr(_progress, "make_bar", lambda total, desc: made.append(desc) or make_bar(total, desc))
+    capexsim.simulate(reference_path, paths=2000, seed=1, progress=True)
+    capexsim.simulate(reference_path, paths=2000, seed=1, progress=True,
+                      target=("funding_gap", "mean", 0.5), max_paths=4000)
+    capexsim.sensitivity(reference_path, "rank", paths=2000, progress=True)
+    capexsim.calibrate(reference_path, "revenue.growth0=0.3:1.5", "arr_at_2030.p50=100",
+                       paths=500, progress=True)
+    assert made == ["ai-lab-2025", "ai-lab-2025 (to target)", "ai-lab-2025",
+                    "ai-lab-2025 (calibrate)"]
+    out, err = capsys.readouterr()
+    assert out == "" and err == ""
+
+
+def test_no_module_but_progress_imports_tqdm(source_dir):
+    import ast
+    root = os.path.join(source_dir, "python", "capexsim")
+    for folder, _, files in os.walk(root):
+        for f in files:
+            if not f.endswith(".py") or f == "_progress.py":
+                continue
+            with open(os.path.join(folder, f), encoding="utf-8") as fh:
+                tree = ast.parse(fh.read())
+            for node in ast.walk(tree):
+                names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                         else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+                assert not any(n.split(".")[0] == "tqdm" for n in names), f

@@ -1,7 +1,5 @@
 """Charts, checked by content rather than golden images: labels, units, legends, tick text,
 titles, and that labels and legends stay clear of each other and of the data."""
-import ast
-import os
 import re
 
 import matplotlib.pyplot as plt
@@ -232,17 +230,3 @@ def test_charts_draw_into_given_axes(results):
     assert results[0].plot_fan("cash", ax=axes[0]) is axes[0]
     assert results[0].plot_hist("funding_gap", ax=axes[1], cdf=False) is axes[1]
     assert len(fig.axes) == 2  # no twin axis without the CDF
-
-
-def test_plotting_does_not_import_result(source_dir):
-    """result.py imports plotting for its plot_* methods; plotting must not import result back."""
-    with open(os.path.join(source_dir, "python", "capexsim", "plotting.py")) as f:
-        tree = ast.parse(f.read())
-    runtime_imports = []
-    for node in tree.body:
-        if isinstance(node, ast.If):  # `if TYPE_CHECKING:` imports are for annotations only
-            continue
-        if isinstance(node, ast.ImportFrom):
-            runtime_imports.append(node.module)
-    assert "result" not in runtime_imports
-    assert set(runtime_imports) <= {"__future__", "typing", None, "units"}
