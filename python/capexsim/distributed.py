@@ -206,8 +206,11 @@ def simulate(scenario, paths: int = 100_000, seed: int = 1, client=None,
     client: a ``distributed.Client`` (e.g. ``Client("tcp://scheduler:8786")``); None uses
     the default client if there is one, else starts a LocalCluster of processes for
     this call.
-    shards: number of shards; None = 4 per worker thread of the cluster (at most
-    `paths`), so that faster workers take more of them.
+    shards: number of shards; None = one per worker thread of the cluster (at most
+    `paths`): each shard has fixed costs (its band sketches are built, sent and merged
+    whatever its size), so the fewest shards that keep every thread busy are the fastest
+    on a dedicated cluster. On a shared or uneven one, more (e.g. 4 per thread) let
+    faster workers take more of them and bound what a dead worker costs.
     shard_dir: a folder every worker and the client can read and write (a shared file
     system, or a local disk on one machine): the workers write their shards' bytes there
     (``shard-FIRST-PATHS.bin``, kept after the call) and send back only the file names;
@@ -244,7 +247,7 @@ def simulate(scenario, paths: int = 100_000, seed: int = 1, client=None,
     with _client(client) as c:
         n = shards
         if n is None:
-            n = min(paths, 4 * max(1, sum(c.nthreads().values())))
+            n = min(paths, max(1, sum(c.nthreads().values())))
         n = _count(n, "shards", 1)
         args = [(toml, source, seed, first, count, keep_paths, bands, threads, paths)
                 for first, count in shard_ranges(paths, n)]
@@ -295,7 +298,8 @@ def sensitivity(scenario, method: str = "sobol", output: str = "funding_gap", st
     rank measures of the merged paths). Each gives the single-machine table bit for bit.
     paths: as for :func:`capexsim.sensitivity` (sobol: N = 65,536; tornado: 50,000 per
     run; rank: 100,000). low, high, vary: tornado, as for :func:`capexsim.sensitivity`.
-    client, shards, threads: as for :func:`simulate`.
+    client, threads: as for :func:`simulate`. shards: None = 4 per worker thread (the
+    evaluations a task sends back are small, and more tasks balance better).
     counterparties: ``{name: lab}``: every evaluation a joint run, as for
     :func:`capexsim.sensitivity`; the same table bit for bit.
     """
