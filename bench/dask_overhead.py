@@ -5,10 +5,22 @@
 Same machine, same threads in all rows: ``capexsim.simulate(threads=W)`` in this process,
 then ``capexsim.distributed.simulate`` on a LocalCluster of W single-threaded worker
 processes (started and warmed before timing), with per-path outputs and bands kept (the
-defaults). "merge (pairwise, before)" times the client's merge of the same shard bytes as
-it was done before issue 25 (``Result.from_bytes`` of each shard, then pairwise merges),
-"merge_bytes (after)" the one-copy merge now used; both on the same bytes, in this run.
-Prints the overhead (distributed / one process - 1) against the target of 25%.
+defaults). Each row is the best of R repetitions, interleaved (each repetition runs every
+row once, so that a change of a shared machine's load hits all rows alike).
+
+Rows:
+  first pass   the shards as distributed.simulate sent them after issue 25's first pass
+               (4 per worker thread):
+               ``run_shard`` returns ``bytes`` (Dask splits them into 64 MiB frames and
+               lz4-compresses what compresses), ``Client.gather`` once every shard is done,
+               then ``merge_bytes``; the same shards as the shards=4W row;
+  default      ``distributed.simulate`` now: one shard per worker thread, its bytes sent
+               with capexsim's serializer, fetched as soon as its task ends and merged
+               from the received buffers;
+  shards=4W    the same with 4 shards per worker thread (the first pass's split);
+  shard_dir    the workers write the shards to a temporary folder, the client maps them.
+Then the client's share of the default row: fetching the last shards after the last task
+ended, and the merge. Prints the overhead (distributed / one process - 1) against 25%.
 """
 from __future__ import annotations
 
@@ -24,14 +36,6 @@ def best(f, n):
         f()
         times.append(time.perf_counter() - t)
     return min(times)
-
-
-def pairwise(parts):
-    from capexsim import _core
-    while len(parts) > 1:
-        parts = [_core.merge(parts[i], parts[i + 1]) if i + 1 < len(parts) else parts[i]
-                 for i in range(0, len(parts), 2)]
-    return parts[0]
 
 
 def main():
@@ -50,34 +54,59 @@ def main():
 
     sc = capexsim.Scenario.from_toml(a.scenario)
     w = a.workers
-    one = best(lambda: capexsim.simulate(sc, paths=a.paths, threads=w), a.repeat)
-    print(f"{a.scenario}: {a.paths} paths, per-path outputs and bands kept, {w} threads in all")
-    print(f"  capexsim.simulate(threads={w})           : {one:8.2f} s")
+    print(f"{a.scenario}: {a.paths} paths, per-path outputs and bands kept, {w} threads in all, "
+          f"best of {a.repeat} (rows interleaved: each repetition runs every row once)")
     with distributed.LocalCluster(n_workers=w, threads_per_worker=1, processes=True,
-                                  dashboard_address=":0") as cl, distributed.Client(cl) as c:
+                                  dashboard_address=":0") as cl, distributed.Client(cl) as c, \
+            tempfile.TemporaryDirectory() as d:
         cd.simulate(sc, paths=1000, client=c)  # warm the workers
         toml, source = sc.to_toml(), sc.source
-        args = [(toml, source, 1, f, n, True, True, 1, a.paths)
-                for f, n in cd.shard_ranges(a.paths, 4 * w)]
-        # Before: the same shards, merged as distributed.simulate did before issue 25.
-        before = best(lambda: pairwise([_core.Result.from_bytes(b) for b in
-                                        cd.map_shards(cd.run_shard, args, client=c)]), a.repeat)
-        dist = best(lambda: cd.simulate(sc, paths=a.paths, client=c), a.repeat)
-        with tempfile.TemporaryDirectory() as d:
-            files = best(lambda: cd.simulate(sc, paths=a.paths, client=c, shard_dir=d), a.repeat)
-        print(f"  distributed, pairwise merge (before)    : {before:8.2f} s")
-        print(f"  distributed.simulate (after)            : {dist:8.2f} s")
-        print(f"  distributed.simulate(shard_dir=tmp)     : {files:8.2f} s")
-        # The client's merge alone, before and after, on the same shard bytes.
-        blobs = cd.map_shards(cd.run_shard, args, client=c)
-    mb = sum(len(b) for b in blobs) / 1e6
-    old = best(lambda: pairwise([_core.Result.from_bytes(b) for b in blobs]), a.repeat)
-    new = best(lambda: _core.merge_bytes(blobs), a.repeat)
-    print(f"  shard results: {mb:.0f} MB in all")
-    print(f"  merge (pairwise, before)                : {old:8.2f} s")
-    print(f"  merge_bytes (after)                     : {new:8.2f} s   ({old / new:.1f}x faster)")
-    print(f"overhead before: {100 * (before / one - 1):.0f}%")
-    print(f"overhead with shard_dir: {100 * (files / one - 1):.0f}%")
+        n = 4 * w  # the default before the second pass: 4 shards per worker thread
+        args = [(toml, source, 1, f, k, True, True, 1, a.paths)
+                for f, k in cd.shard_ranges(a.paths, n)]
+
+        def first_pass():
+            futures = [c.submit(cd.run_shard, *x, pure=True) for x in args]
+            blobs = c.gather(futures)
+            for f in futures:
+                f.release()
+            return _core.merge_bytes(blobs)
+
+        one_name = f"capexsim.simulate(threads={w})"
+        dist_name = f"distributed.simulate (default: {w} shards)"
+        runs = {
+            one_name: lambda: capexsim.simulate(sc, paths=a.paths, threads=w),
+            f"distributed, first pass ({n} shards)": first_pass,
+            dist_name: lambda: cd.simulate(sc, paths=a.paths, client=c),
+            f"distributed.simulate(shards={n})": lambda: cd.simulate(sc, paths=a.paths, client=c,
+                                                                     shards=n),
+            "distributed.simulate(shard_dir=tmp)": lambda: cd.simulate(sc, paths=a.paths, client=c,
+                                                                       shard_dir=d),
+        }
+        # Interleaved, so that a change of the machine's load hits every row alike.
+        times = {name: [] for name in runs}
+        for _ in range(a.repeat):
+            for name, f in runs.items():
+                times[name].append(best(f, 1))
+        rows = {name: min(t) for name, t in times.items()}
+        one, dist = rows[one_name], rows[dist_name]
+        # The client's share: the wait after the last task ended, and the merge.
+        futures = [c.submit(cd.shard_task, *x, pure=False)
+                   for x in [(toml, source, 1, f, k, True, True, 1, a.paths)
+                             for f, k in cd.shard_ranges(a.paths, w)]]
+        distributed.wait(futures)
+        t = time.perf_counter()
+        blobs = [b.data for b in c.gather(futures)]
+        fetch = time.perf_counter() - t
+        for f in futures:
+            f.release()
+    mb = sum(memoryview(b).nbytes for b in blobs) / 1e6
+    merge = best(lambda: _core.merge_bytes(blobs), a.repeat)
+    for name, t in rows.items():
+        over = "" if name == one_name else f"   overhead {100 * (t / one - 1):4.0f}%"
+        print(f"  {name:40}: {t:8.2f} s{over}")
+    print(f"  shard results: {mb:.0f} MB in all; fetching them all after the tasks: {fetch:.2f} s, "
+          f"merge_bytes: {merge:.2f} s")
     over = dist / one - 1
     print(f"overhead of Dask: {100 * over:.0f}% (target <= 25%: {'met' if over <= 0.25 else 'MISSED'})")
 

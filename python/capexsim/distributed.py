@@ -58,6 +58,61 @@ def run_shard(toml: str, source: str, seed: int, first_path: int, paths: int, ke
     return core.to_bytes()
 
 
+class ShardBytes:
+    """A shard's result bytes (``Result.to_bytes()``) as a Dask task returns them.
+
+    capexsim registers a Dask serializer for it: the bytes themselves are the frame (no
+    pickle), and on the client ``data`` is a ``memoryview`` of the buffer the network
+    wrote, which :func:`capexsim._core.merge_bytes` reads in place (plain ``bytes`` are
+    joined into new bytes from Dask's 64 MiB pieces first: one more copy of everything).
+    Without the Dask serializer (a cluster configured for pickle only) it pickles as bytes.
+    """
+
+    __slots__ = ("data",)
+
+    def __init__(self, data):
+        self.data = data
+
+    def __len__(self) -> int:
+        return memoryview(self.data).nbytes
+
+    def __reduce__(self):
+        return (ShardBytes, (bytes(self.data),))
+
+
+def _register_dask_serializer() -> None:
+    """Teach Dask (when installed) to send ShardBytes as raw frames, and its size."""
+    try:
+        from dask.sizeof import sizeof
+        from distributed.protocol import dask_deserialize, dask_serialize
+    except ImportError:  # Dask is optional: only its tasks need this
+        return
+
+    @dask_serialize.register(ShardBytes)
+    def _serialize(obj):
+        return {}, [obj.data]
+
+    @dask_deserialize.register(ShardBytes)
+    def _deserialize(header, frames):
+        if len(frames) == 1:
+            return ShardBytes(frames[0])  # a view of the received buffer: no copy
+        return ShardBytes(b"".join(frames))
+
+    sizeof.register(ShardBytes)(len)  # the worker's memory accounting sees the bytes
+
+
+_register_dask_serializer()
+
+
+def shard_task(toml: str, source: str, seed: int, first_path: int, paths: int, keep_paths: bool,
+               bands: bool, threads: int, design_paths: int = 0,
+               labs: Sequence = ()) -> ShardBytes:
+    """:func:`run_shard` as :func:`simulate` sends it: its bytes wrapped in
+    :class:`ShardBytes`, so that they travel as raw frames, read in place on the client."""
+    return ShardBytes(run_shard(toml, source, seed, first_path, paths, keep_paths, bands, threads,
+                                design_paths, labs))
+
+
 def run_shard_to_file(toml: str, source: str, seed: int, first_path: int, paths: int,
                       keep_paths: bool, bands: bool, threads: int, design_paths: int,
                       shard_dir: str, labs: Sequence = ()) -> str:
@@ -105,10 +160,27 @@ def map_shards(task: Callable[..., Any], args: Sequence[Sequence[Any]], client=N
     with _client(client) as c:
         futures = [c.submit(task, *a, pure=True) for a in args]
         try:
-            return c.gather(futures)
+            return _gather_as_completed(futures)
         finally:
             for f in futures:
                 f.release()
+
+
+def _gather_as_completed(futures: list) -> list[Any]:
+    """The futures' results in their order, each fetched as soon as its task ends (the
+    transfer of one shard overlaps the computing of the others) and released on the
+    worker at once. A failed task raises its error, as ``Client.gather`` does."""
+    import distributed
+
+    where: dict = {}  # key -> its positions (equal tasks share a key, and a result)
+    for i, f in enumerate(futures):
+        where.setdefault(f.key, []).append(i)
+    out: list[Any] = [None] * len(futures)
+    for f, value in distributed.as_completed(futures, with_results=True):
+        for i in where.get(f.key, ()):
+            out[i] = value
+        f.release()
+    return out
 
 
 def _merge_files(files: list) -> "_core.Result":
@@ -134,8 +206,11 @@ def simulate(scenario, paths: int = 100_000, seed: int = 1, client=None,
     client: a ``distributed.Client`` (e.g. ``Client("tcp://scheduler:8786")``); None uses
     the default client if there is one, else starts a LocalCluster of processes for
     this call.
-    shards: number of shards; None = 4 per worker thread of the cluster (at most
-    `paths`), so that faster workers take more of them.
+    shards: number of shards; None = one per worker thread of the cluster (at most
+    `paths`): each shard has fixed costs (its band sketches are built, sent and merged
+    whatever its size), so the fewest shards that keep every thread busy are the fastest
+    on a dedicated cluster. On a shared or uneven one, more (e.g. 4 per thread) let
+    faster workers take more of them and bound what a dead worker costs.
     shard_dir: a folder every worker and the client can read and write (a shared file
     system, or a local disk on one machine): the workers write their shards' bytes there
     (``shard-FIRST-PATHS.bin``, kept after the call) and send back only the file names;
@@ -172,12 +247,13 @@ def simulate(scenario, paths: int = 100_000, seed: int = 1, client=None,
     with _client(client) as c:
         n = shards
         if n is None:
-            n = min(paths, 4 * max(1, sum(c.nthreads().values())))
+            n = min(paths, max(1, sum(c.nthreads().values())))
         n = _count(n, "shards", 1)
         args = [(toml, source, seed, first, count, keep_paths, bands, threads, paths)
                 for first, count in shard_ranges(paths, n)]
         if shard_dir is None:
-            blobs = map_shards(run_shard, [a + (labs,) for a in args], client=c)
+            blobs = [b.data for b in map_shards(shard_task, [a + (labs,) for a in args],
+                                                 client=c)]
         else:
             files = map_shards(run_shard_to_file, [a + (shard_dir, labs) for a in args],
                                client=c)
@@ -222,7 +298,8 @@ def sensitivity(scenario, method: str = "sobol", output: str = "funding_gap", st
     rank measures of the merged paths). Each gives the single-machine table bit for bit.
     paths: as for :func:`capexsim.sensitivity` (sobol: N = 65,536; tornado: 50,000 per
     run; rank: 100,000). low, high, vary: tornado, as for :func:`capexsim.sensitivity`.
-    client, shards, threads: as for :func:`simulate`.
+    client, threads: as for :func:`simulate`. shards: None = 4 per worker thread (the
+    evaluations a task sends back are small, and more tasks balance better).
     counterparties: ``{name: lab}``: every evaluation a joint run, as for
     :func:`capexsim.sensitivity`; the same table bit for bit.
     """

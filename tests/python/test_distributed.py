@@ -68,7 +68,7 @@ def test_without_a_client_a_local_cluster_runs_for_the_call(reference_path):
 def test_two_worker_processes_give_the_single_run_bits(client, reference_path):
     one = capexsim.simulate(reference_path, paths=20_000, seed=3)
     assert len(client.nthreads()) == 2
-    for shards in (5, None):  # None: 4 per worker thread = 8
+    for shards in (5, None, 8):  # None: one per worker thread = 2
         res = cd.simulate(reference_path, paths=20_000, seed=3, client=client, shards=shards)
         assert_same_result(res, one)
     # Streaming only (no per-path values, no bands), from a Scenario object.
@@ -168,6 +168,10 @@ def test_workers_write_shards_to_a_shared_folder_when_asked(client, reference_pa
                       shard_dir=tmp_path)
     assert_same_result(res, one)
     assert pickle.dumps(res) == pickle.dumps(one)
+    # The same bits without the folder (bytes through Dask), and with one shard per worker.
+    for shards in (4, 2):
+        assert pickle.dumps(cd.simulate(reference_path, paths=5_000, seed=8, client=client,
+                                        shards=shards)) == pickle.dumps(one)
     files = sorted(os.listdir(tmp_path))
     assert files == [f"shard-{f:012d}-{n}.bin" for f, n in cd.shard_ranges(5_000, 4)]
     with pytest.raises(ValueError, match="not a folder"):
@@ -187,6 +191,42 @@ def test_merge_bytes_takes_shards_in_any_order(reference_path):
 def test_map_shards_keeps_the_order_of_its_arguments(client):
     args = [(i, 100) for i in range(7)]
     assert cd.map_shards(operator.add, args, client) == [i + 100 for i in range(7)]
+    # Results are fetched as tasks end, in any order; equal tasks share one key and result.
+    args = [(0.3, 0), (0.0, 1), (0.3, 0), (0.1, 2)]
+    assert cd.map_shards(_sleep_then, args, client) == [0, 1, 0, 2]
+    # A failing task raises its error on the client, as Client.gather does.
+    with pytest.raises(ZeroDivisionError):
+        cd.map_shards(operator.truediv, [(1, 1), (1, 0)], client)
+
+
+def _sleep_then(seconds, value):
+    time.sleep(seconds)
+    return value
+
+
+def test_shard_bytes_travel_without_copies(client, reference_path):
+    """Issue 25: a shard's bytes cross Dask with capexsim's serializer (the bytes
+    themselves are the frame, no pickle) and arrive as a view of the received buffer (no
+    join into new bytes); without Dask's serializer they pickle as bytes."""
+    from distributed.protocol.serialize import deserialize, serialize
+
+    sc = capexsim.Scenario.from_toml(reference_path)
+    data = capexsim.simulate(sc, paths=500, seed=3)._core.to_bytes()
+    shard = cd.ShardBytes(data)
+    header, frames = serialize(shard)
+    assert header["serializer"] == "dask" and len(frames) == 1 and frames[0] is data
+    back = deserialize(header, [memoryview(data)])
+    assert isinstance(back, cd.ShardBytes) and isinstance(back.data, memoryview)
+    assert bytes(back.data) == data
+    assert pickle.loads(pickle.dumps(back)).data == data
+    from dask.sizeof import sizeof
+    assert sizeof(shard) == len(data)
+    # From a worker: the bytes of run_shard (a view of the received frame, or the bytes
+    # lz4 decompressed into when Dask compressed them), which merge_bytes reads in place.
+    got = client.submit(cd.shard_task, sc.to_toml(), sc.source, 3, 0, 500, True, True, 1,
+                        500).result()
+    assert isinstance(got, cd.ShardBytes) and memoryview(got.data).nbytes == len(data)
+    assert capexsim._core.merge_bytes([got.data]).to_bytes() == data
 
 
 def test_bad_arguments(client, reference_path):
@@ -230,7 +270,7 @@ def test_a_worker_killed_mid_run_costs_only_its_shards(reference_path):
         # worker are lost with it and recomputed).
         log = c.run_on_scheduler(
             lambda dask_scheduler: [tuple(map(str, t[:3])) for t in dask_scheduler.transition_log])
-        shard_log = [t for t in log if t[0].startswith("run_shard-")]
+        shard_log = [t for t in log if t[0].startswith("shard_task-")]
         assert any(t[1:] == ("processing", "released") for t in shard_log)
         assert len({t[0] for t in shard_log if t[1:] == ("processing", "memory")}) == shards
     assert_same_result(out["result"], one)
