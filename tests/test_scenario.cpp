@@ -13,6 +13,7 @@
 #include <sstream>
 #include <string>
 
+#include "capexsim/random.hpp"
 #include "capexsim/scenario.hpp"
 
 using namespace capexsim;
@@ -560,4 +561,26 @@ TEST_CASE("unit economics per capacity source at the start (capexsim check)") {
   CHECK(rows[3].source == "contract dlv");
   CHECK(rows[3].cost_per_gw_year == doctest::Approx(20));
   CHECK(rows[3].margin() == doctest::Approx(-13));
+}
+
+TEST_CASE("one table more than random.hpp's static ids hold is refused, naming the table") {
+  // Facility f draws its rate at static id 128 + f; id 192 is the ARR multiple's, so a 65th
+  // [[debt]] table would share its counter (issue 20). The layout's rows are disjoint by a
+  // static_assert; the checker refuses the table past a row's end at its file and line.
+  auto tables = [](const char* table, const char* body, std::size_t n) {
+    std::string s = minimal;
+    for (std::size_t k = 0; k < n; ++k) s += std::string("[[") + table + "]]\n" + body;
+    return s;
+  };
+  const char* debt = "limit = 10\nrate = 0.05\n";
+  CHECK_NOTHROW(parse_scenario(tables("debt", debt, rng::max_debt_facilities)));
+  CHECK(rng::max_debt_facilities == 64);
+  CHECK(rng::debt_rate_id(rng::max_debt_facilities) == rng::arr_multiple_id);
+  expect_error(tables("debt", debt, rng::max_debt_facilities + 1), "debt[64]", 18 + 3 * 64,
+               "expected at most 64 [[debt]] tables");
+  const char* contract = "total = 1\nstart = 2026\nyears = 2\n";
+  CHECK(rng::contract_term_id(rng::max_contracts, 0) == rng::vendor_term_id(0, 0));
+  expect_error(tables("contract", contract, rng::max_contracts + 1), "contract[96]", 18 + 4 * 96,
+               "expected at most 96 [[contract]] tables");
+  static_assert(rng::static_ids_disjoint());
 }
