@@ -327,7 +327,7 @@ TEST_CASE("the key table: one line per Param, unique keys, consistent defaults")
 TEST_CASE("outputs.thresholds is documented as the table the loader reads (issue 26)") {
   // The reference table said "array of inline tables"; the loader wants one table.
   const std::string md = scenario_keys_markdown();
-  CHECK(md.find("| `outputs.thresholds` | inline table of numbers or arrays of numbers |") !=
+  CHECK(md.find("| `outputs.thresholds` | v2 | inline table of numbers or arrays of numbers |") !=
         std::string::npos);
   const std::string head = minimal + "[outputs]\n";
   const Scenario s =
@@ -583,4 +583,25 @@ TEST_CASE("one table more than random.hpp's static ids hold is refused, naming t
   expect_error(tables("contract", contract, rng::max_contracts + 1), "contract[96]", 18 + 4 * 96,
                "expected at most 96 [[contract]] tables");
   static_assert(rng::static_ids_disjoint());
+}
+
+TEST_CASE("the key table's since column drives which inputs the writer leaves out") {
+  // Inputs after first_v3_param are v3 and written only when set; the others were always
+  // written, and the shipped scenarios' published fingerprints include them.
+  for (const ParamInfo& info : param_table()) {
+    CAPTURE(info.key);
+    CHECK(info.since == (info.id >= first_v3_param ? 3 : 1));
+  }
+  for (const KeyInfo& k : scenario_keys()) {
+    CAPTURE(k.key);
+    CHECK((k.since >= 1 && k.since <= 3));
+  }
+  const Scenario s = parse_scenario(minimal);
+  const std::string text = to_toml(s);
+  CHECK(text.find("fixed_opex_growth = 0") != std::string::npos);  // v1: written at default
+  CHECK(text.find("rent_share") == std::string::npos);             // v3: left out at default
+  Scenario rented = s;
+  rented[Param::rent_share] = Distribution::fixed(0.5);
+  CHECK(to_toml(rented).find("rent_share = 0.5") != std::string::npos);
+  CHECK(fingerprint(rented) != fingerprint(s));
 }

@@ -64,7 +64,9 @@ enum class Param : std::size_t {
   count_
 };
 /// The first input introduced after v2: it and those after it are written only when they
-/// differ from their default, so older scenarios keep their text and fingerprint.
+/// differ from their default, so older scenarios keep their text and fingerprint (the
+/// writer reads each input's `since` in the key table; a test checks that every input
+/// from this one on has since >= 3).
 inline constexpr Param first_v3_param = Param::arr_per_gw_growth;
 inline constexpr std::size_t param_count = static_cast<std::size_t>(Param::count_);
 
@@ -111,6 +113,11 @@ struct KeyInfo {
   double plausible_max;
   double example;  // a typical value, quoted in the plausibility error
   const char* description;
+  /// The format version that introduced the key (1, 2 or 3). The writer leaves out a
+  /// model input introduced after v2 while it is at its default, so a scenario that does
+  /// not use it keeps its text and fingerprint (v1 and v2 inputs are always written: the
+  /// published fingerprints of the shipped scenarios include them).
+  int since;
 };
 
 /// Every key of the scenario format, in the order of the file the writer produces.
@@ -133,6 +140,7 @@ struct ParamInfo {
   double plausible_max = 0;
   double example = 0;
   const char* description = "";
+  int since = 1;  // as KeyInfo::since
 };
 
 /// Metadata of every input, indexed by Param (built from scenario_keys()).
