@@ -605,3 +605,24 @@ TEST_CASE("the key table's since column drives which inputs the writer leaves ou
   CHECK(to_toml(rented).find("rent_share = 0.5") != std::string::npos);
   CHECK(fingerprint(rented) != fingerprint(s));
 }
+
+TEST_CASE("the key table's vary column reaches the value --vary moves") {
+  Scenario s = parse_scenario(minimal +
+                              "[[debt]]\nname = \"bank\"\nlimit = 10\nrate = 0.05\n"
+                              "[[contract]]\nname = \"dc\"\ntotal = 1\nstart = 2026\n"
+                              "years = 2\n");
+  const KeyInfo* rate = find_key("debt", "rate");
+  REQUIRE(!!rate->vary);
+  const VaryTarget t = rate->vary(s, 0);
+  REQUIRE(t.dist == &s.financing.debt[0].rate);
+  const VaryTarget limit = find_key("debt", "limit")->vary(s, 0);
+  CHECK(limit.number == &s.financing.debt[0].limit_bn);
+  CHECK(find_key("contract", "total")->vary(s, 0).dist == &s.contracts[0].total_bn);
+  // A table the scenario lacks, or a plan that does not use the key: nothing to move.
+  const VaryTarget multiple = find_key("valuation", "arr_multiple")->vary(s, 0);
+  CHECK((multiple.dist == nullptr && multiple.number == nullptr && multiple.absent));
+  CHECK(find_key("build", "coverage")->vary(s, 0).absent);
+  // Words, dates and names cannot be varied; model inputs go through Param.
+  CHECK(!find_key("contract", "profile")->vary);
+  CHECK(!find_key("cost", "cost_per_gw")->vary);
+}

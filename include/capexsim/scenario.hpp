@@ -97,6 +97,19 @@ enum class KeyType {
 /// list of the format: the loader's allowed keys, the defaults, the range and
 /// plausibility checks, the TOML writer's order, and the reference table in
 /// docs/model.md all come from it.
+struct Scenario;
+
+/// What a sensitivity method (`--vary`, tornado, rank, calibrate) moves for a key: its
+/// distribution or plain number in a scenario. When there is nothing to move (no
+/// [valuation] table, ...), `absent` says why, to follow the quoted key in an error.
+struct VaryTarget {
+  Distribution* dist = nullptr;
+  double* number = nullptr;
+  const char* absent = nullptr;
+};
+/// A key's VaryTarget in scenario `s`; `item` indexes its array of tables ([[debt]] etc.).
+using VaryAccess = VaryTarget (*)(Scenario& s, std::size_t item);
+
 struct KeyInfo {
   const char* section;  // TOML table; "" = top level; contract, vendor_financing and
                         // equity are arrays of tables ([[contract]])
@@ -118,6 +131,10 @@ struct KeyInfo {
   /// not use it keeps its text and fingerprint (v1 and v2 inputs are always written: the
   /// published fingerprints of the shipped scenarios include them).
   int since;
+  /// How `--vary` reaches the key's value (nullptr: it cannot be varied, or it is a model
+  /// input, which every method reaches through Param). The sensitivity code names keys as
+  /// section.key, or section.<table name>.key for arrays of tables.
+  VaryAccess vary;
 };
 
 /// Every key of the scenario format, in the order of the file the writer produces.
