@@ -34,16 +34,13 @@ namespace sampling {
 
 namespace {
 
-// Design keys are Philox blocks on counters of their own: stream 4 (after the four
-// per-path streams of random.hpp), which no path counter uses.
-//   block 0: counter {n lo, n hi, input id, 4 << 24}: Feistel round keys of input id
-//   block 2: counter {n lo, n hi, input id, 4 << 24 | 2}: two more round keys
-//   block 1: counter {dimension, 0, 0, 4 << 24 | 1}: Sobol scramble key of a dimension
-constexpr std::uint32_t design_stream = 4;
-
-rng::Words design_block(std::uint64_t seed, std::uint32_t w0, std::uint32_t w1, std::uint32_t w2,
+// Design keys are Philox blocks on counters of their own (random.hpp's layout):
+//   Stream::design, counter {n lo, n hi, input id, block 0 and 2}: Feistel round keys of
+//     input id (words 0,1 = the design size n, which no path index reaches);
+//   Stream::sobol_scramble, counter {dimension, 0, 0, block 0}: a dimension's scramble key.
+rng::Words design_block(std::uint64_t seed, std::uint64_t w01, std::uint32_t w2, rng::Stream stream,
                         std::uint32_t block) {
-  return rng::philox({w0, w1, w2, (design_stream << 24) | block}, static_cast<std::uint32_t>(seed),
+  return rng::philox(rng::counter(w01, w2, stream, block), static_cast<std::uint32_t>(seed),
                      static_cast<std::uint32_t>(seed >> 32));
 }
 
@@ -62,10 +59,8 @@ FeistelPermutation::FeistelPermutation(std::uint64_t n, std::uint64_t seed, std:
   while (bits < 64 && (std::uint64_t{1} << bits) < n) ++bits;
   half_bits_ = (bits + 1) / 2;
   half_mask_ = (std::uint64_t{1} << half_bits_) - 1;
-  const rng::Words a =
-      design_block(seed, static_cast<std::uint32_t>(n), static_cast<std::uint32_t>(n >> 32), id, 0);
-  const rng::Words b =
-      design_block(seed, static_cast<std::uint32_t>(n), static_cast<std::uint32_t>(n >> 32), id, 2);
+  const rng::Words a = design_block(seed, n, id, rng::Stream::design, 0);
+  const rng::Words b = design_block(seed, n, id, rng::Stream::design, 2);
   keys_ = {(std::uint64_t{a[0]} << 32) | a[1], (std::uint64_t{a[2]} << 32) | a[3],
            (std::uint64_t{b[0]} << 32) | b[1], (std::uint64_t{b[2]} << 32) | b[3]};
 }
@@ -182,7 +177,7 @@ StaticSampler::StaticSampler(const Scenario& s, std::uint64_t seed, std::uint64_
     if (n_ == 0) throw std::invalid_argument("lhs sampling needs a design size of at least 1 path");
     for (std::size_t k = 0; k <= param_count; ++k)
       if (dim_[k] >= 0) {
-        const std::uint32_t id = k < param_count ? static_cast<std::uint32_t>(k) : rng::x0_id;
+        const std::uint32_t id = k < param_count ? rng::param_id(k) : rng::x0_id;
         perm_.emplace_back(n_, seed, id);
       }
   } else if (method_ == Sampling::sobol) {
@@ -193,7 +188,8 @@ StaticSampler::StaticSampler(const Scenario& s, std::uint64_t seed, std::uint64_
       throw std::invalid_argument("sobol sampling: too many drawn inputs");
     for (int d = 0; d < dims; ++d) {
       directions_.push_back(sampling::sobol_directions(static_cast<unsigned>(d)));
-      scramble_.push_back(sampling::design_block(seed, static_cast<std::uint32_t>(d), 0, 0, 1)[0]);
+      scramble_.push_back(sampling::design_block(seed, static_cast<std::uint64_t>(d), 0,
+                                                 rng::Stream::sobol_scramble, 0)[0]);
     }
   }
 

@@ -44,6 +44,7 @@ class Checker {
 
   void check(const Scenario& s) const {
     if (s.name.empty()) fail("name", "expected a non-empty string");
+    counted_tables(s);
     for (std::size_t k = 0; k < s.contracts.size(); ++k)
       label("contract[" + std::to_string(k) + "].name", s.contracts[k].name);
     for (std::size_t k = 0; k < s.vendors.size(); ++k)
@@ -112,11 +113,6 @@ class Checker {
                "expected at most the term (" + num(c.years) + " years), got " + num(*c.ramp_years));
       }
     }
-    if (s.revenue_contracts.size() > 256)
-      fail("revenue_contract",
-           "expected at most 256 [[revenue_contract]] tables (each draws "
-           "its default from its own counters), got " +
-               std::to_string(s.revenue_contracts.size()));
     for (std::size_t k = 0; k < s.vendors.size(); ++k) {
       const auto& v = s.vendors[k];
       const std::string base = "vendor_financing[" + std::to_string(k) + "].";
@@ -161,6 +157,27 @@ class Checker {
   }
 
  private:
+  /// Each table of these kinds draws from its own static-input ids, a row of random.hpp's
+  /// `static_ids`; the ids after a row's last item belong to another purpose, so one
+  /// table more would share its random numbers with it (facility 64's rate would be the
+  /// ARR multiple's). Refused at the first table over, named with its file and line.
+  void counted_tables(const Scenario& s) const {
+    auto limit = [&](rng::Ids ids, std::size_t n) {
+      const rng::StaticIds& row = rng::static_ids_of(ids);
+      if (n <= row.items) return;
+      const std::string table = row.table;
+      fail(table + "[" + std::to_string(row.items) + "]",
+           "expected at most " + std::to_string(row.items) + " [[" + table +
+               "]] tables (each draws from its own counters, random.hpp), got " +
+               std::to_string(n));
+    };
+    limit(rng::Ids::contract_terms, s.contracts.size());
+    limit(rng::Ids::vendor_terms, s.vendors.size());
+    limit(rng::Ids::equity_terms, s.equity.size());
+    limit(rng::Ids::revenue_default, s.revenue_contracts.size());
+    limit(rng::Ids::debt_rate, s.financing.debt.size());
+  }
+
   detail::Location find(std::string key) const {
     if (!locs_) return {};
     while (!key.empty()) {
@@ -392,12 +409,6 @@ class Checker {
         fail("build.coverage",
              "expected coverage >= 1 over its whole support, got " + support(s.plan.coverage));
     }
-    // Facility f's rate is drawn at static id debt_rate_id0 + f; the ids after the last
-    // one are taken (random.hpp), so more facilities would share a random number.
-    if (f.debt.size() > rng::max_debt_facilities)
-      fail("debt", "expected at most " + std::to_string(rng::max_debt_facilities) +
-                       " [[debt]] tables (each draws its rate from its own counter), got " +
-                       std::to_string(f.debt.size()));
     for (std::size_t k = 0; k < f.debt.size(); ++k) {
       const DebtFacility& d = f.debt[k];
       const std::string b = "debt[" + std::to_string(k) + "].";

@@ -50,9 +50,9 @@ std::string to_toml(const Scenario& s) {
     for (const ParamInfo& info : param_table()) {
       if (std::string(info.section) != section) continue;
       if (info.id == Param::plan_cap_gw && !s.has_plan_cap) continue;
-      // Inputs added after v2 only when set, so an older scenario keeps its fingerprint.
-      if (info.id >= first_v3_param && s[info.id] == Distribution::fixed(info.default_value))
-        continue;
+      // Inputs added after v2 (the key table's `since`) only when set, so an older
+      // scenario keeps its text and fingerprint.
+      if (info.since > 2 && s[info.id] == Distribution::fixed(info.default_value)) continue;
       o << info.key << " = " << s[info.id].to_toml() << "\n";
     }
     if (section == "build" && !(s.plan == BuildPlan{})) {  // written only when not the default

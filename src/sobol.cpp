@@ -37,10 +37,10 @@ void parallel_ranges(std::size_t n, F&& f) {
 #endif
 }
 
-// Counter tags (word 3, top byte) of the two Philox streams here. They only need to differ
-// from each other: the design and the bootstrap share options.seed as their key.
-constexpr std::uint32_t design_tag = 0x5Au << 24;
-constexpr std::uint32_t bootstrap_tag = 0x5Bu << 24;
+// Counter tags (word 3) of the two Philox streams here, from random.hpp's layout. They
+// only need to differ from each other: the design and the bootstrap share options.seed.
+constexpr std::uint32_t design_tag = rng::stream_word(rng::Stream::sensitivity_design);
+constexpr std::uint32_t bootstrap_tag = rng::stream_word(rng::Stream::sensitivity_bootstrap);
 
 /// The pick-freeze evaluations laid out for the estimator's gathers: row j holds
 /// (yA, yB, yAB^(0) - yA, ..., yAB^(k-1) - yA) contiguously, and `ab` repeats (yA, yB) in a

@@ -13,6 +13,7 @@
 #include <sstream>
 #include <string>
 
+#include "capexsim/random.hpp"
 #include "capexsim/scenario.hpp"
 
 using namespace capexsim;
@@ -326,7 +327,7 @@ TEST_CASE("the key table: one line per Param, unique keys, consistent defaults")
 TEST_CASE("outputs.thresholds is documented as the table the loader reads (issue 26)") {
   // The reference table said "array of inline tables"; the loader wants one table.
   const std::string md = scenario_keys_markdown();
-  CHECK(md.find("| `outputs.thresholds` | inline table of numbers or arrays of numbers |") !=
+  CHECK(md.find("| `outputs.thresholds` | v2 | inline table of numbers or arrays of numbers |") !=
         std::string::npos);
   const std::string head = minimal + "[outputs]\n";
   const Scenario s =
@@ -560,4 +561,68 @@ TEST_CASE("unit economics per capacity source at the start (capexsim check)") {
   CHECK(rows[3].source == "contract dlv");
   CHECK(rows[3].cost_per_gw_year == doctest::Approx(20));
   CHECK(rows[3].margin() == doctest::Approx(-13));
+}
+
+TEST_CASE("one table more than random.hpp's static ids hold is refused, naming the table") {
+  // Facility f draws its rate at static id 128 + f; id 192 is the ARR multiple's, so a 65th
+  // [[debt]] table would share its counter (issue 20). The layout's rows are disjoint by a
+  // static_assert; the checker refuses the table past a row's end at its file and line.
+  auto tables = [](const char* table, const char* body, std::size_t n) {
+    std::string s = minimal;
+    for (std::size_t k = 0; k < n; ++k) s += std::string("[[") + table + "]]\n" + body;
+    return s;
+  };
+  const char* debt = "limit = 10\nrate = 0.05\n";
+  CHECK_NOTHROW(parse_scenario(tables("debt", debt, rng::max_debt_facilities)));
+  CHECK(rng::max_debt_facilities == 64);
+  CHECK(rng::debt_rate_id(rng::max_debt_facilities) == rng::arr_multiple_id);
+  expect_error(tables("debt", debt, rng::max_debt_facilities + 1), "debt[64]", 18 + 3 * 64,
+               "expected at most 64 [[debt]] tables");
+  const char* contract = "total = 1\nstart = 2026\nyears = 2\n";
+  CHECK(rng::contract_term_id(rng::max_contracts, 0) == rng::vendor_term_id(0, 0));
+  expect_error(tables("contract", contract, rng::max_contracts + 1), "contract[96]", 18 + 4 * 96,
+               "expected at most 96 [[contract]] tables");
+  static_assert(rng::static_ids_disjoint());
+}
+
+TEST_CASE("the key table's since column drives which inputs the writer leaves out") {
+  // Inputs after first_v3_param are v3 and written only when set; the others were always
+  // written, and the shipped scenarios' published fingerprints include them.
+  for (const ParamInfo& info : param_table()) {
+    CAPTURE(info.key);
+    CHECK(info.since == (info.id >= first_v3_param ? 3 : 1));
+  }
+  for (const KeyInfo& k : scenario_keys()) {
+    CAPTURE(k.key);
+    CHECK((k.since >= 1 && k.since <= 3));
+  }
+  const Scenario s = parse_scenario(minimal);
+  const std::string text = to_toml(s);
+  CHECK(text.find("fixed_opex_growth = 0") != std::string::npos);  // v1: written at default
+  CHECK(text.find("rent_share") == std::string::npos);             // v3: left out at default
+  Scenario rented = s;
+  rented[Param::rent_share] = Distribution::fixed(0.5);
+  CHECK(to_toml(rented).find("rent_share = 0.5") != std::string::npos);
+  CHECK(fingerprint(rented) != fingerprint(s));
+}
+
+TEST_CASE("the key table's vary column reaches the value --vary moves") {
+  Scenario s = parse_scenario(minimal +
+                              "[[debt]]\nname = \"bank\"\nlimit = 10\nrate = 0.05\n"
+                              "[[contract]]\nname = \"dc\"\ntotal = 1\nstart = 2026\n"
+                              "years = 2\n");
+  const KeyInfo* rate = find_key("debt", "rate");
+  REQUIRE(!!rate->vary);
+  const VaryTarget t = rate->vary(s, 0);
+  REQUIRE(t.dist == &s.financing.debt[0].rate);
+  const VaryTarget limit = find_key("debt", "limit")->vary(s, 0);
+  CHECK(limit.number == &s.financing.debt[0].limit_bn);
+  CHECK(find_key("contract", "total")->vary(s, 0).dist == &s.contracts[0].total_bn);
+  // A table the scenario lacks, or a plan that does not use the key: nothing to move.
+  const VaryTarget multiple = find_key("valuation", "arr_multiple")->vary(s, 0);
+  CHECK((multiple.dist == nullptr && multiple.number == nullptr && multiple.absent));
+  CHECK(find_key("build", "coverage")->vary(s, 0).absent);
+  // Words, dates and names cannot be varied; model inputs go through Param.
+  CHECK(!find_key("contract", "profile")->vary);
+  CHECK(!find_key("cost", "cost_per_gw")->vary);
 }

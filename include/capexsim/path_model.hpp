@@ -20,6 +20,11 @@
 
 namespace capexsim {
 
+// Every input draws its static uniform at its Param id (random.hpp's `static_ids`, row
+// `params`): appending an input past the row would share x0's counter.
+static_assert(param_count <= rng::static_ids_of(rng::Ids::params).items,
+              "more inputs than static-input ids: widen random.hpp's layout");
+
 /// The random factors of a path that sensitivity analysis (docs/sensitivity.md) treats
 /// as groups: the four processes of docs/model.md §4, then the financing draws, one group
 /// per source (issue 24), each owning its random streams:
@@ -286,8 +291,7 @@ inline void draw_inputs(const Scenario& s, const rng::PathRng& rng,
   if (design && design->active()) return design->draw(s, rng, inputs);
   for (std::size_t k = 0; k < param_count; ++k) {
     const Distribution& d = s.params[k];
-    inputs[k] =
-        d.is_fixed() ? d.value() : d.sample(rng.static_uniform(static_cast<std::uint32_t>(k)));
+    inputs[k] = d.is_fixed() ? d.value() : d.sample(rng.static_uniform(rng::param_id(k)));
   }
 }
 
@@ -299,7 +303,7 @@ inline void vary_inputs(const Scenario& s, const Variation& v, const rng::PathRn
     const rng::PathRng alt(v.alt_seed, rng.path());
     for (std::size_t k = 0; k < param_count; ++k)
       if (v.alt_input[k] && !s.params[k].is_fixed())
-        inputs[k] = s.params[k].sample(alt.static_uniform(static_cast<std::uint32_t>(k)));
+        inputs[k] = s.params[k].sample(alt.static_uniform(rng::param_id(k)));
   }
   for (std::size_t k = 0; k < param_count; ++k)
     if (v.pinned[k]) inputs[k] = v.pin[k];

@@ -7,10 +7,15 @@
 //   key     = { seed & 0xffffffff, seed >> 32 }
 //   counter = { path & 0xffffffff, path >> 32, word2, (stream << 24) | block }
 //
+// Every counter of the library is built by rng::counter() below from a `Stream` of the
+// enum below (the only place that shifts a stream into word 3), and every static-input
+// id (stream 0, word 2) comes from the table `static_ids` below, whose ranges a
+// static_assert proves disjoint. docs/statistics.md, "Counter layout", has the full table.
+//
 //   stream        word2              what the 4 x 32 output bits feed
 //   ------------  -----------------  ---------------------------------------------------
-//   0 static      Param id (0..63),  one uniform (52 bits from words 0,1) for the static
-//                 64 = x0            input of that id; x0 = initial execution factor
+//   0 static      static id          one uniform (52 bits from words 0,1) for the static
+//                 (table static_ids) input of that id (Param ids, x0, deal terms, ...)
 //   1 shocks      step i             4 standard normals (Box-Muller on word pairs), the
 //                                    independent shocks of step i before correlation
 //   2 events      step i             word 0: U_reg (disruption regime),
@@ -18,9 +23,13 @@
 //   3 jumps       step i             jump sizes: block b holds normals 4b .. 4b+3
 //   4 warrant     step i             block w: the normal (words 0, 1) of warrant w's
 //     price                          share price shock at step i
-//   static ids 128 + f: debt facility f's rate; 192: the ARR multiple of [valuation];
-//   193: the equity market's capacity per year; 194: the build plan's coverage
-//   (docs/model.md §10)
+//   4 design      input id           words 0,1 = the design size n (> every path index,
+//                                    so never a path's counter): blocks 0 and 2, the
+//                                    Feistel round keys of a Latin-hypercube input
+//   5 scramble    0                  words 0,1 = the Sobol dimension d: block 0, its
+//                                    scramble key (stream 4 block 1 until issue 20, where
+//                                    it shared warrant 1's counter at path d, step 0)
+//   0x5A, 0x5B    factor             sensitivity designs (sobol.cpp), words 0,1 = row
 //
 // So no two purposes share a counter, a path's variates never depend on other paths
 // (docs/model.md §7), and each input's stream is fixed by its id, which gives common random
@@ -32,6 +41,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <iterator>
 #include <limits>
 
 #include <Random123/philox.h>
@@ -44,31 +54,116 @@ using Philox = r123::Philox4x32;  // 10 rounds: the Crush-resistant default
 
 namespace rng {
 
+/// Counter word 3's top byte: the purpose of a block. Never renumber (published bits).
 enum class Stream : std::uint32_t {
   static_input = 0,
   shocks = 1,
   events = 2,
   jumps = 3,
-  warrant_price = 4
+  warrant_price = 4,
+  /// Latin-hypercube round keys: stream 4 with words 0,1 = the design size n, which no
+  /// path index reaches (paths run 0 .. n-1), so never a warrant's counter.
+  design = warrant_price,
+  sobol_scramble = 5,
+  sensitivity_design = 0x5A,
+  sensitivity_bootstrap = 0x5B,
 };
-/// Static-input ids (stream 0, word 2) of the financing draws: debt facility f's rate,
-/// the valuation's ARR multiple, the equity market's capacity per year.
-inline constexpr std::uint32_t debt_rate_id0 = 128;
-inline constexpr std::uint32_t arr_multiple_id = 192;
-/// Facilities 0..63 draw at 128..191: the checker refuses more (they would share ids).
-inline constexpr std::size_t max_debt_facilities = arr_multiple_id - debt_rate_id0;
-inline constexpr std::uint32_t equity_capacity_id = 193;
-/// Static-input id of the demand-led plan's coverage.
-inline constexpr std::uint32_t coverage_id = 194;
-/// Static-input id of the valuation's distress factor (docs/model.md §13.4).
-inline constexpr std::uint32_t distress_factor_id = 195;
-/// Static-input ids of revenue contract k (docs/model.md §12.6): its default rate at
-/// 3072 + 2k, the uniform of its default time at 3073 + 2k (at most 256 contracts, so
-/// below 4096).
-inline constexpr std::uint32_t revenue_default_id(std::size_t k, int word) {
-  return 3072 + 2 * static_cast<std::uint32_t>(k) + static_cast<std::uint32_t>(word);
+
+/// Counter word 3: the stream in the top byte, the block in the low 24 bits. The only
+/// place a stream id is shifted into a counter.
+inline constexpr std::uint32_t stream_word(Stream stream, std::uint32_t block = 0) {
+  return (static_cast<std::uint32_t>(stream) << 24) | (block & 0xffffffu);
 }
-inline constexpr std::uint32_t x0_id = 64;
+
+/// Static-input ids (stream 0, word 2), one row per purpose: item k's word j is drawn at
+/// id first + stride * k + j (j < stride), for at most `items` items. The checker refuses
+/// a scenario with more tables of a kind than its row holds (scenario_check.cpp names the
+/// first table over), and the static_assert below proves the rows disjoint, so no two
+/// draws can share a counter.
+struct StaticIds {
+  std::uint32_t first, stride, items;
+  const char* table;  // the scenario key whose tables are counted ("" for one-off ids)
+  constexpr std::uint32_t id(std::size_t item, std::uint32_t word = 0) const {
+    return first + stride * static_cast<std::uint32_t>(item) + word;
+  }
+  constexpr std::uint32_t end() const { return first + stride * items; }
+};
+enum class Ids : std::size_t {
+  params,           // Param id k (scenario.hpp): at most 64 inputs
+  x0,               // the initial execution factor
+  debt_rate,        // [[debt]] f's rate
+  arr_multiple,     // [valuation]'s ARR multiple
+  equity_capacity,  // the equity market's capacity per year
+  coverage,         // the demand-led plan's coverage
+  distress_factor,  // the valuation's distress factor (docs/model.md §13.4)
+  contract_terms,   // [[contract]] c: total, start, years, gw, cancellation, renewal factor
+  vendor_terms,     // [[vendor_financing]] v: per_gw, cap
+  equity_terms,     // [[equity]] e: amount, at
+  revenue_default,  // [[revenue_contract]] k: default rate, uniform of the default time
+  count_
+};
+inline constexpr StaticIds static_ids[] = {
+    {0, 1, 64, ""},                      // params
+    {64, 1, 1, ""},                      // x0
+    {128, 1, 64, "debt"},                // debt_rate
+    {192, 1, 1, ""},                     // arr_multiple
+    {193, 1, 1, ""},                     // equity_capacity
+    {194, 1, 1, ""},                     // coverage
+    {195, 1, 1, ""},                     // distress_factor
+    {256, 8, 96, "contract"},            // contract_terms (6 of 8 words used)
+    {1024, 4, 256, "vendor_financing"},  // vendor_terms (2 of 4 used)
+    {2048, 2, 512, "equity"},            // equity_terms
+    {3072, 2, 256, "revenue_contract"},  // revenue_default
+};
+static_assert(std::size(static_ids) == static_cast<std::size_t>(Ids::count_));
+inline constexpr const StaticIds& static_ids_of(Ids which) {
+  return static_ids[static_cast<std::size_t>(which)];
+}
+/// True when no two rows of `static_ids` share an id.
+inline constexpr bool static_ids_disjoint() {
+  for (std::size_t a = 0; a < std::size(static_ids); ++a)
+    for (std::size_t b = a + 1; b < std::size(static_ids); ++b)
+      if (static_ids[a].first < static_ids[b].end() && static_ids[b].first < static_ids[a].end())
+        return false;
+  return true;
+}
+static_assert(static_ids_disjoint(), "two static-input purposes would share a counter");
+
+/// The ids by name, as the kernel and the deal terms draw them. Input k (a Param id).
+inline constexpr std::uint32_t param_id(std::size_t k) {
+  return static_ids_of(Ids::params).id(k);
+}
+inline constexpr std::uint32_t x0_id = static_ids_of(Ids::x0).id(0);
+inline constexpr std::uint32_t debt_rate_id(std::size_t f) {
+  return static_ids_of(Ids::debt_rate).id(f);
+}
+inline constexpr std::uint32_t arr_multiple_id = static_ids_of(Ids::arr_multiple).id(0);
+inline constexpr std::uint32_t equity_capacity_id = static_ids_of(Ids::equity_capacity).id(0);
+inline constexpr std::uint32_t coverage_id = static_ids_of(Ids::coverage).id(0);
+inline constexpr std::uint32_t distress_factor_id = static_ids_of(Ids::distress_factor).id(0);
+/// Contract c's total, start, years, gw, cancellation and renewal factor (k = 0..5).
+inline constexpr std::uint32_t contract_term_id(std::size_t c, int k) {
+  return static_ids_of(Ids::contract_terms).id(c, static_cast<std::uint32_t>(k));
+}
+/// Vendor v's per_gw and cap (k = 0, 1).
+inline constexpr std::uint32_t vendor_term_id(std::size_t v, int k) {
+  return static_ids_of(Ids::vendor_terms).id(v, static_cast<std::uint32_t>(k));
+}
+/// Equity round e's amount and at (k = 0, 1).
+inline constexpr std::uint32_t equity_term_id(std::size_t e, int k) {
+  return static_ids_of(Ids::equity_terms).id(e, static_cast<std::uint32_t>(k));
+}
+/// Revenue contract k's default rate (word 0) and the uniform of its default time (word 1)
+/// (docs/model.md §12.6).
+inline constexpr std::uint32_t revenue_default_id(std::size_t k, int word) {
+  return static_ids_of(Ids::revenue_default).id(k, static_cast<std::uint32_t>(word));
+}
+/// At most this many tables of each counted kind (the checker refuses more).
+inline constexpr std::size_t max_debt_facilities = static_ids_of(Ids::debt_rate).items;
+inline constexpr std::size_t max_contracts = static_ids_of(Ids::contract_terms).items;
+inline constexpr std::size_t max_vendors = static_ids_of(Ids::vendor_terms).items;
+inline constexpr std::size_t max_equity_rounds = static_ids_of(Ids::equity_terms).items;
+inline constexpr std::size_t max_revenue_contracts = static_ids_of(Ids::revenue_default).items;
 
 using Words = std::array<std::uint32_t, 4>;
 
@@ -105,10 +200,12 @@ inline void philox_lanes(std::uint32_t (&c)[4][W], std::uint32_t k0, std::uint32
   }
 }
 
-/// The counter of the layout above.
-inline Words counter(std::uint64_t path, std::uint32_t word2, Stream stream, std::uint32_t block) {
+/// The counter of the layout above: words 0,1 = `path` (or a design's own index), word 2,
+/// the stream and the block.
+inline constexpr Words counter(std::uint64_t path, std::uint32_t word2, Stream stream,
+                               std::uint32_t block) {
   return {static_cast<std::uint32_t>(path), static_cast<std::uint32_t>(path >> 32), word2,
-          (static_cast<std::uint32_t>(stream) << 24) | (block & 0xffffffu)};
+          stream_word(stream, block)};
 }
 
 /// Uniform on (0, 1) from 32 bits: (x + 1/2) 2^-32, never 0 or 1. The integer is

@@ -64,7 +64,9 @@ enum class Param : std::size_t {
   count_
 };
 /// The first input introduced after v2: it and those after it are written only when they
-/// differ from their default, so older scenarios keep their text and fingerprint.
+/// differ from their default, so older scenarios keep their text and fingerprint (the
+/// writer reads each input's `since` in the key table; a test checks that every input
+/// from this one on has since >= 3).
 inline constexpr Param first_v3_param = Param::arr_per_gw_growth;
 inline constexpr std::size_t param_count = static_cast<std::size_t>(Param::count_);
 
@@ -95,6 +97,19 @@ enum class KeyType {
 /// list of the format: the loader's allowed keys, the defaults, the range and
 /// plausibility checks, the TOML writer's order, and the reference table in
 /// docs/model.md all come from it.
+struct Scenario;
+
+/// What a sensitivity method (`--vary`, tornado, rank, calibrate) moves for a key: its
+/// distribution or plain number in a scenario. When there is nothing to move (no
+/// [valuation] table, ...), `absent` says why, to follow the quoted key in an error.
+struct VaryTarget {
+  Distribution* dist = nullptr;
+  double* number = nullptr;
+  const char* absent = nullptr;
+};
+/// A key's VaryTarget in scenario `s`; `item` indexes its array of tables ([[debt]] etc.).
+using VaryAccess = VaryTarget (*)(Scenario& s, std::size_t item);
+
 struct KeyInfo {
   const char* section;  // TOML table; "" = top level; contract, vendor_financing and
                         // equity are arrays of tables ([[contract]])
@@ -111,6 +126,15 @@ struct KeyInfo {
   double plausible_max;
   double example;  // a typical value, quoted in the plausibility error
   const char* description;
+  /// The format version that introduced the key (1, 2 or 3). The writer leaves out a
+  /// model input introduced after v2 while it is at its default, so a scenario that does
+  /// not use it keeps its text and fingerprint (v1 and v2 inputs are always written: the
+  /// published fingerprints of the shipped scenarios include them).
+  int since;
+  /// How `--vary` reaches the key's value (nullptr: it cannot be varied, or it is a model
+  /// input, which every method reaches through Param). The sensitivity code names keys as
+  /// section.key, or section.<table name>.key for arrays of tables.
+  VaryAccess vary;
 };
 
 /// Every key of the scenario format, in the order of the file the writer produces.
@@ -133,6 +157,7 @@ struct ParamInfo {
   double plausible_max = 0;
   double example = 0;
   const char* description = "";
+  int since = 1;  // as KeyInfo::since
 };
 
 /// Metadata of every input, indexed by Param (built from scenario_keys()).

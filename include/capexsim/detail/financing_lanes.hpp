@@ -48,8 +48,7 @@ class FinancingLanes {
         return d.is_fixed() ? d.value() : d.sample(rng::PathRng(s, path).static_uniform(id));
       };
       for (std::size_t f = 0; f < F; ++f)
-        rate_[f * W + l] =
-            draw(fin_.debt[f].rate, rate_seed, rng::debt_rate_id0 + static_cast<std::uint32_t>(f));
+        rate_[f * W + l] = draw(fin_.debt[f].rate, rate_seed, rng::debt_rate_id(f));
       multiple_[l] = fin_.valuation
                          ? draw(fin_.valuation->arr_multiple, valuation_seed, rng::arr_multiple_id)
                          : 0;

@@ -8,21 +8,14 @@
 #include <vector>
 
 #include "capexsim/path_model.hpp"
+#include "capexsim/random.hpp"
 
 namespace capexsim::detail {
 
-/// Static-input ids (stream 0, word 2) of the deal terms: contract c's total, start,
-/// years, gw, cancellation and renewal factor at 256 + 8c + {0..5}; vendor v's per_gw and
-/// cap at 1024 + 4v + {0, 1}; equity e's amount and at at 2048 + 2e + {0, 1}.
-inline constexpr std::uint32_t contract_term_id(std::size_t c, int k) {
-  return 256 + 8 * static_cast<std::uint32_t>(c) + static_cast<std::uint32_t>(k);
-}
-inline constexpr std::uint32_t vendor_term_id(std::size_t v, int k) {
-  return 1024 + 4 * static_cast<std::uint32_t>(v) + static_cast<std::uint32_t>(k);
-}
-inline constexpr std::uint32_t equity_term_id(std::size_t e, int k) {
-  return 2048 + 2 * static_cast<std::uint32_t>(e) + static_cast<std::uint32_t>(k);
-}
+// The static-input ids of the deal terms come from random.hpp's table (static_ids).
+using rng::contract_term_id;
+using rng::equity_term_id;
+using rng::vendor_term_id;
 
 template <int W>
 struct LaneTerms {

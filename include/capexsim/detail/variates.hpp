@@ -146,7 +146,7 @@ class StepVariates {
       ctr[0][l] = lo_[l];
       ctr[1][l] = hi_[l];
       ctr[2][l] = step;
-      ctr[3][l] = static_cast<std::uint32_t>(stream) << 24;
+      ctr[3][l] = rng::stream_word(stream);
     }
     rng::philox_lanes<W>(ctr, k0, k1);
   }
