@@ -21,14 +21,26 @@ const PathModel& model(StepKind step) {
   return step == StepKind::week ? weekly : monthly;
 }
 
+/// The v3 reference, scenarios/ai-lab-2026.toml (monthly as shipped; weekly variant).
+const PathModel& model_v3(StepKind step) {
+  static const Scenario base = load_scenario(CAPEXSIM_SOURCE_DIR "/scenarios/ai-lab-2026.toml");
+  static const PathModel monthly(base);
+  static const PathModel weekly([] {
+    Scenario s = base;
+    s.step = StepKind::week;
+    return s;
+  }());
+  return step == StepKind::week ? weekly : monthly;
+}
+
 int cores() {
   return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
-/// The engine on the reference scenario. range(0) = threads. `full`: per-path outputs
-/// and bands as the CLI's `run --out` does; otherwise streaming statistics only.
-void engine(benchmark::State& state, StepKind step, bool full) {
-  const PathModel& m = model(step);
+/// The engine on the reference scenario (`v3`: on ai-lab-2026). range(0) = threads. `full`:
+/// per-path outputs and bands as the CLI's `run --out` does; otherwise streaming statistics only.
+void engine(benchmark::State& state, StepKind step, bool full, bool v3 = false) {
+  const PathModel& m = v3 ? model_v3(step) : model(step);
   RunOptions o;
   o.paths = step == StepKind::week ? 4000 : 16000;
   o.threads = static_cast<int>(state.range(0));
@@ -119,6 +131,24 @@ BENCHMARK_CAPTURE(engine, weekly_stream, StepKind::week, false)
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(engine, weekly_full, StepKind::week, true)
     ->Apply(one_and_all)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+// The v3 reference (ai-lab-2026): stream and full, 1 thread (bench/ratios.py).
+BENCHMARK_CAPTURE(engine, v3_monthly_stream, StepKind::month, false, true)
+    ->Arg(1)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(engine, v3_monthly_full, StepKind::month, true, true)
+    ->Arg(1)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(engine, v3_weekly_stream, StepKind::week, false, true)
+    ->Arg(1)
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(engine, v3_weekly_full, StepKind::week, true, true)
+    ->Arg(1)
     ->UseRealTime()
     ->Unit(benchmark::kMillisecond);
 

@@ -5,7 +5,8 @@
 Each ratio is taken within one benchmark invocation (medians of repetitions), never
 across runs, so it holds on a shared, noisy machine (bench/README.md):
 
-- full / stream engine, monthly and weekly, 1 thread   (target <= 1.5)
+- full / stream engine, monthly and weekly, 1 thread   (target <= 1.5), on the v1
+  reference (ai-lab-2025) and the v3 reference (ai-lab-2026)
 - stream engine / RNG floor, monthly                    (informational; the NumPy ratio)
 - Sobol at default N / a plain run of its paths         (target <= 1.3)
 - tornado at default size / a plain run of its paths    (target <= 1.1)
@@ -48,23 +49,31 @@ def main():
     ap.add_argument("--build", default=os.path.join(ROOT, "build"))
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--dask-paths", type=int, default=0)
+    ap.add_argument("--engine-only", action="store_true",
+                    help="only the engine rows (skips capexsim_bench_sensitivity)")
     ap.add_argument("--strict", action="store_true")
     a = ap.parse_args()
     rows = []  # (name, value, target or None)
 
     eng = medians(os.path.join(a.build, "bench", "capexsim_bench"),
-                  r"rng_floor/(monthly|weekly)$|engine/(monthly|weekly)_(stream|full)/1/", a.reps)
+                  r"rng_floor/(monthly|weekly)$|engine/(v3_)?(monthly|weekly)_(stream|full)/1/",
+                  a.reps)
     for grid in ("monthly", "weekly"):
         full = eng[f"engine/{grid}_full/1/real_time"]
         stream = eng[f"engine/{grid}_stream/1/real_time"]
         rows.append((f"full / stream, {grid}, 1 thread", full / stream, 1.5))
         rows.append((f"stream / RNG floor, {grid}", stream / eng[f"rng_floor/{grid}"], None))
+    for grid in ("monthly", "weekly"):
+        full = eng[f"engine/v3_{grid}_full/1/real_time"]
+        stream = eng[f"engine/v3_{grid}_stream/1/real_time"]
+        rows.append((f"v3 (ai-lab-2026) full / stream, {grid}, 1 thread", full / stream, 1.5))
 
-    sens = medians(os.path.join(a.build, "bench", "capexsim_bench_sensitivity"), ".", 1)
-    rows.append(("Sobol (N = 65,536) / plain run of its paths",
-                 sens["sobol_default"] / sens["plain_run_of_sobol_paths"], 1.3))
-    rows.append(("tornado (50,000 paths) / plain run of its paths",
-                 sens["tornado_default"] / sens["plain_run_of_tornado_paths"], 1.1))
+    if not a.engine_only:
+        sens = medians(os.path.join(a.build, "bench", "capexsim_bench_sensitivity"), ".", 1)
+        rows.append(("Sobol (N = 65,536) / plain run of its paths",
+                     sens["sobol_default"] / sens["plain_run_of_sobol_paths"], 1.3))
+        rows.append(("tornado (50,000 paths) / plain run of its paths",
+                     sens["tornado_default"] / sens["plain_run_of_tornado_paths"], 1.1))
 
     if a.dask_paths:
         env = dict(os.environ, PYTHONPATH=os.path.join(a.build, "python"))

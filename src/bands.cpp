@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 #include <stdexcept>
+#include <utility>
 
 namespace capexsim {
 
@@ -22,6 +23,38 @@ BandAccumulator& BandAccumulator::operator+=(const BandAccumulator& o) {
     max_[k] = std::max(max_[k], o.max_[k]);
   }
   return *this;
+}
+
+BandAccumulator& BandAccumulator::operator+=(BandAccumulator&& o) {
+  // Nothing added yet (a default one, or a result's empty bands of the same shape): take
+  // o's sums and sketches instead of adding them to empty ones (the same values).
+  if (paths_ == 0 && (steps_ == 0 || (steps_ == o.steps_ && sums_.size() == o.sums_.size()))) {
+    *this = std::move(o);
+    return *this;
+  }
+  return *this += static_cast<const BandAccumulator&>(o);
+}
+
+void BandAccumulator::add_flush(detail::BandFlush& f, std::size_t count) {
+  if (count == 0) return;
+  if (f.rows != sums_.size() || count > f.stride)
+    throw std::invalid_argument("BandAccumulator: flush does not match the bands");
+  for (const auto& [k, x] : f.slow) sums_[k].add(x);
+  for (std::size_t k = 0; k < sums_.size(); ++k) {
+    sums_[k].add_units(f.units[k]);
+    const double lo = f.lo[k], hi = f.hi[k];
+    // (+0 and -0 compare equal; both go to the zero bucket.)
+    if (lo == hi && !f.nan[k])
+      // Every path of the flush has the same value (capacity before the first delivery, a
+      // fixed series): one bucket update, the same counts.
+      sketches_[k].add_repeated(lo, count);
+    else
+      sketches_[k].add_codes(f.codes.get() + k * f.stride, count);
+    min_[k] = lo < min_[k] ? lo : min_[k];
+    max_[k] = hi > max_[k] ? hi : max_[k];
+  }
+  paths_ += count;
+  f.clear();
 }
 
 std::vector<BandRow> BandAccumulator::rows(std::size_t series, double start_year, double dt) const {

@@ -23,14 +23,23 @@ using Lanes = double[W];
 #endif
 CAPEXSIM_BLOCK_CLONES
 void simulate_block(const PathModel& model, std::uint64_t seed, std::uint64_t first_path,
-                    BlockWorkspace& ws, double* out, double* bands, std::size_t band_stride) {
+                    BlockWorkspace& ws, double* out, BandFlush* bands, std::size_t col, int lanes) {
   // One instantiation for both cases (with and without bands): the kernel is large, and a
   // second inlined copy would push GCC past its inlining budget for the vmath calls.
-  const BandSink<W> band{bands, static_cast<std::size_t>(model.steps()), band_stride,
-                         &model.series()};
-  simulate_lanes<W>(model, seed, first_path, ws, out, [&](const StepLanes<W>& st) {
-    if (bands) band(st);
-  });
+  const BandSink<W> band{bands, col, lanes, &model.series()};
+  // The sink is inlined too, so that it runs in this clone's vector width.
+  simulate_lanes<W>(
+      model, seed, first_path, ws, out, [&](const StepLanes<W>& st) __attribute__((always_inline)) {
+        if (bands) band(st);
+      });
+}
+
+void simulate_block(const PathModel& model, std::uint64_t seed, std::uint64_t first_path,
+                    BlockWorkspace& ws, double* out, double* series, std::size_t stride) {
+  BandFlush flush(model.series().size(), static_cast<std::size_t>(model.steps()), W);
+  flush.values = series;
+  flush.values_stride = stride;
+  simulate_block(model, seed, first_path, ws, out, &flush);
 }
 
 CAPEXSIM_BLOCK_CLONES

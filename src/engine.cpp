@@ -257,14 +257,15 @@ Result empty_result(const PathModel& model, const RunOptions& o) {
   return r;
 }
 
-/// Paths whose band values are buffered before they are added to the sketches. Each
+/// Paths whose band bucket codes are buffered before they are added to the sketches. Each
 /// (series, step) sketch then takes that many values in a row, so its buckets are pulled
 /// into cache once per flush rather than once per value: the larger the flush, the fewer
-/// cache misses (bands on a weekly grid hold megabytes of buckets). The buffer is capped
-/// at about 16 MB per thread; a multiple of the block width, from 64 to 1024 paths.
+/// cache misses (bands on a weekly grid hold megabytes of buckets). The buffer (4 bytes a
+/// value, detail::BandFlush) is capped at about 8 MB per thread; a multiple of 64 paths,
+/// from 64 to 1024.
 std::uint64_t band_flush_paths(const PathModel& m) {
-  constexpr std::uint64_t budget = std::uint64_t{16} << 20;
-  const std::uint64_t per_path = m.series().size() * static_cast<std::uint64_t>(m.steps()) * 8;
+  constexpr std::uint64_t budget = std::uint64_t{8} << 20;
+  const std::uint64_t per_path = m.series().size() * static_cast<std::uint64_t>(m.steps()) * 4;
   const std::uint64_t fit = budget / std::max<std::uint64_t>(per_path, 1);
   return std::clamp<std::uint64_t>(fit / 64 * 64, 64, 1024);
 }
@@ -278,27 +279,27 @@ struct Local {
   BandAccumulator bands;
   std::vector<double> block_out;  // [output][lane]
   std::vector<double> out;
-  std::vector<double> band_buffer;  // [series][step][path in block]
+  detail::BandFlush flush;  // the band sink's state between flushes
   // Joint runs: each lab's workspace, outputs (discarded) and payments, [lab][step][lane].
   std::vector<PathWorkspace> lab_ws;
   std::vector<double> lab_out, paid;
-  Local(const PathModel& m, bool with_bands, const std::vector<JointRun>& labs)
-      : Local(m, with_bands) {
+  Local(const PathModel& m, bool with_bands, int trace_k, const std::vector<JointRun>& labs)
+      : Local(m, with_bands, trace_k) {
     std::size_t most = 0;
     for (const JointRun& j : labs) most = std::max(most, j.lab->output_count());
     lab_ws.resize(labs.size());
     lab_out.assign(most * detail::block_width, 0.0);
     paid.assign(labs.size() * static_cast<std::size_t>(m.steps()) * detail::block_width, 0.0);
   }
-  Local(const PathModel& m, bool with_bands)
+  Local(const PathModel& m, bool with_bands, int trace_k)
       : band_block(band_flush_paths(m)),
         stats(m.output_count()),
         bands(with_bands ? BandAccumulator(m.steps(), m.series().size()) : BandAccumulator()),
         block_out(m.output_count() * detail::block_width),
         out(m.output_count()),
-        band_buffer(
-            with_bands ? m.series().size() * static_cast<std::size_t>(m.steps()) * band_block : 0) {
-  }
+        flush(with_bands ? detail::BandFlush(m.series().size(), static_cast<std::size_t>(m.steps()),
+                                             band_block, trace_k)
+                         : detail::BandFlush()) {}
 };
 
 /// Joint runs: simulate each lab on the same paths (the same seed and path numbers, so
@@ -315,7 +316,7 @@ void run_labs(const RunOptions& o, Local& local, std::uint64_t first_path, std::
     ws.capture_contract = jr.lab_contract;
     ws.capture = paid;
     if (block)
-      detail::simulate_block(*jr.lab, o.seed, first_path, ws, local.lab_out.data(), nullptr, 0);
+      detail::simulate_block(*jr.lab, o.seed, first_path, ws, local.lab_out.data());
     else
       simulate_path(*jr.lab, o.seed, first_path, ws, local.lab_out.data());
     (void)lanes;
@@ -335,26 +336,28 @@ enum class Kernel { block, reference };
 void run_range(const PathModel& model, const RunOptions& o, std::uint64_t begin, std::uint64_t end,
                Local& local, Result& r, Kernel kernel) {
   const std::size_t k_out = model.output_count();
-  const std::size_t steps = static_cast<std::size_t>(model.steps());
   const std::uint64_t band_block = local.band_block;
   const bool inputs = r.inputs.size() > 0;
   if (inputs) local.ws.keep_params = local.block_ws.keep_params = r.input_params;
-  auto keep = [&](std::uint64_t p, const double* out, std::size_t stride, const double* in) {
-    for (std::size_t k = 0; k < k_out; ++k) local.stats[k].add(out[k * stride]);
-    if (o.keep_paths)
-      for (std::size_t k = 0; k < k_out; ++k)
-        r.per_path(static_cast<Eigen::Index>(p), static_cast<Eigen::Index>(k)) = out[k * stride];
+  // Paths p .. p + lanes - 1: output k of lane l at out[k * stride + l] (input k at
+  // in[k * stride + l]). The arrays are column-major, so each output's lanes are one copy.
+  auto keep = [&](std::uint64_t p, const double* out, std::size_t stride, const double* in,
+                  std::uint64_t lanes) {
+    const auto row = static_cast<Eigen::Index>(p);
+    const std::size_t bytes = sizeof(double) * lanes;
+    for (std::size_t k = 0; k < k_out; ++k) {
+      const double* v = out + k * stride;
+      for (std::uint64_t l = 0; l < lanes; ++l) local.stats[k].add(v[l]);
+      if (o.keep_paths) std::memcpy(&r.per_path(row, static_cast<Eigen::Index>(k)), v, bytes);
+    }
     if (inputs)
       for (std::size_t k = 0; k < r.input_params.size(); ++k)
-        r.inputs(static_cast<Eigen::Index>(p), static_cast<Eigen::Index>(k)) = in[k * stride];
+        std::memcpy(&r.inputs(row, static_cast<Eigen::Index>(k)), in + k * stride, bytes);
   };
   // Sensitivity over time: each path's value of one series at the checkpoints, read from
-  // the band buffer before it is folded into the sketches.
-  std::size_t trace_k = 0;
+  // the band sink's trace before the flush.
   std::vector<std::size_t> trace_steps;
   if (r.trace.size() > 0) {
-    for (std::size_t k = 0; k < r.series_names.size(); ++k)
-      if (r.series_names[k] == r.trace_series) trace_k = k;
     // A checkpoint beyond the horizon has no value: NaN (as its arr_at output).
     for (int cp : model.checkpoint_steps())
       trace_steps.push_back(cp < model.steps() ? static_cast<std::size_t>(cp) : SIZE_MAX);
@@ -367,26 +370,24 @@ void run_range(const PathModel& model, const RunOptions& o, std::uint64_t begin,
       constexpr std::uint64_t w = detail::block_width;
       static_assert(64 % w == 0);  // band_block is a multiple of 64
       for (std::uint64_t p = b0; p < b1; p += w) {
-        double* bands = o.bands ? local.band_buffer.data() + (p - b0) : nullptr;
+        const std::uint64_t lanes = std::min(w, b1 - p);
         run_labs(o, local, o.first_path + p, w, true);
         detail::simulate_block(model, o.seed, o.first_path + p, local.block_ws,
-                               local.block_out.data(), bands, band_block);
-        const std::uint64_t lanes = std::min(w, b1 - p);
-        for (std::uint64_t l = 0; l < lanes; ++l)
-          keep(p + l, local.block_out.data() + l, w, local.block_ws.lane_inputs.data() + l);
+                               local.block_out.data(), o.bands ? &local.flush : nullptr, p - b0,
+                               static_cast<int>(lanes));
+        keep(p, local.block_out.data(), w, local.block_ws.lane_inputs.data(), lanes);
       }
     } else {
       for (std::uint64_t p = b0; p < b1; ++p) {
         double* out = local.out.data();
         run_labs(o, local, o.first_path + p, 1, false);
         if (o.bands) {
-          double* buf = local.band_buffer.data() + (p - b0);
           detail::simulate_lanes<1>(model, o.seed, o.first_path + p, local.ws, out,
-                                    detail::BandSink<1>{buf, steps, band_block, &model.series()});
+                                    detail::BandSink<1>{&local.flush, p - b0, 1, &model.series()});
         } else {
           simulate_path(model, o.seed, o.first_path + p, local.ws, out);
         }
-        keep(p, out, 1, local.ws.lane_inputs.data());
+        keep(p, out, 1, local.ws.lane_inputs.data(), 1);
       }
     }
     if (!trace_steps.empty())
@@ -395,14 +396,22 @@ void run_range(const PathModel& model, const RunOptions& o, std::uint64_t begin,
           r.trace(static_cast<Eigen::Index>(p), static_cast<Eigen::Index>(c)) =
               trace_steps[c] == SIZE_MAX
                   ? std::numeric_limits<double>::quiet_NaN()
-                  : local.band_buffer[(trace_k * steps + trace_steps[c]) * band_block + (p - b0)];
-    if (o.bands) local.bands.add_block(local.band_buffer.data(), b1 - b0, band_block);
+                  : local.flush.trace[trace_steps[c] * band_block + (p - b0)];
+    if (o.bands) local.bands.add_flush(local.flush, b1 - b0);
   }
 }
 
-void fold(Result& r, const Local& local) {
+void fold(Result& r, Local& local) {
   for (std::size_t k = 0; k < r.stats.size(); ++k) r.stats[k] += local.stats[k];
-  if (!local.bands.empty()) r.bands += local.bands;
+  if (!local.bands.empty()) r.bands += std::move(local.bands);
+}
+
+/// Band index of the traced series (RunOptions::trace_series); -1 without a trace.
+int trace_index(const PathModel& model, const RunOptions& o) {
+  if (o.trace_series.empty()) return -1;
+  for (std::size_t k = 0; k < model.series().size(); ++k)
+    if (series_name(model.series()[k]) == o.trace_series) return static_cast<int>(k);
+  return 0;
 }
 
 void check_options(const RunOptions& o) {
@@ -447,7 +456,7 @@ Result run_serial(const PathModel& model_in, const RunOptions& o) {
   const PathModel& model = with_design(model_in, o, holder);
   check_memory(model, o);
   Result r = empty_result(model, o);
-  Local local(model, o.bands, o.counterparties);
+  Local local(model, o.bands, trace_index(model, o), o.counterparties);
   // Same chunking of progress reports as run(); the arithmetic does not depend on it.
   constexpr std::uint64_t chunk = 4096;
   for (std::uint64_t b = 0; b < o.paths; b += chunk) {
@@ -489,7 +498,7 @@ Result run(const PathModel& model_in, const RunOptions& o) {
 
 #if !CAPEXSIM_PLAIN_THREADS
   tbb::enumerable_thread_specific<Local> locals(
-      [&] { return Local(model, o.bands, o.counterparties); });
+      [&] { return Local(model, o.bands, trace_index(model, o), o.counterparties); });
   tbb::task_arena arena(o.threads > 0 ? o.threads : tbb::task_arena::automatic);
   arena.execute([&] {
     tbb::parallel_for(
@@ -516,7 +525,8 @@ Result run(const PathModel& model_in, const RunOptions& o) {
     for (unsigned w = 0; w < workers; ++w)
       pool.emplace_back([&, w] {
         for (std::uint64_t c; (c = next.fetch_add(1)) < chunks;) {
-          if (!locals[w]) locals[w].emplace(model, o.bands, o.counterparties);
+          if (!locals[w])
+            locals[w].emplace(model, o.bands, trace_index(model, o), o.counterparties);
           if (!run_chunk(*locals[w], c)) return;
         }
       });
@@ -524,7 +534,7 @@ Result run(const PathModel& model_in, const RunOptions& o) {
   }
 #endif
   if (cancelled) throw Cancelled();
-  for (const auto& local : locals) {
+  for (auto& local : locals) {
 #if CAPEXSIM_PLAIN_THREADS
     if (local) fold(r, *local);
 #else

@@ -40,11 +40,15 @@ MemoryEstimate estimate_memory(const PathModel& model, const RunOptions& o) {
   if (o.bands) {
     const std::uint64_t cell = sizeof(FixedPointSum) + sizeof(QuantileSketch) + band_sketch_bytes;
     e.bands = mul(mul(cells, cell), workers + 1);
-    // run()'s flush buffer: series x steps x (64 to 1024 paths) doubles per worker.
-    const std::uint64_t per_path = mul(cells, 8);
-    const std::uint64_t fit = (std::uint64_t{16} << 20) / std::max<std::uint64_t>(per_path, 1);
+    // run()'s flush buffer (detail::BandFlush), per worker: series x steps x (64 to 1024
+    // paths) 4-byte bucket codes, and per (series, step) a sum, a min, a max and a flag;
+    // with a trace, one series' steps x paths doubles.
+    const std::uint64_t per_path = mul(cells, 4);
+    const std::uint64_t fit = (std::uint64_t{8} << 20) / std::max<std::uint64_t>(per_path, 1);
     const std::uint64_t flush = std::clamp<std::uint64_t>(fit / 64 * 64, 64, 1024);
-    e.band_buffers = mul(mul(per_path, flush), workers);
+    std::uint64_t buffer = add(mul(per_path, flush), mul(cells, 25));
+    if (!o.trace_series.empty()) buffer = add(buffer, mul(mul(steps, flush), 8));
+    e.band_buffers = mul(buffer, workers);
   }
   // Path state (rings over lead time, refresh and the trailing year) per worker, and
   // the model's own tables: small next to the rest; a generous flat allowance.

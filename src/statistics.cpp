@@ -294,6 +294,44 @@ void FixedPointSum::read(detail::ByteReader& r, std::uint64_t terms) {
   big_ = new Words(std::move(v));
 }
 
+void QuantileSketch::add_codes(const std::uint32_t* codes, std::size_t n) {
+  if (n == 0) return;
+  constexpr std::uint32_t mask = neg_code - 1;
+  std::uint32_t pmin = mask, pmax = 0, nmin = mask, nmax = 0;
+  std::uint64_t zeros = 0;
+  for (std::size_t p = 0; p < n; ++p) {
+    const std::uint32_t c = codes[p], key = c & mask;
+    const bool zero = c == 0, neg = c >= neg_code, pos = !zero && !neg;
+    zeros += zero;
+    pmin = pos && key < pmin ? key : pmin;
+    pmax = pos && key > pmax ? key : pmax;
+    nmin = neg && key < nmin ? key : nmin;
+    nmax = neg && key > nmax ? key : nmax;
+  }
+  // A key is never 0 (zero_threshold is far above the smallest doubles), so a maximum of
+  // 0 means the sign had no value.
+  if (pmax > 0) {
+    bump(pos_, pos_lo_, pmin, 0);
+    bump(pos_, pos_lo_, pmax, 0);
+  }
+  if (nmax > 0) {
+    bump(neg_, neg_lo_, nmin, 0);
+    bump(neg_, neg_lo_, nmax, 0);
+  }
+  std::uint64_t* const pv = pos_.data();
+  std::uint64_t* const nv = neg_.data();
+  std::uint64_t sink = 0;  // the zero bucket's increments land here (counted above)
+  for (std::size_t p = 0; p < n; ++p) {
+    const std::uint32_t c = codes[p], key = c & mask;
+    std::uint64_t* slot = c == 0          ? &sink
+                          : c >= neg_code ? nv + (static_cast<std::int64_t>(key) - neg_lo_)
+                                          : pv + (static_cast<std::int64_t>(key) - pos_lo_);
+    ++*slot;
+  }
+  zero_ += zeros;
+  count_ += n;
+}
+
 void QuantileSketch::merge(const QuantileSketch& o) {
   add_dense(pos_, pos_lo_, o.pos_, o.pos_lo_);
   add_dense(neg_, neg_lo_, o.neg_, o.neg_lo_);

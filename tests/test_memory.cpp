@@ -37,7 +37,8 @@ TEST_CASE("estimate: per-path outputs and bands as documented") {
   const std::uint64_t cells = base_series_count * 120;  // the v1 reference bands 8 series
   CHECK(b.bands ==
         cells * (sizeof(FixedPointSum) + sizeof(QuantileSketch) + band_sketch_bytes) * 3);
-  CHECK(b.band_buffers == cells * 8 * 1024 * 2);
+  // Per worker: 4-byte bucket codes of 1,024 paths, and 25 bytes per (series, step).
+  CHECK(b.band_buffers == (cells * 4 * 1024 + cells * 25) * 2);
   // Few paths: only the workers that get a chunk count.
   o.paths = 100;
   CHECK(estimate_memory(reference(), o).workers == 1);

@@ -6,6 +6,7 @@
 #include <limits>
 #include <vector>
 
+#include "capexsim/detail/band_sink.hpp"
 #include "capexsim/schema.hpp"
 #include "capexsim/statistics.hpp"
 
@@ -45,8 +46,9 @@ class BandAccumulator {
     if (count == 0) return;
     for (std::size_t k = 0; k < sums_.size(); ++k) {
       const double* v = values + k * stride;
-      // Selects rather than std::min, so the loop vectorises.
-      double lo = v[0], hi = v[0];
+      // Selects rather than std::min, so the loop vectorises. NaN never becomes the
+      // smallest or largest value (as in add_flush).
+      double lo = std::numeric_limits<double>::infinity(), hi = -lo;
       bool nan = false;
       for (std::size_t p = 0; p < count; ++p) {
         lo = v[p] < lo ? v[p] : lo;
@@ -69,7 +71,14 @@ class BandAccumulator {
     paths_ += count;
   }
 
+  /// Add the `count` paths gathered in `f` by the kernels' band sink (detail::BandSink,
+  /// columns 0 .. count - 1), then clear `f`. The same integer counts and sums, and the
+  /// same min and max, as add_block() of those paths' values: the same bits.
+  void add_flush(detail::BandFlush& f, std::size_t count);
+
   BandAccumulator& operator+=(const BandAccumulator& o);
+  /// Merge, taking `o`'s storage when this one is empty (a worker's bands into a result).
+  BandAccumulator& operator+=(BandAccumulator&& o);
   bool empty() const { return paths_ == 0; }
   int steps() const { return steps_; }
   std::uint64_t paths() const { return paths_; }

@@ -91,6 +91,22 @@ class FixedPointSum {
       }
     }
   }
+  /// The integer (units of 2^-32) that add(x) adds when x takes the fast path,
+  /// |x| 2^32 < 2^51 (then `fast` is true); 0 and `fast` false otherwise (NaN included).
+  /// Branch-free, so a loop over lanes vectorises (the band sink, detail/band_sink.hpp).
+  __attribute__((always_inline)) static std::int64_t fast_units(double x, bool& fast) {
+    constexpr double magic = 0x1.8p52;
+    constexpr std::uint64_t magic_bits = 0x4338000000000000ull;  // bits of 1.5 * 2^52
+    const double v = x * scale;
+    fast = std::abs(v) < 0x1p51;
+    const double t = (fast ? v : 0.0) + magic;
+    std::uint64_t bits;
+    std::memcpy(&bits, &t, sizeof bits);
+    return static_cast<std::int64_t>(bits - magic_bits);
+  }
+  /// Adds a total of fast_units() (values whose other contributions were add()ed
+  /// separately): the same integer total as add() of each value, so the same bits.
+  void add_units(std::int64_t units) { acc_ += units; }
   /// add(x) `n` times: the same integer total (n times x's rounded value), one update.
   void add_repeated(double x, std::uint64_t n) {
     const double v = x * scale;
@@ -224,6 +240,20 @@ class QuantileSketch {
     }
   }
 
+  /// The bucket code of a value, as add() files it: 0 for the zero bucket, the bucket key
+  /// for a positive value, and the key + neg_code for a negative one (and for NaN, which
+  /// add() files there too). Keys of values at or above zero_threshold are never 0 and
+  /// are below 2^18. Branch-free, so a loop over lanes vectorises (the band sink).
+  static constexpr std::uint32_t neg_code = 1u << 19;
+  __attribute__((always_inline)) static std::uint32_t code(double x) {
+    const double a = std::abs(x);
+    const auto key = static_cast<std::uint32_t>(bucket_key(a));
+    return a < zero_threshold ? 0u : (x > 0 ? key : key | neg_code);
+  }
+  /// add() for n values given by their code(): the same counts. One pass finds each
+  /// sign's key range (one range check each), one pass adds the counts.
+  void add_codes(const std::uint32_t* codes, std::size_t n);
+
   /// add(x) `n` times: the same counts, one bucket update.
   void add_repeated(double x, std::uint64_t n) {
     if (n == 0) return;
@@ -278,12 +308,18 @@ class QuantileSketch {
       lo = key;
       v.assign(1, 0);
     } else if (key < lo) {
-      const std::int64_t grow = std::max<std::int64_t>(lo - key, 32);
+      // Slack of half the range (at least 32 keys), so a range that keeps widening is
+      // reallocated a logarithmic number of times. Slack holds zero counts: it changes no
+      // count, no comparison and no written byte (write() keeps the occupied range).
+      const std::int64_t grow = std::max<std::int64_t>(
+          lo - key, std::max<std::int64_t>(32, static_cast<std::int64_t>(v.size() / 2)));
       v.insert(v.begin(), static_cast<std::size_t>(grow), 0);
       lo -= grow;
     } else if (key >= lo + static_cast<std::int64_t>(v.size())) {
       const std::int64_t need = key - lo + 1;
-      v.resize(static_cast<std::size_t>(std::max<std::int64_t>(need, v.size() + 32)), 0);
+      const auto slack =
+          static_cast<std::int64_t>(v.size() + std::max<std::size_t>(32, v.size() / 2));
+      v.resize(static_cast<std::size_t>(std::max<std::int64_t>(need, slack)), 0);
     }
     v[static_cast<std::size_t>(key - lo)] += by;
   }

@@ -9,6 +9,8 @@
 
 namespace capexsim::detail {
 
+struct BandFlush;  // detail/band_sink.hpp
+
 /// Paths per block: 32 doubles are four AVX-512 (eight AVX2) registers per state
 /// variable, enough independent work to hide the latency of the polynomial chains
 /// (measured: 16 lanes ran at 0.75x the speed of 32; 64 gained nothing more).
@@ -18,9 +20,15 @@ using BlockWorkspace = PathWorkspace;
 
 /// Simulate paths first_path .. first_path + block_width - 1. Writes output k of lane l
 /// to out[k * block_width + l] (model.output_count() outputs). When `bands` is not null,
-/// writes series s at step i of lane l to bands[(s * steps + i) * band_stride + l].
+/// hands lanes [0, lanes) of every banded series to it as columns col .. col + lanes - 1
+/// (detail::BandSink); the other lanes' paths are not banded.
 void simulate_block(const PathModel& model, std::uint64_t seed, std::uint64_t first_path,
-                    BlockWorkspace& ws, double* out, double* bands, std::size_t band_stride);
+                    BlockWorkspace& ws, double* out, BandFlush* bands = nullptr,
+                    std::size_t col = 0, int lanes = block_width);
+/// The same, writing series s at step i of lane l to series[(s * steps + i) * stride + l]
+/// (the band sink's values, detail::BandFlush::values): for tests and the fuzz target.
+void simulate_block(const PathModel& model, std::uint64_t seed, std::uint64_t first_path,
+                    BlockWorkspace& ws, double* out, double* series, std::size_t stride);
 
 /// The RNG floor of the block kernel: draws exactly the variates simulate_block consumes
 /// for the same block (static inputs, x0, every step's shocks and events, the jumps),
